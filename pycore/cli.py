@@ -1,0 +1,150 @@
+"""`python -m pycore`: estimates and catalogs on the command line, as a table or as JSON.
+
+Bad arguments end in one line on stderr and exit code 2, never a traceback.
+"""
+import argparse
+import json
+import sys
+
+from . import presets
+from .errors import InputError
+from .formats import GROUPS, KV_FORMATS, WEIGHT_FORMATS
+from .hardware import GPUS
+from .memory import estimate
+from .models import parameter_count
+from .report import estimate_dict, estimate_table
+from .scenario import Scenario, default_context
+from .units import GiB, format_bytes
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise InputError("arguments", message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m pycore", description="LLM memory calculator: exact bytes for weights, "
+                "KV cache, activations and overhead.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    e = sub.add_parser("estimate", help="memory for one scenario")
+    src = e.add_mutually_exclusive_group(required=True)
+    src.add_argument("--model", help="preset id (see `models`)")
+    src.add_argument("--config", metavar="PATH", help="a Hugging Face config.json")
+    e.add_argument("--weights", default="BF16", help="weight format (see `formats`), e.g. BF16, Q4_K_M, NF4, GPTQ-4bit-g128")
+    e.add_argument("--kv", default="f16", help="KV cache format: f16, bf16, fp8, q8_0, q4_0, ...")
+    e.add_argument("--context", type=_int, default=None, help="tokens per sequence (default 4096, capped at the model's maximum)")
+    e.add_argument("--batch", type=_int, default=1, help="concurrent sequences")
+    e.add_argument("--gpu", default="", help="GPU id (see `gpus`)")
+    e.add_argument("--gpu-memory", type=float, default=None, metavar="GIB", help="a custom GPU's memory in GiB")
+    e.add_argument("--gpus", type=_int, default=1, help="number of GPUs")
+    e.add_argument("--parallel", default="tensor", choices=("tensor", "pipeline"))
+    e.add_argument("--engine", default="auto", help="auto, llama.cpp, vllm or transformers")
+    e.add_argument("--activations", default="peak", choices=("peak", "seed", "none"))
+    e.add_argument("--kv-method", default="exact", choices=("exact", "seed"))
+    e.add_argument("--overhead", type=float, default=None, metavar="GIB", help="runtime overhead per GPU in GiB")
+    e.add_argument("--prefill-chunk", type=_int, default=None, metavar="TOKENS")
+    e.add_argument("--json", action="store_true", help="machine-readable output")
+    for name in ("models", "formats", "gpus"):
+        c = sub.add_parser(name, help=f"list the {name}")
+        c.add_argument("--json", action="store_true")
+    return p
+
+
+def _int(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text[:40]!r}") from None
+    if value != value or value in (float("inf"), float("-inf")) or value != int(value):
+        raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}")
+    return int(value)
+
+
+def _gib(field, value):
+    if value is None:
+        return None
+    if value != value or value < 0 or value > 1 << 24:
+        raise InputError(field, f"{value} GiB is not a usable size")
+    return int(value * GiB)
+
+
+def run(argv) -> str:
+    args = _parser().parse_args(argv)
+    if args.command == "estimate":
+        return _estimate(args)
+    return _catalog(args.command, args.json)
+
+
+def _estimate(args) -> str:
+    if args.config:
+        from .importers.hf_config import spec_from_config
+        model = spec_from_config(_read_json(args.config), source=args.config)
+    else:
+        model = presets.preset(args.model).id
+    from .memory import resolve_model
+    spec = resolve_model(model)[1]
+    context = args.context if args.context is not None else default_context(spec)
+    s = Scenario(model=model, weights=args.weights, kv=args.kv, batch=args.batch, context=context, gpu=args.gpu,
+                 gpus=args.gpus, parallel=args.parallel, engine=args.engine, activations=args.activations,
+                 kv_method=args.kv_method, overhead_bytes=_gib("overhead", args.overhead),
+                 gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory), prefill_chunk=args.prefill_chunk)
+    e = estimate(s)
+    return json.dumps(estimate_dict(e), indent=2) if args.json else estimate_table(e)
+
+
+def _read_json(path):
+    try:
+        with open(path, "rb") as f:
+            data = f.read(16 * 1024 * 1024 + 1)
+    except OSError as err:
+        raise InputError("config", f"cannot read {path}: {err.strerror}") from None
+    if len(data) > 16 * 1024 * 1024:
+        raise InputError("config", "larger than 16 MiB: not a config.json")
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as err:
+        raise InputError("config", f"not valid JSON ({str(err)[:80]})") from None
+
+
+def _catalog(kind, as_json) -> str:
+    if kind == "models":
+        rows = []
+        for p in presets.PRESETS.values():
+            spec = presets.model(p.id)
+            n = parameter_count(spec)
+            rows.append({"id": p.id, "name": p.name, "hf_repo": p.hf_repo, "parameters": n.total, "active": n.active,
+                         "max_context": spec.max_context, "weights": p.weights, "source": p.source})
+        if as_json:
+            return json.dumps(rows, indent=2)
+        return "\n".join(f"{r['id']:<24} {r['name']:<28} {r['parameters'] / 1e9:>8.2f} B params  "
+                         f"max context {r['max_context']:,}" for r in rows)
+    if kind == "formats":
+        rows = [{"name": f.name, "group": f.group, "description": f.description} for f in WEIGHT_FORMATS.values()]
+        kv = [{"name": f.name, "description": f.description} for f in KV_FORMATS.values()]
+        if as_json:
+            return json.dumps({"weights": rows, "kv": kv}, indent=2)
+        lines = []
+        for group in GROUPS:
+            lines.append(f"{group}:")
+            lines += [f"  {r['name']:<22} {r['description']}" for r in rows if r["group"] == group]
+        lines.append("KV cache:")
+        lines += [f"  {r['name']:<22} {r['description']}" for r in kv]
+        return "\n".join(lines)
+    rows = [{"id": g.id, "name": g.name, "vendor": g.vendor, "memory_bytes": g.memory_bytes,
+             "usable_bytes": g.usable_bytes, "source": g.source} for g in GPUS.values()]
+    if as_json:
+        return json.dumps(rows, indent=2)
+    return "\n".join(f"{r['id']:<22} {r['name']:<40} {format_bytes(r['memory_bytes']):>11} as sold, "
+                     f"{format_bytes(r['usable_bytes']):>11} usable" for r in rows)
+
+
+def main(argv=None) -> int:
+    try:
+        print(run(sys.argv[1:] if argv is None else argv))
+    except InputError as err:
+        print(f"error: {err}".splitlines()[0][:500], file=sys.stderr)
+        return 2
+    except (ValueError, OverflowError, RecursionError) as err:  # never a traceback for bad input
+        print(f"error: {err}".splitlines()[0][:500], file=sys.stderr)
+        return 2
+    return 0

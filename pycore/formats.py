@@ -1,0 +1,354 @@
+"""Every numeric format, in one table: how many bytes a tensor takes when stored in it.
+
+Weight formats decide a storage type per tensor (a GGUF preset puts different tensors in different
+types); KV-cache formats decide the bytes of one cached row of keys or values. A format's size
+lives here and nowhere else.
+"""
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import gguf_recipes
+from .errors import UnknownNameError
+from .ggml import GGML_TYPES
+from .models import MATRIX, ModelSpec, Tensor, weight_tensors
+
+FLOAT = "Float"
+NOMINAL = "Integer / FP8 (nominal)"
+BNB = "bitsandbytes"
+GROUPED = "GPTQ / AWQ"
+NATIVE = "Checkpoint formats"
+GGUF_PRESET = "GGUF presets"
+GGUF_TYPE = "GGUF types (--pure)"
+GROUPS = (FLOAT, NOMINAL, BNB, GROUPED, NATIVE, GGUF_PRESET, GGUF_TYPE)
+
+# Tensors that weight-only quantizers (bitsandbytes, GPTQ, AWQ, FP8) leave in 16-bit: they are
+# embeddings, not nn.Linear layers, or the lm_head that transformers skips by default.
+_KEPT_16BIT = ("token_embd", "output", "position_embd")
+_BASE_BYTES = 2  # bf16/fp16 for everything a weight-only quantizer does not touch
+
+
+@dataclass(frozen=True)
+class TensorStorage:
+    """How one weight tensor is stored: a type label and its exact bytes."""
+
+    label: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class WeightFormat:
+    name: str
+    group: str
+    description: str
+    source: str
+
+    def storage(self, spec: ModelSpec) -> tuple:
+        """(Tensor, TensorStorage) for every tensor of the model as this format lays it out."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class UniformFormat(WeightFormat):
+    """Every parameter at the same width, no scales: the textbook params × bytes figure."""
+
+    bits: int = 16
+
+    def storage(self, spec):
+        return tuple((t, TensorStorage(self.name, -(-t.numel * self.bits // 8))) for t in weight_tensors(spec))
+
+
+@dataclass(frozen=True)
+class LinearQuantFormat(WeightFormat):
+    """A weight-only quantizer that replaces the model's linear layers (attention, MLP, experts)
+    and keeps embeddings, lm_head, norms, biases and routers in 16-bit."""
+
+    label: str = ""
+    linear_bytes: object = None  # (in_features, out_features) -> bytes of one quantized linear
+
+    def storage(self, spec):
+        out = []
+        for t in weight_tensors(spec):
+            if t.kind == MATRIX and t.role not in _KEPT_16BIT:
+                experts = t.ne[2] if t.is_expert else 1
+                out.append((t, TensorStorage(self.label, experts * self.linear_bytes(t.ne[0], t.ne[1]))))
+            else:
+                out.append((t, TensorStorage("BF16", t.numel * _BASE_BYTES)))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class ExpertQuantFormat(WeightFormat):
+    """A checkpoint that quantizes only the routed experts (gpt-oss ships its MoE weights in MXFP4)."""
+
+    ggml: str = "MXFP4"
+
+    def storage(self, spec):
+        block = GGML_TYPES[self.ggml]
+        return tuple((t, TensorStorage(self.ggml, block.tensor_bytes(t.ne)) if t.is_expert
+                      else TensorStorage("BF16", t.numel * _BASE_BYTES)) for t in weight_tensors(spec))
+
+
+@dataclass(frozen=True)
+class GGUFFormat(WeightFormat):
+    """A GGUF file: a llama-quantize preset (per-tensor recipe) or one ggml type for every tensor (--pure).
+    Tensors llama.cpp never quantizes (norms, biases, routers) stay F32 as the converter wrote them."""
+
+    preset: str = ""  # llama-quantize preset name, or "" for --pure
+    ggml: str = ""  # the single type when pure
+    rules: str = "2026"  # llama.cpp rule era, see gguf_recipes
+
+    def storage(self, spec):
+        tensors = gguf_tensors(spec)
+        if self.preset:
+            types = gguf_recipes.assign_types(self.preset, [(t.name, t.ne) for t in tensors], gguf_traits(spec),
+                                              self.rules)
+        else:
+            types = [self._pure_type(t) for t in tensors]
+        return tuple((t, TensorStorage(ty, GGML_TYPES[ty].tensor_bytes(t.ne))) for t, ty in zip(tensors, types))
+
+    def _pure_type(self, t):
+        if not gguf_recipes.allows_quantization(t.name, t.ne):
+            return "F32"
+        return gguf_recipes.fallback(self.ggml, t.ne[0])
+
+
+@lru_cache(maxsize=256)
+def gguf_tensors(spec: ModelSpec) -> tuple:
+    """The tensors as llama.cpp's converter writes them. It differs from the checkpoint in one place:
+    since 2025-04 (#12801) DeepSeek's kv_b projection is split per head into attn_k_b (stored
+    transposed) and attn_v_b, 3-D tensors with rows of qk_nope_head_dim and kv_lora_rank values."""
+    out = []
+    for t in weight_tensors(spec):
+        if t.role == "attn_kv_b" and spec.is_mla:
+            prefix = f"blk.{t.layer}."
+            out.append(Tensor(prefix + "attn_k_b.weight", "attn_k_b", t.layer,
+                              (spec.qk_nope_head_dim, spec.kv_lora_rank, spec.num_heads), MATRIX, t.tp))
+            out.append(Tensor(prefix + "attn_v_b.weight", "attn_v_b", t.layer,
+                              (spec.kv_lora_rank, spec.v_head_dim, spec.num_heads), MATRIX, t.tp))
+        else:
+            out.append(t)
+    return tuple(out)
+
+
+def gguf_traits(spec: ModelSpec) -> gguf_recipes.ModelTraits:
+    # llama-model.cpp: LLM_TYPE_70B is an 80-layer Llama with grouped KV heads, or an 80-layer Qwen2
+    llama_70b = spec.arch == "llama" and spec.gqa_ratio > 1 and spec.num_experts != 8
+    return gguf_recipes.ModelTraits(
+        n_layer=spec.num_layers, n_gqa=spec.gqa_ratio, n_expert=spec.num_experts,
+        is_falcon=spec.arch == "falcon",
+        is_70b=spec.num_layers == 80 and (llama_70b or spec.arch == "qwen2"))
+
+
+# ---------------------------------------------------------------- byte rules of the quantizers
+
+def _gptq_bytes(bits, group, g_idx):
+    """GPTQ/AWQ linear, in features K, out features N, groups G along K (AutoGPTQ / AutoAWQ layout):
+    qweight K·N·b/8, qzeros G·N·b/8 (packed int32), scales G·N fp16, g_idx K int32 (GPTQ only)."""
+    def linear(k, n):
+        groups = -(-k // group) if group > 0 else 1
+        return k * n * bits // 8 + groups * n * bits // 8 + 2 * groups * n + (4 * k if g_idx else 0)
+    return linear
+
+
+def _int8_bytes(k, n):
+    """bitsandbytes LLM.int8: int8 weight plus one fp32 absmax per output row (SCB)."""
+    return k * n + 4 * n
+
+
+def _bnb4_bytes(double_quant):
+    """bitsandbytes 4-bit (NF4/FP4): two values per byte, one absmax per 64-value block.
+    Without double quantization absmax is fp32 (0.5 bit/param); with it absmax is 8-bit, plus one
+    fp32 scale per 256 blocks, the 256-entry fp32 code of the second level and an fp32 offset
+    (8/64 + 32/(64·256) = 0.127 bit/param, QLoRA paper §3). The 16-entry fp32 code is per tensor."""
+    def linear(k, n):
+        numel = k * n
+        blocks = -(-numel // 64)
+        size = -(-numel // 2) + 16 * 4
+        if double_quant:
+            return size + blocks + 4 * -(-blocks // 256) + 256 * 4 + 4
+        return size + 4 * blocks
+    return linear
+
+
+def _fp8_block_bytes(k, n):
+    """FP8 e4m3 weight plus one fp32 scale per 128×128 block (DeepSeek-V3 weight_scale_inv)."""
+    return k * n + 4 * -(-k // 128) * -(-n // 128)
+
+
+# ---------------------------------------------------------------- the table
+
+_BNB_SRC = "bitsandbytes Linear8bitLt / Linear4bit; QLoRA paper (Dettmers et al. 2023) §3"
+_GPTQ_SRC = "AutoGPTQ QuantLinear / AutoAWQ WQLinear_GEMM tensor layouts"
+_GGUF_SRC = "llama.cpp src/llama-quant.cpp @007dbbf3; block sizes gguf-py constants.py GGML_QUANT_SIZES"
+
+
+def _build_table():
+    table = [
+        UniformFormat("FP32", FLOAT, "32-bit float, every parameter 4 bytes", "IEEE 754", 32),
+        UniformFormat("BF16", FLOAT, "bfloat16, every parameter 2 bytes (how most checkpoints ship)", "IEEE 754 / bfloat16", 16),
+        UniformFormat("FP16", FLOAT, "float16, every parameter 2 bytes", "IEEE 754", 16),
+        UniformFormat("FP8", NOMINAL, "nominal 8-bit float: every parameter 1 byte, no scales counted", "seed formula", 8),
+        UniformFormat("INT8", NOMINAL, "nominal 8-bit integer: every parameter 1 byte, no scales counted", "seed formula", 8),
+        UniformFormat("INT4", NOMINAL, "nominal 4-bit integer: every parameter ½ byte, no scales counted", "seed formula", 4),
+        LinearQuantFormat("LLM.int8", BNB, "bitsandbytes 8-bit (load_in_8bit): int8 linears with per-row fp32 scales",
+                          _BNB_SRC, "int8", _int8_bytes),
+    ]
+    for kind in ("NF4", "FP4"):
+        table.append(LinearQuantFormat(kind, BNB, f"bitsandbytes 4-bit {kind}, block 64, fp32 absmax",
+                                       _BNB_SRC, kind.lower(), _bnb4_bytes(False)))
+        table.append(LinearQuantFormat(f"{kind}-DQ", BNB, f"bitsandbytes 4-bit {kind} with double quantization (QLoRA)",
+                                       _BNB_SRC, kind.lower() + "-dq", _bnb4_bytes(True)))
+    for bits in (8, 4, 3, 2):
+        for group in (32, 64, 128):
+            table.append(gptq(bits, group))
+    table.append(gptq(4, 0))
+    for group in (64, 128):
+        table.append(awq(group))
+    table += [
+        LinearQuantFormat("FP8-block", NATIVE, "FP8 e4m3 linears with fp32 scales per 128×128 block (DeepSeek-V3 checkpoint)",
+                          "DeepSeek-V3 config.json quantization_config weight_block_size [128, 128]", "fp8-e4m3", _fp8_block_bytes),
+        ExpertQuantFormat("MXFP4", NATIVE, "MoE experts in MXFP4 (32 values + 1 E8M0 scale = 17 bytes), rest BF16 (gpt-oss checkpoint)",
+                          "OpenAI gpt-oss model card; ggml MXFP4 block 32/17 B"),
+    ]
+    for preset in gguf_recipes.PRESETS:
+        table.append(GGUFFormat(preset, GGUF_PRESET, f"llama-quantize preset {preset} (default type "
+                                f"{gguf_recipes.PRESETS[preset][1]}, per-tensor rules)", _GGUF_SRC, preset=preset))
+    for t in GGML_TYPES.values():
+        if t.weights:
+            table.append(GGUFFormat(f"ggml:{t.name}", GGUF_TYPE,
+                                    f"every quantizable tensor in {t.name} ({t.type_size} B per {t.block_size} values), "
+                                    "norms F32", _GGUF_SRC, ggml=t.name))
+    return {f.name: f for f in table}
+
+
+def _preset_of_era(name, preset, rules):
+    """'Q2_K@2023': a GGUF preset under the llama.cpp rules of another era."""
+    if rules not in gguf_recipes.RULES or not gguf_recipes.supports(preset, rules):
+        raise UnknownNameError("weights", f"{name[:60]!r}: eras are {', '.join(gguf_recipes.RULES)}, and only "
+                                          "GGUF presets that existed then have one")
+    current = WEIGHT_FORMATS[preset]
+    if rules == current.rules:
+        return current
+    return GGUFFormat(f"{preset}@{rules}", GGUF_PRESET, f"{current.description}, llama.cpp rules of {rules}",
+                      _GGUF_SRC, preset=preset, rules=rules)
+
+
+def gptq(bits: int, group: int) -> LinearQuantFormat:
+    g = f"g{group}" if group else "perchannel"
+    return LinearQuantFormat(f"GPTQ-{bits}bit-{g}", GROUPED,
+                             f"GPTQ {bits}-bit, " + (f"group size {group}" if group else "one group per column") +
+                             ", fp16 scales, packed zeros, g_idx", _GPTQ_SRC, f"gptq{bits}", _gptq_bytes(bits, group, True))
+
+
+def awq(group: int) -> LinearQuantFormat:
+    return LinearQuantFormat(f"AWQ-4bit-g{group}", GROUPED, f"AWQ 4-bit GEMM, group size {group}, fp16 scales, packed zeros",
+                             _GPTQ_SRC, "awq4", _gptq_bytes(4, group, False))
+
+
+WEIGHT_FORMATS = _build_table()
+_ALIASES = {"F32": "FP32", "F16": "FP16", "FLOAT16": "FP16", "BFLOAT16": "BF16", "FLOAT32": "FP32",
+            "INT8-BNB": "LLM.int8", "BNB-INT8": "LLM.int8", "BNB-NF4": "NF4",
+            # llama-quantize's own aliases (tools/quantize/quantize.cpp QUANT_OPTIONS)
+            "Q3_K": "Q3_K_M", "Q4_K": "Q4_K_M", "Q5_K": "Q5_K_M"}
+_BY_UPPER = {name.upper(): name for name in WEIGHT_FORMATS}
+_GPTQ_RE = re.compile(r"^(GPTQ|AWQ)-(\d)BIT-G(\d+)$")
+
+
+def weight_format(name: str) -> WeightFormat:
+    """Look up a weight format by name, case-insensitively; GPTQ/AWQ accept any group size."""
+    if not isinstance(name, str):
+        raise UnknownNameError("weights", f"expected a format name, got {name!r}")
+    key = name.strip().upper()
+    key, _, rules = key.partition("@")
+    key = _ALIASES.get(key, key).upper()
+    if rules:
+        return _preset_of_era(name, _BY_UPPER.get(key, ""), rules)
+    if key in _BY_UPPER:
+        return WEIGHT_FORMATS[_BY_UPPER[key]]
+    m = _GPTQ_RE.match(key)
+    if m:
+        kind, bits, group = m.group(1), int(m.group(2)), int(m.group(3))
+        if kind == "GPTQ" and bits in (2, 3, 4, 8) and 16 <= group <= 8192 and group % 16 == 0:
+            return gptq(bits, group)
+        if kind == "AWQ" and bits == 4 and 16 <= group <= 8192 and group % 16 == 0:
+            return awq(group)
+    raise UnknownNameError("weights", f"unknown weight format {name[:60]!r} (see `python -m pycore formats`)")
+
+
+# ---------------------------------------------------------------- KV-cache formats
+
+@dataclass(frozen=True)
+class KVFormat:
+    """Storage of cached keys and values. Block types carry their scales: q8_0 is 34 bytes per 32 values."""
+
+    name: str
+    description: str
+    bits: int = 0  # plain element width, when not a ggml block type
+    ggml: str = ""
+
+    def row_bytes(self, n: int) -> int:
+        """Bytes of `n` cached values of one token (one layer's K or V row)."""
+        if self.ggml:
+            t = GGML_TYPES[self.ggml]
+            if not t.fits_row(n):
+                raise UnknownNameError("kv", f"{self.name} stores blocks of {t.block_size}; a row of {n} values does not divide")
+            return t.row_bytes(n)
+        return -(-n * self.bits // 8)
+
+    @property
+    def bits_per_value(self) -> float:
+        return GGML_TYPES[self.ggml].bits_per_weight if self.ggml else float(self.bits)
+
+
+KV_FORMATS = {f.name: f for f in (
+    KVFormat("f16", "16-bit float (the default of vLLM, llama.cpp and transformers)", bits=16),
+    KVFormat("bf16", "bfloat16", bits=16),
+    KVFormat("f32", "32-bit float", bits=32),
+    KVFormat("fp8", "8-bit float (vLLM kv_cache_dtype fp8 / fp8_e4m3 / fp8_e5m2)", bits=8),
+    KVFormat("int8", "nominal 8-bit integer, no scales counted", bits=8),
+    KVFormat("int4", "nominal 4-bit integer, no scales counted", bits=4),
+    KVFormat("q8_0", "llama.cpp q8_0: 34 bytes per 32 values (fp16 scale per block)", ggml="Q8_0"),
+    KVFormat("q5_1", "llama.cpp q5_1: 24 bytes per 32 values", ggml="Q5_1"),
+    KVFormat("q5_0", "llama.cpp q5_0: 22 bytes per 32 values", ggml="Q5_0"),
+    KVFormat("q4_1", "llama.cpp q4_1: 20 bytes per 32 values", ggml="Q4_1"),
+    KVFormat("q4_0", "llama.cpp q4_0: 18 bytes per 32 values", ggml="Q4_0"),
+    KVFormat("iq4_nl", "llama.cpp iq4_nl: 18 bytes per 32 values", ggml="IQ4_NL"),
+)}
+_KV_ALIASES = {"fp16": "f16", "float16": "f16", "fp32": "f32", "float32": "f32", "bfloat16": "bf16",
+               "fp8_e4m3": "fp8", "fp8_e5m2": "fp8", "fp8-e4m3": "fp8", "q8": "q8_0", "auto": "f16"}
+
+
+def kv_format(name: str) -> KVFormat:
+    if not isinstance(name, str):
+        raise UnknownNameError("kv", f"expected a KV cache format name, got {name!r}")
+    key = name.strip().lower()
+    key = _KV_ALIASES.get(key, key)
+    if key not in KV_FORMATS:
+        raise UnknownNameError("kv", f"unknown KV cache format {name[:60]!r} (one of {', '.join(KV_FORMATS)})")
+    return KV_FORMATS[key]
+
+
+# ---------------------------------------------------------------- weights of one model in one format
+
+@dataclass(frozen=True)
+class WeightStorage:
+    """A model's weights in one format: per-tensor storage and the summary by storage type."""
+
+    tensors: tuple  # (Tensor, TensorStorage) pairs
+    total: int
+    by_type: tuple  # (label, tensor count, elements, bytes), largest first
+
+    def bits_per_weight(self, parameters: int) -> float:
+        return 8 * self.total / parameters
+
+
+@lru_cache(maxsize=1024)
+def weight_storage(spec: ModelSpec, fmt: WeightFormat) -> WeightStorage:
+    pairs = fmt.storage(spec)
+    summary = {}
+    for t, s in pairs:
+        count, elements, size = summary.get(s.label, (0, 0, 0))
+        summary[s.label] = (count + 1, elements + t.numel, size + s.bytes)
+    by_type = tuple(sorted(((label, *v) for label, v in summary.items()), key=lambda r: -r[3]))
+    return WeightStorage(pairs, sum(s.bytes for _, s in pairs), by_type)

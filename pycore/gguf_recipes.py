@@ -1,0 +1,347 @@
+"""llama.cpp quantization presets (Q4_K_M, IQ4_XS, ...) as recipes: which ggml type each tensor gets.
+
+A preset name is a file type, not a tensor type: llama-quantize picks a type per tensor from the
+preset's default type, the tensor's role and layer, and the model's shape. The rules changed over
+time, and a file carries the rules of the day it was made, so three eras are kept:
+
+- "2026" (default): ggml-org/llama.cpp src/llama-quant.cpp @007dbbf3fd17eefe9b47fee45f48f7ba5e62b714
+  (llama_tensor_get_type_impl, tensor_type_fallback, llama_ftype_get_default_type,
+  tensor_allows_quantization); in force since 2026-03-10 (#19770).
+- "2025": llama-quant.cpp @20a9b8f5 (build 4822, 2025-03) and @8784689f, 2024-01-17 to 2026-03-09:
+  attn_qkv has its own branch, attn_kv_b takes the default type, Q2_K/Q3_K fall back to IQ4_NL.
+- "2023": llama.cpp get_k_quant_type @98311c42, 2023-08-27 to 2024-01-10 (TheBloke's GGUF files):
+  Q2_K also bumps ffn_gate/ffn_up to Q3_K, fixed first-layer cut-offs, no GQA or MoE rules.
+
+No importance matrix unless the preset requires one, no user overrides. Summary:
+shared/reference/gguf-preset-rules.md.
+"""
+from dataclasses import dataclass
+
+from .ggml import GGML_TYPES
+
+# preset -> (llama_ftype id, default tensor type)   (llama_ftype_get_default_type)
+PRESETS = {
+    "Q4_0": (2, "Q4_0"), "Q4_1": (3, "Q4_1"), "Q8_0": (7, "Q8_0"), "Q5_0": (8, "Q5_0"), "Q5_1": (9, "Q5_1"),
+    "Q2_K": (10, "Q2_K"), "Q2_K_S": (21, "Q2_K"),
+    "Q3_K_S": (11, "Q3_K"), "Q3_K_M": (12, "Q3_K"), "Q3_K_L": (13, "Q3_K"),
+    "Q4_K_S": (14, "Q4_K"), "Q4_K_M": (15, "Q4_K"), "Q5_K_S": (16, "Q5_K"), "Q5_K_M": (17, "Q5_K"),
+    "Q6_K": (18, "Q6_K"),
+    "IQ1_S": (24, "IQ1_S"), "IQ1_M": (31, "IQ1_M"),
+    "IQ2_XXS": (19, "IQ2_XXS"), "IQ2_XS": (20, "IQ2_XS"), "IQ2_S": (28, "IQ2_XS"), "IQ2_M": (29, "IQ2_S"),
+    "IQ3_XXS": (23, "IQ3_XXS"), "IQ3_XS": (22, "IQ3_S"), "IQ3_S": (26, "IQ3_S"), "IQ3_M": (27, "IQ3_S"),
+    "IQ4_NL": (25, "IQ4_NL"), "IQ4_XS": (30, "IQ4_XS"),
+    "TQ1_0": (36, "TQ1_0"), "TQ2_0": (37, "TQ2_0"),
+    "MXFP4_MOE": (38, "MXFP4"), "NVFP4": (39, "NVFP4"), "Q1_0": (40, "Q1_0"),
+}
+
+# Presets whose tensors need an importance matrix (tensor_requires_imatrix): files of these
+# presets are always made with one, which changes a few IQ3_XXS choices.
+_NEEDS_IMATRIX = {"IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M", "IQ3_XXS", "Q2_K_S"}
+
+_IQ1_IQ2 = {"IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"}
+_OUTPUT_Q5_K = {"IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"}
+_MOE8_ATTN_OUTPUT_Q5_K = {"Q2_K", "IQ3_XS", "IQ3_XXS", "Q3_K_S", "Q3_K_M", "IQ4_NL", "Q4_K_S", "Q4_K_M",
+                          "IQ3_S", "IQ3_M", "IQ4_XS"}
+
+RULES = ("2026", "2025", "2023")
+# Presets that did not exist in 2023 (i-quants, ternary, MXFP4 came in 2024-2025)
+_PRESETS_2023 = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M",
+                 "Q5_K_S", "Q5_K_M", "Q6_K"}
+
+# tensor_type_fallback: when a row does not fill whole blocks of the chosen type
+_FALLBACK_2026 = {
+    "IQ1_S": "IQ4_NL", "IQ1_M": "IQ4_NL", "IQ2_XXS": "IQ4_NL", "IQ2_XS": "IQ4_NL", "IQ2_S": "IQ4_NL",
+    "IQ3_XXS": "IQ4_NL", "IQ3_S": "IQ4_NL", "IQ4_XS": "IQ4_NL",
+    "Q2_K": "Q4_0", "Q3_K": "Q4_0", "TQ1_0": "Q4_0", "TQ2_0": "Q4_0",
+    "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0",
+}
+_FALLBACK = {
+    "2026": _FALLBACK_2026,
+    "2025": {**_FALLBACK_2026, "Q2_K": "IQ4_NL", "Q3_K": "IQ4_NL"},  # a14679cc (2024-02-21)
+    "2023": {"Q2_K": "Q4_0", "Q3_K": "Q4_1", "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0"},  # bd6d9e20
+}
+
+# Categories, by the same substring tests llama.cpp applies to tensor names (tensor_get_category).
+OUTPUT, TOKEN_EMBD, QKV, KV_B, V, K, Q, ATTN_OUTPUT, FFN_UP, FFN_GATE, FFN_DOWN, OTHER = (
+    "output", "token_embd", "attn_qkv", "attn_kv_b", "attn_v", "attn_k", "attn_q", "attn_output",
+    "ffn_up", "ffn_gate", "ffn_down", "other")
+_ATTN_V_LIKE = (V, QKV, KV_B)
+
+
+def category(name: str) -> str:
+    if name == "output.weight":
+        return OUTPUT
+    if name in ("token_embd.weight", "per_layer_token_embd.weight"):
+        return TOKEN_EMBD
+    for needle, cat in (("attn_qkv.weight", QKV), ("attn_kv_b.weight", KV_B), ("attn_v.weight", V),
+                        ("attn_k.weight", K), ("attn_q.weight", Q), ("attn_output.weight", ATTN_OUTPUT),
+                        ("ffn_up", FFN_UP), ("ffn_gate", FFN_GATE), ("ffn_down", FFN_DOWN)):
+        if needle in name:
+            return cat
+    return OTHER
+
+
+_NEVER_QUANTIZED = ("_norm.weight", "ffn_gate_inp.weight", "ssm_conv1d", "attn_rel_b.weight", "altup", "laurel",
+                    "per_layer_model_proj", "time_mix_first.weight", "shortconv.conv.weight")
+
+
+def allows_quantization(name: str, ne: tuple) -> bool:
+    """tensor_allows_quantization: 2-D and 3-D '*weight' tensors that are not norms, routers or
+    positional embeddings. Everything else keeps its converted type (F32 for these)."""
+    dims = len(ne)
+    while dims > 1 and ne[dims - 1] == 1:  # ggml_n_dims ignores trailing 1s
+        dims -= 1
+    if dims < 2 or not name.endswith("weight"):
+        return False
+    if name in ("position_embd.weight", "token_types.weight"):
+        return False
+    return not any(s in name for s in _NEVER_QUANTIZED)
+
+
+def use_more_bits(i: int, n: int) -> bool:
+    """About half of the layers, concentrated at both ends, get more bits."""
+    return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
+
+
+@dataclass(frozen=True)
+class ModelTraits:
+    """What the rules look at besides a tensor's own name and shape."""
+
+    n_layer: int
+    n_gqa: int  # query heads per KV head
+    n_expert: int  # 0 for dense models
+    is_falcon: bool = False
+    is_70b: bool = False  # llama.cpp's LLM_TYPE_70B (80-layer Llama / Qwen2)
+    has_imatrix: bool = False
+
+
+def supports(preset: str, rules: str) -> bool:
+    return rules in RULES and preset in PRESETS and (rules != "2023" or preset in _PRESETS_2023)
+
+
+def assign_types(preset: str, tensors, traits: ModelTraits, rules: str = "2026") -> list:
+    """The ggml type name llama-quantize picks for each tensor (name, ne), in order."""
+    if not supports(preset, rules):
+        raise ValueError(f"preset {preset} does not exist in the {rules} rules")
+    _, default = PRESETS[preset]
+    has_output = any(name == "output.weight" for name, _ in tensors)
+    n_attention_wv = sum(1 for name, _ in tensors if category(name) in _ATTN_V_LIKE)
+    imatrix = traits.has_imatrix or preset in _NEEDS_IMATRIX
+    state = {"i_attention_wv": 0, "i_ffn_down": 0}
+    out = []
+    for name, ne in tensors:
+        if not allows_quantization(name, ne):
+            out.append("F32")
+            continue
+        cat = category(name)
+        if rules == "2026":
+            chosen = _pick(preset, default, name, ne, cat, traits, imatrix, has_output, n_attention_wv, state)
+        elif rules == "2025":
+            chosen = _pick_2025(preset, default, name, ne, cat, traits, imatrix, has_output, n_attention_wv, state)
+        else:
+            chosen = _pick_2023(preset, default, name, ne, cat, traits, n_attention_wv, state)
+        out.append(fallback(chosen, ne[0], rules))
+    return out
+
+
+def _layer_of(name: str) -> int:
+    return int(name.split(".")[1]) if name.startswith("blk.") else 0
+
+
+def fallback(type_name: str, row: int, rules: str = "2026") -> str:
+    """The type actually used when rows of `row` values do not fill whole blocks of `type_name`."""
+    if GGML_TYPES[type_name].fits_row(row):
+        return type_name
+    alt = _FALLBACK[rules].get(type_name, "F16")
+    return alt if GGML_TYPES[alt].fits_row(row) else "F16"
+
+
+def _pick(ftype, new, name, ne, cat, m: ModelTraits, imatrix, has_output, n_attention_wv, state):
+    """llama_tensor_get_type_impl for one tensor: starts from the preset's default type `new`."""
+    n_expert = m.n_expert
+    if cat == OUTPUT or (cat == TOKEN_EMBD and not has_output):
+        if ftype == "MXFP4_MOE" or m.is_falcon or not GGML_TYPES[new].fits_row(ne[0]):
+            return "Q8_0"
+        if ftype in _OUTPUT_Q5_K:
+            return "Q5_K"
+        return new if new == "Q8_0" else "Q6_K"
+    if ftype == "MXFP4_MOE":
+        return "MXFP4" if len(ne) > 2 and ne[2] > 1 else "Q8_0"
+    if cat == TOKEN_EMBD:
+        if ftype in ("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ1_M"):
+            return "Q2_K"
+        if ftype in ("IQ2_S", "IQ2_M", "IQ3_XXS"):
+            return "IQ3_S"
+        if ftype in ("TQ1_0", "TQ2_0"):
+            return "Q4_K"
+        return new
+    if ftype in _IQ1_IQ2:
+        if cat in _ATTN_V_LIKE:
+            state["i_attention_wv"] += 1
+            if m.n_gqa >= 4 or n_expert >= 4:
+                return "Q4_K"
+            return "IQ3_S" if ftype in ("IQ2_S", "IQ2_M") else "Q2_K"
+        if n_expert == 8 and cat == K:
+            return "Q4_K"
+        if cat == FFN_DOWN:  # counts ffn_down tensors, not layers (two per layer with shared experts)
+            i = state["i_ffn_down"]
+            state["i_ffn_down"] = i + 1
+            if i < m.n_layer // 8:
+                return "IQ3_S" if ftype in ("IQ2_S", "IQ2_M") else "Q2_K"
+            return new
+        if cat == ATTN_OUTPUT:
+            if n_expert == 8:
+                return "Q5_K"
+            if ftype in ("IQ1_S", "IQ1_M"):
+                return "IQ2_XXS"
+            if ftype in ("IQ2_S", "IQ2_M"):
+                return "IQ3_S"
+        return new
+    if cat in _ATTN_V_LIKE:
+        i = state["i_attention_wv"]
+        state["i_attention_wv"] = i + 1
+        if ftype == "Q2_K":
+            new = "Q4_K" if m.n_gqa >= 4 else "Q3_K"
+        elif ftype == "Q2_K_S" and m.n_gqa >= 4:
+            new = "Q4_K"
+        elif ftype == "IQ3_XXS":
+            new = "Q4_K" if m.n_gqa >= 4 else ("IQ3_XXS" if imatrix else "IQ3_S")
+        elif ftype in ("IQ3_XS", "IQ3_S") and m.n_gqa >= 4:
+            new = "Q4_K"
+        elif ftype == "IQ3_M":
+            new = "Q4_K"
+        elif ftype == "Q3_K_M":
+            new = "Q5_K" if i < 2 else "Q4_K"
+        elif ftype == "Q3_K_L":
+            new = "Q5_K"
+        elif ftype in ("IQ4_NL", "IQ4_XS") and m.n_gqa >= 4:
+            new = "Q5_K"
+        elif ftype in ("Q4_K_M", "Q5_K_M") and use_more_bits(i, n_attention_wv):
+            new = "Q6_K"
+        elif ftype == "Q4_K_S" and i < 4:
+            new = "Q5_K"
+        if m.is_70b and new in ("Q3_K", "Q4_K"):
+            new = "Q5_K"  # 8 heads share attn_v in the 70B model: more bits cost little
+        if n_expert == 8:
+            new = "Q8_0"
+        return new
+    if cat == K:
+        if n_expert == 8:
+            return "Q8_0"
+        if ftype == "IQ3_XS":
+            return "IQ3_XXS"
+        if ftype == "IQ3_XXS":
+            return "IQ2_S"
+        return new
+    if cat == Q:
+        if ftype == "IQ3_XS":
+            return "IQ3_XXS"
+        if ftype == "IQ3_XXS":
+            return "IQ2_S"
+        return new
+    if cat == FFN_DOWN:
+        i, n = _layer_of(name), m.n_layer
+        if ftype == "Q2_K":
+            return "Q3_K"
+        if ftype == "Q2_K_S":
+            return "Q4_K" if i < n // 8 else new
+        if ftype == "IQ3_XXS" and not imatrix:
+            return "Q4_K" if i < n // 8 else "Q3_K"
+        if ftype == "Q3_K_M":
+            if i < n // 16:
+                return "Q5_K"
+            return "Q4_K" if not m.is_falcon or use_more_bits(i, n) else "Q3_K"
+        if ftype == "IQ3_M" and (i < n // 8 or (n_expert == 8 and use_more_bits(i, n))):
+            return "Q4_K"
+        if ftype == "Q3_K_L":
+            return "Q4_K" if m.is_falcon else "Q5_K"
+        if ftype == "Q4_K_M":
+            if m.is_falcon:
+                return "Q6_K" if i < n // 16 else ("Q5_K" if use_more_bits(i, n) else "Q4_K")
+            return "Q6_K" if use_more_bits(i, n) else new
+        if ftype in ("IQ4_NL", "IQ4_XS") and i < n // 8 and not imatrix:
+            return "Q5_K"
+        if ftype == "Q5_K_M" and use_more_bits(i, n):
+            return "Q6_K"
+        if ftype == "Q4_K_S" and not m.is_falcon and i < n // 8:
+            return "Q5_K"
+        if ftype in ("Q4_0", "Q5_0") and imatrix and i < n // 8:
+            return "Q4_1" if ftype == "Q4_0" else "Q5_1"
+        return new
+    if cat == ATTN_OUTPUT:
+        if m.is_falcon:
+            return "Q4_K" if ftype == "Q3_K_L" else new
+        if n_expert == 8:
+            return "Q5_K" if ftype in _MOE8_ATTN_OUTPUT_Q5_K else new
+        return {"Q2_K": "Q3_K", "IQ3_XXS": "IQ3_S", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K",
+                "IQ3_M": "Q4_K"}.get(ftype, new)
+    if cat in (FFN_GATE, FFN_UP):
+        i, n = _layer_of(name), m.n_layer
+        if ftype == "IQ3_XS" and n // 8 <= i < 7 * n // 8:
+            return "IQ3_XXS"
+    return new
+
+
+def _pick_2025(ftype, new, name, ne, cat, m, imatrix, has_output, n_attention_wv, state):
+    """llama_tensor_get_type @20a9b8f5: as 2026, except attn_qkv's own branch and attn_kv_b untouched."""
+    if cat == QKV:
+        if ftype in _IQ1_IQ2:
+            return new
+        return {"Q3_K_M": "Q4_K", "Q3_K_L": "Q4_K", "IQ3_M": "Q4_K", "Q4_K_M": "Q5_K", "Q5_K_M": "Q6_K"}.get(ftype, new)
+    if cat == KV_B:
+        return new
+    return _pick(ftype, new, name, ne, cat, m, imatrix, has_output, n_attention_wv, state)
+
+
+def _pick_2023(ftype, new, name, ne, cat, m, n_attention_wv, state):
+    """get_k_quant_type @98311c42: k-quant and legacy presets, running counters, no GQA/MoE rules."""
+    if cat == OUTPUT:
+        if m.is_falcon or not GGML_TYPES["Q6_K"].fits_row(ne[0]):
+            return "Q8_0"
+        return new if new == "Q8_0" else "Q6_K"
+    if cat == V:
+        i = state["i_attention_wv"]
+        state["i_attention_wv"] = i + 1
+        if ftype == "Q2_K":
+            new = "Q3_K"
+        elif ftype == "Q3_K_M":
+            new = "Q5_K" if i < 2 else "Q4_K"
+        elif ftype == "Q3_K_L":
+            new = "Q5_K"
+        elif ftype in ("Q4_K_M", "Q5_K_M") and use_more_bits(i, n_attention_wv):
+            new = "Q6_K"
+        elif ftype == "Q4_K_S" and i < 4:
+            new = "Q5_K"
+        if m.is_70b and new in ("Q3_K", "Q4_K"):
+            new = "Q5_K"
+        return new
+    if cat == FFN_DOWN:
+        i = state["i_ffn_down"]
+        state["i_ffn_down"] = i + 1
+        n = m.n_layer
+        if ftype == "Q2_K":
+            return "Q3_K"
+        if ftype == "Q3_K_M":
+            if i < 2:
+                return "Q5_K"
+            return "Q4_K" if not m.is_falcon or use_more_bits(i, n) else "Q3_K"
+        if ftype == "Q3_K_L":
+            return "Q4_K" if m.is_falcon else "Q5_K"
+        if ftype == "Q4_K_M":
+            if m.is_falcon:
+                return "Q6_K" if i < 2 else ("Q5_K" if use_more_bits(i, n) else "Q4_K")
+            return "Q6_K" if use_more_bits(i, n) else new
+        if ftype == "Q5_K_M" and use_more_bits(i, n):
+            return "Q6_K"
+        if ftype == "Q4_K_S" and not m.is_falcon and i < 4:
+            return "Q5_K"
+        return new
+    if cat == ATTN_OUTPUT:
+        if m.is_falcon:
+            return "Q4_K" if ftype == "Q3_K_L" else new
+        return {"Q2_K": "Q3_K", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K"}.get(ftype, new)
+    if cat == QKV:
+        return {"Q3_K_M": "Q4_K", "Q3_K_L": "Q4_K", "Q4_K_M": "Q5_K", "Q5_K_M": "Q6_K"}.get(ftype, new)
+    if cat in (FFN_GATE, FFN_UP) and ftype == "Q2_K" and "ffn_gate_inp" not in name:
+        return "Q3_K"
+    return new

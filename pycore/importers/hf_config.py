@@ -1,0 +1,267 @@
+"""Hugging Face config.json (as a dict) -> ModelSpec.
+
+Core sizes (hidden size, layers, heads, vocabulary, FFN width) must be in the config: a guess
+there would be a wrong number, so their absence is an error naming the field. Optional fields
+take the defaults of the family's transformers configuration class (cited per family below).
+"""
+import math
+
+from ..errors import InputError
+from ..models import FULL, SLIDING, ModelSpec
+
+# model_type -> family settings. "defaults" are transformers' own for fields a config may omit
+# (src/transformers/models/<family>/configuration_<family>.py); "layout" is how the family builds
+# its blocks (from its modeling_<family>.py).
+_FAMILIES = {
+    "llama": dict(arch="llama", defaults=dict(max_position_embeddings=2048, tie_word_embeddings=False)),
+    "mistral": dict(arch="llama", defaults=dict(max_position_embeddings=4096 * 32, tie_word_embeddings=False,
+                                                sliding_window=4096)),
+    "mixtral": dict(arch="llama", defaults=dict(max_position_embeddings=4096 * 32, tie_word_embeddings=False,
+                                                num_local_experts=8, num_experts_per_tok=2)),
+    "qwen2": dict(arch="qwen2", layout=dict(qkv_bias=True),
+                  defaults=dict(max_position_embeddings=32768, tie_word_embeddings=False, use_sliding_window=False)),
+    "qwen2_moe": dict(arch="qwen2moe", layout=dict(qkv_bias=True, shared_expert_gate=True),
+                      defaults=dict(max_position_embeddings=32768, tie_word_embeddings=False, num_experts=60,
+                                    num_experts_per_tok=4, decoder_sparse_step=1)),
+    "qwen3": dict(arch="qwen3", layout=dict(qk_norm=True),
+                  defaults=dict(max_position_embeddings=32768, tie_word_embeddings=False, use_sliding_window=False)),
+    "qwen3_moe": dict(arch="qwen3moe", layout=dict(qk_norm=True),
+                      defaults=dict(max_position_embeddings=32768, tie_word_embeddings=False, num_experts=128,
+                                    num_experts_per_tok=8, decoder_sparse_step=1)),
+    "gemma": dict(arch="gemma", defaults=dict(max_position_embeddings=8192, tie_word_embeddings=True, head_dim=256)),
+    "gemma2": dict(arch="gemma2", layout=dict(norms_per_layer=4),
+                   defaults=dict(max_position_embeddings=8192, tie_word_embeddings=True, head_dim=256,
+                                 sliding_window=4096)),
+    "gemma3_text": dict(arch="gemma3", layout=dict(norms_per_layer=4, qk_norm=True),
+                        defaults=dict(max_position_embeddings=131072, tie_word_embeddings=True, head_dim=256,
+                                      sliding_window=4096, sliding_window_pattern=6)),
+    "phi3": dict(arch="phi3", layout=dict(fused_qkv=True, fused_gate_up=True),
+                 defaults=dict(max_position_embeddings=4096, tie_word_embeddings=False)),
+    "deepseek_v2": dict(arch="deepseek2", defaults=dict(max_position_embeddings=2048, tie_word_embeddings=False,
+                                                        first_k_dense_replace=0, moe_layer_freq=1)),
+    "deepseek_v3": dict(arch="deepseek2", layout=dict(expert_score_bias=True),
+                        defaults=dict(max_position_embeddings=4096, tie_word_embeddings=False,
+                                      first_k_dense_replace=3, moe_layer_freq=1, n_shared_experts=1)),
+    "gpt_oss": dict(arch="gpt-oss", layout=dict(qkv_bias=True, o_bias=True, attention_sinks=True,
+                                                router_bias=True, expert_bias=True),
+                    defaults=dict(max_position_embeddings=131072, tie_word_embeddings=False, sliding_window=128,
+                                  num_local_experts=128, num_experts_per_tok=4)),
+    "gpt_neox": dict(arch="gptneox", layout=dict(fused_qkv=True, gated_mlp=False, norm_bias=True, qkv_bias=True,
+                                                 o_bias=True, mlp_bias=True),
+                     defaults=dict(max_position_embeddings=2048, tie_word_embeddings=False)),
+    "falcon": dict(arch="falcon", layout=dict(fused_qkv=True, gated_mlp=False, norm_bias=True),
+                   defaults=dict(max_position_embeddings=2048, tie_word_embeddings=True)),
+    "starcoder2": dict(arch="starcoder2", layout=dict(gated_mlp=False, norm_bias=True),
+                       defaults=dict(max_position_embeddings=4096, tie_word_embeddings=True)),
+    "cohere": dict(arch="command-r", layout=dict(norms_per_layer=1),
+                   defaults=dict(max_position_embeddings=8192, tie_word_embeddings=True)),
+}
+# Multimodal wrappers whose language model sits in text_config
+_TEXT_CONFIG_WRAPPERS = {"gemma3": "gemma3_text", "llava": None, "mistral3": None, "llama4": None}
+# Alternative spellings of the core fields (GPT-2 / Falcon / Bloom style)
+_ALIASES = {
+    "hidden_size": ("n_embd", "d_model"),
+    "num_hidden_layers": ("n_layer", "num_layers"),
+    "num_attention_heads": ("n_head", "num_heads"),
+    "max_position_embeddings": ("n_positions", "seq_length", "max_seq_len"),
+}
+
+
+def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpec:
+    """Build the architecture from a config.json dict. Unknown families are read as Llama-style
+    decoders and say so in the spec's notes."""
+    if not isinstance(config, dict):
+        raise InputError("config", "expected a JSON object (the contents of config.json)")
+    notes = []
+    model_type = config.get("model_type")
+    if model_type in _TEXT_CONFIG_WRAPPERS and isinstance(config.get("text_config"), dict):
+        text = dict(config["text_config"])
+        text.setdefault("model_type", _TEXT_CONFIG_WRAPPERS[model_type] or "llama")
+        if "tie_word_embeddings" in config and "tie_word_embeddings" not in config["text_config"]:
+            text["tie_word_embeddings"] = config["tie_word_embeddings"]
+        notes.append(f"{model_type}: language model read from text_config; vision/audio towers not counted")
+        config, model_type = text, text["model_type"]
+    if not isinstance(model_type, str):
+        raise InputError("model_type", "missing: config.json must say which architecture it is")
+    family = _FAMILIES.get(model_type)
+    if family is None:
+        notes.append(f"model_type {model_type[:40]!r} is not one pycore knows: read as a Llama-style decoder")
+        family = _FAMILIES["llama"]
+    c = _Reader(config, family.get("defaults", {}))
+    layout = dict(family.get("layout", {}))
+
+    hidden = c.required("hidden_size")
+    layers = c.required("num_hidden_layers")
+    heads = c.required("num_attention_heads")
+    vocab = c.required("vocab_size")
+    kv_heads = c.optional("num_key_value_heads", None)
+    head_dim = c.optional("head_dim", None)
+    if head_dim is None:
+        if hidden % heads:
+            raise InputError("head_dim", f"hidden_size {hidden} is not a multiple of {heads} heads and no head_dim is given")
+        head_dim = hidden // heads
+    fields = dict(
+        name=name or str(config.get("_name_or_path") or model_type)[:200], arch=family["arch"],
+        vocab_size=vocab, hidden_size=hidden, num_layers=layers, num_heads=heads,
+        head_dim=head_dim, max_context=c.optional("max_position_embeddings", None) or 0,
+        tie_embeddings=bool(c.optional("tie_word_embeddings", True)), source=source,
+    )
+    if not fields["max_context"]:
+        raise InputError("max_position_embeddings", "missing: the model's maximum context is needed")
+
+    if model_type == "gpt_neox":
+        kv_heads = heads
+        fields["intermediate_size"] = c.optional("intermediate_size", None) or 4 * hidden
+        layout.update(qkv_bias=bool(c.optional("attention_bias", True)), o_bias=bool(c.optional("attention_bias", True)))
+    elif model_type == "falcon":
+        new_arch = bool(c.optional("new_decoder_architecture", False))
+        if new_arch:
+            kv_heads = c.optional("num_kv_heads", None) or heads
+        else:
+            kv_heads = 1 if c.optional("multi_query", True) else heads
+        layout["norms_per_layer"] = 2 if new_arch else (1 if c.optional("parallel_attn", True) else 2)
+        bias = bool(c.optional("bias", False))
+        layout.update(qkv_bias=bias, o_bias=bias, mlp_bias=bias)
+        fields["intermediate_size"] = c.optional("ffn_hidden_size", None) or 4 * hidden
+    elif model_type == "starcoder2":
+        bias = bool(c.optional("use_bias", True))
+        layout.update(qkv_bias=bias, o_bias=bias, mlp_bias=bias, norm_bias=bias)
+        fields["intermediate_size"] = c.required("intermediate_size")
+    else:
+        fields["intermediate_size"] = c.optional("intermediate_size", None)
+    if "attention_bias" in config and model_type in ("llama", "mistral", "qwen3", "qwen3_moe", "cohere"):
+        layout["qkv_bias"] = layout["o_bias"] = bool(config["attention_bias"])
+    if config.get("mlp_bias") and model_type == "llama":
+        layout["mlp_bias"] = True
+    if model_type == "cohere" and config.get("use_qk_norm"):
+        raise InputError("use_qk_norm", "Cohere models with per-head q/k norms are not supported yet")
+    fields["num_kv_heads"] = kv_heads or heads
+
+    _read_moe(c, model_type, fields, layout)
+    _read_mla(c, model_type, fields)
+    if fields.get("intermediate_size") is None:
+        if fields.get("num_experts") and not fields.get("first_dense_layers"):
+            fields["intermediate_size"] = 0
+        else:
+            raise InputError("intermediate_size", "missing: the FFN width is needed")
+    _read_layer_types(c, model_type, fields, layers)
+    fields.update(layout)
+    fields["notes"] = tuple(notes)
+    return ModelSpec(**fields)
+
+
+class _Reader:
+    """Reads config fields with their family defaults, checking types as it goes."""
+
+    def __init__(self, config, defaults):
+        self.config, self.defaults = config, defaults
+
+    def _raw(self, key):
+        if key in self.config and self.config[key] is not None:
+            return self.config[key]
+        for alias in _ALIASES.get(key, ()):
+            if self.config.get(alias) is not None:
+                return self.config[alias]
+        return None
+
+    def required(self, key):
+        value = self._raw(key)
+        if value is None:
+            raise InputError(key, "missing from config.json, and no default can stand in for it")
+        return _whole(key, value)
+
+    def optional(self, key, default):
+        """The config's value; the family default only when the key is absent (an explicit null
+        means "none", e.g. Mistral NeMo's sliding_window: null)."""
+        if key in self.config:
+            value = self.config[key]
+            if value is None:
+                return default
+        else:
+            value = self._raw(key)
+            if value is None:
+                value = self.defaults.get(key, default)
+        if isinstance(value, bool) or value is None or isinstance(value, (str, list, dict)):
+            return value
+        return _whole(key, value)
+
+
+def _whole(key, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(key, f"expected a whole number, got {str(value)[:40]!r}")
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise InputError(key, f"expected a whole number, got {value!r}")
+        value = int(value)
+    if value < 0:
+        raise InputError(key, f"must not be negative, got {value}")
+    if value > 10**12:
+        raise InputError(key, f"{value} is absurdly large")
+    return value
+
+
+def _read_moe(c, model_type, fields, layout):
+    if model_type in ("mixtral", "gpt_oss"):
+        experts = c.optional("num_local_experts", 0)
+        fields.update(num_experts=experts, experts_per_token=c.optional("num_experts_per_tok", 0),
+                      expert_intermediate_size=fields["intermediate_size"])
+        fields["intermediate_size"] = 0
+    elif model_type in ("qwen2_moe", "qwen3_moe"):
+        step, dense_only = c.optional("decoder_sparse_step", 1), c.optional("mlp_only_layers", []) or []
+        if step != 1 or dense_only:
+            raise InputError("decoder_sparse_step", "MoE layers interleaved with dense layers are not supported yet")
+        fields.update(num_experts=c.optional("num_experts", 0), experts_per_token=c.optional("num_experts_per_tok", 0),
+                      expert_intermediate_size=c.required("moe_intermediate_size"))
+        shared = c.optional("shared_expert_intermediate_size", 0) if model_type == "qwen2_moe" else 0
+        fields["shared_expert_intermediate_size"] = shared
+        layout["shared_expert_gate"] = bool(shared)
+    elif model_type in ("deepseek_v2", "deepseek_v3"):
+        routed = c.optional("n_routed_experts", 0)
+        if not routed:
+            return
+        if c.optional("moe_layer_freq", 1) != 1:
+            raise InputError("moe_layer_freq", "MoE every other layer is not supported yet")
+        width = c.required("moe_intermediate_size")
+        fields.update(num_experts=routed, experts_per_token=c.required("num_experts_per_tok"),
+                      expert_intermediate_size=width,
+                      shared_expert_intermediate_size=(c.optional("n_shared_experts", 0) or 0) * width,
+                      first_dense_layers=c.optional("first_k_dense_replace", 0))
+        if model_type == "deepseek_v2":
+            layout["expert_score_bias"] = c.optional("topk_method", "") == "noaux_tc"
+
+
+def _read_mla(c, model_type, fields):
+    if model_type not in ("deepseek_v2", "deepseek_v3"):
+        return
+    fields.update(kv_lora_rank=c.required("kv_lora_rank"), q_lora_rank=c.optional("q_lora_rank", 0) or 0,
+                  qk_rope_head_dim=c.required("qk_rope_head_dim"), qk_nope_head_dim=c.required("qk_nope_head_dim"),
+                  v_head_dim=c.required("v_head_dim"))
+    fields["head_dim"] = fields["qk_nope_head_dim"] + fields["qk_rope_head_dim"]
+
+
+def _read_layer_types(c, model_type, fields, layers):
+    """Which layers use sliding-window attention, and the window."""
+    window = c.optional("sliding_window", None)
+    explicit = c.optional("layer_types", None)
+    if isinstance(explicit, list) and explicit:
+        types = tuple(SLIDING if str(t).startswith("sliding") else FULL for t in explicit)
+    elif not window:
+        return
+    elif model_type in ("gemma2", "gpt_oss"):
+        types = tuple(SLIDING if i % 2 == 0 else FULL for i in range(layers))  # even layers slide
+    elif model_type == "gemma3_text":
+        pattern = c.optional("sliding_window_pattern", 6)
+        types = tuple(FULL if (i + 1) % pattern == 0 else SLIDING for i in range(layers))
+    elif model_type in ("qwen2", "qwen3", "qwen2_moe", "qwen3_moe"):
+        if not c.optional("use_sliding_window", False):
+            return
+        first = c.optional("max_window_layers", layers)
+        types = tuple(SLIDING if i >= first else FULL for i in range(layers))
+    else:  # Mistral v0.1, Phi-3, StarCoder2: every layer slides
+        types = (SLIDING,) * layers
+    if SLIDING in types:
+        if not window:
+            raise InputError("sliding_window", "layer_types has sliding layers but no sliding_window size")
+        if window >= fields["max_context"]:
+            return  # a window as long as the context never caps anything
+        fields.update(layer_types=types, sliding_window=window)

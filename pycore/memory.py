@@ -1,0 +1,338 @@
+"""The estimate: weights, KV cache, activations and overhead, each with its formula in words, the same
+formula with the numbers in, and its source; their total; per-GPU figures and the fit.
+"""
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import presets
+from .engines import Engine, engine as engine_named
+from .errors import InputError
+from .formats import (BNB, GGUF_PRESET, GGUF_TYPE, KVFormat, WeightFormat, kv_format, weight_format,
+                      weight_storage)
+from .hardware import GPU, PIPELINE, Layout, custom_gpu, gpu as gpu_named, layout as make_layout, stage_layers
+from .models import (TP_KV, TP_REPLICATE, TP_SPLIT, ModelSpec, ParameterCount, attention_layers, group_layers,
+                     parameter_count)
+from .scenario import Scenario
+from .units import format_bytes
+
+ITEM_KEYS = ("weights", "kv_cache", "activations", "overhead")
+LOGIT_BYTES = 4  # logits are float32 when sampled (llama.cpp output buffer, vLLM sampler .to(float32))
+
+
+@dataclass(frozen=True)
+class LineItem:
+    key: str
+    label: str
+    bytes: int
+    formula: str  # in words
+    substituted: str  # the same formula with this scenario's numbers
+    source: str
+    notes: tuple = ()
+
+
+@dataclass(frozen=True)
+class Device:
+    index: int
+    weights: int
+    kv_cache: int
+    activations: int
+    overhead: int
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.kv_cache + self.activations + self.overhead
+
+
+@dataclass(frozen=True)
+class Fit:
+    gpu: GPU
+    capacity: int  # per GPU, what the engine may use: usable × memory fraction
+    fits: bool
+    headroom: int  # smallest (capacity − device total) over the GPUs; negative when it does not fit
+
+
+@dataclass(frozen=True)
+class Estimate:
+    scenario: Scenario
+    model_id: str
+    model: ModelSpec
+    weight_format: WeightFormat
+    kv_format: KVFormat
+    engine: Engine
+    layout: Layout
+    parameters: ParameterCount
+    weights: LineItem
+    kv_cache: LineItem
+    activations: LineItem
+    overhead: LineItem
+    devices: tuple
+    fit: object  # Fit, or None without a GPU
+
+    @property
+    def items(self) -> tuple:
+        return (self.weights, self.kv_cache, self.activations, self.overhead)
+
+    @property
+    def total(self) -> int:
+        return self.weights.bytes + self.kv_cache.bytes + self.activations.bytes + self.overhead.bytes
+
+    def item(self, key: str) -> LineItem:
+        return getattr(self, key)
+
+    @property
+    def weight_storage(self):
+        """Per-tensor storage of the whole model (cached)."""
+        return weight_storage(self.model, self.weight_format)
+
+    @property
+    def bits_per_weight(self) -> float:
+        return self.weight_storage.bits_per_weight(self.parameters.total)
+
+
+# ---------------------------------------------------------------- entry point
+
+def resolve_model(model) -> tuple:
+    """(id, spec) for a preset id or a ModelSpec."""
+    if isinstance(model, ModelSpec):
+        return "custom", model
+    return model, presets.model(model)
+
+
+def auto_engine(fmt: WeightFormat) -> str:
+    """GGUF files run on llama.cpp, bitsandbytes on transformers, the rest is served by vLLM."""
+    if fmt.group in (GGUF_PRESET, GGUF_TYPE):
+        return "llama.cpp"
+    if fmt.group == BNB:
+        return "transformers"
+    return "vllm"
+
+
+def estimate(s: Scenario) -> Estimate:
+    model_id, spec = resolve_model(s.model)
+    fmt = weight_format(s.weights)
+    kvf = kv_format(s.kv)
+    eng = engine_named(auto_engine(fmt) if s.engine == "auto" else s.engine)
+    device = custom_gpu(s.gpu_memory_bytes) if s.gpu_memory_bytes else (gpu_named(s.gpu) if s.gpu else None)
+    lay = make_layout(s.parallel, s.gpus, spec)
+    chunk = s.prefill_chunk or eng.chunk(device.usable_bytes if device else 0)
+    params = parameter_count(spec)
+
+    w_dev = _device_weights(spec, fmt, lay)
+    kv_dev, kv_item = _kv_cache(spec, kvf, eng, s, lay, chunk)
+    act_dev, act_item = _activations(spec, eng, s, lay, chunk)
+    overhead = eng.overhead_bytes if s.overhead_bytes is None else s.overhead_bytes
+    devices = tuple(Device(i, w_dev[i], kv_dev[i], act_dev[i], overhead) for i in range(lay.devices))
+
+    weights_item = _weights_item(spec, fmt, params, w_dev, lay)
+    overhead_item = LineItem(
+        "overhead", "Overhead", overhead * lay.devices,
+        "runtime and CUDA context per GPU × GPUs",
+        f"{format_bytes(overhead)} × {lay.devices} = {overhead * lay.devices:,} B",
+        "entered by the user" if s.overhead_bytes is not None else eng.source,
+        ("The seed allows 1–2 GB for CUDA context and runtime; a bare CUDA context measures about 0.3–0.4 GB.",))
+    fit = None
+    if device:
+        capacity = int(device.usable_bytes * eng.memory_fraction)
+        headroom = min(capacity - d.total for d in devices)
+        fit = Fit(device, capacity, headroom >= 0, headroom)
+    return Estimate(s, model_id, spec, fmt, kvf, eng, lay, params, weights_item, kv_item, act_item,
+                    overhead_item, devices, fit)
+
+
+# ---------------------------------------------------------------- weights
+
+@lru_cache(maxsize=1024)
+def _device_weights(spec: ModelSpec, fmt: WeightFormat, lay: Layout) -> tuple:
+    """Weight bytes on each GPU. Tensor parallelism splits matrices and keeps norms and routers whole;
+    pipeline parallelism gives each stage its layers, the embeddings to the first and the head to the last."""
+    stored = weight_storage(spec, fmt)
+    if lay.devices == 1:
+        return (stored.total,)
+    if lay.tp > 1:
+        per_rank = 0
+        kv_share = (-(-spec.num_kv_heads // lay.tp), spec.num_kv_heads)
+        for t, s in stored.tensors:
+            if t.tp == TP_SPLIT:
+                per_rank += -(-s.bytes // lay.tp)
+            elif t.tp == TP_KV:
+                per_rank += s.bytes * kv_share[0] // kv_share[1]
+            else:
+                per_rank += s.bytes
+        return (per_rank,) * lay.tp
+    stages = stage_layers(spec.num_layers, lay.pp)
+    per_stage = [0] * lay.pp
+    stage_of = {}
+    for k, (lo, hi) in enumerate(stages):
+        for i in range(lo, hi):
+            stage_of[i] = k
+    for t, s in stored.tensors:
+        if t.layer >= 0:
+            per_stage[stage_of[t.layer]] += s.bytes
+        elif t.role in ("token_embd", "position_embd"):
+            per_stage[0] += s.bytes
+            if t.role == "token_embd" and spec.tie_embeddings:
+                per_stage[-1] += s.bytes  # the last stage needs its own copy as the output head
+        else:
+            per_stage[-1] += s.bytes
+    return tuple(per_stage)
+
+
+def _weights_item(spec, fmt, params, per_device, lay) -> LineItem:
+    stored = weight_storage(spec, fmt)
+    bpw = 8 * stored.total / params.total
+    rows = " + ".join(f"{label} {count:,} tensors {elements:,} el → {size:,} B"
+                      for label, count, elements, size in stored.by_type)
+    total = sum(per_device)
+    split = ""
+    if lay.devices > 1:
+        split = (f"; over {lay.devices} GPUs: " + ", ".join(f"{b:,}" for b in per_device) + f" B = {total:,} B"
+                 + (" (norms, routers and the replicated parts are held by every GPU)" if lay.tp > 1 else
+                    " (the last stage also holds the tied output head)" if spec.tie_embeddings else ""))
+    notes = [f"{params.total:,} parameters ({params.active:,} active per token)" if spec.is_moe
+             else f"{params.total:,} parameters", f"{bpw:.3f} bits per weight on average"]
+    if fmt.group == GGUF_PRESET:
+        notes.append(f"{fmt.name} is a recipe: " + ", ".join(f"{count} {label}" for label, count, _, _ in stored.by_type))
+    return LineItem(
+        "weights", "Weights", total,
+        "Σ over every weight tensor: elements × bytes per element of the type it is stored in"
+        if len(stored.by_type) > 1 else "parameters × bytes per parameter",
+        f"{rows} = {stored.total:,} B ({format_bytes(stored.total)}){split}",
+        f"{fmt.description}; {fmt.source}; architecture: {spec.source or spec.name}", tuple(notes))
+
+
+# ---------------------------------------------------------------- KV cache
+
+def _kv_cache(spec, kvf, eng, s: Scenario, lay: Layout, chunk: int):
+    layers = attention_layers(spec)
+    groups = group_layers(layers)
+    B, S = s.batch, s.context
+    single = sum(B * eng.kv_cells(S, layer.cached_tokens(S), chunk) * count * layer.bytes_per_token(kvf)
+                 for layer, count in groups)
+    if s.kv_method == "seed":
+        # The seed's 2 · B · S · H · L · bytes: every attention head caches K and V (the MHA case).
+        per_token_layer = 2 * kvf.row_bytes(spec.hidden_size)
+        total = B * S * spec.num_layers * per_token_layer
+        item = LineItem(
+            "kv_cache", "KV cache", total, "2 (K and V) × batch × context × hidden size × layers × bytes "
+            "(the seed's formula: true only for multi-head attention)",
+            f"2 × {B:,} × {S:,} × {spec.hidden_size:,} × {spec.num_layers} × {kvf.bits_per_value / 8:g} B "
+            f"= {total:,} B ({format_bytes(total)})", "the seed's worked-example formula",
+            (f"The exact per-layer form gives {format_bytes(single)} for this model.",))
+        return _split_evenly(total, lay), item
+
+    cells = {layer: eng.kv_cells(S, layer.cached_tokens(S), chunk) for layer, _ in groups}
+    per_device = [0] * lay.devices
+    for k, (lo, hi) in enumerate(stage_layers(spec.num_layers, lay.pp)):
+        stage = sum(B * cells[layer] * count * layer.bytes_per_token(kvf, lay.tp)
+                    for layer, count in group_layers(layers[lo:hi]))
+        for r in range(lay.tp):
+            per_device[k * lay.tp + r] = stage
+    total = sum(per_device)
+    parts = " + ".join(f"{B:,} × {cells[layer]:,} cells × {count} layers × {layer.bytes_per_token(kvf):,} B/token "
+                       f"[{layer.describe()}, {kvf.name}]" for layer, count in groups)
+    substituted = f"{parts} = {single:,} B ({format_bytes(single)})"
+    if lay.tp > 1:
+        substituted += (f"; tensor parallel over {lay.tp} GPUs: {per_device[0]:,} B each" +
+                        (" (KV heads or the MLA latent replicated)" if total != single else ""))
+    elif lay.pp > 1:
+        substituted += f"; pipeline stages hold their layers' share: " + ", ".join(f"{b:,}" for b in per_device) + " B"
+    item = LineItem(
+        "kv_cache", "KV cache", total,
+        "batch × cached tokens × Σ over layers (K + V bytes per token); a token's K or V row is "
+        "KV heads × head dim values in the cache format, a sliding layer keeps at most its window, "
+        "an MLA layer one latent",
+        substituted, f"per-layer KV layout (vLLM kv_cache_interface.py, llama.cpp llama-kv-cache.cpp); "
+        f"cells as {eng.label} allocates them: {eng.source}", _kv_notes(spec, kvf, s, eng, single))
+    return tuple(per_device), item
+
+
+def _kv_notes(spec, kvf, s, eng, total) -> tuple:
+    notes = []
+    seed = 2 * s.batch * s.context * spec.num_layers * kvf.row_bytes(spec.hidden_size)
+    if seed != total:
+        ratio = seed / total if total else 0
+        notes.append(f"The seed's MHA formula 2·B·S·H·L·bytes would give {format_bytes(seed)} "
+                     f"({ratio:.1f}× this): it caches all {spec.num_heads} heads of {spec.hidden_size // spec.num_heads} "
+                     f"dims, while this model caches " +
+                     (f"one {spec.kv_lora_rank + spec.qk_rope_head_dim}-value latent per token and layer (MLA)"
+                      if spec.is_mla else f"{spec.num_kv_heads} KV heads of {spec.head_dim} dims") + ".")
+    if spec.layer_types and "sliding" in spec.layer_types:
+        n = spec.layer_types.count("sliding")
+        notes.append(f"{n} of {spec.num_layers} layers use a {spec.sliding_window:,}-token sliding window: "
+                     "their cache stops growing there.")
+    if eng.cell_multiple > 1:
+        notes.append(f"{eng.label} allocates KV cells in multiples of {eng.cell_multiple} tokens.")
+    return tuple(notes)
+
+
+def _split_evenly(total: int, lay: Layout) -> tuple:
+    share = -(-total // lay.devices)
+    return (share,) * lay.devices
+
+
+# ---------------------------------------------------------------- activations
+
+def _activations(spec, eng, s: Scenario, lay: Layout, chunk: int):
+    B, S = s.batch, s.context
+    if s.activations == "none":
+        return (0,) * lay.devices, LineItem("activations", "Activations", 0, "not counted", "0 B", "chosen by the user")
+    if s.activations == "seed":
+        total = B * S * spec.hidden_size * spec.num_layers * 2
+        item = LineItem(
+            "activations", "Activations", total, "batch × context × hidden size × layers × 2 bytes (the seed's formula)",
+            f"{B:,} × {S:,} × {spec.hidden_size:,} × {spec.num_layers} × 2 B = {total:,} B ({format_bytes(total)})",
+            "the seed's worked-example formula",
+            ("Keeps every layer's hidden state for every token at once; inference frees each layer's "
+             "activations before the next, so engines measure far less (see the 'peak' method).",))
+        return _split_evenly(total, lay), item
+    phases = activation_phases(spec, eng, B, S, chunk, lay.tp)
+    tokens = phases["tokens"]
+    worst = max(phases["attention"], phases["mlp"])
+    peak = max(worst, phases["logits"])
+    per_device = []
+    for d in range(lay.devices):
+        last_stage = d // lay.tp == lay.pp - 1
+        per_device.append(max(worst, phases["logits"]) if last_stage else worst)
+    total = sum(per_device)
+    b = eng.activation_bytes
+    substituted = (f"tokens per pass T = " + (f"min(batch × context, chunk) = min({B * S:,}, {chunk:,}) = {tokens:,}"
+                                              if chunk else f"batch × context = {tokens:,}") +
+                   f"; attention {phases['attention']:,} B, MLP {phases['mlp']:,} B, logits {phases['logits']:,} B "
+                   f"→ peak {peak:,} B ({format_bytes(peak)})" +
+                   (f" per GPU; {lay.devices} GPUs = {total:,} B" if lay.devices > 1 else ""))
+    item = LineItem(
+        "activations", "Activations", total,
+        "largest working set of one forward pass: one layer's attention or MLP intermediates for T tokens "
+        f"({b} B each), or the float32 logits buffer",
+        substituted,
+        f"{eng.label}: {eng.source}; checked against logged compute buffers (shared/reference/measured_dev.json)",
+        (f"attention: T × (2H + q + k + v + attn out); MLP: T × (2H + up/gate + act); "
+         f"logits: {phases['logit_rows']:,} rows × {spec.vocab_size:,} vocab × 4 B + T × H × {b} B",))
+    return tuple(per_device), item
+
+
+def activation_phases(spec: ModelSpec, eng: Engine, batch: int, context: int, chunk: int, tp: int = 1) -> dict:
+    """Bytes alive at the peak of each phase of a forward pass over T tokens, per tensor-parallel rank."""
+    H, b = spec.hidden_size, eng.activation_bytes
+    T = min(batch * context, chunk) if chunk else batch * context
+    heads = spec.num_heads // tp
+    if spec.is_mla:
+        qk = spec.qk_nope_head_dim + spec.qk_rope_head_dim
+        q = k = heads * qk
+        v = out = heads * spec.v_head_dim
+    else:
+        q = out = heads * spec.head_dim
+        k = v = -(-spec.num_kv_heads // tp) * spec.head_dim
+    attention = T * (2 * H + q + k + v + out) * b
+    mlp = 0
+    if spec.first_dense_layers or not spec.is_moe:
+        width = spec.intermediate_size // tp
+        mlp = T * (2 * H + (3 if spec.gated_mlp else 2) * width) * b
+    if spec.is_moe:
+        w = spec.expert_intermediate_size // tp
+        routed = T * spec.experts_per_token * ((3 if spec.gated_mlp else 2) * w + H)
+        shared = T * 3 * (spec.shared_expert_intermediate_size // tp)
+        mlp = max(mlp, (T * (2 * H + spec.num_experts) + routed + shared) * b)
+    rows = T if eng.logits_for_every_token else min(batch, T)
+    logits = rows * spec.vocab_size * LOGIT_BYTES + T * H * b
+    return {"tokens": T, "attention": attention, "mlp": mlp, "logits": logits, "logit_rows": rows}

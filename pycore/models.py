@@ -1,0 +1,314 @@
+"""Model architecture: `ModelSpec`, and what follows from it alone.
+
+From a spec come the list of weight tensors with their shapes (named and shaped as in GGUF
+files, so the GGUF preset rules can be applied to them), the total and active parameter counts,
+and the attention layers that make up the KV cache.
+"""
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .attention import FullAttention, LatentAttention, SlidingWindowAttention
+from .errors import InputError
+
+FULL = "full"
+SLIDING = "sliding"
+
+# What a tensor is, for the formats: a matrix that quantizers compress, or a small tensor
+# (norm, bias, router, sink) that every format keeps in its own higher-precision type.
+MATRIX = "matrix"
+SMALL = "small"
+
+EXPERT_ROLES = ("ffn_gate_exps", "ffn_up_exps", "ffn_down_exps")
+
+# How a tensor is laid out over tensor-parallel ranks (Megatron-style, as vLLM does).
+TP_SPLIT = "split"  # column- or row-parallel: each rank holds 1/t
+TP_REPLICATE = "replicate"  # every rank holds it whole (norms, routers, MLA down-projections)
+TP_KV = "kv"  # K/V projections: split by KV head, replicated when there are fewer heads than ranks
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One weight tensor. `ne` is in ggml order: ne[0] is the row length (the input features of a
+    linear layer), ne[1] the rows, ne[2] the experts of a stacked MoE tensor."""
+
+    name: str  # GGUF name, e.g. "blk.3.attn_v.weight"
+    role: str  # GGUF tensor kind without layer and suffix, e.g. "attn_v"
+    layer: int  # block index, -1 for tensors outside the blocks
+    ne: tuple
+    kind: str = MATRIX
+    tp: str = TP_SPLIT
+
+    @property
+    def numel(self) -> int:
+        n = 1
+        for d in self.ne:
+            n *= d
+        return n
+
+    @property
+    def is_expert(self) -> bool:
+        """A stacked matrix of routed experts, of which only `experts_per_token` work per token."""
+        return self.role in EXPERT_ROLES and self.kind == MATRIX
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The architecture facts that decide memory. Sizes are element counts, never bytes."""
+
+    name: str
+    arch: str  # family, in GGUF's arch names where one exists: llama, qwen2, gemma2, deepseek2, gptneox, ...
+    vocab_size: int
+    hidden_size: int
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    intermediate_size: int  # FFN width of dense layers
+    max_context: int
+    tie_embeddings: bool = False
+    # Block layout
+    gated_mlp: bool = True  # gate, up and down projections (SwiGLU/GeGLU); False: up and down only
+    fused_qkv: bool = False  # one attn_qkv matrix (GPT-NeoX, Falcon, Phi-3)
+    fused_gate_up: bool = False  # one ffn_up matrix of twice the width holding gate and up (Phi-3)
+    norms_per_layer: int = 2  # 1: parallel attention/MLP (Falcon-7B, Cohere); 4: Gemma 2/3 sandwich norms
+    norm_bias: bool = False  # LayerNorm with bias (GPT-NeoX, Falcon, StarCoder2) rather than RMSNorm
+    qkv_bias: bool = False
+    o_bias: bool = False
+    mlp_bias: bool = False
+    qk_norm: bool = False  # per-head RMSNorm weights on q and k (Qwen3, Gemma 3)
+    attention_sinks: bool = False  # one learned logit per head (gpt-oss)
+    learned_positions: int = 0  # rows of a learned position embedding (GPT-2 style); 0 = none
+    # Mixture of experts
+    num_experts: int = 0
+    experts_per_token: int = 0
+    expert_intermediate_size: int = 0
+    shared_expert_intermediate_size: int = 0  # total width of the always-on shared expert(s)
+    shared_expert_gate: bool = False  # Qwen2-MoE scales the shared expert by a learned gate
+    first_dense_layers: int = 0  # leading layers with a dense FFN (DeepSeek first_k_dense_replace)
+    router_bias: bool = False  # gpt-oss
+    expert_bias: bool = False  # gpt-oss: each expert's projections carry biases
+    expert_score_bias: bool = False  # DeepSeek-V3 e_score_correction_bias
+    # Multi-head latent attention (DeepSeek-V2/V3)
+    q_lora_rank: int = 0  # 0: queries are projected directly (V2-Lite)
+    kv_lora_rank: int = 0  # > 0 turns MLA on
+    qk_nope_head_dim: int = 0
+    qk_rope_head_dim: int = 0
+    v_head_dim: int = 0
+    # Attention kind per layer: "full" or "sliding"; empty means all full
+    layer_types: tuple = ()
+    sliding_window: int = 0
+    # Where the numbers come from
+    source: str = ""
+    notes: tuple = field(default=(), compare=False)
+
+    def __post_init__(self):
+        for name in ("vocab_size", "hidden_size", "num_layers", "num_heads", "num_kv_heads", "head_dim",
+                     "max_context"):
+            _positive(name, getattr(self, name))
+        if self.intermediate_size < 0:
+            raise InputError("intermediate_size", "must not be negative")
+        if self.num_kv_heads > self.num_heads:
+            raise InputError("num_key_value_heads",
+                             f"{self.num_kv_heads} KV heads for {self.num_heads} attention heads: "
+                             "there cannot be more KV heads than attention heads")
+        if self.num_heads % self.num_kv_heads:
+            raise InputError("num_key_value_heads",
+                             f"{self.num_heads} attention heads do not divide into {self.num_kv_heads} KV groups")
+        if self.num_experts:
+            if not 0 < self.experts_per_token <= self.num_experts:
+                raise InputError("num_experts_per_tok",
+                                 f"must be between 1 and the {self.num_experts} experts")
+            _positive("moe_intermediate_size", self.expert_intermediate_size)
+            if self.first_dense_layers > self.num_layers:
+                raise InputError("first_k_dense_replace", "more dense layers than layers")
+        if self.kv_lora_rank:
+            for name in ("qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"):
+                _positive(name, getattr(self, name))
+        if self.layer_types:
+            if len(self.layer_types) != self.num_layers:
+                raise InputError("layer_types",
+                                 f"{len(self.layer_types)} entries for {self.num_layers} layers")
+            if any(t not in (FULL, SLIDING) for t in self.layer_types):
+                raise InputError("layer_types", "each entry must be 'full' or 'sliding'")
+            if SLIDING in self.layer_types:
+                _positive("sliding_window", self.sliding_window)
+        if self.intermediate_size == 0 and self.first_dense_layers + (0 if self.num_experts else self.num_layers):
+            raise InputError("intermediate_size", "dense FFN layers need an intermediate size")
+
+    @property
+    def is_moe(self) -> bool:
+        return self.num_experts > 0
+
+    @property
+    def is_mla(self) -> bool:
+        return self.kv_lora_rank > 0
+
+    @property
+    def gqa_ratio(self) -> int:
+        """Query heads per KV head (llama.cpp's n_gqa)."""
+        return self.num_heads // self.num_kv_heads
+
+    def layer_type(self, i: int) -> str:
+        return self.layer_types[i] if self.layer_types else FULL
+
+    def is_moe_layer(self, i: int) -> bool:
+        return self.is_moe and i >= self.first_dense_layers
+
+
+def _positive(name, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise InputError(name, f"must be a positive whole number, got {value!r}")
+
+
+# ---------------------------------------------------------------- weight tensors
+
+@lru_cache(maxsize=256)
+def weight_tensors(spec: ModelSpec) -> tuple:
+    """All weight tensors of the model, in GGUF names and ggml shapes, ordered by block."""
+    out = []
+    H, V = spec.hidden_size, spec.vocab_size
+
+    def add(role, layer, ne, kind=MATRIX, tp=TP_SPLIT, suffix="weight"):
+        prefix = f"blk.{layer}." if layer >= 0 else ""
+        out.append(Tensor(f"{prefix}{role}.{suffix}", role, layer, tuple(ne), kind, tp))
+
+    def norm(role, layer, width):
+        add(role, layer, (width,), SMALL, TP_REPLICATE)
+        if spec.norm_bias:
+            add(role, layer, (width,), SMALL, TP_REPLICATE, "bias")
+
+    def linear(role, layer, n_in, n_out, bias=False, tp=TP_SPLIT, bias_tp=None):
+        add(role, layer, (n_in, n_out), MATRIX, tp)
+        if bias:
+            add(role, layer, (n_out,), SMALL, bias_tp or tp, "bias")
+
+    add("token_embd", -1, (H, V))
+    if spec.learned_positions:
+        add("position_embd", -1, (H, spec.learned_positions), SMALL, TP_REPLICATE)
+
+    for i in range(spec.num_layers):
+        norm("attn_norm", i, H)
+        _attention_tensors(spec, i, add, norm, linear)
+        if spec.norms_per_layer == 4:  # Gemma 2/3: post-attention, pre-FFN and post-FFN norms
+            norm("post_attention_norm", i, H)
+            norm("ffn_norm", i, H)
+            norm("post_ffw_norm", i, H)
+        elif spec.norms_per_layer == 2:
+            norm("ffn_norm", i, H)
+        if spec.is_moe_layer(i):
+            _moe_tensors(spec, i, add, linear)
+        else:
+            _mlp_tensors(spec, i, spec.intermediate_size, "", linear)
+
+    norm("output_norm", -1, H)
+    if not spec.tie_embeddings:
+        add("output", -1, (H, V))
+    return tuple(out)
+
+
+def _attention_tensors(spec, i, add, norm, linear):
+    H = spec.hidden_size
+    if spec.is_mla:
+        qk_head = spec.qk_nope_head_dim + spec.qk_rope_head_dim
+        if spec.q_lora_rank:
+            linear("attn_q_a", i, H, spec.q_lora_rank, tp=TP_REPLICATE)
+            norm("attn_q_a_norm", i, spec.q_lora_rank)
+            linear("attn_q_b", i, spec.q_lora_rank, spec.num_heads * qk_head)
+        else:
+            linear("attn_q", i, H, spec.num_heads * qk_head)
+        linear("attn_kv_a_mqa", i, H, spec.kv_lora_rank + spec.qk_rope_head_dim, tp=TP_REPLICATE)
+        norm("attn_kv_a_norm", i, spec.kv_lora_rank)
+        linear("attn_kv_b", i, spec.kv_lora_rank,
+               spec.num_heads * (spec.qk_nope_head_dim + spec.v_head_dim))
+        linear("attn_output", i, spec.num_heads * spec.v_head_dim, H)
+        return
+    q_width = spec.num_heads * spec.head_dim
+    kv_width = spec.num_kv_heads * spec.head_dim
+    if spec.fused_qkv:
+        linear("attn_qkv", i, H, q_width + 2 * kv_width, bias=spec.qkv_bias)
+    else:
+        linear("attn_q", i, H, q_width, bias=spec.qkv_bias)
+        linear("attn_k", i, H, kv_width, bias=spec.qkv_bias, tp=TP_KV)
+        linear("attn_v", i, H, kv_width, bias=spec.qkv_bias, tp=TP_KV)
+    if spec.qk_norm:
+        norm("attn_q_norm", i, spec.head_dim)
+        norm("attn_k_norm", i, spec.head_dim)
+    if spec.attention_sinks:
+        add("attn_sinks", i, (spec.num_heads,), SMALL, TP_SPLIT)
+    # Row-parallel output: its bias is added once after the all-reduce, so every rank keeps it whole.
+    linear("attn_output", i, q_width, H, bias=spec.o_bias, bias_tp=TP_REPLICATE)
+
+
+def _mlp_tensors(spec, i, width, suffix, linear):
+    H, bias = spec.hidden_size, spec.mlp_bias
+    if spec.gated_mlp and spec.fused_gate_up:
+        linear("ffn_up" + suffix, i, H, 2 * width, bias=bias)
+    elif spec.gated_mlp:
+        linear("ffn_gate" + suffix, i, H, width, bias=bias)
+        linear("ffn_up" + suffix, i, H, width, bias=bias)
+    else:
+        linear("ffn_up" + suffix, i, H, width, bias=bias)
+    linear("ffn_down" + suffix, i, width, H, bias=bias, bias_tp=TP_REPLICATE)
+
+
+def _moe_tensors(spec, i, add, linear):
+    H, E, W = spec.hidden_size, spec.num_experts, spec.expert_intermediate_size
+    add("ffn_gate_inp", i, (H, E), SMALL, TP_REPLICATE)  # router: never quantized
+    if spec.router_bias:
+        add("ffn_gate_inp", i, (E,), SMALL, TP_REPLICATE, "bias")
+    if spec.expert_score_bias:
+        add("exp_probs_b", i, (E,), SMALL, TP_REPLICATE, "bias")
+    projections = (("ffn_gate_exps", H, W), ("ffn_up_exps", H, W)) if spec.gated_mlp else (("ffn_up_exps", H, W),)
+    for role, n_in, n_out in projections + (("ffn_down_exps", W, H),):
+        add(role, i, (n_in, n_out, E))
+        if spec.expert_bias:
+            add(role, i, (n_out, E), SMALL, TP_SPLIT, "bias")
+    if spec.shared_expert_intermediate_size:
+        _mlp_tensors(spec, i, spec.shared_expert_intermediate_size, "_shexp", linear)
+        if spec.shared_expert_gate:
+            add("ffn_gate_inp_shexp", i, (H,), SMALL, TP_REPLICATE)
+
+
+# ---------------------------------------------------------------- parameter counts
+
+@dataclass(frozen=True)
+class ParameterCount:
+    total: int
+    active: int  # per token: routed experts counted experts_per_token / num_experts
+    embedding: int  # token (and position) embedding rows; tied output counted once, here
+
+
+@lru_cache(maxsize=256)
+def parameter_count(spec: ModelSpec) -> ParameterCount:
+    total = expert = embedding = 0
+    for t in weight_tensors(spec):
+        n = t.numel
+        total += n
+        if t.role in EXPERT_ROLES:  # routed-expert matrices and their biases
+            expert += n
+        if t.role in ("token_embd", "position_embd"):
+            embedding += n
+    active = total - expert
+    if spec.is_moe:
+        active += expert * spec.experts_per_token // spec.num_experts
+    return ParameterCount(total, active, embedding)
+
+
+# ---------------------------------------------------------------- attention layers (KV cache)
+
+@lru_cache(maxsize=256)
+def attention_layers(spec: ModelSpec) -> tuple:
+    """One attention spec per layer: what that layer keeps in the KV cache."""
+    full = FullAttention(spec.num_kv_heads, spec.head_dim, spec.head_dim)
+    if spec.is_mla:
+        return (LatentAttention(spec.kv_lora_rank, spec.qk_rope_head_dim),) * spec.num_layers
+    sliding = SlidingWindowAttention(spec.num_kv_heads, spec.head_dim, spec.head_dim, spec.sliding_window)
+    return tuple(sliding if spec.layer_type(i) == SLIDING else full for i in range(spec.num_layers))
+
+
+def group_layers(layers) -> tuple:
+    """(attention spec, number of layers) pairs, in first-seen order."""
+    counts = {}
+    for layer in layers:
+        counts[layer] = counts.get(layer, 0) + 1
+    return tuple(counts.items())

@@ -1,0 +1,95 @@
+"""An Estimate written out: a JSON-able dict (CLI --json, page export), a text table, Markdown."""
+from dataclasses import asdict
+
+from .memory import ITEM_KEYS, Estimate
+from .models import ModelSpec
+from .units import BINARY, DECIMAL, format_bytes
+
+
+def _item(it) -> dict:
+    return {"bytes": it.bytes, "label": it.label, "formula": it.formula, "substituted": it.substituted,
+            "source": it.source, "notes": list(it.notes)}
+
+
+def scenario_dict(e: Estimate) -> dict:
+    s = asdict(e.scenario) if not isinstance(e.scenario.model, ModelSpec) else {
+        **{k: v for k, v in asdict(e.scenario).items() if k != "model"}, "model": "custom"}
+    s["engine"] = e.engine.name
+    return s
+
+
+def estimate_dict(e: Estimate) -> dict:
+    out = {
+        "model": {"id": e.model_id, "name": e.model.name, "max_context": e.model.max_context,
+                  "source": e.model.source},
+        "scenario": scenario_dict(e),
+        "parameters": {"total": e.parameters.total, "active": e.parameters.active,
+                       "embedding": e.parameters.embedding},
+        "bits_per_weight": round(e.bits_per_weight, 4),
+        "weights_by_type": [{"type": label, "tensors": n, "elements": el, "bytes": b}
+                            for label, n, el, b in e.weight_storage.by_type],
+    }
+    for key in ITEM_KEYS:
+        out[key] = _item(e.item(key))
+    out["total"] = {"bytes": e.total, "formula": "weights + KV cache + activations + overhead",
+                    "substituted": " + ".join(f"{e.item(k).bytes:,}" for k in ITEM_KEYS) + f" = {e.total:,} B"}
+    out["devices"] = [{"index": d.index, "weights": d.weights, "kv_cache": d.kv_cache, "activations": d.activations,
+                       "overhead": d.overhead, "total": d.total} for d in e.devices]
+    if e.fit:
+        out["fit"] = {"gpu": e.fit.gpu.id, "gpu_name": e.fit.gpu.name, "gpus": e.layout.devices,
+                      "memory_bytes": e.fit.gpu.memory_bytes, "usable_bytes": e.fit.gpu.usable_bytes,
+                      "capacity_bytes": e.fit.capacity, "fits": e.fit.fits, "headroom_bytes": e.fit.headroom}
+    return out
+
+
+def estimate_table(e: Estimate, system: str = BINARY) -> str:
+    lines = [f"{e.model.name} · {e.weight_format.name} weights · {e.kv_format.name} KV cache · "
+             f"batch {e.scenario.batch:,} × context {e.scenario.context:,} · {e.engine.label}",
+             f"parameters: {e.parameters.total:,}" + (f" ({e.parameters.active:,} active)" if e.model.is_moe else ""),
+             ""]
+    width = max(len(it.label) for it in e.items)
+    for it in e.items:
+        lines.append(f"{it.label:<{width}}  {format_bytes(it.bytes, system):>12}  {it.bytes:>18,} B")
+        lines.append(f"{'':<{width}}  {it.substituted}")
+    lines.append(f"{'Total':<{width}}  {format_bytes(e.total, system):>12}  {e.total:>18,} B")
+    if len(e.devices) > 1:
+        lines.append("")
+        for d in e.devices:
+            lines.append(f"GPU {d.index}: {format_bytes(d.total, system)} (weights {format_bytes(d.weights, system)}, "
+                         f"KV {format_bytes(d.kv_cache, system)}, activations {format_bytes(d.activations, system)}, "
+                         f"overhead {format_bytes(d.overhead, system)})")
+    if e.fit:
+        lines.append("")
+        lines.append(fit_sentence(e, system))
+    return "\n".join(lines)
+
+
+def fit_sentence(e: Estimate, system: str = BINARY) -> str:
+    f = e.fit
+    per = " per GPU" if e.layout.devices > 1 else ""
+    where = f"{e.layout.devices} × {f.gpu.name}" if e.layout.devices > 1 else f.gpu.name
+    usable = f"{format_bytes(f.capacity, system)}{per} usable"
+    if f.fits:
+        return f"Fits on {where}: {usable}, {format_bytes(f.headroom, system)} to spare."
+    return f"Does not fit on {where}: {usable}, {format_bytes(-f.headroom, system)} short."
+
+
+def estimate_markdown(e: Estimate, system: str = BINARY) -> str:
+    rows = ["| Item | Size | Bytes | Formula |", "|---|---:|---:|---|"]
+    for it in e.items:
+        rows.append(f"| {it.label} | {format_bytes(it.bytes, system)} | {it.bytes:,} | {_md(it.substituted)} |")
+    rows.append(f"| **Total** | **{format_bytes(e.total, system)}** | {e.total:,} | |")
+    head = (f"**{_md(e.model.name)}**, {e.weight_format.name} weights, {e.kv_format.name} KV cache, "
+            f"batch {e.scenario.batch:,}, context {e.scenario.context:,} tokens ({e.engine.label})")
+    out = [head, "", *rows]
+    if e.fit:
+        out += ["", fit_sentence(e, system)]
+    out += ["", f"Units: {'GiB = 2^30 bytes' if system == BINARY else 'GB = 10^9 bytes'}."]
+    return "\n".join(out)
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+__all__ = ["estimate_dict", "estimate_table", "estimate_markdown", "fit_sentence", "BINARY", "DECIMAL"]

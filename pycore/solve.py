@@ -1,0 +1,131 @@
+"""The inverse questions: the longest context, the largest batch, the best format, the fewest GPUs
+that fit. Each answer is consistent with the forward estimate: the answer fits, one more does not.
+"""
+from dataclasses import dataclass
+
+from .errors import InputError
+from .formats import FLOAT, GGUF_TYPE, WEIGHT_FORMATS
+from .hardware import GPUS, PIPELINE, TENSOR
+from .memory import estimate, resolve_model
+from .scenario import MAX_BATCH, Scenario
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: object  # the number or name found; None when nothing fits
+    reason: str  # why the search stopped, in words
+
+
+def _fits(s: Scenario) -> bool:
+    try:
+        return estimate(s).fit.fits
+    except InputError:
+        return False
+
+
+def _require_gpu(s: Scenario):
+    if not (s.gpu or s.gpu_memory_bytes):
+        raise InputError("gpu", "choose a GPU (or enter its memory) to ask what fits")
+
+
+def _largest(fits, low: int, high: int):
+    """Largest n in [low, high] with fits(n), for fits monotone (true, then false); None if none."""
+    if not fits(low):
+        return None
+    if fits(high):
+        return high
+    while high - low > 1:  # invariant: fits(low), not fits(high)
+        mid = (low + high) // 2
+        if fits(mid):
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+def max_context(s: Scenario) -> Answer:
+    """Longest context per sequence that fits, up to the model's maximum."""
+    _require_gpu(s)
+    spec = resolve_model(s.model)[1]
+    best = _largest(lambda n: _fits(s.with_(context=n)), 1, spec.max_context)
+    if best is None:
+        return Answer(None, "nothing fits, not even one token of context")
+    if best == spec.max_context:
+        return Answer(best, f"fits up to the model's maximum context of {spec.max_context:,} tokens")
+    return Answer(best, f"{best + 1:,} tokens would not fit")
+
+
+def max_batch(s: Scenario) -> Answer:
+    """Most concurrent sequences of the scenario's context that fit."""
+    _require_gpu(s)
+    best = _largest(lambda n: _fits(s.with_(batch=n)), 1, MAX_BATCH)
+    if best is None:
+        return Answer(None, "not even one sequence fits")
+    return Answer(best, f"{best + 1:,} sequences would not fit" if best < MAX_BATCH else "no limit found")
+
+
+def ranked_formats(s: Scenario) -> list:
+    """Deployable weight formats for this model, best quality first: more bits per weight first.
+    FP32 is left out (no gain over the 16-bit checkpoint) and so are the single-type GGUF variants."""
+    spec = resolve_model(s.model)[1]
+    from .formats import weight_storage
+    from .models import parameter_count
+    params = parameter_count(spec).total
+    candidates = [f for f in WEIGHT_FORMATS.values() if f.name != "FP32" and f.group != GGUF_TYPE]
+    return sorted(candidates, key=lambda f: (-weight_storage(spec, f).total / params, f.group != FLOAT))
+
+
+def best_format(s: Scenario) -> Answer:
+    """The highest-quality weight format that fits."""
+    _require_gpu(s)
+    for f in ranked_formats(s):
+        if _fits(s.with_(weights=f.name)):
+            return Answer(f.name, "the format with the most bits per weight that fits")
+    return Answer(None, "no format fits: try more GPUs or a shorter context")
+
+
+def fewest_gpus(s: Scenario, limit: int = 64) -> Answer:
+    """Fewest GPUs of the chosen kind that hold the scenario: tensor parallel when the heads divide,
+    otherwise pipeline parallel."""
+    _require_gpu(s)
+    for n in range(1, limit + 1):
+        for mode in (s.parallel, PIPELINE if s.parallel == TENSOR else TENSOR):
+            if _fits(s.with_(gpus=n, parallel=mode)):
+                return Answer((n, mode), f"{n} GPU{'s' if n > 1 else ''}, {mode} parallel")
+    return Answer(None, f"does not fit on {limit} GPUs")
+
+
+@dataclass(frozen=True)
+class FormatRow:
+    format: str
+    group: str
+    bytes: int  # total per GPU of the first device (the scenario's GPU count)
+    weights: int
+    bits_per_weight: float
+    fits: dict  # gpu id -> bool
+
+
+def format_table(s: Scenario, gpu_ids=None) -> list:
+    """Every weight format with its total, and whether it fits each GPU. An estimate depends on the
+    GPU only through the engine's prefill chunk (larger on 70 GiB+ for vLLM), so it is computed once
+    per format and chunk, then compared with every capacity."""
+    gpu_ids = list(gpu_ids or ([s.gpu] if s.gpu else []))
+    rows = []
+    for f in WEIGHT_FORMATS.values():
+        try:
+            base = estimate(s.with_(weights=f.name, gpu=""))
+        except InputError:
+            continue
+        fits, by_chunk = {}, {}
+        for gid in gpu_ids:
+            g = GPUS[gid]
+            chunk = s.prefill_chunk or base.engine.chunk(g.usable_bytes)
+            if chunk not in by_chunk:
+                by_chunk[chunk] = estimate(s.with_(weights=f.name, gpu=gid, prefill_chunk=chunk or None))
+            e = by_chunk[chunk]
+            capacity = int(g.usable_bytes * e.engine.memory_fraction)
+            fits[gid] = max(d.total for d in e.devices) <= capacity
+        rows.append(FormatRow(f.name, f.group, max(d.total for d in base.devices), base.weights.bytes,
+                              base.bits_per_weight, fits))
+    return rows
+

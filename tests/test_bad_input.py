@@ -1,0 +1,100 @@
+"""Bad input ends in a clear ValueError subclass naming the field, never in a wrong number."""
+import math
+
+import pytest
+
+from pycore.errors import InputError
+from pycore.importers.hf_config import spec_from_config
+from pycore.memory import estimate
+from pycore.models import ModelSpec
+from pycore.scenario import Scenario
+
+BAD_NUMBERS = [0, -1, -4096, math.nan, math.inf, -math.inf, 1.5, 10**30, "4096", None, True, [], "<script>"]
+
+
+@pytest.mark.parametrize("field", ["batch", "context", "gpus"])
+@pytest.mark.parametrize("value", BAD_NUMBERS)
+def test_bad_counts(field, value):
+    with pytest.raises(InputError) as err:
+        Scenario("llama-3.1-8b", **{field: value})
+    assert err.value.field == field
+    assert isinstance(err.value, ValueError)
+
+
+def test_whole_floats_are_accepted_as_ints():
+    s = Scenario("llama-3.1-8b", context=4096.0, batch=2.0)
+    assert s.context == 4096 and isinstance(s.context, int)
+
+
+@pytest.mark.parametrize("field,value", [("model", "no-such-model"), ("model", '"><script>alert(1)</script>'),
+                                         ("weights", "Q9_K"), ("kv", "q3_k"), ("gpu", "rtx-9999"),
+                                         ("engine", "tensorrt"), ("parallel", "diagonal"),
+                                         ("activations", "guess"), ("kv_method", "vibes")])
+def test_unknown_names(field, value):
+    with pytest.raises(InputError) as err:
+        estimate(Scenario(**{"model": "llama-3.1-8b", field: value}))
+    assert err.value.field == field
+    assert "<script>" not in str(err.value) or field == "model"  # echoed only as a quoted repr
+
+
+def test_overhead_and_custom_gpu_limits():
+    for field, kw in (("overhead", {"overhead_bytes": -1}), ("overhead", {"overhead_bytes": math.nan}),
+                      ("gpu_memory", {"gpu_memory_bytes": 0}), ("gpu_memory", {"gpu_memory_bytes": 1 << 60})):
+        with pytest.raises(InputError) as err:
+            Scenario("llama-3.1-8b", **kw)
+        assert err.value.field == field
+
+
+def test_tensor_parallel_that_does_not_divide_is_refused():
+    with pytest.raises(InputError) as err:
+        estimate(Scenario("llama-3.1-8b", gpus=3))  # 32 heads over 3 GPUs
+    assert err.value.field == "gpus"
+    assert estimate(Scenario("llama-3.1-8b", gpus=3, parallel="pipeline")).layout.pp == 3
+
+
+def test_pipeline_needs_a_layer_per_stage():
+    with pytest.raises(InputError):
+        estimate(Scenario("llama-3.2-1b", gpus=17, parallel="pipeline"))  # 16 layers
+
+
+@pytest.mark.parametrize("config,field", [
+    ({}, "model_type"),
+    ({"model_type": "llama"}, "hidden_size"),
+    ({"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+      "vocab_size": 32000, "max_position_embeddings": 4096}, "intermediate_size"),
+    ({"model_type": "llama", "hidden_size": -4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+      "vocab_size": 32000, "intermediate_size": 11008, "max_position_embeddings": 4096}, "hidden_size"),
+    ({"model_type": "llama", "hidden_size": "4096", "num_hidden_layers": 32, "num_attention_heads": 32,
+      "vocab_size": 32000, "intermediate_size": 11008}, "hidden_size"),
+    ({"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+      "num_key_value_heads": 64, "vocab_size": 32000, "intermediate_size": 11008,
+      "max_position_embeddings": 4096}, "num_key_value_heads"),
+    ({"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+      "num_key_value_heads": 5, "vocab_size": 32000, "intermediate_size": 11008,
+      "max_position_embeddings": 4096}, "num_key_value_heads"),
+    ({"model_type": "llama", "hidden_size": 4001, "num_hidden_layers": 32, "num_attention_heads": 32,
+      "vocab_size": 32000, "intermediate_size": 11008, "max_position_embeddings": 4096}, "head_dim"),
+    ({"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 1e300, "num_attention_heads": 32,
+      "vocab_size": 32000, "intermediate_size": 11008, "max_position_embeddings": 4096}, "num_hidden_layers"),
+    ({"model_type": "mixtral", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+      "vocab_size": 32000, "intermediate_size": 14336, "num_local_experts": 8, "num_experts_per_tok": 9,
+      "max_position_embeddings": 4096}, "num_experts_per_tok"),
+    ({"model_type": "deepseek_v3", "hidden_size": 7168, "num_hidden_layers": 61, "num_attention_heads": 128,
+      "vocab_size": 129280, "intermediate_size": 18432, "n_routed_experts": 256, "num_experts_per_tok": 8,
+      "moe_intermediate_size": 2048, "max_position_embeddings": 4096}, "kv_lora_rank"),
+    ({"model_type": "gemma2", "hidden_size": 2304, "num_hidden_layers": 26, "num_attention_heads": 8,
+      "vocab_size": 256000, "intermediate_size": 9216, "layer_types": ["sliding_attention"] * 25,
+      "max_position_embeddings": 8192}, "layer_types"),
+    ("not a dict", "config"),
+])
+def test_bad_configs_name_the_field(config, field):
+    with pytest.raises(InputError) as err:
+        spec_from_config(config)
+    assert err.value.field == field
+
+
+def test_model_spec_validates_directly():
+    with pytest.raises(InputError) as err:
+        ModelSpec(name="x", arch="llama", vocab_size=0, hidden_size=1, num_layers=1, num_heads=1, num_kv_heads=1,
+                  head_dim=1, intermediate_size=1, max_context=1)
+    assert err.value.field == "vocab_size"

@@ -1,0 +1,84 @@
+"""The CLI contract: --json keys, readable tables, and one-line errors with exit code 2."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pycore.cli import main
+
+
+def run(*args):
+    p = subprocess.run([sys.executable, "-m", "pycore", *args], capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_estimate_json_contract():
+    code, out, err = run("estimate", "--model", "llama-3.1-8b", "--weights", "Q4_K_M", "--kv", "q8_0",
+                         "--context", "8192", "--batch", "2", "--gpu", "rtx-4090", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    for key in ("weights", "kv_cache", "activations", "overhead", "total"):
+        assert isinstance(d[key]["bytes"], int)
+    assert d["parameters"] == {"total": 8030261248, "active": 8030261248, "embedding": 128256 * 4096}
+    assert d["total"]["bytes"] == sum(d[k]["bytes"] for k in ("weights", "kv_cache", "activations", "overhead"))
+    assert d["fit"]["gpu"] == "rtx-4090" and isinstance(d["fit"]["fits"], bool)
+    assert d["devices"][0]["total"] == d["total"]["bytes"]
+    # q8_0 KV: 2 × 32 layers × (1024 / 32 × 34 B) per token, 2 × 8192 tokens
+    assert d["kv_cache"]["bytes"] == 2 * 8192 * 32 * 2 * 1088
+
+
+def test_estimate_table_labels_units():
+    code, out, _ = run("estimate", "--model", "llama-3.1-8b", "--weights", "IQ4_XS", "--gpu", "rtx-3090")
+    assert code == 0
+    assert "GiB" in out and " GB" not in out
+    assert "Fits on NVIDIA GeForce RTX 3090" in out
+
+
+def test_config_path(tmp_path: Path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "qwen2", "vocab_size": 151936, "hidden_size": 896,
+                               "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14,
+                               "num_key_value_heads": 2, "max_position_embeddings": 32768,
+                               "tie_word_embeddings": True}))
+    code, out, err = run("estimate", "--config", str(cfg), "--json")
+    assert code == 0, err
+    assert json.loads(out)["parameters"]["total"] == 494032768  # Qwen2.5-0.5B
+
+
+@pytest.mark.parametrize("args", [
+    ("estimate", "--model", "nope"), ("estimate", "--model", "llama-3.1-8b", "--context", "-1"),
+    ("estimate", "--model", "llama-3.1-8b", "--context", "abc"), ("estimate", "--model", "llama-3.1-8b", "--context", "inf"),
+    ("estimate", "--model", "llama-3.1-8b", "--weights", "Q9"), ("estimate",), ("bogus",),
+    ("estimate", "--config", "/nonexistent/config.json"), ("estimate", "--model", "llama-3.1-8b", "--gpus", "3"),
+    ("estimate", "--model", "llama-3.1-8b", "--gpu-memory", "nan"),
+])
+def test_bad_arguments_exit_2_with_one_line(args):
+    code, out, err = run(*args)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert "Traceback" not in err
+
+
+def test_malformed_config_file(tmp_path: Path):
+    bad = tmp_path / "config.json"
+    bad.write_bytes(b"{\"model_type\": \"llama\", \xff")
+    code, _, err = run("estimate", "--config", str(bad))
+    assert code == 2 and "Traceback" not in err
+
+
+def test_catalogs(capsys):
+    for name in ("models", "formats", "gpus"):
+        assert main([name, "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data
+    assert main(["gpus"]) == 0
+    assert "rtx-4090" in capsys.readouterr().out
+
+
+def test_console_script_installed():
+    exe = Path(sys.executable).with_name("llm-memory")
+    assert exe.exists()
+    p = subprocess.run([str(exe), "estimate", "--model", "llama-3.2-1b", "--json"], capture_output=True, text=True)
+    assert p.returncode == 0 and json.loads(p.stdout)["parameters"]["total"] == 1235814400
