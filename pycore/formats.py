@@ -11,8 +11,9 @@ from functools import lru_cache
 from . import gguf_recipes
 from .errors import UnknownNameError
 from .ggml import GGML_TYPES
-from .models import MATRIX, ModelSpec, Tensor, weight_tensors
+from .models import MATRIX, SMALL, TP_KV, TP_REPLICATE, TP_SPLIT, ModelSpec, Tensor, weight_tensors
 
+FILE = "From the file"
 FLOAT = "Float"
 NOMINAL = "Integer / FP8 (nominal)"
 BNB = "bitsandbytes"
@@ -20,7 +21,7 @@ GROUPED = "GPTQ / AWQ"
 NATIVE = "Checkpoint formats"
 GGUF_PRESET = "GGUF presets"
 GGUF_TYPE = "GGUF types (--pure)"
-GROUPS = (FLOAT, NOMINAL, BNB, GROUPED, NATIVE, GGUF_PRESET, GGUF_TYPE)
+GROUPS = (FILE, FLOAT, NOMINAL, BNB, GROUPED, NATIVE, GGUF_PRESET, GGUF_TYPE)
 
 # Tensors that weight-only quantizers (bitsandbytes, GPTQ, AWQ, FP8) leave in 16-bit: they are
 # embeddings, not nn.Linear layers, or the lm_head that transformers skips by default.
@@ -131,6 +132,27 @@ def gguf_tensors(spec: ModelSpec) -> tuple:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class FileFormat(WeightFormat):
+    """The weights exactly as a model file stores them (a GGUF's tensor types, a safetensors' dtypes)."""
+
+    def storage(self, spec):
+        if not spec.file_tensors:
+            raise UnknownNameError("weights", "'file' means the weights as stored in a model file: load one first")
+        return tuple((file_tensor(name, ne), TensorStorage(label, size)) for name, ne, label, size in spec.file_tensors)
+
+
+def file_tensor(name: str, ne: tuple) -> Tensor:
+    """A Tensor for a name and shape read from a file, with its role and tensor-parallel layout guessed
+    from the GGUF-style name ("blk.3.attn_k.weight")."""
+    parts = name.split(".")
+    layer = int(parts[1]) if len(parts) > 2 and parts[0] == "blk" and parts[1].isdigit() else -1
+    role = parts[2] if layer >= 0 else parts[0]
+    small = len(ne) < 2 or not name.endswith("weight") or "norm" in role or role == "ffn_gate_inp"
+    tp = TP_REPLICATE if small and role not in ("attn_sinks",) else (TP_KV if role in ("attn_k", "attn_v") else TP_SPLIT)
+    return Tensor(name, role, layer, tuple(ne), SMALL if small else MATRIX, tp)
+
+
 def gguf_traits(spec: ModelSpec) -> gguf_recipes.ModelTraits:
     # llama-model.cpp: LLM_TYPE_70B is an 80-layer Llama with grouped KV heads, or an 80-layer Qwen2
     llama_70b = spec.arch == "llama" and spec.gqa_ratio > 1 and spec.num_experts != 8
@@ -185,6 +207,7 @@ _GGUF_SRC = "llama.cpp src/llama-quant.cpp @007dbbf3; block sizes gguf-py consta
 
 def _build_table():
     table = [
+        FileFormat("file", FILE, "exactly as the loaded model file stores each tensor", "the file's own header"),
         UniformFormat("FP32", FLOAT, "32-bit float, every parameter 4 bytes", "IEEE 754", 32),
         UniformFormat("BF16", FLOAT, "bfloat16, every parameter 2 bytes (how most checkpoints ship)", "IEEE 754 / bfloat16", 16),
         UniformFormat("FP16", FLOAT, "float16, every parameter 2 bytes", "IEEE 754", 16),

@@ -100,6 +100,10 @@ class ModelSpec:
     # Where the numbers come from
     source: str = ""
     notes: tuple = field(default=(), compare=False)
+    # Read from a model file: its tensors as stored, (name, ne, storage label, bytes) each. `file_id`
+    # names the file and takes part in equality; the long tuple does not, so hashing stays cheap.
+    file_tensors: tuple = field(default=(), compare=False, repr=False)
+    file_id: str = ""
 
     def __post_init__(self):
         for name in ("vocab_size", "hidden_size", "num_layers", "num_heads", "num_kv_heads", "head_dim",

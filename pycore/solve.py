@@ -4,7 +4,7 @@ that fit. Each answer is consistent with the forward estimate: the answer fits, 
 from dataclasses import dataclass
 
 from .errors import InputError
-from .formats import FLOAT, GGUF_TYPE, WEIGHT_FORMATS
+from .formats import FILE, FLOAT, GGUF_TYPE, WEIGHT_FORMATS
 from .hardware import GPUS, PIPELINE, TENSOR
 from .memory import estimate, resolve_model
 from .scenario import MAX_BATCH, Scenario
@@ -71,7 +71,8 @@ def ranked_formats(s: Scenario) -> list:
     from .formats import weight_storage
     from .models import parameter_count
     params = parameter_count(spec).total
-    candidates = [f for f in WEIGHT_FORMATS.values() if f.name != "FP32" and f.group != GGUF_TYPE]
+    candidates = [f for f in WEIGHT_FORMATS.values() if f.name != "FP32" and f.group != GGUF_TYPE
+                  and (f.group != FILE or spec.file_tensors)]
     return sorted(candidates, key=lambda f: (-weight_storage(spec, f).total / params, f.group != FLOAT))
 
 
