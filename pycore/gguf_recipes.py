@@ -16,6 +16,7 @@ No importance matrix unless the preset requires one, no user overrides. Summary:
 shared/reference/gguf-preset-rules.md.
 """
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .ggml import GGML_TYPES
 
@@ -68,6 +69,7 @@ OUTPUT, TOKEN_EMBD, QKV, KV_B, V, K, Q, ATTN_OUTPUT, FFN_UP, FFN_GATE, FFN_DOWN,
 _ATTN_V_LIKE = (V, QKV, KV_B)
 
 
+@lru_cache(maxsize=1 << 16)
 def category(name: str) -> str:
     if name == "output.weight":
         return OUTPUT
@@ -85,6 +87,7 @@ _NEVER_QUANTIZED = ("_norm.weight", "ffn_gate_inp.weight", "ssm_conv1d", "attn_r
                     "per_layer_model_proj", "time_mix_first.weight", "shortconv.conv.weight")
 
 
+@lru_cache(maxsize=1 << 16)
 def allows_quantization(name: str, ne: tuple) -> bool:
     """tensor_allows_quantization: 2-D and 3-D '*weight' tensors that are not norms, routers or
     positional embeddings. Everything else keeps its converted type (F32 for these)."""

@@ -9,9 +9,8 @@ from .engines import Engine, engine as engine_named
 from .errors import InputError
 from .formats import (BNB, GGUF_PRESET, GGUF_TYPE, KVFormat, WeightFormat, kv_format, weight_format,
                       weight_storage)
-from .hardware import GPU, PIPELINE, Layout, custom_gpu, gpu as gpu_named, layout as make_layout, stage_layers
-from .models import (TP_KV, TP_REPLICATE, TP_SPLIT, ModelSpec, ParameterCount, attention_layers, group_layers,
-                     parameter_count)
+from .hardware import GPU, Layout, custom_gpu, gpu as gpu_named, layout as make_layout, stage_layers
+from .models import TP_KV, TP_SPLIT, ModelSpec, ParameterCount, attention_groups, parameter_count
 from .scenario import Scenario
 from .units import format_bytes
 
@@ -179,32 +178,38 @@ def _device_weights(spec: ModelSpec, fmt: WeightFormat, lay: Layout) -> tuple:
 
 def _weights_item(spec, fmt, params, per_device, lay) -> LineItem:
     stored = weight_storage(spec, fmt)
-    bpw = 8 * stored.total / params.total
-    rows = " + ".join(f"{label} {count:,} tensors {elements:,} el → {size:,} B"
-                      for label, count, elements, size in stored.by_type)
+    formula, rows, source, notes = _weights_text(spec, fmt)
     total = sum(per_device)
     split = ""
     if lay.devices > 1:
         split = (f"; over {lay.devices} GPUs: " + ", ".join(f"{b:,}" for b in per_device) + f" B = {total:,} B"
                  + (" (norms, routers and the replicated parts are held by every GPU)" if lay.tp > 1 else
                     " (the last stage also holds the tied output head)" if spec.tie_embeddings else ""))
+    return LineItem("weights", "Weights", total, formula, f"{rows}{split}", source, notes)
+
+
+@lru_cache(maxsize=1024)
+def _weights_text(spec, fmt) -> tuple:
+    """The parts of the weights explanation that depend on the model and format only."""
+    stored = weight_storage(spec, fmt)
+    params = parameter_count(spec)
+    bpw = stored.bits_per_weight(params.total)
+    rows = " + ".join(f"{label} {count:,} tensors {elements:,} el → {size:,} B"
+                      for label, count, elements, size in stored.by_type)
     notes = [f"{params.total:,} parameters ({params.active:,} active per token)" if spec.is_moe
              else f"{params.total:,} parameters", f"{bpw:.3f} bits per weight on average"]
     if fmt.group == GGUF_PRESET:
         notes.append(f"{fmt.name} is a recipe: " + ", ".join(f"{count} {label}" for label, count, _, _ in stored.by_type))
-    return LineItem(
-        "weights", "Weights", total,
-        "Σ over every weight tensor: elements × bytes per element of the type it is stored in"
-        if len(stored.by_type) > 1 else "parameters × bytes per parameter",
-        f"{rows} = {stored.total:,} B ({format_bytes(stored.total)}){split}",
-        f"{fmt.description}; {fmt.source}; architecture: {spec.source or spec.name}", tuple(notes))
+    formula = ("Σ over every weight tensor: elements × bytes per element of the type it is stored in"
+               if len(stored.by_type) > 1 else "parameters × bytes per parameter")
+    return (formula, f"{rows} = {stored.total:,} B ({format_bytes(stored.total)})",
+            f"{fmt.description}; {fmt.source}; architecture: {spec.source or spec.name}", tuple(notes))
 
 
 # ---------------------------------------------------------------- KV cache
 
 def _kv_cache(spec, kvf, eng, s: Scenario, lay: Layout, chunk: int):
-    layers = attention_layers(spec)
-    groups = group_layers(layers)
+    groups = attention_groups(spec)
     B, S = s.batch, s.context
     single = sum(B * eng.kv_cells(S, layer.cached_tokens(S), chunk) * count * layer.bytes_per_token(kvf)
                  for layer, count in groups)
@@ -224,7 +229,7 @@ def _kv_cache(spec, kvf, eng, s: Scenario, lay: Layout, chunk: int):
     per_device = [0] * lay.devices
     for k, (lo, hi) in enumerate(stage_layers(spec.num_layers, lay.pp)):
         stage = sum(B * cells[layer] * count * layer.bytes_per_token(kvf, lay.tp)
-                    for layer, count in group_layers(layers[lo:hi]))
+                    for layer, count in attention_groups(spec, lo, hi))
         for r in range(lay.tp):
             per_device[k * lay.tp + r] = stage
     total = sum(per_device)

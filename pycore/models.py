@@ -4,8 +4,8 @@ From a spec come the list of weight tensors with their shapes (named and shaped 
 files, so the GGUF preset rules can be applied to them), the total and active parameter counts,
 and the attention layers that make up the KV cache.
 """
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, fields
+from functools import cached_property, lru_cache
 
 from .attention import FullAttention, LatentAttention, SlidingWindowAttention
 from .errors import InputError
@@ -38,7 +38,7 @@ class Tensor:
     kind: str = MATRIX
     tp: str = TP_SPLIT
 
-    @property
+    @cached_property
     def numel(self) -> int:
         n = 1
         for d in self.ne:
@@ -105,6 +105,15 @@ class ModelSpec:
     file_tensors: tuple = field(default=(), compare=False, repr=False)
     file_id: str = ""
 
+    def __hash__(self):
+        # Specs key every cache in pycore; hash the compared fields once, not on every lookup.
+        try:
+            return self._hash
+        except AttributeError:
+            h = hash(tuple(getattr(self, f.name) for f in _COMPARED))
+            object.__setattr__(self, "_hash", h)
+            return h
+
     def __post_init__(self):
         for name in ("vocab_size", "hidden_size", "num_layers", "num_heads", "num_kv_heads", "head_dim",
                      "max_context"):
@@ -157,6 +166,9 @@ class ModelSpec:
 
     def is_moe_layer(self, i: int) -> bool:
         return self.is_moe and i >= self.first_dense_layers
+
+
+_COMPARED = tuple(f for f in fields(ModelSpec) if f.compare)
 
 
 def _positive(name, value):
@@ -316,3 +328,10 @@ def group_layers(layers) -> tuple:
     for layer in layers:
         counts[layer] = counts.get(layer, 0) + 1
     return tuple(counts.items())
+
+
+@lru_cache(maxsize=1024)
+def attention_groups(spec: ModelSpec, first: int = 0, end: int = -1) -> tuple:
+    """group_layers over layers [first, end) of the model (end -1: to the last)."""
+    layers = attention_layers(spec)
+    return group_layers(layers[first:end if end >= 0 else len(layers)])

@@ -1,0 +1,58 @@
+"""Core throughput in CPython: full estimates per second, and the all-formats × all-GPUs table of one
+model (cold: first time for the model; warm: cached per-tensor storage). Prints medians; never fails.
+
+    .venv/bin/python bench/core.py
+"""
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pycore import formats, memory, models  # noqa: E402
+from pycore.hardware import GPUS  # noqa: E402
+from pycore.memory import estimate  # noqa: E402
+from pycore.scenario import Scenario  # noqa: E402
+from pycore.solve import format_table  # noqa: E402
+
+RUNS = 7
+
+
+def clear_caches():
+    for fn in (formats.weight_storage, formats.gguf_tensors, memory._device_weights, memory._weights_text,
+               models.weight_tensors, models.parameter_count, models.attention_layers, models.attention_groups):
+        fn.cache_clear()
+
+
+def estimates_per_second(s: Scenario, n: int = 5000) -> float:
+    estimate(s)
+    start = time.perf_counter()
+    for _ in range(n):
+        estimate(s)
+    return n / (time.perf_counter() - start)
+
+
+def table_ms(s: Scenario, cold: bool) -> float:
+    if cold:
+        clear_caches()
+    start = time.perf_counter()
+    rows = format_table(s, list(GPUS))
+    assert rows
+    return (time.perf_counter() - start) * 1000
+
+
+def main():
+    print(f"python {sys.version.split()[0]}, {RUNS} runs each, medians")
+    print(f"{'model':<16} {'estimates/s':>12} {'table cold ms':>14} {'table warm ms':>14}   "
+          f"({len(formats.WEIGHT_FORMATS)} formats × {len(GPUS)} GPUs)")
+    for model_id in ("llama-3.1-8b", "gemma-3-27b", "deepseek-v3", "gpt-oss-120b"):
+        s = Scenario(model_id, weights="Q4_K_M", context=8192, gpu="rtx-4090")
+        rate = statistics.median(estimates_per_second(s) for _ in range(RUNS))
+        cold = statistics.median(table_ms(s, cold=True) for _ in range(RUNS))
+        warm = statistics.median(table_ms(s, cold=False) for _ in range(RUNS))
+        print(f"{model_id:<16} {rate:>12,.0f} {cold:>14.1f} {warm:>14.1f}")
+
+
+if __name__ == "__main__":
+    main()
