@@ -1,0 +1,123 @@
+"""Small accessible SVG charts as strings: the breakdown against the GPU, and memory versus context.
+
+Every piece of text is XML-escaped here, so a model name from a file cannot become markup. Colours
+come from CSS classes, so the page's light and dark themes style them.
+"""
+import math
+from xml.sax.saxutils import escape
+
+from .memory import Estimate, estimate
+from .units import BINARY, GB, GiB, format_bytes
+
+_SEGMENTS = (("weights", "Weights"), ("kv_cache", "KV cache"), ("activations", "Activations"), ("overhead", "Overhead"))
+
+
+def _svg(width, height, title, desc, body, chart_id):
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-labelledby="{chart_id}-title {chart_id}-desc" class="chart" preserveAspectRatio="xMidYMid meet">'
+            f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(desc)}</desc>'
+            f'{body}</svg>')
+
+
+def breakdown_bar(e: Estimate, system: str = BINARY) -> str:
+    """One stacked bar per GPU (the first GPU when they are identical) against its usable capacity."""
+    device = max(e.devices, key=lambda d: d.total)
+    parts = [(key, label, getattr(device, key)) for key, label in _SEGMENTS]
+    total = device.total
+    capacity = e.fit.capacity if e.fit else 0
+    scale_max = max(total, capacity) or 1
+    width, left, bar_w, top, bar_h = 640, 4, 632, 8, 36
+    body, x = [], float(left)
+    for key, label, size in parts:
+        w = bar_w * size / scale_max
+        if w > 0:
+            body.append(f'<rect class="seg seg-{key}" x="{x:.2f}" y="{top}" width="{w:.2f}" height="{bar_h}">'
+                        f'<title>{escape(label)}: {escape(format_bytes(size, system))}</title></rect>')
+        x += w
+    if capacity:
+        cx = left + bar_w * capacity / scale_max
+        body.append(f'<line class="capacity" x1="{cx:.2f}" x2="{cx:.2f}" y1="2" y2="{top + bar_h + 6}"/>')
+    legend_y = top + bar_h + 24
+    lx = left
+    for key, label, size in parts:
+        text = f"{label} {format_bytes(size, system)}"
+        body.append(f'<rect class="seg seg-{key}" x="{lx}" y="{legend_y - 10}" width="10" height="10"/>'
+                    f'<text class="legend" x="{lx + 14}" y="{legend_y}">{escape(text)}</text>')
+        lx += 16 + 7 * len(text)
+    if capacity:
+        body.append(f'<text class="legend capacity-label" x="{left}" y="{legend_y + 20}">'
+                    f'{escape("Usable on " + e.fit.gpu.name + ": " + format_bytes(capacity, system))}</text>')
+    per = " per GPU" if len(e.devices) > 1 else ""
+    desc = (f"{e.model.name}: " + ", ".join(f"{label} {format_bytes(size, system)}" for _, label, size in parts) +
+            f"; total {format_bytes(total, system)}{per}" +
+            (f" against {format_bytes(capacity, system)} usable: {'fits' if e.fit.fits else 'does not fit'}."
+             if capacity else "."))
+    return _svg(width, legend_y + (26 if capacity else 8), "Memory breakdown" + per, desc, "".join(body), "bar")
+
+
+def context_points(e: Estimate, points: int = 40) -> list:
+    """(context, bytes on the fullest GPU) from 256 tokens to the model's maximum, evenly in log scale,
+    with the scenario's own context included."""
+    s, top = e.scenario, e.model.max_context
+    low = min(256, top)
+    contexts = {low, top, min(s.context, top)}
+    if top > low:
+        ratio = (top / low) ** (1 / (points - 1))
+        contexts.update(int(low * ratio ** i) for i in range(points))
+    out = []
+    for c in sorted(contexts):
+        d = estimate(s.with_(context=c))
+        out.append((c, max(dev.total for dev in d.devices)))
+    return out
+
+
+def context_curve(e: Estimate, system: str = BINARY) -> str:
+    """Memory on the fullest GPU versus context length, log-scale x, with the capacity line. Sliding-
+    window models flatten where their windows fill; MLA models grow slowly."""
+    pts = context_points(e)
+    capacity = e.fit.capacity if e.fit else 0
+    unit, unit_name = (GiB, "GiB") if system == BINARY else (GB, "GB")
+    y_max = max(max(b for _, b in pts), capacity) * 1.08 or 1
+    width, height, left, right, top, bottom = 640, 300, 64, 16, 16, 44
+    x_lo, x_hi = math.log(pts[0][0]), math.log(max(pts[-1][0], pts[0][0] + 1))
+
+    def x(c):
+        return left + (width - left - right) * (math.log(c) - x_lo) / ((x_hi - x_lo) or 1)
+
+    def y(b):
+        return top + (height - top - bottom) * (1 - b / y_max)
+
+    body = [f'<line class="axis" x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}"/>',
+            f'<line class="axis" x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}"/>']
+    for frac in (0, 0.25, 0.5, 0.75, 1):
+        b = y_max * frac
+        body.append(f'<text class="tick" x="{left - 6}" y="{y(b) + 4:.1f}" text-anchor="end">{b / unit:.0f}</text>')
+        body.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(b):.1f}" y2="{y(b):.1f}"/>')
+    c = 256
+    while c <= pts[-1][0]:
+        if c >= pts[0][0]:
+            label = f"{c // 1024}K" if c >= 1024 else str(c)
+            body.append(f'<text class="tick" x="{x(c):.1f}" y="{height - bottom + 16}" text-anchor="middle">{label}</text>')
+        c *= 4
+    body.append(f'<text class="axis-label" x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle">'
+                f'context length (tokens, log scale)</text>')
+    body.append(f'<text class="axis-label" x="14" y="{(top + height - bottom) / 2}" text-anchor="middle" '
+                f'transform="rotate(-90 14 {(top + height - bottom) / 2})">memory ({unit_name})</text>')
+    line = " ".join(f"{x(c):.1f},{y(b):.1f}" for c, b in pts)
+    body.append(f'<polyline class="curve" points="{line}"/>')
+    if capacity:
+        body.append(f'<line class="capacity" x1="{left}" x2="{width - right}" y1="{y(capacity):.1f}" y2="{y(capacity):.1f}"/>')
+        body.append(f'<text class="legend capacity-label" x="{width - right - 4}" y="{y(capacity) - 6:.1f}" '
+                    f'text-anchor="end">{escape("usable " + format_bytes(capacity, system))}</text>')
+    cur = min(e.scenario.context, e.model.max_context)
+    cur_b = next(b for c, b in pts if c == cur)
+    body.append(f'<circle class="marker" cx="{x(cur):.1f}" cy="{y(cur_b):.1f}" r="5">'
+                f'<title>{escape(f"{cur:,} tokens: {format_bytes(cur_b, system)}")}</title></circle>')
+    fits_up_to = max((c for c, b in pts if capacity and b <= capacity), default=None)
+    desc = (f"Memory of {e.model.name} from {pts[0][0]:,} to {pts[-1][0]:,} tokens: "
+            f"{format_bytes(pts[0][1], system)} to {format_bytes(pts[-1][1], system)}" +
+            (f"; the usable {format_bytes(capacity, system)} is reached " +
+             (f"after {fits_up_to:,} tokens." if fits_up_to and fits_up_to < pts[-1][0] else
+              "nowhere in this range." if fits_up_to else "before the shortest context.") if capacity else "."))
+    return _svg(width, height, "Memory versus context length", desc, "".join(body), "curve")
+

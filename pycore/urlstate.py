@@ -1,0 +1,155 @@
+"""The form and the URL query string: one flat set of named fields, and the Scenario they describe.
+
+A shared link is the query string of these fields, so it restores the scenario exactly. Parsing
+never raises: each bad field gets a message of its own and the others still count.
+"""
+import json
+import math
+from urllib.parse import parse_qsl, urlencode
+
+from .errors import InputError
+from .importers.hf_config import spec_from_config
+from .memory import estimate
+from .presets import PRESETS, model as preset_model
+from .scenario import Scenario, default_context
+from .units import GiB
+
+# Query keys, in the order they appear in a link. The first seven are the public contract.
+KEYS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel", "engine", "act", "kvm",
+        "overhead", "gpumem", "chunk", "units", "name", "cfg")
+DEFAULTS = {"model": "llama-3.1-8b", "weights": "Q4_K_M", "kv": "f16", "batch": "1", "context": "", "gpu": "rtx-4090",
+            "gpus": "1", "parallel": "tensor", "engine": "auto", "act": "peak", "kvm": "exact", "overhead": "",
+            "gpumem": "", "chunk": "", "units": "GiB", "name": "", "cfg": ""}
+CUSTOM = "custom"
+MAX_FIELD = 20_000  # characters: a config is a few hundred; anything longer is not a form value
+
+
+def parse_query(query: str) -> dict:
+    """Fields from a query string ('?model=...&context=...'); unknown keys are ignored."""
+    fields = dict(DEFAULTS)
+    for key, value in parse_qsl(str(query or "").lstrip("?")[: 8 * MAX_FIELD], keep_blank_values=True):
+        if key in fields:
+            fields[key] = value[:MAX_FIELD]
+    return fields
+
+
+def to_query(fields: dict) -> str:
+    """The query string for a link: only the fields that differ from the defaults, the seven public keys
+    always, so a link keeps meaning the same thing if the defaults change."""
+    public = KEYS[:7]
+    pairs = [(k, str(fields.get(k, ""))) for k in KEYS
+             if k in public or str(fields.get(k, "")) != DEFAULTS[k]]
+    return urlencode(pairs)
+
+
+def whole(text: str, field: str, low: int = 1) -> int:
+    """A whole number from a form: '8192', '8,192', '8 192', '8k' (×1024), '1M' (×1024²)."""
+    raw = str(text).strip().replace(",", "").replace("_", "").replace(" ", "")
+    if not raw:
+        raise InputError(field, "required")
+    scale = 1
+    if raw[-1:].lower() in ("k", "m"):
+        scale = 1024 if raw[-1].lower() == "k" else 1024 * 1024
+        raw = raw[:-1]
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(field, f"not a number: {text[:30]!r}") from None
+    if not math.isfinite(value):
+        raise InputError(field, "must be a finite number")
+    value *= scale
+    if value != int(value):
+        raise InputError(field, "must be a whole number")
+    if value < low:
+        raise InputError(field, f"must be at least {low}")
+    return int(value)
+
+
+def gib(text: str, field: str):
+    """Bytes from a GiB figure in a form; '' -> None (use the default)."""
+    raw = str(text).strip().replace(",", "")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(field, f"not a number: {text[:30]!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise InputError(field, "must be a size in GiB, zero or more")
+    if value > 1 << 24:
+        raise InputError(field, "larger than any device")
+    return int(value * GiB)
+
+
+def custom_model(fields: dict):
+    """The custom architecture: a config.json-style object in the 'cfg' field, read like any config."""
+    try:
+        config = json.loads(fields.get("cfg") or "{}")
+    except (ValueError, RecursionError):
+        raise InputError("cfg", "the custom architecture is not valid JSON") from None
+    if not isinstance(config, dict):
+        raise InputError("cfg", "the custom architecture must be a JSON object")
+    config.setdefault("model_type", "llama")
+    name = str(fields.get("name") or "Custom model")[:120]
+    return spec_from_config(config, name=name, source="entered by the user")
+
+
+def scenario_from_fields(fields: dict, spec_override=None):
+    """(Scenario or None, {field: message}). `spec_override` is a model read from a file."""
+    errors = {}
+
+    def take(field, fn, *args):
+        try:
+            return fn(*args)
+        except InputError as err:
+            if err.field in KEYS:
+                errors[err.field] = err.message
+            else:  # a config.json field of the custom architecture: name it
+                errors[field] = f"{err.field}: {err.message}"
+            return None
+
+    model_id = fields.get("model") or DEFAULTS["model"]
+    if spec_override is not None:
+        model = spec_override
+    elif model_id == CUSTOM:
+        model = take("cfg", custom_model, fields)
+    elif model_id in PRESETS:
+        model = model_id
+    else:
+        errors["model"] = f"unknown model {model_id[:60]!r}"
+        model = None
+    spec = model if (model is not None and not isinstance(model, str)) else (preset_model(model) if model else None)
+    context_text = str(fields.get("context") or "").strip()
+    context = (default_context(spec) if spec else None) if not context_text else take("context", whole, context_text, "context")
+    values = dict(
+        batch=take("batch", whole, fields.get("batch", "1"), "batch"),
+        gpus=take("gpus", whole, fields.get("gpus", "1"), "gpus"),
+        overhead_bytes=take("overhead", gib, fields.get("overhead", ""), "overhead"),
+        prefill_chunk=take("chunk", lambda: whole(fields["chunk"], "chunk") if str(fields.get("chunk", "")).strip()
+                           else None),
+    )
+    gpu = fields.get("gpu", "")
+    gpu_memory = None
+    if gpu == CUSTOM:
+        gpu_memory = take("gpumem", gib, fields.get("gpumem", ""), "gpumem")
+        if gpu_memory is None and "gpumem" not in errors:
+            errors["gpumem"] = "enter the GPU's memory in GiB"
+        elif gpu_memory == 0:
+            errors["gpumem"] = "must be more than zero"
+        gpu = ""
+    if errors or model is None:
+        return None, errors
+    try:
+        s = Scenario(model=model, weights=fields.get("weights", ""), kv=fields.get("kv", ""), context=context,
+                     gpu=gpu, parallel=fields.get("parallel", "tensor"), engine=fields.get("engine", "auto"),
+                     activations=fields.get("act", "peak"), kv_method=fields.get("kvm", "exact"),
+                     gpu_memory_bytes=gpu_memory, **values)
+        estimate(s)  # names (formats, GPU) and the multi-GPU layout are checked here
+    except InputError as err:
+        return None, {_FIELD_OF.get(err.field, err.field): err.message}
+    return s, {}
+
+
+# Scenario field names -> form field names, where they differ
+_FIELD_OF = {"activations": "act", "kv_method": "kvm", "overhead": "overhead", "gpu_memory": "gpumem",
+             "prefill_chunk": "chunk", "arguments": "model"}

@@ -1,0 +1,318 @@
+"""The page's Python: reads the form, asks pycore, fills the page's slots. It computes nothing itself.
+
+Every figure comes from pycore.view, the same function that rendered the HTML at build time.
+Text goes in with textContent only; charts arrive as SVG parsed as XML, never as HTML.
+"""
+import json
+
+from pyodide.ffi import create_proxy
+from pyscript import document, window
+
+from pycore import InputError, estimate
+from pycore import urlstate
+from pycore import view as V
+from pycore.charts import context_curve
+from pycore.memory import resolve_model
+from pycore.report import estimate_dict, estimate_markdown
+
+FORM_FIELDS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel", "engine", "act", "kvm",
+               "overhead", "gpumem", "chunk", "name")
+CUSTOM_FIELDS = ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
+                 "intermediate_size", "vocab_size", "max_position_embeddings", "num_local_experts",
+                 "num_experts_per_tok", "sliding_window")
+
+
+def el(element_id):
+    return document.getElementById(element_id)
+
+
+class Page:
+    def __init__(self):
+        self.slots = {e.dataset.slot: e for e in document.querySelectorAll("[data-slot]")}
+        self.shown = {}  # slot -> text last written, so unchanged slots cost nothing
+        self.inputs = {name: el(name) for name in FORM_FIELDS}
+        self.results = el("results")
+        self.estimate = None  # the last valid estimate
+        self.generation = 0  # increments per recalculation; late secondary work checks it
+        self.proxies = []
+
+    # ---------------------------------------------------------------- form <-> fields
+
+    def read_fields(self) -> dict:
+        fields = {name: str(node.value) for name, node in self.inputs.items()}
+        checked = document.querySelector('input[name="units"]:checked')
+        fields["units"] = checked.value if checked else "GiB"
+        for name in ("batch", "context", "gpus", "overhead", "gpumem", "chunk"):
+            if self.inputs[name].validity.badInput:
+                fields[name] = "not a number"
+        if fields["model"] == urlstate.CUSTOM:
+            fields["cfg"] = self.custom_config()
+        return fields
+
+    def write_fields(self, fields: dict):
+        for name, node in self.inputs.items():
+            if name in fields:
+                node.value = fields[name]
+        for radio in document.querySelectorAll('input[name="units"]'):
+            radio.checked = radio.value == fields.get("units", "GiB")
+        if fields.get("model") == urlstate.CUSTOM and fields.get("cfg"):
+            try:
+                self.fill_custom(json.loads(fields["cfg"]))
+            except ValueError:
+                pass
+        self.toggle_sections(fields)
+
+    def toggle_sections(self, fields):
+        el("custom-arch").hidden = fields.get("model") != urlstate.CUSTOM
+        el("gpumem-field").hidden = fields.get("gpu") != urlstate.CUSTOM
+
+    def custom_config(self) -> str:
+        config = {"model_type": "llama"}
+        for key in CUSTOM_FIELDS:
+            raw = str(el("cfg_" + key).value).strip()
+            if raw:
+                try:
+                    config[key] = int(float(raw)) if float(raw) == int(float(raw)) else float(raw)
+                except ValueError:
+                    config[key] = raw  # the reader names the field and says what is wrong
+        config["tie_word_embeddings"] = bool(el("cfg_tie_word_embeddings").checked)
+        if config.get("num_local_experts"):
+            config["model_type"] = "mixtral"
+        pattern = el("cfg_sliding_pattern").value
+        layers = config.get("num_hidden_layers")
+        if pattern != "none" and isinstance(layers, int) and 0 < layers <= 4096:
+            slide = {"all": lambda i: True, "alternate": lambda i: i % 2 == 0,
+                     "5of6": lambda i: (i + 1) % 6 != 0}[pattern]
+            config["layer_types"] = ["sliding_attention" if slide(i) else "full_attention" for i in range(layers)]
+        else:
+            config.pop("sliding_window", None)
+        return json.dumps(config, separators=(",", ":"))
+
+    def fill_custom(self, config: dict):
+        for key in CUSTOM_FIELDS:
+            value = config.get(key)
+            el("cfg_" + key).value = "" if value is None else str(value)
+        el("cfg_tie_word_embeddings").checked = bool(config.get("tie_word_embeddings"))
+        types = config.get("layer_types") or []
+        sliding = [str(t).startswith("sliding") for t in types]
+        pattern = "none"
+        if sliding and all(sliding):
+            pattern = "all"
+        elif sliding and all(s == (i % 2 == 0) for i, s in enumerate(sliding)):
+            pattern = "alternate"
+        elif sliding and any(sliding):
+            pattern = "5of6"
+        el("cfg_sliding_pattern").value = pattern
+
+    def config_of_spec(self, spec) -> dict:
+        """A config.json-style dict for the custom form, from the model shown before."""
+        config = {"hidden_size": spec.hidden_size, "num_hidden_layers": spec.num_layers,
+                  "num_attention_heads": spec.num_heads, "num_key_value_heads": spec.num_kv_heads,
+                  "head_dim": spec.head_dim, "vocab_size": spec.vocab_size,
+                  "max_position_embeddings": spec.max_context, "tie_word_embeddings": spec.tie_embeddings,
+                  "intermediate_size": spec.expert_intermediate_size if spec.is_moe else spec.intermediate_size}
+        if spec.is_moe:
+            config.update(num_local_experts=spec.num_experts, num_experts_per_tok=spec.experts_per_token)
+        if spec.layer_types:
+            config["sliding_window"] = spec.sliding_window
+            config["layer_types"] = [("sliding" if t == "sliding" else "full") + "_attention" for t in spec.layer_types]
+        return config
+
+    # ---------------------------------------------------------------- recalculation
+
+    def recompute(self, history="replace"):
+        start = window.performance.now()
+        fields = self.read_fields()
+        self.toggle_sections(fields)
+        scenario, errors = urlstate.scenario_from_fields(fields)
+        self.show_errors(errors)
+        if errors:
+            self.results.classList.add("stale")
+            el("stale-note").hidden = False
+            return
+        self.results.classList.remove("stale")
+        el("stale-note").hidden = True
+        e = estimate(scenario)
+        self.estimate, self.system = e, V.system_of(fields["units"])
+        self.render_main(e)
+        self.update_url(fields, history)
+        self.generation += 1
+        window.llmRecalcMs.push(window.performance.now() - start)  # read by bench/page.py
+        self.schedule_secondary(self.generation)
+
+    def show_errors(self, errors: dict):
+        for name in list(FORM_FIELDS) + ["cfg"]:
+            message = errors.get(name, "")
+            box = el(name + "-error")
+            if box is not None:
+                box.textContent = message
+                box.hidden = not message
+            node = self.inputs.get(name)
+            if node is not None:
+                if message:
+                    node.setAttribute("aria-invalid", "true")
+                else:
+                    node.removeAttribute("aria-invalid")
+
+    def set_slot(self, name, text):
+        node = self.slots.get(name)
+        if node is not None and self.shown.get(name) != text:
+            node.textContent = text
+            self.shown[name] = text
+
+    def render_main(self, e):
+        v = V.estimate_view(e, self.system)
+        for name, text in V.slots(v).items():
+            self.set_slot(name, text)
+        el("verdict").dataset.state = v["verdict"]["state"]
+        for it in v["items"] + [v["total"]]:
+            document.querySelector(f'[data-item="{it["key"]}"]').dataset.bytes = str(it["bytes"])
+        self.render_devices(v["devices"])
+        self.put_svg(el("bar-chart"), v["bar_svg"])
+
+    def render_devices(self, devices):
+        box = el("devices")
+        box.hidden = not devices
+        body = el("devices-body")
+        body.replaceChildren()
+        template = el("device-row")
+        for d in devices:
+            row = template.content.firstElementChild.cloneNode(True)
+            row.dataset.device = d["index"]
+            row.className = d["fits"]
+            for cell in row.querySelectorAll("[data-field]"):
+                cell.textContent = d[cell.dataset.field]
+            row.querySelector('[data-field="total"]').dataset.bytes = str(d["total_bytes"])
+            body.appendChild(row)
+
+    def put_svg(self, container, svg_text):
+        parsed = window.DOMParser.new().parseFromString(svg_text, "image/svg+xml")
+        if parsed.querySelector("parsererror") is None:
+            container.replaceChildren(document.importNode(parsed.documentElement, True))
+
+    def schedule_secondary(self, generation):
+        """Answers, the context curve and the format table: after the main figures are on screen."""
+        def later(*_):
+            if generation == self.generation:
+                self.render_secondary(self.estimate)
+        proxy = create_proxy(later)
+        self.proxies = self.proxies[-8:] + [proxy]
+        window.setTimeout(proxy, 0)
+
+    def render_secondary(self, e):
+        for key, text in V.answers_view(e, self.system).items():
+            self.set_slot("answer." + key, text)
+        self.put_svg(el("curve-chart"), context_curve(e, self.system))
+        rows = V.formats_view(e, self.system)["rows"]
+        for row in document.querySelectorAll("#formats-table tbody tr"):
+            r = rows.get(row.dataset.format)
+            row.hidden = r is None
+            if r is None:
+                continue
+            row.className = "best" if r["best"] else ""
+            name = row.dataset.format
+            self.set_slot(f"fmt.{name}.bpw", r["bpw"])
+            self.set_slot(f"fmt.{name}.size", r["size"])
+            self.set_slot(f"fmt.{name}.fit", r["fit"] + (" — best" if r["best"] else ""))
+
+    def update_url(self, fields, history):
+        query = "?" + urlstate.to_query(fields)
+        if query != str(window.location.search):
+            if history == "push":
+                window.history.pushState(None, "", query)
+            elif history == "replace":
+                window.history.replaceState(None, "", query)
+
+    # ---------------------------------------------------------------- events
+
+    def on(self, target, event, handler):
+        proxy = create_proxy(handler)
+        self.proxies.append(proxy)
+        target.addEventListener(event, proxy)
+
+    def on_input(self, event):
+        target_id = str(event.target.id)
+        if not (target_id in self.inputs or target_id.startswith("cfg_") or target_id == "model-search"
+                or str(event.target.name) == "units"):
+            return
+        if target_id == "model-search":
+            self.filter_models(str(event.target.value))
+            return
+        if target_id == "model" and str(event.target.value) == urlstate.CUSTOM and self.estimate is not None:
+            spec = self.estimate.model
+            self.fill_custom(self.config_of_spec(spec))
+            el("name").value = spec.name + " (custom)"
+        if target_id == "model":
+            self.inputs["context"].value = ""  # each model starts from its own sensible context
+        # Typing recalculates at once; a committed change (select, blur, Enter) becomes a history entry.
+        self.recompute("push" if str(event.type) == "change" else "none")
+
+    def filter_models(self, query):
+        words = [w for w in query.lower().split() if w]
+        for option in el("model").querySelectorAll("option"):
+            text = (str(option.textContent) + " " + str(option.value)).lower()
+            option.hidden = bool(words) and not all(w in text for w in words) and option.value != "custom"
+
+    def on_popstate(self, _event):
+        self.write_fields(urlstate.parse_query(str(window.location.search)))
+        self.recompute(history="none")
+
+    def copy_link(self, _event):
+        fields = self.read_fields()
+        url = str(window.location.origin) + str(window.location.pathname) + "?" + urlstate.to_query(fields)
+
+        def done(*_):
+            el("action-status").textContent = "Link copied."
+
+        def failed(*_):
+            el("action-status").textContent = "Could not reach the clipboard: the link is in the address bar."
+        try:
+            window.navigator.clipboard.writeText(url).then(create_proxy(done), create_proxy(failed))
+        except Exception:  # no clipboard API (non-secure context)
+            failed()
+
+    def download(self, text, name, mime):
+        blob = window.Blob.new([text], {"type": mime})
+        url = window.URL.createObjectURL(blob)
+        link = document.createElement("a")
+        link.href, link.download = url, name
+        document.body.appendChild(link)
+        link.click()
+        link.remove()
+        window.setTimeout(create_proxy(lambda *_: window.URL.revokeObjectURL(url)), 1000)
+        el("action-status").textContent = f"Saved {name}."
+
+    def export_json(self, _event):
+        if self.estimate is not None:
+            self.download(json.dumps(estimate_dict(self.estimate), indent=2), "llm-memory.json", "application/json")
+
+    def export_markdown(self, _event):
+        if self.estimate is not None:
+            self.download(estimate_markdown(self.estimate, self.system), "llm-memory.md", "text/markdown")
+
+    def open_details(self, _event):
+        for d in document.querySelectorAll("details"):
+            d.open = True
+
+    def start(self):
+        query = str(window.location.search)
+        if query:
+            self.write_fields(urlstate.parse_query(query))
+        self.recompute(history="replace")
+        self.on(document, "input", self.on_input)  # the form's fields, and the units radios in the header
+        self.on(document, "change", self.on_input)
+        self.on(window, "popstate", self.on_popstate)
+        self.on(window, "beforeprint", self.open_details)
+        self.on(el("copy-link"), "click", self.copy_link)
+        self.on(el("export-json"), "click", self.export_json)
+        self.on(el("export-md"), "click", self.export_markdown)
+        document.documentElement.dataset.py = "ready"
+        el("py-status-text").textContent = "Ready: every input recalculates as you type."
+
+
+page = Page()
+try:
+    page.start()
+except InputError as err:  # a link with fields pycore refuses: show them at their fields
+    page.show_errors({err.field: err.message})
+    document.documentElement.dataset.py = "ready"

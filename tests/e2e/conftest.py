@@ -1,0 +1,102 @@
+"""Playwright fixtures: the built site served on localhost, a Chromium that is really there (Debian's
+/usr/bin/chromium, else Playwright's own), and pages that fail the test on any request to another
+host or any console error."""
+import functools
+import http.server
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import browser  # noqa: E402  (tests/browser.py)
+from build import SITE, QuietHandler, build  # noqa: E402
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def site_dir():
+    if not (SITE / "index.html").exists():
+        build()
+    return SITE
+
+
+def _serve(directory):
+    handler = functools.partial(QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def base_url(site_dir):
+    server = _serve(site_dir)
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    args = {**browser_type_launch_args, "args": browser.LAUNCH_ARGS}
+    path = browser.executable()
+    if path:
+        args["executable_path"] = path
+    return args
+
+
+class Watch:
+    """Everything a page asked for and complained about."""
+
+    def __init__(self, page, allowed_hosts):
+        self.requests, self.errors = [], []
+        self.allowed = set(allowed_hosts)
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+
+    def off_host(self):
+        return [u for u in self.requests
+                if urlparse(u).scheme not in ("data", "blob", "about") and urlparse(u).netloc not in self.allowed]
+
+    def check(self):
+        assert self.off_host() == [], "requests to other hosts"
+        assert self.errors == [], "console errors"
+
+
+def open_page(context, url, allowed_hosts, ready=True):
+    page = context.new_page()
+    watch = Watch(page, allowed_hosts)
+    page.goto(url)
+    if ready:
+        page.wait_for_selector("html[data-py=ready]", timeout=60_000)
+    return page, watch
+
+
+@pytest.fixture
+def app(context, base_url):
+    """The calculator, live, with its request log and console checked at the end of the test."""
+    page, watch = open_page(context, base_url, {urlparse(base_url).netloc})
+    page.watch = watch
+    yield page
+    watch.check()
+
+
+@pytest.fixture(scope="module")
+def shared_app(browser, base_url):
+    """One live page for a module's many scenarios (a fresh start per scenario would only test start-up)."""
+    context = browser.new_context()
+    page, watch = open_page(context, base_url, {urlparse(base_url).netloc})
+    page.watch = watch
+    yield page
+    watch.check()
+    context.close()

@@ -1,0 +1,272 @@
+"""The built page in Chromium, driven like a user: every figure it shows must be CPython pycore's figure."""
+import json
+import re
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from pycore import Scenario, estimate
+from pycore.units import GB
+
+ROOT = Path(__file__).resolve().parents[2]
+ITEMS = ("weights", "kv_cache", "activations", "overhead", "total")
+
+
+def set_fields(page, **fields):
+    """Fill the form as a user would: pick the model first (it resets the context), then the rest."""
+    if "model" in fields:
+        page.select_option("#model", fields.pop("model"))
+    for name, value in fields.items():
+        node = page.locator(f"#{name}")
+        if not node.is_visible():  # inside "More settings": open it, as a user would
+            page.locator(f"details:has(#{name}) > summary").click()
+        if node.evaluate("n => n.tagName") == "SELECT":
+            node.select_option(str(value))
+        else:
+            node.fill(str(value))
+            node.press("Tab")  # commit it, as leaving the field does
+
+
+def shown_bytes(page) -> dict:
+    return {k: int(page.locator(f'[data-item="{k}"]').get_attribute("data-bytes")) for k in ITEMS}
+
+
+def expect_figures(page, e):
+    expect(page.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e.total), timeout=10_000)
+    want = {k: (e.total if k == "total" else e.item(k).bytes) for k in ITEMS}
+    assert shown_bytes(page) == want
+
+
+PARITY = [  # (form fields, the same scenario for pycore)
+    (dict(model="llama-3.1-8b", weights="Q4_K_M", context=8192), {}),
+    (dict(model="llama-3.1-8b", weights="BF16", kv="fp8", context=32768, batch=4), {}),
+    (dict(model="llama-3.1-70b", weights="Q4_K_M", gpu="rtx-4090", gpus=2, context=8192), {}),
+    (dict(model="llama-3.1-70b", weights="AWQ-4bit-g128", gpu="a100-80gb", gpus=4, context=16384), {}),
+    (dict(model="llama-2-7b", weights="Q8_0", kv="q8_0", context=4096), {}),
+    (dict(model="llama-2-70b", weights="GPTQ-4bit-g128", gpu="a100-80gb", context=4096), {}),
+    (dict(model="mistral-7b-v0.1", weights="Q5_K_M", context=32768), {}),
+    (dict(model="mistral-nemo-12b", weights="IQ4_XS", kv="q4_0", context=65536), {}),
+    (dict(model="mixtral-8x7b", weights="Q3_K_M", gpu="rtx-3090", gpus=2, parallel="pipeline", context=8192), {}),
+    (dict(model="qwen2.5-7b", weights="NF4-DQ", context=8192), {}),
+    (dict(model="qwen2.5-72b", weights="FP8", gpu="h100-sxm", gpus=2, context=32768), {}),
+    (dict(model="qwen3-30b-a3b", weights="Q4_K_M", context=16384, batch=2), {}),
+    (dict(model="qwen3-235b-a22b", weights="Q2_K", gpu="m3-ultra-512gb", context=32768), {}),
+    (dict(model="gemma-2-9b", weights="Q6_K", context=8192), {}),
+    (dict(model="gemma-3-27b", weights="Q4_K_M", gpu="rtx-5090", context=131072), {}),
+    (dict(model="phi-3-mini-4k", weights="LLM.int8", context=4096), {}),
+    (dict(model="deepseek-v3", weights="FP8-block", gpu="h200", gpus=8, context=65536), {}),
+    (dict(model="deepseek-r1", weights="IQ1_S", gpu="mi300x", context=16384), {}),
+    (dict(model="gpt-oss-20b", weights="MXFP4", gpu="rtx-4080", context=32768), {}),
+    (dict(model="gpt-oss-120b", weights="MXFP4_MOE", gpu="h100-sxm", context=131072), {}),
+    (dict(model="falcon-7b", weights="Q4_0", engine="transformers", context=2048), {}),
+    (dict(model="pythia-1.4b", weights="FP16", engine="llama.cpp", act="seed", kvm="seed", context=2048), {}),
+    (dict(model="command-r-v01", weights="Q4_K_S", overhead="0.25", context=8192), {}),
+    (dict(model="llama-3.2-1b", weights="ggml:Q4_K", chunk="128", context=131072, batch=8), {}),
+]
+
+FORM_TO_SCENARIO = {"act": "activations", "kvm": "kv_method", "chunk": "prefill_chunk", "overhead": "overhead_bytes"}
+
+
+def scenario_of(fields: dict) -> Scenario:
+    kw = {"gpu": "rtx-4090"}
+    for k, v in fields.items():
+        key = FORM_TO_SCENARIO.get(k, k)
+        if key == "overhead_bytes":
+            v = int(float(v) * 2**30)
+        elif key in ("context", "batch", "gpus", "prefill_chunk"):
+            v = int(v)
+        kw[key] = v
+    return Scenario(**kw)
+
+
+@pytest.mark.parametrize("fields,_", PARITY, ids=[f"{i}-{f['model']}-{f['weights']}" for i, (f, _) in enumerate(PARITY)])
+def test_form_matches_cpython(shared_app, fields, _):
+    page = shared_app
+    # reset the optional fields a previous scenario may have set
+    set_fields(page, gpu="rtx-4090", gpus=1, parallel="tensor", engine="auto", act="peak", kvm="exact",
+               kv="f16", batch=1, chunk="", overhead="")
+    set_fields(page, **dict(fields))
+    expect_figures(page, estimate(scenario_of(fields)))
+
+
+def test_prerendered_html_carries_the_default_figures(base_url):
+    html = urllib.request.urlopen(base_url).read().decode()
+    e = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=4096, gpu="rtx-4090"))
+    for key in ITEMS:
+        value = re.search(rf'data-item="{key}" data-bytes="(\d+)"', html).group(1)
+        assert int(value) == (e.total if key == "total" else e.item(key).bytes)
+    assert 'data-py="loading"' in html
+
+
+def test_url_round_trip_and_history(app, context, base_url):
+    set_fields(app, model="gemma-2-27b", weights="Q5_K_M", context=6000, gpu="rtx-3090", gpus=2)
+    e = estimate(Scenario("gemma-2-27b", weights="Q5_K_M", context=6000, gpu="rtx-3090", gpus=2))
+    expect_figures(app, e)
+    url = app.url
+    for key in ("model=gemma-2-27b", "weights=Q5_K_M", "context=6000", "gpu=rtx-3090", "gpus=2", "kv=f16", "batch=1"):
+        assert key in url
+    other = context.new_page()
+    other.goto(url)
+    other.wait_for_selector("html[data-py=ready]")
+    expect_figures(other, e)
+    assert other.locator("#model").input_value() == "gemma-2-27b"
+    assert other.locator("#context").input_value() == "6000"
+    other.close()
+    # back: the model before gemma comes back, with its figures
+    set_fields(app, model="qwen3-8b")
+    expect(app.locator("#model")).to_have_value("qwen3-8b")
+    app.go_back()
+    expect(app.locator("#model")).to_have_value("gemma-2-27b")
+    expect_figures(app, e)
+
+
+def test_copy_link(app, context):
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    set_fields(app, model="qwen2.5-14b", context=12345)
+    expect(app.locator("#context")).to_have_value("12345")
+    app.click("#copy-link")
+    expect(app.locator("#action-status")).to_have_text("Link copied.")
+    assert app.evaluate("navigator.clipboard.readText()") == app.url
+    assert "context=12345" in app.url
+
+
+def test_exports(app):
+    set_fields(app, model="llama-3.1-8b", weights="IQ4_XS", context=16384)
+    e = estimate(Scenario("llama-3.1-8b", weights="IQ4_XS", context=16384, gpu="rtx-4090"))
+    expect_figures(app, e)
+    with app.expect_download() as dl:
+        app.click("#export-json")
+    data = json.loads(Path(dl.value.path()).read_text())
+    assert data["total"]["bytes"] == e.total and data["weights"]["bytes"] == e.weights.bytes
+    assert data["scenario"]["weights"] == "IQ4_XS" and data["fit"]["gpu"] == "rtx-4090"
+    with app.expect_download() as dl:
+        app.click("#export-md")
+    md = Path(dl.value.path()).read_text()
+    assert "| **Total** |" in md and f"{e.total:,}" in md and "GiB = 2^30 bytes" in md
+
+
+def test_units_toggle(app):
+    total = int(app.locator('[data-item="total"]').get_attribute("data-bytes"))
+    size = app.locator('[data-slot="total.size"]')
+    expect(size).to_have_text(re.compile(r" GiB$"))
+    app.check('input[name="units"][value="GB"]')
+    expect(size).to_have_text(f"{total / GB:,.2f} GB")
+    assert "units=GB" in app.url
+    app.check('input[name="units"][value="GiB"]')
+    expect(size).to_have_text(re.compile(r" GiB$"))
+
+
+def test_per_gpu_view(app):
+    set_fields(app, model="llama-3.1-70b", weights="Q4_K_M", gpu="rtx-4090", gpus=4, context=8192)
+    e = estimate(Scenario("llama-3.1-70b", weights="Q4_K_M", gpu="rtx-4090", gpus=4, context=8192))
+    expect_figures(app, e)
+    rows = app.locator("#devices-body tr")
+    expect(rows).to_have_count(4)
+    for d in e.devices:
+        cell = app.locator(f'#devices-body tr[data-device="{d.index}"] [data-field="total"]')
+        assert int(cell.get_attribute("data-bytes")) == d.total
+    set_fields(app, gpus=1)
+    expect(app.locator("#devices")).to_be_hidden()
+
+
+@pytest.mark.parametrize("field,value", [("context", "-5"), ("batch", ""), ("context", "1e30"), ("batch", "0"),
+                                         ("batch", "2.5"), ("gpus", "3"), ("overhead", "-1")])
+def test_bad_input_keeps_the_last_result(app, field, value):
+    before = shown_bytes(app)
+    set_fields(app, **{field: value})
+    error = app.locator(f"#{field}-error") if field != "gpus" or value != "3" else app.locator("#gpus-error")
+    expect(error).to_be_visible()
+    assert error.inner_text().strip()
+    expect(app.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
+    expect(app.locator("#stale-note")).to_be_visible()
+    assert shown_bytes(app) == before
+    set_fields(app, **{field: "1" if field != "overhead" else ""})
+    expect(app.locator("#stale-note")).to_be_hidden()
+    expect(error).to_be_hidden()
+
+
+def test_hostile_model_name_is_text(app):
+    dialogs = []
+    app.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    set_fields(app, model="custom")
+    expect(app.locator("#custom-arch")).to_be_visible()
+    name = '<img src=x onerror=alert(1)><script>alert("x")</script>"\'&'
+    app.fill("#name", name)
+    expect(app.locator('[data-slot="summary"]')).to_contain_text(name)
+    assert dialogs == []
+    assert app.locator("#results script, #results img").count() == 0
+    assert app.evaluate("document.querySelectorAll('img[src=x]').length") == 0
+
+
+def test_custom_architecture(app):
+    set_fields(app, model="llama-3.1-8b", context=4096)
+    set_fields(app, model="custom")
+    # starts from the model shown before: same figures
+    expect_figures(app, estimate(Scenario("llama-3.1-8b", weights=app.locator("#weights").input_value(),
+                                          context=4096, gpu="rtx-4090")))
+    app.fill("#cfg_num_key_value_heads", "32")  # make it MHA: 4× the KV cache
+    from pycore.importers.hf_config import spec_from_config
+    spec = spec_from_config(dict(model_type="llama", hidden_size=4096, num_hidden_layers=32, num_attention_heads=32,
+                                 num_key_value_heads=32, head_dim=128, vocab_size=128256, intermediate_size=14336,
+                                 max_position_embeddings=131072, tie_word_embeddings=False))
+    expect_figures(app, estimate(Scenario(spec, weights=app.locator("#weights").input_value(), context=4096,
+                                          gpu="rtx-4090")))
+    app.fill("#cfg_num_key_value_heads", "5")
+    expect(app.locator("#cfg-error")).to_contain_text("num_key_value_heads")
+
+
+def test_worked_examples_section(app):
+    row = app.locator("#seed-kv-llama-2-70b-32768")
+    expect(row).to_contain_text("32 GB")
+    expect(row).to_contain_text("80 GiB")
+    expect(row).to_contain_text("10.00 GiB")
+
+
+def test_keyboard_only(app):
+    app.focus("#model")
+    app.keyboard.press("ArrowDown")  # next model in the list
+    expect(app.locator("#model")).not_to_have_value("llama-3.1-8b")
+    chosen = app.locator("#model").input_value()
+    e = estimate(Scenario(chosen, weights="Q4_K_M", gpu="rtx-4090",
+                          context=min(4096, __import__("pycore").model(chosen).max_context)))
+    expect_figures(app, e)
+    # every control is reachable with Tab and has a label
+    for node in app.locator("#calc input:not([type=hidden]), #calc select").all():
+        if node.is_visible():
+            label = app.locator(f'label[for="{node.get_attribute("id")}"]')
+            assert label.count() == 1 or node.get_attribute("type") == "radio"
+    app.locator('[data-item="weights"] summary').focus()
+    app.keyboard.press("Enter")
+    expect(app.locator('[data-item="weights"] details')).to_have_attribute("open", "")
+
+
+def test_accessibility_axe(app):
+    app.add_script_tag(path=str(ROOT / "node_modules" / "axe-core" / "axe.min.js"))
+    result = app.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+               if v["impact"] in ("serious", "critical")]
+    assert serious == []
+
+
+def test_mobile_layout_has_no_horizontal_scroll(browser, base_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.goto(base_url)
+    page.wait_for_selector("html[data-py=ready]")
+    page.wait_for_timeout(300)
+    out = ROOT / "test-results"
+    out.mkdir(exist_ok=True)
+    page.screenshot(path=str(out / "mobile.png"), full_page=False)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+def test_screenshot_for_the_readme(app):
+    out = ROOT / "test-results"
+    out.mkdir(exist_ok=True)
+    app.set_viewport_size({"width": 1280, "height": 900})
+    app.locator('[data-item="kv_cache"] summary').click()
+    app.screenshot(path=str(out / "screenshot.png"))
+    assert (out / "screenshot.png").stat().st_size > 10_000
