@@ -8,12 +8,15 @@ import json
 from pyodide.ffi import create_proxy
 from pyscript import document, window
 
-from pycore import InputError, estimate
+window.performance.mark("app:start")
+from pycore import InputError, estimate  # noqa: E402
 from pycore import urlstate
 from pycore import view as V
 from pycore.charts import context_curve
 from pycore.memory import resolve_model
-from pycore.report import estimate_dict, estimate_markdown
+from pycore.report import estimate_dict, estimate_markdown  # noqa: E402
+
+window.performance.mark("app:imported")
 
 FORM_FIELDS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel", "engine", "act", "kvm",
                "overhead", "gpumem", "chunk", "name")
@@ -307,6 +310,7 @@ class Page:
         self.on(el("export-json"), "click", self.export_json)
         self.on(el("export-md"), "click", self.export_markdown)
         document.documentElement.dataset.py = "ready"
+        window.performance.mark("app:ready")
         el("py-status-text").textContent = "Ready: every input recalculates as you type."
 
 

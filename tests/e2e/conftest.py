@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -16,6 +17,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import browser  # noqa: E402  (tests/browser.py)
 from build import SITE, QuietHandler, build  # noqa: E402
+
+
+# Two test workers share two cores with two browsers: allow for a loaded machine.
+expect.set_options(timeout=20_000)
 
 
 def pytest_collection_modifyitems(items):

@@ -1,0 +1,107 @@
+"""Page timings in Chromium, cold: each run is a new browser with an empty profile. Prints medians; never fails.
+
+    .venv/bin/python bench/page.py [--runs 5] [--page index.html]
+
+- first result: first contentful paint — the estimate is in the pre-rendered HTML, so the first paint shows it;
+- live: when Python has started and set <html data-py="ready"> (performance mark app:ready);
+- recalculation: measured inside the page around each recalculation (form event to figures on screen),
+  over 40 input changes after start-up; median and p95;
+- bytes and requests: from the Resource Timing entries (transfer sizes on localhost, no compression).
+"""
+import argparse
+import functools
+import http.server
+import statistics
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import browser  # noqa: E402
+from build import SITE, QuietHandler  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+MEASURE = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const res = performance.getEntriesByType('resource');
+  const paint = performance.getEntriesByName('first-contentful-paint')[0];
+  const ready = performance.getEntriesByName('app:ready')[0];
+  return {fcp: paint ? paint.startTime : null, ready: ready ? ready.startTime : null,
+          bytes: nav.transferSize + res.reduce((a, r) => a + r.transferSize, 0), requests: 1 + res.length};
+}"""
+
+EDIT = """async () => {
+  const context = document.getElementById('context');
+  const batch = document.getElementById('batch');
+  for (let i = 0; i < 40; i++) {
+    const field = i % 2 ? context : batch;
+    field.value = String(i % 2 ? 1024 + 97 * i : 1 + (i % 7));
+    field.dispatchEvent(new Event('input', {bubbles: true}));
+    await new Promise(r => setTimeout(r, 30));
+  }
+  return window.llmRecalcMs.slice(1);
+}"""
+
+
+def serve():
+    handler = functools.partial(QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def one_run(p, url):
+    with tempfile.TemporaryDirectory() as profile:
+        kwargs = {"args": browser.LAUNCH_ARGS, "headless": True}
+        if browser.executable():
+            kwargs["executable_path"] = browser.executable()
+        context = p.chromium.launch_persistent_context(profile, **kwargs)
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("html[data-py=ready]", timeout=120_000)
+        page.wait_for_timeout(500)  # let the secondary panels settle before editing
+        m = page.evaluate(MEASURE)
+        m["recalc"] = page.evaluate(EDIT)
+        context.close()
+    return m
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--page", default="")
+    args = ap.parse_args()
+    if not (SITE / "index.html").exists():
+        sys.exit("site/ is not built: run `make build` first")
+    server = serve()
+    url = f"http://127.0.0.1:{server.server_address[1]}/{args.page}"
+    runs = []
+    with sync_playwright() as p:
+        for i in range(args.runs):
+            runs.append(one_run(p, url))
+            r = runs[-1]
+            print(f"run {i + 1}: first result {r['fcp']:.0f} ms, live {r['ready']:.0f} ms, "
+                  f"recalc median {statistics.median(r['recalc']):.1f} ms, {r['bytes'] / 1e6:.2f} MB, "
+                  f"{r['requests']} requests", flush=True)
+    server.shutdown()
+    recalc = [x for r in runs for x in r["recalc"]]
+    print(f"\n{url} — medians of {args.runs} cold runs (fresh profile each), Chromium headless on this machine")
+    print(f"first correct result on screen: {statistics.median(r['fcp'] for r in runs):8.0f} ms")
+    print(f"inputs live (Python ready):     {statistics.median(r['ready'] for r in runs):8.0f} ms")
+    print(f"recalculation in the page:      {statistics.median(recalc):8.1f} ms median, {pct(recalc, 0.95):.1f} ms p95 "
+          f"({len(recalc)} recalculations)")
+    print(f"bytes transferred:              {statistics.median(r['bytes'] for r in runs) / 1e6:8.2f} MB")
+    print(f"requests:                       {statistics.median(r['requests'] for r in runs):8.0f}")
+
+
+if __name__ == "__main__":
+    main()
