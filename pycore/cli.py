@@ -44,10 +44,37 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--overhead", type=float, default=None, metavar="GIB", help="runtime overhead per GPU in GiB")
     e.add_argument("--prefill-chunk", type=_int, default=None, metavar="TOKENS")
     e.add_argument("--json", action="store_true", help="machine-readable output")
+    _train_parser(sub)
     for name in ("models", "formats", "gpus"):
         c = sub.add_parser(name, help=f"list the {name}")
         c.add_argument("--json", action="store_true")
     return p
+
+
+def _train_parser(sub):
+    from .training import CHECKPOINTING, FSDP_MODES, METHODS, OPTIMIZERS, PRECISIONS
+    t = sub.add_parser("train", help="memory for training or fine-tuning")
+    src = t.add_mutually_exclusive_group(required=True)
+    src.add_argument("--model", help="preset id (see `models`)")
+    src.add_argument("--config", metavar="PATH", help="a Hugging Face config.json")
+    t.add_argument("--method", default="full", choices=METHODS)
+    t.add_argument("--lora-rank", type=_int, default=8)
+    t.add_argument("--lora-modules", default="q,k,v,o", help="comma-separated: q,k,v,o,gate,up,down (or all)")
+    t.add_argument("--no-double-quant", action="store_true", help="QLoRA base in NF4 without double quantization")
+    t.add_argument("--precision", default="mixed_bf16", choices=tuple(PRECISIONS))
+    t.add_argument("--optimizer", default="adamw", choices=tuple(OPTIMIZERS))
+    t.add_argument("--batch", type=_int, default=1, help="micro-batch size per GPU")
+    t.add_argument("--seq", type=_int, default=2048, help="sequence length in tokens")
+    t.add_argument("--checkpointing", default="none", choices=CHECKPOINTING)
+    t.add_argument("--no-flash-attention", action="store_true")
+    t.add_argument("--zero", type=_int, default=0, choices=(0, 1, 2, 3))
+    t.add_argument("--fsdp", default="none", choices=FSDP_MODES)
+    t.add_argument("--gpus", type=_int, default=1)
+    t.add_argument("--tp", type=_int, default=1, help="tensor-parallel degree")
+    t.add_argument("--gpu", default="", help="GPU id (see `gpus`)")
+    t.add_argument("--gpu-memory", type=float, default=None, metavar="GIB")
+    t.add_argument("--overhead", type=float, default=None, metavar="GIB")
+    t.add_argument("--json", action="store_true")
 
 
 def _int(text):
@@ -72,15 +99,13 @@ def run(argv) -> str:
     args = _parser().parse_args(argv)
     if args.command == "estimate":
         return _estimate(args)
+    if args.command == "train":
+        return _train(args)
     return _catalog(args.command, args.json)
 
 
 def _estimate(args) -> str:
-    if args.config:
-        from .importers.hf_config import spec_from_config
-        model = spec_from_config(_read_json(args.config), source=args.config)
-    else:
-        model = presets.preset(args.model).id
+    model = _model_arg(args)
     from .memory import resolve_model
     spec = resolve_model(model)[1]
     context = args.context if args.context is not None else default_context(spec)
@@ -90,6 +115,26 @@ def _estimate(args) -> str:
                  gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory), prefill_chunk=args.prefill_chunk)
     e = estimate(s)
     return json.dumps(estimate_dict(e), indent=2) if args.json else estimate_table(e)
+
+
+def _model_arg(args):
+    if args.config:
+        from .importers.hf_config import spec_from_config
+        return spec_from_config(_read_json(args.config), source=args.config)
+    return presets.preset(args.model).id
+
+
+def _train(args) -> str:
+    from .training import TrainingScenario, estimate_training, training_dict, training_table
+    ts = TrainingScenario(
+        model=_model_arg(args), method=args.method, lora_rank=args.lora_rank,
+        lora_modules=tuple(m for m in args.lora_modules.split(",") if m), qlora_double_quant=not args.no_double_quant,
+        precision=args.precision, optimizer=args.optimizer, micro_batch=args.batch, seq_len=args.seq,
+        checkpointing=args.checkpointing, flash_attention=not args.no_flash_attention, zero=args.zero,
+        fsdp=args.fsdp, gpus=args.gpus, tp=args.tp, gpu=args.gpu, gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory),
+        overhead_bytes=_gib("overhead", args.overhead))
+    e = estimate_training(ts)
+    return json.dumps(training_dict(e), indent=2) if args.json else training_table(e)
 
 
 def _read_json(path):

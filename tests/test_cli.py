@@ -82,3 +82,25 @@ def test_console_script_installed():
     assert exe.exists()
     p = subprocess.run([str(exe), "estimate", "--model", "llama-3.2-1b", "--json"], capture_output=True, text=True)
     assert p.returncode == 0 and json.loads(p.stdout)["parameters"]["total"] == 1235814400
+
+
+def test_train_json_contract():
+    code, out, err = run("train", "--model", "llama-3.1-8b", "--method", "lora", "--optimizer", "adamw",
+                         "--precision", "mixed_bf16", "--batch", "2", "--seq", "2048", "--checkpointing", "full",
+                         "--zero", "2", "--gpus", "4", "--gpu", "a100-80gb", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    keys = ("weights", "gradients", "optimizer", "activations", "adapters", "overhead")
+    for key in keys + ("total",):
+        assert isinstance(d[key]["bytes"], int)
+    assert d["total"]["bytes"] == sum(d[k]["bytes"] for k in keys)
+    assert d["fit"]["gpu"] == "a100-80gb"
+
+
+@pytest.mark.parametrize("args", [("train", "--model", "llama-3.1-8b", "--zero", "5"),
+                                  ("train", "--model", "llama-3.1-8b", "--method", "dpo"),
+                                  ("train", "--model", "llama-3.1-8b", "--seq", "0"),
+                                  ("train", "--model", "llama-3.1-8b", "--tp", "3", "--gpus", "3")])
+def test_train_bad_arguments(args):
+    code, _, err = run(*args)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
