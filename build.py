@@ -9,6 +9,7 @@ import functools
 import http.server
 import json
 import shutil
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -32,7 +33,7 @@ NODE = ROOT / "node_modules"
 TEMPLATES = ROOT / "templates"
 # The runtime files the page loads, and nothing else of the npm packages.
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
-PYCONFIG = {"interpreter": "./vendor/pyodide/pyodide.mjs", "files": {"./py/pycore.zip": "./*"}}
+PYCONFIG = {"interpreter": "./vendor/pyodide/pyodide-start.mjs", "files": {"./py/pycore.zip": "./*"}}
 CUSTOM_FIELDS = (("hidden_size", "Hidden size"), ("num_hidden_layers", "Layers"),
                  ("num_attention_heads", "Attention heads"), ("num_key_value_heads", "KV heads"),
                  ("head_dim", "Head dim"), ("intermediate_size", "FFN size (per expert)"),
@@ -100,11 +101,18 @@ def copy_runtime(out: Path):
         shutil.copy2(NODE / "pyodide" / name, out / "vendor" / "pyodide" / name)
     shutil.copytree(NODE / "@pyscript" / "core" / "dist", out / "vendor" / "pyscript",
                     ignore=shutil.ignore_patterns("*.map"))
+    shutil.copy2(TEMPLATES / "static" / "pyodide-start.mjs", out / "vendor" / "pyodide" / "pyodide-start.mjs")
+
+
+def make_snapshot(out: Path):
+    """Python started and pycore imported, frozen into a memory snapshot (see tools/snapshot.mjs)."""
+    subprocess.run(["node", str(ROOT / "tools" / "snapshot.mjs"), str(out)], check=True)
 
 
 def copy_python(out: Path):
     (out / "py").mkdir()
     shutil.copy2(TEMPLATES / "app.py", out / "py" / "app.py")
+    shutil.copy2(TEMPLATES / "warm.py", out / "py" / "warm.py")
     with zipfile.ZipFile(out / "py" / "pycore.zip", "w", zipfile.ZIP_DEFLATED) as z:
         for path in sorted((ROOT / "pycore").rglob("*.py")):
             z.write(path, path.relative_to(ROOT).as_posix())
@@ -114,9 +122,10 @@ def build(out: Path = SITE) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    shutil.copytree(TEMPLATES / "static", out / "static")
+    shutil.copytree(TEMPLATES / "static", out / "static", ignore=shutil.ignore_patterns("*.mjs"))
     copy_runtime(out)
     copy_python(out)
+    make_snapshot(out)
     render(out)
     return out
 

@@ -1,0 +1,12 @@
+"""Run once while the Pyodide memory snapshot is made: import what the page needs and warm pycore's
+caches with the default scenario, so the page starts with all of it done."""
+import sys
+
+sys.path.insert(0, "/home/pyodide")
+
+from pycore import charts, report, urlstate, view  # noqa: E402,F401
+from pycore.memory import estimate  # noqa: E402
+
+scenario, errors = urlstate.scenario_from_fields(dict(urlstate.DEFAULTS))
+e = estimate(scenario)
+view.slots(view.estimate_view(e))
