@@ -31,6 +31,7 @@ MEASURE = """() => {
   const paint = performance.getEntriesByName('first-contentful-paint')[0];
   const ready = performance.getEntriesByName('app:ready')[0];
   return {fcp: paint ? paint.startTime : null, ready: ready ? ready.startTime : null,
+          html: nav.responseEnd, parsed: nav.domInteractive,
           bytes: nav.transferSize + res.reduce((a, r) => a + r.transferSize, 0), requests: 1 + res.length};
 }"""
 
@@ -89,7 +90,8 @@ def main():
         for i in range(args.runs):
             runs.append(one_run(p, url))
             r = runs[-1]
-            print(f"run {i + 1}: first result {r['fcp']:.0f} ms, live {r['ready']:.0f} ms, "
+            print(f"run {i + 1}: HTML received {r['html']:.0f} ms, parsed {r['parsed']:.0f} ms, "
+                  f"first result {r['fcp']:.0f} ms, live {r['ready']:.0f} ms, "
                   f"recalc median {statistics.median(r['recalc']):.1f} ms, {r['bytes'] / 1e6:.2f} MB, "
                   f"{r['requests']} requests", flush=True)
     server.shutdown()
