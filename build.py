@@ -89,8 +89,9 @@ def page_context() -> dict:
 def render(out: Path):
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    html = env.get_template("index.html").render(**page_context())
-    (out / "index.html").write_text(html, encoding="utf-8")
+    context = page_context()
+    for page in ("index.html", "embed.html"):
+        (out / page).write_text(env.get_template(page).render(**context), encoding="utf-8")
 
 
 def copy_runtime(out: Path):

@@ -153,3 +153,28 @@ def scenario_from_fields(fields: dict, spec_override=None):
 # Scenario field names -> form field names, where they differ
 _FIELD_OF = {"activations": "act", "kv_method": "kvm", "overhead": "overhead", "gpu_memory": "gpumem",
              "prefill_chunk": "chunk", "arguments": "model"}
+
+
+EMBED_FIELDS = ("model", "weights", "kv", "context", "batch", "gpu", "gpus")
+
+
+def shown_fields(query: str) -> tuple:
+    """The embed's `show` parameter: which of its fields to show (all when absent or unrecognised)."""
+    for key, value in parse_qsl(str(query or "").lstrip("?")[:MAX_FIELD], keep_blank_values=True):
+        if key == "show":
+            names = tuple(n for n in value.split(",") if n in EMBED_FIELDS)
+            return names
+    return EMBED_FIELDS
+
+
+def embed_snippet(site_url: str, fields: dict, show=EMBED_FIELDS) -> str:
+    """The <iframe> for the current scenario, and the few lines that let it size itself (the embed page
+    posts its height to the parent; the host checks the sender before using it)."""
+    from html import escape
+    src = f"{site_url}embed.html?{to_query(fields)}&show={','.join(show)}"
+    origin = "/".join(site_url.split("/")[:3])
+    return (f'<iframe id="llm-memory" src="{escape(src)}" title="LLM memory calculator" loading="lazy" '
+            f'style="width:100%;border:0;height:420px"></iframe>\n'
+            f'<script>addEventListener("message", e => {{ if (e.origin === "{escape(origin)}" && e.data && '
+            f'e.data.type === "llm-memory:height") document.getElementById("llm-memory").style.height = '
+            f'e.data.height + "px"; }});</script>')

@@ -26,7 +26,8 @@ CUSTOM_FIELDS = ("hidden_size", "num_hidden_layers", "num_attention_heads", "num
 
 
 def el(element_id):
-    return document.getElementById(element_id)
+    """The element, or None. (Pyodide hands JavaScript's null over as a falsy `jsnull`, not None.)"""
+    return document.getElementById(element_id) or None
 
 
 class Page:
@@ -34,6 +35,7 @@ class Page:
         self.slots = {e.dataset.slot: e for e in document.querySelectorAll("[data-slot]")}
         self.shown = {}  # slot -> text last written, so unchanged slots cost nothing
         self.inputs = {name: el(name) for name in FORM_FIELDS}
+        self.full_page = document.documentElement.getAttribute("data-page") != "embed"  # the embed shows less
         self.results = el("results")
         self.estimate = None  # the last valid estimate
         self.generation = 0  # increments per recalculation; late secondary work checks it
@@ -42,11 +44,12 @@ class Page:
     # ---------------------------------------------------------------- form <-> fields
 
     def read_fields(self) -> dict:
-        fields = {name: str(node.value) for name, node in self.inputs.items()}
+        fields = {name: str(node.value) for name, node in self.inputs.items() if node is not None}
         checked = document.querySelector('input[name="units"]:checked')
         fields["units"] = checked.value if checked else "GiB"
         for name in ("batch", "context", "gpus", "overhead", "gpumem", "chunk"):
-            if self.inputs[name].validity.badInput:
+            node = self.inputs.get(name)
+            if node is not None and node.validity.badInput:
                 fields[name] = "not a number"
         if fields["model"] == urlstate.CUSTOM:
             fields["cfg"] = self.custom_config()
@@ -54,7 +57,7 @@ class Page:
 
     def write_fields(self, fields: dict):
         for name, node in self.inputs.items():
-            if name in fields:
+            if name in fields and node is not None:
                 node.value = fields[name]
         for radio in document.querySelectorAll('input[name="units"]'):
             radio.checked = radio.value == fields.get("units", "GiB")
@@ -66,8 +69,11 @@ class Page:
         self.toggle_sections(fields)
 
     def toggle_sections(self, fields):
-        el("custom-arch").hidden = fields.get("model") != urlstate.CUSTOM
-        el("gpumem-field").hidden = fields.get("gpu") != urlstate.CUSTOM
+        for box_id, shown in (("custom-arch", fields.get("model") == urlstate.CUSTOM),
+                              ("gpumem-field", fields.get("gpu") == urlstate.CUSTOM)):
+            box = el(box_id)
+            if box is not None:
+                box.hidden = not shown
 
     def custom_config(self) -> str:
         config = {"model_type": "llama"}
@@ -175,6 +181,8 @@ class Page:
 
     def render_devices(self, devices):
         box = el("devices")
+        if box is None:
+            return
         box.hidden = not devices
         body = el("devices-body")
         body.replaceChildren()
@@ -190,11 +198,13 @@ class Page:
 
     def put_svg(self, container, svg_text):
         parsed = window.DOMParser.new().parseFromString(svg_text, "image/svg+xml")
-        if parsed.querySelector("parsererror") is None:
+        if not parsed.querySelector("parsererror"):
             container.replaceChildren(document.importNode(parsed.documentElement, True))
 
     def schedule_secondary(self, generation):
         """Answers, the context curve and the format table: after the main figures are on screen."""
+        if not self.full_page:
+            return
         def later(*_):
             if generation == self.generation:
                 self.render_secondary(self.estimate)
@@ -220,6 +230,11 @@ class Page:
 
     def update_url(self, fields, history):
         query = "?" + urlstate.to_query(fields)
+        if not self.full_page:  # an embed must not add entries to its host page's history
+            link = el("open-full")
+            if link is not None:
+                link.href = "./" + query
+            return
         if query != str(window.location.search):
             if history == "push":
                 window.history.pushState(None, "", query)
@@ -293,22 +308,39 @@ class Page:
         if self.estimate is not None:
             self.download(estimate_markdown(self.estimate, self.system), "llm-memory.md", "text/markdown")
 
+    def show_embed_code(self, _event):
+        page_dir = str(window.location.href).split("?")[0].rsplit("/", 1)[0] + "/"
+        box = el("embed-snippet")
+        box.value = urlstate.embed_snippet(page_dir, self.read_fields())
+        el("embed-box").hidden = False
+        box.focus()
+        box.select()
+
     def open_details(self, _event):
         for d in document.querySelectorAll("details"):
             d.open = True
+
+    def apply_show(self, query):
+        """The embed shows only the fields its `show` parameter lists."""
+        shown = urlstate.shown_fields(query)
+        for box in document.querySelectorAll("[data-show]"):
+            box.hidden = str(box.dataset.show) not in shown
 
     def start(self):
         query = str(window.location.search)
         if query:
             self.write_fields(urlstate.parse_query(query))
+        if not self.full_page:
+            self.apply_show(query)
         self.recompute(history="replace")
         self.on(document, "input", self.on_input)  # the form's fields, and the units radios in the header
         self.on(document, "change", self.on_input)
         self.on(window, "popstate", self.on_popstate)
         self.on(window, "beforeprint", self.open_details)
-        self.on(el("copy-link"), "click", self.copy_link)
-        self.on(el("export-json"), "click", self.export_json)
-        self.on(el("export-md"), "click", self.export_markdown)
+        for button_id, handler in (("copy-link", self.copy_link), ("export-json", self.export_json),
+                                   ("export-md", self.export_markdown), ("embed-code", self.show_embed_code)):
+            if el(button_id) is not None:
+                self.on(el(button_id), "click", handler)
         document.documentElement.dataset.py = "ready"
         window.performance.mark("app:ready")
         el("py-status-text").textContent = "Ready: every input recalculates as you type."

@@ -2,6 +2,63 @@
 // and reports a runtime that failed to start instead of spinning forever.
 (function () {
   "use strict";
+
+  // PyScript's storage (@webreflection/idb-map) opens IndexedDB before Python starts and waits for it.
+  // A browser that refuses a third-party frame IndexedDB (blocked third-party storage, "block all site
+  // data", Playwright's default contexts) makes that open fail; idb-map then rejects with an Event that
+  // nothing reports, and the page would wait forever. On refusal, hand back a small in-memory store
+  // with the calls idb-map makes. When IndexedDB works, nothing changes.
+  function memoryDatabase() {
+    var data = new Map();
+    function request(result) {
+      var req = {};
+      setTimeout(function () { if (req.onsuccess) req.onsuccess({ target: { result: result() } }); }, 0);
+      return req;
+    }
+    var store = {
+      count: function () { return request(function () { return data.size; }); },
+      clear: function () { return request(function () { data.clear(); }); },
+      delete: function (k) { return request(function () { data.delete(k); }); },
+      get: function (k) { return request(function () { return data.get(k); }); },
+      getKey: function (k) { return request(function () { return data.has(k) ? k : undefined; }); },
+      getAllKeys: function () { return request(function () { return Array.from(data.keys()); }); },
+      put: function (v, k) { return request(function () { data.set(k, v); return k; }); }
+    };
+    return {
+      objectStoreNames: ["entries"],
+      transaction: function () { return { objectStore: function () { return store; } }; },
+      close: function () {}
+    };
+  }
+  function memoryOpen() {
+    var req = {};
+    setTimeout(function () { if (req.onsuccess) req.onsuccess({ target: { result: memoryDatabase() } }); }, 0);
+    return req;
+  }
+  function guardedOpen(realOpen, factory) {
+    return function () {
+      var args = arguments;
+      var outer = {};
+      var real;
+      try { real = realOpen.apply(factory || this, args); } catch (refused) { return memoryOpen(); }
+      real.onupgradeneeded = function (event) { if (outer.onupgradeneeded) outer.onupgradeneeded(event); };
+      real.onsuccess = function (event) { if (outer.onsuccess) outer.onsuccess(event); };
+      real.onerror = function (event) {
+        event.preventDefault();
+        if (outer.onsuccess) outer.onsuccess({ target: { result: memoryDatabase() } });
+      };
+      return outer;
+    };
+  }
+  var factory = null;
+  try { factory = window.indexedDB; } catch (refused) { factory = null; }
+  if (factory && window.IDBFactory) {
+    IDBFactory.prototype.open = guardedOpen(IDBFactory.prototype.open);
+  } else {
+    try {
+      Object.defineProperty(window, "indexedDB", { configurable: true, value: { open: memoryOpen } });
+    } catch (ignored) { /* nothing more can be done; PyScript will report the failure */ }
+  }
   var started = Date.now();
   window.llmRecalcMs = [];  // recalculation times measured inside the page (bench/page.py reads them)
   var root = document.documentElement;
@@ -20,6 +77,22 @@
     }
   }, 200);
   document.addEventListener("submit", function (event) { event.preventDefault(); }, true);
+
+  // The embed tells the page hosting it how tall it is, so the host can size its iframe.
+  if (root.dataset.page === "embed" && window.parent !== window) {
+    var lastHeight = 0;
+    var post = function () {
+      var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+      if (height !== lastHeight) {
+        lastHeight = height;
+        window.parent.postMessage({ type: "llm-memory:height", height: height }, "*");
+      }
+    };
+    document.addEventListener("DOMContentLoaded", function () {
+      post();
+      if (window.ResizeObserver) new ResizeObserver(post).observe(document.documentElement);
+    });
+  }
   window.addEventListener("error", function (event) {
     if (root.dataset.py === "loading" && event && event.message && /pyodide|pyscript/i.test(event.message)) {
       root.dataset.py = "failed";

@@ -1,0 +1,82 @@
+"""The embed page in iframes: same-origin, and on another site (which refuses the frame IndexedDB)."""
+import functools
+import http.server
+import re
+import threading
+from urllib.parse import quote, unquote
+
+import pytest
+from playwright.sync_api import expect
+
+from pycore import Scenario, estimate
+from build import QuietHandler
+from conftest import Watch
+
+QUERY = "model=qwen2.5-7b&weights=Q4_K_M&kv=f16&batch=1&context=8192&gpu=rtx-3060&gpus=1&show=model,context,gpu"
+
+
+HOST = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Docs page</title><link rel='icon' href='data:,'></head><body>"
+        "<h1>Some documentation</h1>"
+        "<iframe id='calc' src='{src}' title='LLM memory calculator' style='width:100%;border:0;height:200px'>"
+        "</iframe><script>addEventListener('message', e => {{ if (e.data && e.data.type === 'llm-memory:height') "
+        "{{ document.getElementById('calc').style.height = e.data.height + 'px'; "
+        "document.body.dataset.resized = String(e.data.height); }} }});</script></body></html>")
+
+
+@pytest.fixture(scope="module")
+def docs_server(site_dir):
+    """The site, plus a documentation page at /docs.html that frames the calculator named by ?src=."""
+    class Handler(QuietHandler):
+        def do_GET(self):
+            if self.path.startswith("/docs.html?src="):
+                body = HOST.format(src=unquote(self.path.split("src=", 1)[1])).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                super().do_GET()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site_dir)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+@pytest.mark.parametrize("cross_site", [False, True], ids=["same-origin", "cross-site"])
+def test_embed_becomes_live_in_an_iframe(browser, docs_server, cross_site):
+    port = docs_server
+    # The documentation page is on 127.0.0.1. The calculator in its frame is on the same origin, or on
+    # localhost: another site, so Chromium treats the frame as third-party (it refuses such frames
+    # IndexedDB, which used to leave Pyodide loading forever).
+    frame_origin = f"http://localhost:{port}" if cross_site else f"http://127.0.0.1:{port}"
+    host_url = f"http://127.0.0.1:{port}/docs.html?src=" + quote(f"{frame_origin}/embed.html?{QUERY}", safe="")
+    context = browser.new_context()
+    page = context.new_page()
+    watch = Watch(page, {f"127.0.0.1:{port}", f"localhost:{port}"})
+    page.goto(host_url)
+    frame = page.frame_locator("#calc")
+    frame.locator("html[data-py=ready]").wait_for(state="attached", timeout=60_000)
+    e = estimate(Scenario("qwen2.5-7b", weights="Q4_K_M", context=8192, gpu="rtx-3060"))
+    expect(frame.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e.total))
+    # only the fields the link asked for are shown
+    expect(frame.locator("#weights")).to_be_hidden()
+    expect(frame.locator("#context")).to_be_visible()
+    # live: typing recalculates inside the frame
+    frame.locator("#context").fill("32768")
+    e2 = estimate(Scenario("qwen2.5-7b", weights="Q4_K_M", context=32768, gpu="rtx-3060"))
+    expect(frame.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e2.total))
+    # the frame told its host how tall it is
+    expect(page.locator("body")).to_have_attribute("data-resized", re.compile(r"^[0-9]+$"))
+    assert page.locator("#calc").evaluate("n => parseInt(n.style.height)") > 200
+    watch.check()
+    context.close()
+
+
+def test_embed_code_button(app):
+    app.click("#embed-code")
+    snippet = app.locator("#embed-snippet")
+    expect(snippet).to_be_visible()
+    text = snippet.input_value()
+    assert text.startswith("<iframe") and "embed.html?model=llama-3.1-8b" in text and "show=" in text
+    assert "llm-memory:height" in text and "e.origin ===" in text
