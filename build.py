@@ -1,11 +1,17 @@
-"""Build the static site into site/: the page rendered by Jinja2 with the default estimate already
-computed (by the same pycore the browser runs), pycore itself, and the pinned browser runtime.
+"""Build the static site into site/: the pages rendered by Jinja2 with the default estimate already
+computed (by the same pycore the browser runs), pycore itself, the pinned browser runtime, a memory
+snapshot of Python with pycore loaded, and a service worker that keeps it all for offline use.
 
     python build.py                 # build site/
     python build.py --serve         # build, then serve site/ on localhost and print the URL
+
+Layout of site/: the pages, sw.js and favicon at the top; everything else under versioned folders
+that never change once published (so a CDN may cache them forever):
+    vendor/pyodide-<version>/   vendor/pyscript-<version>/   app/<content hash>/
 """
 import argparse
 import functools
+import hashlib
 import http.server
 import json
 import shutil
@@ -31,9 +37,11 @@ from pycore.units import format_bytes  # noqa: E402
 SITE = ROOT / "site"
 NODE = ROOT / "node_modules"
 TEMPLATES = ROOT / "templates"
+STATIC = TEMPLATES / "static"
+PAGES = ("index.html", "embed.html")
 # The runtime files the page loads, and nothing else of the npm packages.
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
-PYCONFIG = {"interpreter": "./vendor/pyodide/pyodide-start.mjs", "files": {"./py/pycore.zip": "./*"}}
+PYSCRIPT_PLUGINS_OFF = ("error", "py-editor", "py-game", "py-terminal", "deprecations-manager", "donkey")
 CUSTOM_FIELDS = (("hidden_size", "Hidden size"), ("num_hidden_layers", "Layers"),
                  ("num_attention_heads", "Attention heads"), ("num_key_value_heads", "KV heads"),
                  ("head_dim", "Head dim"), ("intermediate_size", "FFN size (per expert)"),
@@ -42,11 +50,42 @@ CUSTOM_FIELDS = (("hidden_size", "Hidden size"), ("num_hidden_layers", "Layers")
                  ("sliding_window", "Sliding window"))
 
 
-def runtime_versions() -> dict:
-    def version(package):
-        return json.loads((NODE / package / "package.json").read_text())["version"]
-    lock = json.loads((NODE / "pyodide" / "pyodide-lock.json").read_text())
-    return {"pyodide": version("pyodide"), "pyscript": version("@pyscript/core"), "python": lock["info"]["python"]}
+def _version(package) -> str:
+    return json.loads((NODE / package / "package.json").read_text())["version"]
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()[:12]
+
+
+class Paths:
+    """Where each built file goes, relative to the site root (the pages refer to them relatively, so the
+    site works under any sub-path)."""
+
+    def __init__(self):
+        if not (NODE / "pyodide").is_dir() or not (NODE / "@pyscript" / "core").is_dir():
+            sys.exit("node_modules is missing: run `npm ci` (or `make build`)")
+        self.pyodide_version, self.pyscript_version = _version("pyodide"), _version("@pyscript/core")
+        lock = json.loads((NODE / "pyodide" / "pyodide-lock.json").read_text())
+        self.python_version = lock["info"]["python"]
+        self.pyodide = f"vendor/pyodide-{self.pyodide_version}/"
+        self.pyscript = f"vendor/pyscript-{self.pyscript_version}/"
+        starter = (STATIC / "pyodide-start.mjs").read_bytes()
+        self.starter = f"{self.pyodide}pyodide-start-{_digest(starter)[:8]}.mjs"
+        sources = [p.read_bytes() for p in sorted((ROOT / "pycore").rglob("*.py"))]
+        statics = [p.read_bytes() for p in sorted(STATIC.iterdir()) if p.suffix != ".mjs"]
+        self.app = "app/" + _digest(*sources, *statics, (TEMPLATES / "app.py").read_bytes(),
+                                    (TEMPLATES / "warm.py").read_bytes(), (ROOT / "tools" / "snapshot.mjs").read_bytes(),
+                                    self.pyodide_version.encode()) + "/"
+
+    def pyconfig(self) -> str:
+        # The page uses none of PyScript's optional plugins (editor, terminal, game, error banner, ...):
+        # not loading them saves requests, and their hooks are what would need 'unsafe-eval' in the CSP.
+        return json.dumps({"interpreter": f"./{self.starter}", "files": {f"./{self.app}pycore.zip": "./*"},
+                           "plugins": [f"!{name}" for name in PYSCRIPT_PLUGINS_OFF]}, separators=(",", ":"))
 
 
 def catalog() -> dict:
@@ -66,7 +105,7 @@ def catalog() -> dict:
     }
 
 
-def page_context() -> dict:
+def page_context(paths: Paths) -> dict:
     """Everything the templates show, for the default scenario, computed here with pycore."""
     fields = dict(urlstate.DEFAULTS)
     scenario, errors = urlstate.scenario_from_fields(fields)
@@ -79,55 +118,69 @@ def page_context() -> dict:
     examples = [dict(id=w.id, title=w.title, formula=w.formula, seed_printed=w.seed_printed,
                      exact=format_bytes(w.exact_bytes), exact_how=w.exact_how, verdict=w.verdict)
                 for w in worked_examples()]
+    runtime = {"pyodide": paths.pyodide_version, "pyscript": paths.pyscript_version, "python": paths.python_version}
     return dict(fields=fields, view=view, slots=slots, formats=V.formats_view(e), curve_svg=context_curve(e),
-                catalog=catalog(), examples=examples, runtime=runtime_versions(), base="",
-                pyconfig=json.dumps(PYCONFIG, separators=(",", ":")), fact_labels=V.FACT_LABELS,
+                catalog=catalog(), examples=examples, runtime=runtime, base="", assets=paths,
+                pyconfig=paths.pyconfig(), fact_labels=V.FACT_LABELS,
                 blank_device={k: "" for k in ("index", "weights", "kv_cache", "activations", "overhead", "total",
                                               "total_bytes", "fits")})
 
 
-def render(out: Path):
+def render(out: Path, paths: Paths):
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    context = page_context()
-    for page in ("index.html", "embed.html"):
+    context = page_context(paths)
+    for page in PAGES:
         (out / page).write_text(env.get_template(page).render(**context), encoding="utf-8")
 
 
-def copy_runtime(out: Path):
-    if not (NODE / "pyodide").is_dir() or not (NODE / "@pyscript" / "core").is_dir():
-        sys.exit("node_modules is missing: run `npm ci` (or `make build`)")
-    (out / "vendor" / "pyodide").mkdir(parents=True)
+def copy_runtime(out: Path, paths: Paths):
+    (out / paths.pyodide).mkdir(parents=True)
     for name in PYODIDE_FILES:
-        shutil.copy2(NODE / "pyodide" / name, out / "vendor" / "pyodide" / name)
-    shutil.copytree(NODE / "@pyscript" / "core" / "dist", out / "vendor" / "pyscript",
-                    ignore=shutil.ignore_patterns("*.map"))
-    shutil.copy2(TEMPLATES / "static" / "pyodide-start.mjs", out / "vendor" / "pyodide" / "pyodide-start.mjs")
+        shutil.copy2(NODE / "pyodide" / name, out / paths.pyodide / name)
+    shutil.copy2(STATIC / "pyodide-start.mjs", out / paths.starter)
+    shutil.copytree(NODE / "@pyscript" / "core" / "dist", out / paths.pyscript, ignore=shutil.ignore_patterns("*.map"))
 
 
-def make_snapshot(out: Path):
-    """Python started and pycore imported, frozen into a memory snapshot (see tools/snapshot.mjs)."""
-    subprocess.run(["node", str(ROOT / "tools" / "snapshot.mjs"), str(out)], check=True)
-
-
-def copy_python(out: Path):
-    (out / "py").mkdir()
-    shutil.copy2(TEMPLATES / "app.py", out / "py" / "app.py")
-    shutil.copy2(TEMPLATES / "warm.py", out / "py" / "warm.py")
-    with zipfile.ZipFile(out / "py" / "pycore.zip", "w", zipfile.ZIP_DEFLATED) as z:
+def copy_app(out: Path, paths: Paths):
+    app = out / paths.app
+    shutil.copytree(STATIC, app, ignore=shutil.ignore_patterns("*.mjs", "favicon.svg"))
+    shutil.copy2(STATIC / "favicon.svg", out / "favicon.svg")
+    for name in ("app.py", "warm.py"):
+        shutil.copy2(TEMPLATES / name, app / name)
+    with zipfile.ZipFile(app / "pycore.zip", "w", zipfile.ZIP_DEFLATED) as z:
         for path in sorted((ROOT / "pycore").rglob("*.py")):
             z.write(path, path.relative_to(ROOT).as_posix())
 
 
+def make_snapshot(out: Path, paths: Paths):
+    """Python started and pycore imported, frozen into a memory snapshot (see tools/snapshot.mjs)."""
+    subprocess.run(["node", str(ROOT / "tools" / "snapshot.mjs"), str(out / paths.pyodide), str(out / paths.app)],
+                   check=True)
+    (out / paths.app / "warm.py").unlink()  # used by the snapshot only
+
+
+def write_service_worker(out: Path):
+    """sw.js: keeps every file of this build for offline use; a new build is a new cache."""
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    # versioned folders are named by their content; the rest (pages, favicon) is hashed here
+    unversioned = [(out / f).read_bytes() for f in files if not f.startswith(("app/", "vendor/"))]
+    version = _digest(*(f.encode() for f in files), *unversioned)
+    template = (TEMPLATES / "sw.js").read_text()
+    (out / "sw.js").write_text(template.replace("__VERSION__", version)
+                               .replace("__FILES__", json.dumps(["./"] + files)), encoding="utf-8")
+
+
 def build(out: Path = SITE) -> Path:
+    paths = Paths()
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    shutil.copytree(TEMPLATES / "static", out / "static", ignore=shutil.ignore_patterns("*.mjs"))
-    copy_runtime(out)
-    copy_python(out)
-    make_snapshot(out)
-    render(out)
+    copy_runtime(out, paths)
+    copy_app(out, paths)
+    make_snapshot(out, paths)
+    render(out, paths)
+    write_service_worker(out)
     return out
 
 
@@ -139,9 +192,16 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a browser closing a connection early is not worth a traceback
+
+
 def serve(out: Path, port: int):
     handler = functools.partial(QuietHandler, directory=str(out))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
+    with QuietServer(("127.0.0.1", port), handler) as httpd:
         print(f"Serving {out} at http://localhost:{port}/  (Ctrl-C to stop)", flush=True)
         httpd.serve_forever()
 

@@ -10,7 +10,6 @@
 """
 import argparse
 import functools
-import http.server
 import statistics
 import sys
 import tempfile
@@ -22,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import browser  # noqa: E402
-from build import SITE, QuietHandler  # noqa: E402
+from build import SITE, QuietHandler, QuietServer  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 MEASURE = """() => {
@@ -50,7 +49,7 @@ EDIT = """async () => {
 
 def serve():
     handler = functools.partial(QuietHandler, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

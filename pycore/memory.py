@@ -6,7 +6,6 @@ from functools import lru_cache
 
 from . import presets
 from .engines import Engine, engine as engine_named
-from .errors import InputError
 from .formats import (BNB, GGUF_PRESET, GGUF_TYPE, KVFormat, WeightFormat, kv_format, weight_format,
                       weight_storage)
 from .hardware import GPU, Layout, custom_gpu, gpu as gpu_named, layout as make_layout, stage_layers
@@ -177,7 +176,6 @@ def _device_weights(spec: ModelSpec, fmt: WeightFormat, lay: Layout) -> tuple:
 
 
 def _weights_item(spec, fmt, params, per_device, lay) -> LineItem:
-    stored = weight_storage(spec, fmt)
     formula, rows, source, notes = _weights_text(spec, fmt)
     total = sum(per_device)
     split = ""
@@ -240,7 +238,7 @@ def _kv_cache(spec, kvf, eng, s: Scenario, lay: Layout, chunk: int):
         substituted += (f"; tensor parallel over {lay.tp} GPUs: {per_device[0]:,} B each" +
                         (" (KV heads or the MLA latent replicated)" if total != single else ""))
     elif lay.pp > 1:
-        substituted += f"; pipeline stages hold their layers' share: " + ", ".join(f"{b:,}" for b in per_device) + " B"
+        substituted += "; pipeline stages hold their layers' share: " + ", ".join(f"{b:,}" for b in per_device) + " B"
     item = LineItem(
         "kv_cache", "KV cache", total,
         "batch × cached tokens × Σ over layers (K + V bytes per token); a token's K or V row is "
@@ -300,7 +298,7 @@ def _activations(spec, eng, s: Scenario, lay: Layout, chunk: int):
         per_device.append(max(worst, phases["logits"]) if last_stage else worst)
     total = sum(per_device)
     b = eng.activation_bytes
-    substituted = (f"tokens per pass T = " + (f"min(batch × context, chunk) = min({B * S:,}, {chunk:,}) = {tokens:,}"
+    substituted = ("tokens per pass T = " + (f"min(batch × context, chunk) = min({B * S:,}, {chunk:,}) = {tokens:,}"
                                               if chunk else f"batch × context = {tokens:,}") +
                    f"; attention {phases['attention']:,} B, MLP {phases['mlp']:,} B, logits {phases['logits']:,} B "
                    f"→ peak {peak:,} B ({format_bytes(peak)})" +

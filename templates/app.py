@@ -13,7 +13,6 @@ from pycore import InputError, estimate  # noqa: E402
 from pycore import urlstate
 from pycore import view as V
 from pycore.charts import context_curve
-from pycore.memory import resolve_model
 from pycore.report import estimate_dict, estimate_markdown  # noqa: E402
 
 window.performance.mark("app:imported")

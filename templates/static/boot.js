@@ -78,6 +78,11 @@
   }, 200);
   document.addEventListener("submit", function (event) { event.preventDefault(); }, true);
 
+  // Keep the whole site for offline use (sw.js sits at the site root, next to the pages).
+  if ("serviceWorker" in navigator && /^https?:$/.test(location.protocol)) {
+    navigator.serviceWorker.register("sw.js").catch(function () { /* e.g. a third-party frame: run online */ });
+  }
+
   // The embed tells the page hosting it how tall it is, so the host can size its iframe.
   if (root.dataset.page === "embed" && window.parent !== window) {
     var lastHeight = 0;

@@ -2,7 +2,6 @@
 /usr/bin/chromium, else Playwright's own), and pages that fail the test on any request to another
 host or any console error."""
 import functools
-import http.server
 import sys
 import threading
 from pathlib import Path
@@ -16,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import browser  # noqa: E402  (tests/browser.py)
-from build import SITE, QuietHandler, build  # noqa: E402
+from build import SITE, QuietHandler, QuietServer, build  # noqa: E402
 
 
 # Two test workers share two cores with two browsers: allow for a loaded machine.
@@ -38,7 +37,7 @@ def site_dir():
 
 def _serve(directory):
     handler = functools.partial(QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

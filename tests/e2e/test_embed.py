@@ -1,6 +1,5 @@
 """The embed page in iframes: same-origin, and on another site (which refuses the frame IndexedDB)."""
 import functools
-import http.server
 import re
 import threading
 from urllib.parse import quote, unquote
@@ -9,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from pycore import Scenario, estimate
-from build import QuietHandler
+from build import QuietHandler, QuietServer
 from conftest import Watch
 
 QUERY = "model=qwen2.5-7b&weights=Q4_K_M&kv=f16&batch=1&context=8192&gpu=rtx-3060&gpus=1&show=model,context,gpu"
@@ -37,7 +36,7 @@ def docs_server(site_dir):
                 self.wfile.write(body)
             else:
                 super().do_GET()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site_dir)))
+    server = QuietServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site_dir)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server.server_address[1]
     server.shutdown()

@@ -1,0 +1,103 @@
+"""The site served with the headers netlify.toml declares: the strict Content-Security-Policy must let
+the page start and work, with no violation in the console."""
+import fnmatch
+import functools
+import threading
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from build import QuietHandler, QuietServer
+from conftest import Watch
+from pycore import Scenario, estimate
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = tomllib.loads((ROOT / "netlify.toml").read_text())
+
+
+def headers_for(path: str, drop_from_csp: str = "") -> dict:
+    """Netlify's rule: every [[headers]] block whose `for` pattern matches the path contributes."""
+    out = {}
+    for rule in CONFIG.get("headers", []):
+        if fnmatch.fnmatchcase(path, rule["for"]):
+            for name, value in rule["values"].items():
+                assert name not in out, f"{name} set twice for {path}: Netlify would join the values"
+                out[name] = value.replace(drop_from_csp, "") if drop_from_csp else value
+    return out
+
+
+def serve_with_headers(site_dir, drop_from_csp=""):
+    class Handler(QuietHandler):
+        def end_headers(self):
+            for name, value in headers_for(self.path.split("?")[0], drop_from_csp).items():
+                if name.lower() != "content-type":  # set in guess_type: a header replaces the default
+                    self.send_header(name, value)
+            super().end_headers()
+
+        def guess_type(self, path):
+            declared = headers_for(self.path.split("?")[0]).get("Content-Type")
+            return declared or super().guess_type(path)
+    server = QuietServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site_dir)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def netlify_url(site_dir):
+    server = serve_with_headers(site_dir)
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_build_settings():
+    assert CONFIG["build"]["publish"] == "site"
+    assert "build.py" in CONFIG["build"]["command"] and "npm ci" in CONFIG["build"]["command"]
+    csp = headers_for("/index.html")["Content-Security-Policy"]
+    assert "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval';" in csp
+    assert "unsafe-inline" not in csp and "http" not in csp
+    assert "frame-ancestors *" in csp
+    assert "immutable" in headers_for("/vendor/pyodide-314.0.7/pyodide.asm.wasm")["Cache-Control"]
+    assert "immutable" in headers_for("/app/abc/pycore.zip")["Cache-Control"]
+    assert "Cache-Control" not in headers_for("/index.html")  # pages revalidate (Netlify's default)
+
+
+@pytest.mark.parametrize("page_name", ["index.html", "embed.html"])
+def test_pages_work_under_the_policy(browser, netlify_url, page_name):
+    response = urllib.request.urlopen(netlify_url + page_name)
+    assert "wasm-unsafe-eval" in response.headers["Content-Security-Policy"]
+    context = browser.new_context()
+    page = context.new_page()
+    watch = Watch(page, {netlify_url.split("/")[2]})
+    page.goto(netlify_url + page_name + "?model=gemma-2-9b&context=8192")
+    page.wait_for_selector("html[data-py=ready]", timeout=60_000)
+    e = estimate(Scenario("gemma-2-9b", weights="Q4_K_M", context=8192, gpu="rtx-4090"))
+    expect(page.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e.total))
+    page.fill("#context", "16384")
+    e = estimate(Scenario("gemma-2-9b", weights="Q4_K_M", context=16384, gpu="rtx-4090"))
+    expect(page.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e.total))
+    if page_name == "index.html":
+        with page.expect_download():
+            page.click("#export-json")
+        expect(page.locator("#curve-chart svg")).to_have_count(1)
+    wasm = urllib.request.urlopen(netlify_url + next(
+        p.relative_to(ROOT / "site").as_posix() for p in (ROOT / "site").rglob("*.wasm")))
+    assert wasm.headers["Content-Type"] == "application/wasm"
+    watch.check()  # a CSP violation is reported as a console error
+    context.close()
+
+
+def test_unsafe_eval_is_what_pyscript_needs(browser, site_dir):
+    """The one allowance beyond 'self' and WebAssembly, proved necessary: without it PyScript's start-up
+    (its hook builder calls Function()) is refused and Python never starts."""
+    server = serve_with_headers(site_dir, drop_from_csp=" 'unsafe-eval'")
+    context = browser.new_context()
+    page = context.new_page()
+    with page.expect_event("pageerror", timeout=30_000) as error:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+    assert "unsafe-eval" in str(error.value)
+    assert page.evaluate("document.documentElement.dataset.py") == "loading"
+    context.close()
+    server.shutdown()
