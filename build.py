@@ -10,10 +10,13 @@ that never change once published (so a CDN may cache them forever):
     vendor/pyodide-<version>/   vendor/pyscript-<version>/   app/<content hash>/
 """
 import argparse
+import base64
 import functools
+import gzip
 import hashlib
 import http.server
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +42,8 @@ NODE = ROOT / "node_modules"
 TEMPLATES = ROOT / "templates"
 STATIC = TEMPLATES / "static"
 PAGES = ("index.html", "embed.html")
+# PyScript chunks the single-file page leaves out: what only its (unused) editor and terminal load.
+OFFLINE_SKIP = ("codemirror", "xterm")
 # The runtime files the page loads, and nothing else of the npm packages.
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 PYSCRIPT_PLUGINS_OFF = ("error", "py-editor", "py-game", "py-terminal", "deprecations-manager", "donkey")
@@ -132,6 +137,8 @@ def render(out: Path, paths: Paths):
     context = page_context(paths)
     for page in PAGES:
         (out / page).write_text(env.get_template(page).render(**context), encoding="utf-8")
+    offline = env.get_template("offline.html").render(**context, offline=offline_context(out, paths))
+    (out / "offline.html").write_text(offline, encoding="utf-8")
 
 
 def copy_runtime(out: Path, paths: Paths):
@@ -160,9 +167,47 @@ def make_snapshot(out: Path, paths: Paths):
     (out / paths.app / "warm.py").unlink()  # used by the snapshot only
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def offline_context(out: Path, paths: Paths) -> dict:
+    """What offline.html inlines: the runtime's modules in an import map of data: URLs (relative imports
+    rewritten to names the map resolves), and its files as base64 for offline-fetch.js."""
+    chunks = [p for p in sorted((out / paths.pyscript).glob("*.js")) if not p.name.startswith(OFFLINE_SKIP)]
+    local = re.compile(r"""(["'])\./(%s)\1""" % "|".join(re.escape(p.name) for p in chunks))
+    imports = {f"pyscript/{p.name}": "data:text/javascript;base64," +
+               _b64(local.sub(r'"pyscript/\2"', p.read_text(encoding="utf-8")).encode()) for p in chunks}
+    runtime = out / paths.pyodide
+    for name in ("pyodide.mjs", "pyodide.asm.mjs"):
+        imports[f"pyodide/{name}"] = "data:text/javascript;base64," + _b64((runtime / name).read_bytes())
+    imports["./pyodide-start.mjs"] = "data:text/javascript;base64," + _b64((STATIC / "pyodide-start-offline.mjs").read_bytes())
+    app = out / paths.app
+    files = {  # name: (bytes, MIME type, store gzip-packed)
+        "pyodide.asm.wasm": ((runtime / "pyodide.asm.wasm").read_bytes(), "application/wasm", True),
+        "python_stdlib.zip": ((runtime / "python_stdlib.zip").read_bytes(), "application/zip", False),
+        "pyodide-lock.json": ((runtime / "pyodide-lock.json").read_bytes(), "application/json", True),
+        "snapshot.bin.gz": ((app / "snapshot.bin.gz").read_bytes(), "application/octet-stream", False),
+        "pycore.zip": ((app / "pycore.zip").read_bytes(), "application/zip", False),
+        "app.py": ((app / "app.py").read_bytes(), "text/x-python", False),
+    }
+    config = json.loads(paths.pyconfig())
+    config.update(interpreter="./pyodide-start.mjs", files={"./pycore.zip": "./*"})
+    return {
+        "favicon": _b64((STATIC / "favicon.svg").read_bytes()),
+        "style": (STATIC / "style.css").read_text(encoding="utf-8"),
+        "boot": (STATIC / "boot.js").read_text(encoding="utf-8"),
+        "fetch_shim": (STATIC / "offline-fetch.js").read_text(encoding="utf-8"),
+        "importmap": json.dumps({"imports": imports}),
+        "pyconfig": json.dumps(config, separators=(",", ":")),
+        "files": {name: {"data": _b64(gzip.compress(data, 9) if packed else data), "type": mime, "gzip": packed}
+                  for name, (data, mime, packed) in files.items()},
+    }
+
+
 def write_service_worker(out: Path):
     """sw.js: keeps every file of this build for offline use; a new build is a new cache."""
-    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != "offline.html")
     # versioned folders are named by their content; the rest (pages, favicon) is hashed here
     unversioned = [(out / f).read_bytes() for f in files if not f.startswith(("app/", "vendor/"))]
     version = _digest(*(f.encode() for f in files), *unversioned)
@@ -179,7 +224,7 @@ def build(out: Path = SITE) -> Path:
     copy_runtime(out, paths)
     copy_app(out, paths)
     make_snapshot(out, paths)
-    render(out, paths)
+    render(out, paths)  # the pages, and offline.html with everything inlined
     write_service_worker(out)
     return out
 

@@ -1,12 +1,15 @@
-"""Page timings in Chromium, cold: each run is a new browser with an empty profile. Prints medians; never fails.
+"""Page timings in Chromium. Each run starts a new browser with an empty profile; prints medians, never fails.
 
     .venv/bin/python bench/page.py [--runs 5] [--page index.html]
+
+Per run: a cold visit; a second visit in the same profile (the service worker now serves the site);
+and, in another fresh profile, the single-file offline.html opened from disk with the network blocked.
 
 - first result: first contentful paint — the estimate is in the pre-rendered HTML, so the first paint shows it;
 - live: when Python has started and set <html data-py="ready"> (performance mark app:ready);
 - recalculation: measured inside the page around each recalculation (form event to figures on screen),
   over 40 input changes after start-up; median and p95;
-- bytes and requests: from the Resource Timing entries (transfer sizes on localhost, no compression).
+- bytes and requests: counted by the server (response bodies; localhost, no compression).
 """
 import argparse
 import functools
@@ -26,12 +29,10 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 MEASURE = """() => {
   const nav = performance.getEntriesByType('navigation')[0];
-  const res = performance.getEntriesByType('resource');
   const paint = performance.getEntriesByName('first-contentful-paint')[0];
   const ready = performance.getEntriesByName('app:ready')[0];
   return {fcp: paint ? paint.startTime : null, ready: ready ? ready.startTime : null,
-          html: nav.responseEnd, parsed: nav.domInteractive,
-          bytes: nav.transferSize + res.reduce((a, r) => a + r.transferSize, 0), requests: 1 + res.length};
+          html: nav.responseEnd, parsed: nav.domInteractive};
 }"""
 
 EDIT = """async () => {
@@ -47,25 +48,55 @@ EDIT = """async () => {
 }"""
 
 
+class Counted(QuietHandler):
+    """Counts the requests and body bytes the server answers, for the run under way."""
+    served = {"requests": 0, "bytes": 0}
+
+    def copyfile(self, source, outputfile):
+        Counted.served["requests"] += 1
+        start = source.tell()
+        super().copyfile(source, outputfile)
+        Counted.served["bytes"] += source.tell() - start
+
+
 def serve():
-    handler = functools.partial(QuietHandler, directory=str(SITE))
+    handler = functools.partial(Counted, directory=str(SITE))
     server = QuietServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
+def launch(p, profile):
+    kwargs = {"args": browser.LAUNCH_ARGS, "headless": True}
+    if browser.executable():
+        kwargs["executable_path"] = browser.executable()
+    return p.chromium.launch_persistent_context(profile, **kwargs)
+
+
+def visit(page, url):
+    Counted.served.update(requests=0, bytes=0)
+    page.goto(url)
+    page.wait_for_selector("html[data-py=ready]", timeout=120_000)
+    m = page.evaluate(MEASURE)
+    m.update(Counted.served)
+    return m
+
+
 def one_run(p, url):
     with tempfile.TemporaryDirectory() as profile:
-        kwargs = {"args": browser.LAUNCH_ARGS, "headless": True}
-        if browser.executable():
-            kwargs["executable_path"] = browser.executable()
-        context = p.chromium.launch_persistent_context(profile, **kwargs)
+        context = launch(p, profile)
         page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector("html[data-py=ready]", timeout=120_000)
+        m = visit(page, url)
         page.wait_for_timeout(500)  # let the secondary panels settle before editing
-        m = page.evaluate(MEASURE)
         m["recalc"] = page.evaluate(EDIT)
+        page.evaluate("navigator.serviceWorker.ready")
+        page.wait_for_timeout(1000)  # the worker finishes caching this build
+        m["repeat"] = visit(page, url)
+        context.close()
+    with tempfile.TemporaryDirectory() as profile:
+        context = launch(p, profile)
+        context.route("http*://**", lambda route: route.abort())
+        m["file"] = visit(context.new_page(), (SITE / "offline.html").as_uri())
         context.close()
     return m
 
@@ -92,7 +123,8 @@ def main():
             print(f"run {i + 1}: HTML received {r['html']:.0f} ms, parsed {r['parsed']:.0f} ms, "
                   f"first result {r['fcp']:.0f} ms, live {r['ready']:.0f} ms, "
                   f"recalc median {statistics.median(r['recalc']):.1f} ms, {r['bytes'] / 1e6:.2f} MB, "
-                  f"{r['requests']} requests", flush=True)
+                  f"{r['requests']} requests; repeat visit live {r['repeat']['ready']:.0f} ms; "
+                  f"offline.html from disk live {r['file']['ready']:.0f} ms", flush=True)
     server.shutdown()
     recalc = [x for r in runs for x in r["recalc"]]
     print(f"\n{url} — medians of {args.runs} cold runs (fresh profile each), Chromium headless on this machine")
@@ -102,6 +134,12 @@ def main():
           f"({len(recalc)} recalculations)")
     print(f"bytes transferred:              {statistics.median(r['bytes'] for r in runs) / 1e6:8.2f} MB")
     print(f"requests:                       {statistics.median(r['requests'] for r in runs):8.0f}")
+    print(f"repeat visit (service worker):  {statistics.median(r['repeat']['ready'] for r in runs):8.0f} ms live, "
+          f"first result {statistics.median(r['repeat']['fcp'] for r in runs):.0f} ms, "
+          f"{statistics.median(r['repeat']['bytes'] for r in runs) / 1e6:.2f} MB over the network")
+    print(f"offline.html from file://:      {statistics.median(r['file']['ready'] for r in runs):8.0f} ms live, "
+          f"first result {statistics.median(r['file']['fcp'] for r in runs):.0f} ms "
+          f"({(SITE / 'offline.html').stat().st_size / 1e6:.1f} MB file, network blocked)")
 
 
 if __name__ == "__main__":

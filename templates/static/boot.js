@@ -67,7 +67,11 @@
     if (el) el.textContent = text;
   }
   var timer = setInterval(function () {
-    if (root.dataset.py !== "loading") { clearInterval(timer); return; }
+    if (root.dataset.py !== "loading") {
+      clearInterval(timer);
+      if (root.dataset.py === "ready") registerWorker();
+      return;
+    }
     var s = ((Date.now() - started) / 1000).toFixed(1);
     status("Showing a result computed in advance; starting Python so the inputs work… " + s + " s");
     if (Date.now() - started > 60000) {
@@ -78,9 +82,12 @@
   }, 200);
   document.addEventListener("submit", function (event) { event.preventDefault(); }, true);
 
-  // Keep the whole site for offline use (sw.js sits at the site root, next to the pages).
-  if ("serviceWorker" in navigator && /^https?:$/.test(location.protocol)) {
-    navigator.serviceWorker.register("sw.js").catch(function () { /* e.g. a third-party frame: run online */ });
+  // Keep the whole site for offline use (sw.js sits at the site root, next to the pages), once the page
+  // is live, so that caching the runtime does not compete with starting it.
+  function registerWorker() {
+    if ("serviceWorker" in navigator && /^https?:$/.test(location.protocol)) {
+      navigator.serviceWorker.register("sw.js").catch(function () { /* e.g. a third-party frame: run online */ });
+    }
   }
 
   // The embed tells the page hosting it how tall it is, so the host can size its iframe.

@@ -70,7 +70,7 @@ class Watch:
 
     def off_host(self):
         return [u for u in self.requests
-                if urlparse(u).scheme not in ("data", "blob", "about") and urlparse(u).netloc not in self.allowed]
+                if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).netloc not in self.allowed]
 
     def check(self):
         assert self.off_host() == [], "requests to other hosts"
