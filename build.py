@@ -35,6 +35,7 @@ from pycore.engines import ENGINES  # noqa: E402
 from pycore.formats import KV_FORMATS  # noqa: E402
 from pycore.memory import estimate  # noqa: E402
 from pycore.seed import worked_examples  # noqa: E402
+from pycore.training import LORA_MODULES, OPTIMIZERS, PRECISIONS  # noqa: E402
 from pycore.units import format_bytes  # noqa: E402
 
 SITE = ROOT / "site"
@@ -47,6 +48,9 @@ OFFLINE_SKIP = ("codemirror", "xterm")
 # The runtime files the page loads, and nothing else of the npm packages.
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 PYSCRIPT_PLUGINS_OFF = ("error", "py-editor", "py-game", "py-terminal", "deprecations-manager", "donkey")
+TRAINING_ROWS = (("gradients", "Gradients"), ("optimizer", "Optimizer states"), ("adapters", "Adapters"))
+MODE_OF_ITEM = {"kv_cache": "infer", "gradients": "train", "optimizer": "train", "adapters": "train"}
+ROW_ORDER = ("weights", "kv_cache", "gradients", "optimizer", "activations", "adapters", "overhead")
 CUSTOM_FIELDS = (("hidden_size", "Hidden size"), ("num_hidden_layers", "Layers"),
                  ("num_attention_heads", "Attention heads"), ("num_key_value_heads", "KV heads"),
                  ("head_dim", "Head dim"), ("intermediate_size", "FFN size (per expert)"),
@@ -107,6 +111,14 @@ def catalog() -> dict:
                        ("seed", "Seed formula: 2·B·S·H·L·bytes (multi-head attention only)")],
         "parallel": [("tensor", "Tensor parallel"), ("pipeline", "Pipeline parallel")],
         "custom_fields": CUSTOM_FIELDS,
+        "methods": [("full", "Full fine-tuning"), ("lora", "LoRA"), ("qlora", "QLoRA (base in NF4)")],
+        "lora_modules": LORA_MODULES,
+        "precisions": [(p.name, p.label) for p in PRECISIONS.values()],
+        "optimizers": [(o.name, o.label) for o in OPTIMIZERS.values()],
+        "checkpointing": [("none", "None: keep every activation"), ("selective", "Selective (attention recomputed)"),
+                          ("full", "Full: recompute each layer")],
+        "zero": [("0", "0 (DDP)"), ("1", "1: optimizer states"), ("2", "2: + gradients"), ("3", "3: + parameters")],
+        "fsdp": [("none", "None"), ("full", "Full shard (= ZeRO-3)"), ("hybrid", "Hybrid shard")],
     }
 
 
@@ -120,11 +132,20 @@ def page_context(paths: Paths) -> dict:
     view = V.estimate_view(e)
     slots = V.slots(view)
     slots.update({"answer." + k: v for k, v in V.answers_view(e).items()})
+    # training rows and answers exist in the page from the start, empty until the mode is switched
+    # one table for both questions, its rows in the order a reader expects
+    by_key = {it["key"]: it for it in view["items"]}
+    by_key.update({k: {"key": k, "label": label, "bytes": 0} for k, label in TRAINING_ROWS})
+    rows = [by_key[k] for k in ROW_ORDER]
+    for key, _ in TRAINING_ROWS:
+        for part in ("size", "share", "formula", "substituted", "source", "notes", "bytes"):
+            slots[f"{key}.{part}"] = ""
+    slots.update({"answer.max_micro_batch": "", "answer.cheapest": "", "size_heading": "Size"})
     examples = [dict(id=w.id, title=w.title, formula=w.formula, seed_printed=w.seed_printed,
                      exact=format_bytes(w.exact_bytes), exact_how=w.exact_how, verdict=w.verdict)
                 for w in worked_examples()]
     runtime = {"pyodide": paths.pyodide_version, "pyscript": paths.pyscript_version, "python": paths.python_version}
-    return dict(fields=fields, view=view, slots=slots, formats=V.formats_view(e), curve_svg=context_curve(e),
+    return dict(fields=fields, view=view, slots=slots, rows=rows, mode_of_item=MODE_OF_ITEM, formats=V.formats_view(e), curve_svg=context_curve(e),
                 catalog=catalog(), examples=examples, runtime=runtime, base="", assets=paths,
                 pyconfig=paths.pyconfig(), fact_labels=V.FACT_LABELS,
                 blank_device={k: "" for k in ("index", "weights", "kv_cache", "activations", "overhead", "total",

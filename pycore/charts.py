@@ -20,13 +20,18 @@ def _svg(width, height, title, desc, body, chart_id):
 
 
 def breakdown_bar(e: Estimate, system: str = BINARY) -> str:
-    """One stacked bar per GPU (the first GPU when they are identical) against its usable capacity."""
+    """One stacked bar for the fullest GPU against its usable capacity (inference)."""
     device = max(e.devices, key=lambda d: d.total)
     parts = [(key, label, getattr(device, key)) for key, label in _SEGMENTS]
-    total = device.total
-    capacity = e.fit.capacity if e.fit else 0
+    return stacked_bar(e.model.name, parts, e.fit, len(e.devices) > 1, system)
+
+
+def stacked_bar(model_name: str, parts, fit, per_gpu: bool, system: str = BINARY) -> str:
+    """A stacked bar of (key, label, bytes) parts against a fit's capacity (or none)."""
+    total = sum(size for _, _, size in parts)
+    capacity = fit.capacity if fit else 0
     scale_max = max(total, capacity) or 1
-    width, left, bar_w, top, bar_h = 640, 4, 632, 8, 36
+    left, bar_w, top, bar_h = 4, 632, 8, 36
     body, x = [], float(left)
     for key, label, size in parts:
         w = bar_w * size / scale_max
@@ -37,22 +42,26 @@ def breakdown_bar(e: Estimate, system: str = BINARY) -> str:
     if capacity:
         cx = left + bar_w * capacity / scale_max
         body.append(f'<line class="capacity" x1="{cx:.2f}" x2="{cx:.2f}" y1="2" y2="{top + bar_h + 6}"/>')
-    legend_y = top + bar_h + 24
-    lx = left
+    legend_y, lx = top + bar_h + 24, left
     for key, label, size in parts:
+        if not size and key not in ("weights", "overhead"):
+            continue
         text = f"{label} {format_bytes(size, system)}"
+        width = 16 + 7 * len(text)
+        if lx > left and lx + width > left + bar_w:  # wrap the legend onto another line
+            legend_y, lx = legend_y + 18, left
         body.append(f'<rect class="seg seg-{key}" x="{lx}" y="{legend_y - 10}" width="10" height="10"/>'
                     f'<text class="legend" x="{lx + 14}" y="{legend_y}">{escape(text)}</text>')
-        lx += 16 + 7 * len(text)
+        lx += width
     if capacity:
         body.append(f'<text class="legend capacity-label" x="{left}" y="{legend_y + 20}">'
-                    f'{escape("Usable on " + e.fit.gpu.name + ": " + format_bytes(capacity, system))}</text>')
-    per = " per GPU" if len(e.devices) > 1 else ""
-    desc = (f"{e.model.name}: " + ", ".join(f"{label} {format_bytes(size, system)}" for _, label, size in parts) +
+                    f'{escape("Usable on " + fit.gpu.name + ": " + format_bytes(capacity, system))}</text>')
+    per = " per GPU" if per_gpu else ""
+    desc = (f"{model_name}: " + ", ".join(f"{label} {format_bytes(size, system)}" for _, label, size in parts) +
             f"; total {format_bytes(total, system)}{per}" +
-            (f" against {format_bytes(capacity, system)} usable: {'fits' if e.fit.fits else 'does not fit'}."
+            (f" against {format_bytes(capacity, system)} usable: {'fits' if total <= capacity else 'does not fit'}."
              if capacity else "."))
-    return _svg(width, legend_y + (26 if capacity else 8), "Memory breakdown" + per, desc, "".join(body), "bar")
+    return _svg(640, legend_y + (26 if capacity else 8), "Memory breakdown" + per, desc, "".join(body), "bar")
 
 
 def context_points(e: Estimate, points: int = 40) -> list:

@@ -16,10 +16,16 @@ from .units import GiB
 
 # Query keys, in the order they appear in a link. The first seven are the public contract.
 KEYS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel", "engine", "act", "kvm",
-        "overhead", "gpumem", "chunk", "units", "name", "cfg")
+        "overhead", "gpumem", "chunk", "units", "name", "cfg",
+        # training (mode=train); batch is then the micro-batch and context the sequence length
+        "mode", "method", "rank", "modules", "dq", "precision", "optimizer", "ckpt", "zero", "fsdp", "tp")
 DEFAULTS = {"model": "llama-3.1-8b", "weights": "Q4_K_M", "kv": "f16", "batch": "1", "context": "", "gpu": "rtx-4090",
             "gpus": "1", "parallel": "tensor", "engine": "auto", "act": "peak", "kvm": "exact", "overhead": "",
-            "gpumem": "", "chunk": "", "units": "GiB", "name": "", "cfg": ""}
+            "gpumem": "", "chunk": "", "units": "GiB", "name": "", "cfg": "",
+            "mode": "infer", "method": "lora", "rank": "8", "modules": "q,k,v,o", "dq": "1",
+            "precision": "mixed_bf16", "optimizer": "adamw", "ckpt": "none", "zero": "0", "fsdp": "none", "tp": "1"}
+TRAINING = "train"
+DEFAULT_SEQUENCE = 2048  # tokens per training sequence when the form leaves it blank
 CUSTOM = "custom"
 MAX_FIELD = 20_000  # characters: a config is a few hundred; anything longer is not a form value
 
@@ -97,27 +103,8 @@ def custom_model(fields: dict):
 def scenario_from_fields(fields: dict, spec_override=None):
     """(Scenario or None, {field: message}). `spec_override` is a model read from a file."""
     errors = {}
-
-    def take(field, fn, *args):
-        try:
-            return fn(*args)
-        except InputError as err:
-            if err.field in KEYS:
-                errors[err.field] = err.message
-            else:  # a config.json field of the custom architecture: name it
-                errors[field] = f"{err.field}: {err.message}"
-            return None
-
-    model_id = fields.get("model") or DEFAULTS["model"]
-    if spec_override is not None:
-        model = spec_override
-    elif model_id == CUSTOM:
-        model = take("cfg", custom_model, fields)
-    elif model_id in PRESETS:
-        model = model_id
-    else:
-        errors["model"] = f"unknown model {model_id[:60]!r}"
-        model = None
+    take = _taker(errors)
+    model = _model_of(fields, errors, take, spec_override)
     spec = model if (model is not None and not isinstance(model, str)) else (preset_model(model) if model else None)
     context_text = str(fields.get("context") or "").strip()
     context = (default_context(spec) if spec else None) if not context_text else take("context", whole, context_text, "context")
@@ -149,6 +136,71 @@ def scenario_from_fields(fields: dict, spec_override=None):
         return None, {_FIELD_OF.get(err.field, err.field): err.message}
     return s, {}
 
+
+def _model_of(fields, errors, take, spec_override):
+    model_id = fields.get("model") or DEFAULTS["model"]
+    if spec_override is not None:
+        return spec_override
+    if model_id == CUSTOM:
+        return take("cfg", custom_model, fields)
+    if model_id in PRESETS:
+        return model_id
+    errors["model"] = f"unknown model {model_id[:60]!r}"
+    return None
+
+
+def _taker(errors):
+    def take(field, fn, *args):
+        try:
+            return fn(*args)
+        except InputError as err:
+            if err.field in KEYS:
+                errors[err.field] = err.message
+            else:  # a config.json field of the custom architecture: name it
+                errors[field] = f"{err.field}: {err.message}"
+            return None
+    return take
+
+
+def training_from_fields(fields: dict, spec_override=None):
+    """(TrainingScenario or None, {field: message}) for mode=train."""
+    from .training import TrainingScenario, estimate_training
+    errors = {}
+    take = _taker(errors)
+    model = _model_of(fields, errors, take, spec_override)
+    seq_text = str(fields.get("context") or "").strip()
+    values = dict(
+        micro_batch=take("batch", whole, fields.get("batch", "1"), "batch"),
+        seq_len=take("context", whole, seq_text, "context") if seq_text else DEFAULT_SEQUENCE,
+        gpus=take("gpus", whole, fields.get("gpus", "1"), "gpus"),
+        lora_rank=take("rank", whole, fields.get("rank", "8"), "rank"),
+        zero=take("zero", whole, fields.get("zero", "0") or "0", "zero", 0),
+        tp=take("tp", whole, fields.get("tp", "1"), "tp"),
+        overhead_bytes=take("overhead", gib, fields.get("overhead", ""), "overhead"),
+    )
+    gpu, gpu_memory = fields.get("gpu", ""), None
+    if gpu == CUSTOM:
+        gpu_memory = take("gpumem", gib, fields.get("gpumem", ""), "gpumem")
+        if not gpu_memory and "gpumem" not in errors:
+            errors["gpumem"] = "enter the GPU's memory in GiB"
+        gpu = ""
+    if errors or model is None:
+        return None, errors
+    try:
+        ts = TrainingScenario(model=model, method=fields.get("method", "lora"),
+                              lora_modules=tuple(m for m in str(fields.get("modules", "")).split(",") if m),
+                              qlora_double_quant=str(fields.get("dq", "1")) not in ("0", "", "false"),
+                              precision=fields.get("precision", "mixed_bf16"), optimizer=fields.get("optimizer", "adamw"),
+                              checkpointing=fields.get("ckpt", "none"), fsdp=fields.get("fsdp", "none"), gpu=gpu,
+                              gpu_memory_bytes=gpu_memory, **values)
+        estimate_training(ts)
+    except InputError as err:
+        return None, {_TRAIN_FIELD_OF.get(err.field, _FIELD_OF.get(err.field, err.field)): err.message}
+    return ts, {}
+
+
+_TRAIN_FIELD_OF = {"micro_batch": "batch", "seq_len": "context", "lora_rank": "rank", "lora_modules": "modules",
+                   "checkpointing": "ckpt", "qlora_double_quant": "dq"}
 
 # Scenario field names -> form field names, where they differ
 _FIELD_OF = {"activations": "act", "kv_method": "kvm", "overhead": "overhead", "gpu_memory": "gpumem",

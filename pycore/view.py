@@ -169,3 +169,73 @@ def gpu_groups() -> list:
         sold = g.memory_bytes / GiB
         groups.setdefault(group, []).append((g.id, f"{g.name} · {sold:g} GiB"))
     return list(groups.items())
+
+
+# ---------------------------------------------------------------- training mode
+
+TRAIN_KEYS = ("weights", "gradients", "optimizer", "activations", "adapters", "overhead")
+
+
+def training_view(e, system: str = BINARY) -> dict:
+    """The training estimate for the page: the figures of one GPU (the question is whether each GPU holds
+    its share), each item with its formula (which states the all-GPU figures too)."""
+    per = e.per_gpu
+    total = per.total
+    items = []
+    for it in e.items:
+        size = getattr(per, it.key)
+        items.append({"key": it.key, "label": it.label, "bytes": size, "size": format_bytes(size, system),
+                      "share": f"{100 * size / total:.1f} %" if total else "–", "formula": it.formula,
+                      "substituted": it.substituted, "source": it.source, "notes": " ".join(it.notes)})
+    ts = e.scenario
+    if e.fit:
+        where = f"{ts.gpus} × {e.fit.gpu.name}" if ts.gpus > 1 else e.fit.gpu.name
+        verdict = {"state": "fits" if e.fit.fits else "short",
+                   "text": (f"Fits on {where}: " if e.fit.fits else f"Does not fit on {where}: ") +
+                   f"{format_bytes(e.fit.capacity, system)} usable per GPU, " +
+                   (f"{format_bytes(e.fit.headroom, system)} to spare." if e.fit.fits
+                    else f"{format_bytes(-e.fit.headroom, system)} short.")}
+    else:
+        verdict = {"state": "none", "text": f"{format_bytes(total, system)} per GPU. Choose a GPU to check the fit."}
+    method = {"full": "full fine-tuning", "lora": f"LoRA r={ts.lora_rank}", "qlora": f"QLoRA r={ts.lora_rank}"}[ts.method]
+    return {
+        "items": items,
+        "total": {"key": "total", "bytes": total, "size": format_bytes(total, system),
+                  "substituted": " + ".join(format_bytes(it["bytes"], system) for it in items) +
+                  f" = {format_bytes(total, system)} per GPU ({total:,} B); all {ts.gpus} GPUs: {e.total.bytes:,} B"},
+        "verdict": verdict,
+        "summary": (f"{e.model.name} · {method} · {e.precision.label} · {e.optimizer_kind.label} · micro-batch "
+                    f"{ts.micro_batch:,} × {ts.seq_len:,} tokens · checkpointing {ts.checkpointing} · "
+                    f"{e.sharding.label}"),
+        "bar_svg": charts.stacked_bar(e.model.name, [(it["key"], it["label"], it["bytes"]) for it in items], e.fit,
+                                      ts.gpus > 1, system),
+    }
+
+
+def training_slots(view: dict) -> dict:
+    out = {"verdict": view["verdict"]["text"], "summary": view["summary"], "total.size": view["total"]["size"],
+           "total.bytes": f"{view['total']['bytes']:,} B", "total.substituted": view["total"]["substituted"]}
+    for it in view["items"]:
+        for field in ("size", "share", "formula", "substituted", "source", "notes"):
+            out[f"{it['key']}.{field}"] = it[field]
+        out[f"{it['key']}.bytes"] = f"{it['bytes']:,} B"
+    return out
+
+
+def training_answers(e) -> dict:
+    from .training import cheapest_setup, max_micro_batch
+    out = {}
+    for key, fn in (("max_micro_batch", max_micro_batch), ("cheapest", cheapest_setup)):
+        try:
+            answer = fn(e.scenario)
+        except InputError as err:
+            out[key] = err.message
+            continue
+        value = answer.value
+        if value is None:
+            out[key] = answer.reason
+        elif key == "max_micro_batch":
+            out[key] = f"{value:,} sequences of {e.scenario.seq_len:,} tokens — {answer.reason}"
+        else:
+            out[key] = answer.reason
+    return out

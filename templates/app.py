@@ -14,11 +14,16 @@ from pycore import urlstate
 from pycore import view as V
 from pycore.charts import context_curve
 from pycore.report import estimate_dict, estimate_markdown  # noqa: E402
+from pycore.training import estimate_training, training_dict, training_markdown  # noqa: E402
 
 window.performance.mark("app:imported")
 
 FORM_FIELDS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel", "engine", "act", "kvm",
-               "overhead", "gpumem", "chunk", "name")
+               "overhead", "gpumem", "chunk", "name",
+               "method", "rank", "precision", "optimizer", "ckpt", "zero", "fsdp", "tp")
+# The two fields whose meaning changes with the question asked
+LABELS = {"infer": {"batch": "Batch size", "context": "Context length"},
+          "train": {"batch": "Micro-batch size", "context": "Sequence length"}}
 CUSTOM_FIELDS = ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
                  "intermediate_size", "vocab_size", "max_position_embeddings", "num_local_experts",
                  "num_experts_per_tok", "sliding_window")
@@ -38,6 +43,7 @@ class Page:
         self.results = el("results")
         self.estimate = None  # the last valid estimate
         self.generation = 0  # increments per recalculation; late secondary work checks it
+        self.mode = None  # the question shown: "infer" or "train"
         self.proxies = []
 
     # ---------------------------------------------------------------- form <-> fields
@@ -46,6 +52,11 @@ class Page:
         fields = {name: str(node.value) for name, node in self.inputs.items() if node is not None}
         checked = document.querySelector('input[name="units"]:checked')
         fields["units"] = checked.value if checked else "GiB"
+        mode = document.querySelector('input[name="mode"]:checked')
+        fields["mode"] = str(mode.value) if mode else "infer"
+        fields["modules"] = ",".join(str(box.value) for box in document.querySelectorAll('input[name="modules"]:checked'))
+        dq = el("dq")
+        fields["dq"] = "1" if dq is None or dq.checked else "0"
         for name in ("batch", "context", "gpus", "overhead", "gpumem", "chunk"):
             node = self.inputs.get(name)
             if node is not None and node.validity.badInput:
@@ -60,6 +71,13 @@ class Page:
                 node.value = fields[name]
         for radio in document.querySelectorAll('input[name="units"]'):
             radio.checked = radio.value == fields.get("units", "GiB")
+        for radio in document.querySelectorAll('input[name="mode"]'):
+            radio.checked = radio.value == fields.get("mode", "infer")
+        modules = str(fields.get("modules", urlstate.DEFAULTS["modules"])).split(",")
+        for box in document.querySelectorAll('input[name="modules"]'):
+            box.checked = str(box.value) in modules
+        if el("dq") is not None:
+            el("dq").checked = str(fields.get("dq", "1")) != "0"
         if fields.get("model") == urlstate.CUSTOM and fields.get("cfg"):
             try:
                 self.fill_custom(json.loads(fields["cfg"]))
@@ -73,6 +91,15 @@ class Page:
             box = el(box_id)
             if box is not None:
                 box.hidden = not shown
+        mode = fields.get("mode", "infer")
+        if mode != self.mode:  # the question asked changed: show its fields and rows
+            self.mode = mode
+            for node in document.querySelectorAll("[data-mode]"):
+                node.hidden = str(node.dataset.mode) != mode
+            for name, text in LABELS[mode].items():
+                label = document.querySelector(f'label[for="{name}"]')
+                if label:
+                    label.textContent = text
 
     def custom_config(self) -> str:
         config = {"model_type": "llama"}
@@ -132,7 +159,8 @@ class Page:
         start = window.performance.now()
         fields = self.read_fields()
         self.toggle_sections(fields)
-        scenario, errors = urlstate.scenario_from_fields(fields)
+        training = fields["mode"] == urlstate.TRAINING and self.full_page
+        scenario, errors = (urlstate.training_from_fields if training else urlstate.scenario_from_fields)(fields)
         self.show_errors(errors)
         if errors:
             self.results.classList.add("stale")
@@ -140,16 +168,20 @@ class Page:
             return
         self.results.classList.remove("stale")
         el("stale-note").hidden = True
-        e = estimate(scenario)
-        self.estimate, self.system = e, V.system_of(fields["units"])
-        self.render_main(e)
+        self.system = V.system_of(fields["units"])
+        if training:
+            self.estimate = e = estimate_training(scenario)
+            self.render_items(V.training_view(e, self.system), V.training_slots)
+        else:
+            self.estimate = e = estimate(scenario)
+            self.render_main(e)
         self.update_url(fields, history)
         self.generation += 1
         window.llmRecalcMs.push(window.performance.now() - start)  # read by bench/page.py
         self.schedule_secondary(self.generation)
 
     def show_errors(self, errors: dict):
-        for name in list(FORM_FIELDS) + ["cfg"]:
+        for name in list(FORM_FIELDS) + ["cfg", "modules"]:
             message = errors.get(name, "")
             box = el(name + "-error")
             if box is not None:
@@ -170,12 +202,17 @@ class Page:
 
     def render_main(self, e):
         v = V.estimate_view(e, self.system)
-        for name, text in V.slots(v).items():
+        self.render_items(v, V.slots)
+        self.render_devices(v["devices"])
+
+    def render_items(self, v, slots_of):
+        """The figures, verdict and bar of an inference or a training view."""
+        for name, text in slots_of(v).items():
             self.set_slot(name, text)
+        self.set_slot("size_heading", "Per GPU" if self.mode == urlstate.TRAINING else "Size")
         el("verdict").dataset.state = v["verdict"]["state"]
         for it in v["items"] + [v["total"]]:
             document.querySelector(f'[data-item="{it["key"]}"]').dataset.bytes = str(it["bytes"])
-        self.render_devices(v["devices"])
         self.put_svg(el("bar-chart"), v["bar_svg"])
 
     def render_devices(self, devices):
@@ -212,6 +249,10 @@ class Page:
         window.setTimeout(proxy, 0)
 
     def render_secondary(self, e):
+        if self.mode == urlstate.TRAINING:
+            for key, text in V.training_answers(e).items():
+                self.set_slot("answer." + key, text)
+            return
         for key, text in V.answers_view(e, self.system).items():
             self.set_slot("answer." + key, text)
         self.put_svg(el("curve-chart"), context_curve(e, self.system))
@@ -250,7 +291,7 @@ class Page:
     def on_input(self, event):
         target_id = str(event.target.id)
         if not (target_id in self.inputs or target_id.startswith("cfg_") or target_id == "model-search"
-                or str(event.target.name) == "units"):
+                or str(event.target.name) in ("units", "mode", "modules")):
             return
         if target_id == "model-search":
             self.filter_models(str(event.target.value))
@@ -259,8 +300,8 @@ class Page:
             spec = self.estimate.model
             self.fill_custom(self.config_of_spec(spec))
             el("name").value = spec.name + " (custom)"
-        if target_id == "model":
-            self.inputs["context"].value = ""  # each model starts from its own sensible context
+        if target_id == "model" or str(event.target.name) == "mode":
+            self.inputs["context"].value = ""  # each model and question starts from its own sensible length
         # Typing recalculates at once; a committed change (select, blur, Enter) becomes a history entry.
         self.recompute("push" if str(event.type) == "change" else "none")
 
@@ -301,11 +342,14 @@ class Page:
 
     def export_json(self, _event):
         if self.estimate is not None:
-            self.download(json.dumps(estimate_dict(self.estimate), indent=2), "llm-memory.json", "application/json")
+            data = training_dict(self.estimate) if self.mode == urlstate.TRAINING else estimate_dict(self.estimate)
+            self.download(json.dumps(data, indent=2), "llm-memory.json", "application/json")
 
     def export_markdown(self, _event):
         if self.estimate is not None:
-            self.download(estimate_markdown(self.estimate, self.system), "llm-memory.md", "text/markdown")
+            text = (training_markdown(self.estimate) if self.mode == urlstate.TRAINING
+                    else estimate_markdown(self.estimate, self.system))
+            self.download(text, "llm-memory.md", "text/markdown")
 
     def show_embed_code(self, _event):
         page_dir = str(window.location.href).split("?")[0].rsplit("/", 1)[0] + "/"

@@ -10,3 +10,5 @@ from pycore.memory import estimate  # noqa: E402
 scenario, errors = urlstate.scenario_from_fields(dict(urlstate.DEFAULTS))
 e = estimate(scenario)
 view.slots(view.estimate_view(e))
+
+from pycore import training  # noqa: E402,F401  (the page's Training mode)

@@ -40,7 +40,7 @@ from .activations import (Activations, activations, korthikanti_layer_bytes, lay
 from .deepspeed import deepspeed_zero2_estimate, deepspeed_zero3_estimate
 from .estimate import ITEM_KEYS, Sharding, TrainingDevice, TrainingEstimate, estimate_training, sharding
 from .precision import OPTIMIZERS, PRECISIONS, Optimizer, Precision
-from .report import training_dict, training_table
+from .report import training_dict, training_markdown, training_table
 from .scenario import (CHECKPOINTING, DEFAULT_LORA_MODULES, FSDP_MODES, LORA_MODULES, METHODS, TRAINING_FIELDS,
                        TrainingScenario)
 from .solve import Setup, cheapest_setup, max_micro_batch
@@ -52,4 +52,4 @@ __all__ = ["Activations", "CHECKPOINTING", "DEFAULT_LORA_MODULES", "FSDP_MODES",
            "adapter_tensors", "cheapest_setup", "deepspeed_zero2_estimate", "deepspeed_zero3_estimate",
            "estimate_training", "korthikanti_layer_bytes", "layer_activation_bytes", "logits_bytes",
            "lora_parameters", "max_micro_batch", "model_states", "paper_formula", "sharding", "training_dict",
-           "training_table"]
+           "training_markdown", "training_table"]

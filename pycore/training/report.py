@@ -63,3 +63,16 @@ def training_table(e: TrainingEstimate) -> str:
                    f"Does not fit on {where}: {format_bytes(f.capacity)} usable per GPU, {format_bytes(-f.headroom)} short.")
         lines += ["", verdict]
     return "\n".join(lines)
+
+
+def training_markdown(e: TrainingEstimate) -> str:
+    """The estimate as a Markdown table (the page's export), per GPU and for all GPUs."""
+    ts, per = e.scenario, e.per_gpu
+    rows = ["| Item | Per GPU | All GPUs (bytes) | Formula |", "|---|---:|---:|---|"]
+    for it in e.items:
+        rows.append(f"| {it.label} | {format_bytes(getattr(per, it.key))} | {it.bytes:,} | "
+                    f"{it.substituted.replace('|', '/')} |")
+    rows.append(f"| **Total** | **{format_bytes(per.total)}** | {e.total.bytes:,} | |")
+    head = (f"**{e.model.name}**, {ts.method} training, {e.precision.label}, {e.optimizer_kind.label}, micro-batch "
+            f"{ts.micro_batch:,} × {ts.seq_len:,} tokens, {e.sharding.label}")
+    return "\n".join([head, "", *rows, "", "Units: GiB = 2^30 bytes."])
