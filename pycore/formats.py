@@ -11,7 +11,7 @@ from functools import lru_cache
 from . import gguf_recipes
 from .errors import UnknownNameError
 from .ggml import GGML_TYPES
-from .models import MATRIX, SMALL, TP_KV, TP_REPLICATE, TP_SPLIT, ModelSpec, Tensor, weight_tensors
+from .models import MATRIX, ModelSpec, Tensor, file_tensor, weight_tensors
 
 FILE = "From the file"
 FLOAT = "Float"
@@ -140,17 +140,6 @@ class FileFormat(WeightFormat):
         if not spec.file_tensors:
             raise UnknownNameError("weights", "'file' means the weights as stored in a model file: load one first")
         return tuple((file_tensor(name, ne), TensorStorage(label, size)) for name, ne, label, size in spec.file_tensors)
-
-
-def file_tensor(name: str, ne: tuple) -> Tensor:
-    """A Tensor for a name and shape read from a file, with its role and tensor-parallel layout guessed
-    from the GGUF-style name ("blk.3.attn_k.weight")."""
-    parts = name.split(".")
-    layer = int(parts[1]) if len(parts) > 2 and parts[0] == "blk" and parts[1].isdigit() else -1
-    role = parts[2] if layer >= 0 else parts[0]
-    small = len(ne) < 2 or not name.endswith("weight") or "norm" in role or role == "ffn_gate_inp"
-    tp = TP_REPLICATE if small and role not in ("attn_sinks",) else (TP_KV if role in ("attn_k", "attn_v") else TP_SPLIT)
-    return Tensor(name, role, layer, tuple(ne), SMALL if small else MATRIX, tp)
 
 
 def gguf_traits(spec: ModelSpec) -> gguf_recipes.ModelTraits:

@@ -165,7 +165,8 @@ def _device_weights(spec: ModelSpec, fmt: WeightFormat, lay: Layout) -> tuple:
             stage_of[i] = k
     for t, s in stored.tensors:
         if t.layer >= 0:
-            per_stage[stage_of[t.layer]] += s.bytes
+            # a file may hold extra blocks past the model's layers (e.g. a multi-token-prediction head)
+            per_stage[stage_of.get(t.layer, lay.pp - 1)] += s.bytes
         elif t.role in ("token_embd", "position_embd"):
             per_stage[0] += s.bytes
             if t.role == "token_embd" and spec.tie_embeddings:

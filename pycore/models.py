@@ -25,6 +25,20 @@ TP_SPLIT = "split"  # column- or row-parallel: each rank holds 1/t
 TP_REPLICATE = "replicate"  # every rank holds it whole (norms, routers, MLA down-projections)
 TP_KV = "kv"  # K/V projections: split by KV head, replicated when there are fewer heads than ranks
 
+# Whole on every rank: the MLA down-projections (ReplicatedLinear in vLLM), routers and their biases.
+_REPLICATED_ROLES = {"attn_q_a", "attn_kv_a_mqa", "ffn_gate_inp", "ffn_gate_inp_shexp", "exp_probs_b", "position_embd"}
+# Row-parallel layers: their bias is added once, after the all-reduce, so every rank keeps it whole.
+_ROW_PARALLEL = {"attn_output", "ffn_down", "ffn_down_shexp", "ffn_down_exps"}
+
+
+def tp_layout(role: str, suffix: str = "weight") -> str:
+    """How a tensor is laid out over tensor-parallel ranks (Megatron-style, as vLLM does)."""
+    if role in ("attn_k", "attn_v"):
+        return TP_KV
+    if "norm" in role or role in _REPLICATED_ROLES or (suffix == "bias" and role in _ROW_PARALLEL):
+        return TP_REPLICATE
+    return TP_SPLIT
+
 
 @dataclass(frozen=True)
 class Tensor:
@@ -184,23 +198,23 @@ def weight_tensors(spec: ModelSpec) -> tuple:
     out = []
     H, V = spec.hidden_size, spec.vocab_size
 
-    def add(role, layer, ne, kind=MATRIX, tp=TP_SPLIT, suffix="weight"):
+    def add(role, layer, ne, kind=MATRIX, suffix="weight"):
         prefix = f"blk.{layer}." if layer >= 0 else ""
-        out.append(Tensor(f"{prefix}{role}.{suffix}", role, layer, tuple(ne), kind, tp))
+        out.append(Tensor(f"{prefix}{role}.{suffix}", role, layer, tuple(ne), kind, tp_layout(role, suffix)))
 
     def norm(role, layer, width):
-        add(role, layer, (width,), SMALL, TP_REPLICATE)
+        add(role, layer, (width,), SMALL)
         if spec.norm_bias:
-            add(role, layer, (width,), SMALL, TP_REPLICATE, "bias")
+            add(role, layer, (width,), SMALL, "bias")
 
-    def linear(role, layer, n_in, n_out, bias=False, tp=TP_SPLIT, bias_tp=None):
-        add(role, layer, (n_in, n_out), MATRIX, tp)
+    def linear(role, layer, n_in, n_out, bias=False):
+        add(role, layer, (n_in, n_out), MATRIX)
         if bias:
-            add(role, layer, (n_out,), SMALL, bias_tp or tp, "bias")
+            add(role, layer, (n_out,), SMALL, "bias")
 
     add("token_embd", -1, (H, V))
     if spec.learned_positions:
-        add("position_embd", -1, (H, spec.learned_positions), SMALL, TP_REPLICATE)
+        add("position_embd", -1, (H, spec.learned_positions), SMALL)
 
     for i in range(spec.num_layers):
         norm("attn_norm", i, H)
@@ -227,12 +241,12 @@ def _attention_tensors(spec, i, add, norm, linear):
     if spec.is_mla:
         qk_head = spec.qk_nope_head_dim + spec.qk_rope_head_dim
         if spec.q_lora_rank:
-            linear("attn_q_a", i, H, spec.q_lora_rank, tp=TP_REPLICATE)
+            linear("attn_q_a", i, H, spec.q_lora_rank)
             norm("attn_q_a_norm", i, spec.q_lora_rank)
             linear("attn_q_b", i, spec.q_lora_rank, spec.num_heads * qk_head)
         else:
             linear("attn_q", i, H, spec.num_heads * qk_head)
-        linear("attn_kv_a_mqa", i, H, spec.kv_lora_rank + spec.qk_rope_head_dim, tp=TP_REPLICATE)
+        linear("attn_kv_a_mqa", i, H, spec.kv_lora_rank + spec.qk_rope_head_dim)
         norm("attn_kv_a_norm", i, spec.kv_lora_rank)
         linear("attn_kv_b", i, spec.kv_lora_rank,
                spec.num_heads * (spec.qk_nope_head_dim + spec.v_head_dim))
@@ -244,15 +258,14 @@ def _attention_tensors(spec, i, add, norm, linear):
         linear("attn_qkv", i, H, q_width + 2 * kv_width, bias=spec.qkv_bias)
     else:
         linear("attn_q", i, H, q_width, bias=spec.qkv_bias)
-        linear("attn_k", i, H, kv_width, bias=spec.qkv_bias, tp=TP_KV)
-        linear("attn_v", i, H, kv_width, bias=spec.qkv_bias, tp=TP_KV)
+        linear("attn_k", i, H, kv_width, bias=spec.qkv_bias)
+        linear("attn_v", i, H, kv_width, bias=spec.qkv_bias)
     if spec.qk_norm:
         norm("attn_q_norm", i, spec.head_dim)
         norm("attn_k_norm", i, spec.head_dim)
     if spec.attention_sinks:
-        add("attn_sinks", i, (spec.num_heads,), SMALL, TP_SPLIT)
-    # Row-parallel output: its bias is added once after the all-reduce, so every rank keeps it whole.
-    linear("attn_output", i, q_width, H, bias=spec.o_bias, bias_tp=TP_REPLICATE)
+        add("attn_sinks", i, (spec.num_heads,), SMALL)  # one per head: split with the heads
+    linear("attn_output", i, q_width, H, bias=spec.o_bias)
 
 
 def _mlp_tensors(spec, i, width, suffix, linear):
@@ -264,25 +277,37 @@ def _mlp_tensors(spec, i, width, suffix, linear):
         linear("ffn_up" + suffix, i, H, width, bias=bias)
     else:
         linear("ffn_up" + suffix, i, H, width, bias=bias)
-    linear("ffn_down" + suffix, i, width, H, bias=bias, bias_tp=TP_REPLICATE)
+    linear("ffn_down" + suffix, i, width, H, bias=bias)
 
 
 def _moe_tensors(spec, i, add, linear):
     H, E, W = spec.hidden_size, spec.num_experts, spec.expert_intermediate_size
-    add("ffn_gate_inp", i, (H, E), SMALL, TP_REPLICATE)  # router: never quantized
+    add("ffn_gate_inp", i, (H, E), SMALL)  # router: never quantized
     if spec.router_bias:
-        add("ffn_gate_inp", i, (E,), SMALL, TP_REPLICATE, "bias")
+        add("ffn_gate_inp", i, (E,), SMALL, "bias")
     if spec.expert_score_bias:
-        add("exp_probs_b", i, (E,), SMALL, TP_REPLICATE, "bias")
+        add("exp_probs_b", i, (E,), SMALL, "bias")
     projections = (("ffn_gate_exps", H, W), ("ffn_up_exps", H, W)) if spec.gated_mlp else (("ffn_up_exps", H, W),)
     for role, n_in, n_out in projections + (("ffn_down_exps", W, H),):
         add(role, i, (n_in, n_out, E))
         if spec.expert_bias:
-            add(role, i, (n_out, E), SMALL, TP_SPLIT, "bias")
+            add(role, i, (n_out, E), SMALL, "bias")
     if spec.shared_expert_intermediate_size:
         _mlp_tensors(spec, i, spec.shared_expert_intermediate_size, "_shexp", linear)
         if spec.shared_expert_gate:
-            add("ffn_gate_inp_shexp", i, (H,), SMALL, TP_REPLICATE)
+            add("ffn_gate_inp_shexp", i, (H,), SMALL)
+
+
+def file_tensor(name: str, ne: tuple) -> Tensor:
+    """A Tensor for a name and shape read from a model file ("blk.3.attn_k.weight"): its role, layer,
+    kind and tensor-parallel layout follow the same rules as the tensors of an architecture."""
+    parts = name.split(".")
+    numbered = len(parts) > 2 and parts[0] == "blk" and parts[1].isascii() and parts[1].isdigit()
+    layer = int(parts[1]) if numbered else -1
+    role = parts[2] if numbered else parts[0]
+    suffix = parts[-1]
+    small = len(ne) < 2 or suffix != "weight" or "norm" in role or role == "ffn_gate_inp"
+    return Tensor(name, role, layer, tuple(ne), SMALL if small else MATRIX, tp_layout(role, suffix))
 
 
 # ---------------------------------------------------------------- parameter counts

@@ -1,0 +1,67 @@
+"""Coverage-guided fuzzing of the safetensors header and index readers with atheris (on demand;
+not a test dependency).
+
+    pip install atheris
+    python fuzz/atheris_safetensors.py --make-corpus fuzz/corpus-safetensors   # written by `safetensors`
+    python fuzz/atheris_safetensors.py fuzz/corpus-safetensors -max_total_time=600 -rss_limit_mb=512
+
+Any exception other than ModelFileError is a bug; libFuzzer saves the input as crash-*.
+tests/test_import_hostile.py runs the same `check` on mutated files with hypothesis in CI.
+"""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from atheris_gguf import estimate_all_ways  # noqa: E402
+
+from pycore.errors import ModelFileError  # noqa: E402
+from pycore.importers.reader import BytesReader  # noqa: E402
+from pycore.importers.safetensors import import_safetensors, read_safetensors_index  # noqa: E402
+
+# A tiny Llama config, so that a header that parses also goes through the spec and its checks.
+CONFIG = dict(model_type="llama", hidden_size=64, num_hidden_layers=1, num_attention_heads=4,
+              num_key_value_heads=2, head_dim=16, vocab_size=32, intermediate_size=64,
+              max_position_embeddings=256, tie_word_embeddings=False)
+
+
+def check(data: bytes) -> None:
+    """Parse `data` as a .safetensors file (with and without a config) and as an index."""
+    for config in (CONFIG, None):
+        try:
+            imp = import_safetensors([BytesReader(data)], config=config)
+            if imp.spec is not None:
+                estimate_all_ways(imp.spec, imp.total_bytes)
+        except ModelFileError:
+            pass
+    try:
+        import_safetensors(index=read_safetensors_index(data[8:]))
+    except ModelFileError:
+        pass
+
+
+def make_corpus(folder: str) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from safetensors_files import LLAMA_CONFIG, hf_tensors, quantize, write_safetensors  # dev dependency
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    small = dict(LLAMA_CONFIG, num_hidden_layers=1, hidden_size=32, head_dim=8, vocab_size=32, intermediate_size=32)
+    write_safetensors(Path(folder) / "plain.safetensors", hf_tensors(small), {"format": "pt"})
+    for method in ("gptq", "nf4", "fp8"):
+        write_safetensors(Path(folder) / f"{method}.safetensors", quantize(hf_tensors(small), method))
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--make-corpus":
+        make_corpus(sys.argv[2])
+        return
+    import atheris
+
+    atheris.instrument_all()
+    atheris.Setup(sys.argv, check)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
