@@ -27,10 +27,14 @@ def _parser() -> argparse.ArgumentParser:
                 "KV cache, activations and overhead.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     e = sub.add_parser("estimate", help="memory for one scenario")
-    src = e.add_mutually_exclusive_group(required=True)
+    src = e.add_mutually_exclusive_group()
     src.add_argument("--model", help="preset id (see `models`)")
-    src.add_argument("--config", metavar="PATH", help="a Hugging Face config.json")
-    e.add_argument("--weights", default="BF16", help="weight format (see `formats`), e.g. BF16, Q4_K_M, NF4, GPTQ-4bit-g128")
+    src.add_argument("--gguf", metavar="PATH", help="a GGUF file (only its header is read)")
+    src.add_argument("--safetensors", metavar="PATH", help="a .safetensors file or model.safetensors.index.json "
+                     "(add --config for the architecture when it is not next to it)")
+    e.add_argument("--config", metavar="PATH", help="a Hugging Face config.json")
+    e.add_argument("--weights", default=None, help="weight format (see `formats`), e.g. BF16, Q4_K_M, NF4, "
+                   "GPTQ-4bit-g128; default: as the file or checkpoint stores them (BF16 for presets)")
     e.add_argument("--kv", default="f16", help="KV cache format: f16, bf16, fp8, q8_0, q4_0, ...")
     e.add_argument("--context", type=_int, default=None, help="tokens per sequence (default 4096, capped at the model's maximum)")
     e.add_argument("--batch", type=_int, default=1, help="concurrent sequences")
@@ -54,9 +58,11 @@ def _parser() -> argparse.ArgumentParser:
 def _train_parser(sub):
     from .training import CHECKPOINTING, FSDP_MODES, METHODS, OPTIMIZERS, PRECISIONS
     t = sub.add_parser("train", help="memory for training or fine-tuning")
-    src = t.add_mutually_exclusive_group(required=True)
+    src = t.add_mutually_exclusive_group()
     src.add_argument("--model", help="preset id (see `models`)")
-    src.add_argument("--config", metavar="PATH", help="a Hugging Face config.json")
+    src.add_argument("--gguf", metavar="PATH", help="a GGUF file (its architecture)")
+    src.add_argument("--safetensors", metavar="PATH", help="a .safetensors file or index (with its config.json)")
+    t.add_argument("--config", metavar="PATH", help="a Hugging Face config.json")
     t.add_argument("--method", default="full", choices=METHODS)
     t.add_argument("--lora-rank", type=_int, default=8)
     t.add_argument("--lora-modules", default="q,k,v,o", help="comma-separated: q,k,v,o,gate,up,down (or all)")
@@ -105,11 +111,11 @@ def run(argv) -> str:
 
 
 def _estimate(args) -> str:
-    model = _model_arg(args)
+    model, weights = _model_and_weights(args)
     from .memory import resolve_model
     spec = resolve_model(model)[1]
     context = args.context if args.context is not None else default_context(spec)
-    s = Scenario(model=model, weights=args.weights, kv=args.kv, batch=args.batch, context=context, gpu=args.gpu,
+    s = Scenario(model=model, weights=args.weights or weights, kv=args.kv, batch=args.batch, context=context, gpu=args.gpu,
                  gpus=args.gpus, parallel=args.parallel, engine=args.engine, activations=args.activations,
                  kv_method=args.kv_method, overhead_bytes=_gib("overhead", args.overhead),
                  gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory), prefill_chunk=args.prefill_chunk)
@@ -118,10 +124,55 @@ def _estimate(args) -> str:
 
 
 def _model_arg(args):
-    if args.config:
-        from .importers.hf_config import spec_from_config
-        return spec_from_config(_read_json(args.config), source=args.config)
-    return presets.preset(args.model).id
+    return _model_and_weights(args)[0]
+
+
+def _model_and_weights(args) -> tuple:
+    """(preset id or ModelSpec, default weight format) from --model, --gguf, --safetensors or --config."""
+    import os
+    from .importers.hf_config import checkpoint_format, spec_from_config
+    from .importers.reader import FileReader
+    config = _read_json(args.config) if args.config else None
+    if getattr(args, "gguf", None):
+        from .importers.gguf import import_gguf
+        with _open(args.gguf) as reader:
+            return import_gguf(reader, file_name=os.path.basename(args.gguf)).spec, "file"
+    if getattr(args, "safetensors", None):
+        from .importers.safetensors import import_safetensors, read_safetensors_index
+        path = args.safetensors
+        folder = os.path.dirname(os.path.abspath(path))
+        if config is None and os.path.exists(os.path.join(folder, "config.json")):
+            config = _read_json(os.path.join(folder, "config.json"))
+        readers, index = [], None
+        try:
+            if path.endswith(".json"):
+                with _open(path) as r:
+                    index = read_safetensors_index(r)
+                shard_paths = [os.path.join(folder, name) for name in index.shards]
+                readers = [FileReader(p) for p in shard_paths if os.path.exists(p)]
+            else:
+                readers = [_open(path)]
+            imp = import_safetensors(readers, index=index, config=config, file_name=os.path.basename(path))
+        finally:
+            for r in readers:
+                r.close()
+        if imp.spec is None:
+            raise InputError("config", "a safetensors checkpoint needs its config.json for the architecture: "
+                                       "put it next to the file or pass --config")
+        return imp.spec, ("file" if imp.spec.file_tensors else checkpoint_format(config)[0])
+    if config is not None:
+        return spec_from_config(config, source=args.config), checkpoint_format(config)[0]
+    if not args.model:
+        raise InputError("arguments", "give one of --model, --config, --gguf or --safetensors")
+    return presets.preset(args.model).id, "BF16"
+
+
+def _open(path):
+    from .importers.reader import FileReader
+    try:
+        return FileReader(path)
+    except OSError as err:
+        raise InputError("file", f"cannot read {path}: {err.strerror}") from None
 
 
 def _train(args) -> str:
@@ -138,17 +189,10 @@ def _train(args) -> str:
 
 
 def _read_json(path):
-    try:
-        with open(path, "rb") as f:
-            data = f.read(16 * 1024 * 1024 + 1)
-    except OSError as err:
-        raise InputError("config", f"cannot read {path}: {err.strerror}") from None
-    if len(data) > 16 * 1024 * 1024:
-        raise InputError("config", "larger than 16 MiB: not a config.json")
-    try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as err:
-        raise InputError("config", f"not valid JSON ({str(err)[:80]})") from None
+    """A config.json, read within bounds (size, nesting, number length) like any file a user brings."""
+    from .importers.safetensors import read_json
+    with _open(path) as reader:
+        return read_json(reader, "config.json")
 
 
 def _catalog(kind, as_json) -> str:

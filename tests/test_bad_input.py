@@ -98,3 +98,25 @@ def test_model_spec_validates_directly():
         ModelSpec(name="x", arch="llama", vocab_size=0, hidden_size=1, num_layers=1, num_heads=1, num_kv_heads=1,
                   head_dim=1, intermediate_size=1, max_context=1)
     assert err.value.field == "vocab_size"
+
+
+def test_checkpoint_format_follows_quantization_config():
+    from pycore.importers.hf_config import checkpoint_format
+    assert checkpoint_format({"torch_dtype": "float16"})[0] == "FP16"
+    assert checkpoint_format({"quantization_config": {"quant_method": "gptq", "bits": 3, "group_size": 64}})[0] == \
+        "GPTQ-3bit-g64"
+    assert checkpoint_format({"quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": -1}})[0] == \
+        "GPTQ-4bit-perchannel"
+    assert checkpoint_format({"quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 128}})[0] == \
+        "AWQ-4bit-g128"
+    bnb = {"quant_method": "bitsandbytes", "load_in_4bit": True, "bnb_4bit_quant_type": "nf4",
+           "bnb_4bit_use_double_quant": True}
+    assert checkpoint_format({"quantization_config": bnb})[0] == "NF4-DQ"
+    assert checkpoint_format({"quantization_config": {"quant_method": "bitsandbytes", "load_in_8bit": True}})[0] == \
+        "LLM.int8"
+    # DeepSeek-V3's own config (shared/reference/models.json): FP8 e4m3 with 128×128 block scales
+    ds = {"quantization_config": {"quant_method": "fp8", "fmt": "e4m3", "weight_block_size": [128, 128]}}
+    assert checkpoint_format(ds)[0] == "FP8-block"
+    assert checkpoint_format({"quantization_config": {"quant_method": "mxfp4"}})[0] == "MXFP4"
+    name, why = checkpoint_format({"torch_dtype": "bfloat16", "quantization_config": {"quant_method": "hqq"}})
+    assert name == "BF16" and "not modelled" in why

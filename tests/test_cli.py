@@ -104,3 +104,51 @@ def test_train_json_contract():
 def test_train_bad_arguments(args):
     code, _, err = run(*args)
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_gguf_path(tmp_path: Path):
+    from gguf import GGUFReader
+    from gguf_files import SPECS, write_spec_gguf
+    path = write_spec_gguf(tmp_path / "tiny.Q4_K_M.gguf", SPECS["llama-gqa"], ("Q4_K", "Q6_K"))
+    code, out, err = run("estimate", "--gguf", str(path), "--context", "1024", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    # weights are the file's own tensor bytes, as llama.cpp's gguf-py reads them
+    assert d["weights"]["bytes"] == sum(int(t.n_bytes) for t in GGUFReader(path).tensors)
+    assert d["scenario"]["weights"] == "file" and d["scenario"]["model"] == "custom"
+    # the architecture comes from the header: 2 layers × 2 KV heads × 64 dims × 2 (K, V) × 2 B per token
+    assert d["kv_cache"]["bytes"] == 1024 * 2 * 2 * 64 * 2 * 2
+
+
+def test_malformed_gguf_exits_2(tmp_path: Path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\xff" * 16)
+    code, out, err = run("estimate", "--gguf", str(bad))
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
+
+
+def test_safetensors_with_its_config(tmp_path: Path):
+    from safetensors_files import LLAMA_CONFIG, hf_tensors, write_safetensors
+    folder = tmp_path / "model"
+    folder.mkdir()
+    write_safetensors(folder / "model.safetensors", hf_tensors(LLAMA_CONFIG))
+    (folder / "config.json").write_text(json.dumps(LLAMA_CONFIG))
+    code, out, err = run("estimate", "--safetensors", str(folder / "model.safetensors"), "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    header_len = int.from_bytes((folder / "model.safetensors").read_bytes()[:8], "little")
+    assert d["weights"]["bytes"] == (folder / "model.safetensors").stat().st_size - 8 - header_len
+    (folder / "config.json").unlink()
+    code, _, err = run("estimate", "--safetensors", str(folder / "model.safetensors"))
+    assert code == 2 and "config.json" in err
+
+
+def test_config_with_quantization_config_sets_the_format(tmp_path: Path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "llama", "vocab_size": 32000, "hidden_size": 4096,
+                               "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32,
+                               "max_position_embeddings": 4096, "torch_dtype": "float16",
+                               "quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 128}}))
+    code, out, err = run("estimate", "--config", str(cfg), "--json")
+    assert code == 0, err
+    assert json.loads(out)["scenario"]["weights"] == "GPTQ-4bit-g128"
