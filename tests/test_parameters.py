@@ -4,6 +4,8 @@ The published figures are independent of pycore: Hugging Face safetensors metada
 only; buffers such as Llama 2's rotary inv_freq removed), keras-hub preset metadata, together-python's
 table, the Pythia model card.
 """
+from pathlib import Path
+
 import pytest
 
 from pycore.models import parameter_count, weight_tensors
@@ -89,3 +91,32 @@ def test_gpt_oss_active_matches_model_card_without_embedding():
     # 201,088 × 2,880 input embedding (a lookup, not a matmul). pycore's active count includes it.
     n = parameter_count(model("gpt-oss-120b"))
     assert round((n.active - n.embedding) / 1e9, 2) == 5.13
+
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "models.json"
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="the project's reference folder (../shared) is not on this machine")
+def test_presets_carry_the_reference_configs():
+    """Every model of shared/reference/models.json is a preset whose config.json fields are the reference's
+    wherever the reference gives a plain value, and computes the reference's stated exact count."""
+    import json
+    reference = json.loads(REFERENCE.read_text())["models"]
+    by_repo = {p.hf_repo.lower(): p for p in PRESETS.values()}
+    checked = 0
+    for entry in reference:
+        repo = entry["model"].split(" ")[0].lower()
+        preset = by_repo.get(repo) or next((p for r, p in by_repo.items() if r.startswith(repo)), None)
+        if repo.startswith("eleutherai/pythia"):
+            preset = PRESETS["pythia-1.4b"]
+        assert preset is not None, entry["model"]
+        for key, value in entry["config"].items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and key in preset.config:
+                assert preset.config[key] == value, (entry["model"], key)
+                checked += 1
+        for stated in entry.get("param_count_stated") or []:
+            if isinstance(stated["value"], int) and "keras" not in str(stated["source"]).lower():
+                assert parameter_count(model(preset.id)).total == stated["value"], entry["model"]
+            elif isinstance(stated["value"], int) and preset.config.get("tie_word_embeddings") is False:
+                assert parameter_count(model(preset.id)).total == stated["value"], entry["model"]
+    assert checked > 150
