@@ -1,6 +1,7 @@
-"""Header import speed in CPython: a GGUF with 1,000+ tensors and a 150k-token tokenizer (tokens,
-merges, scores, token types), written with llama.cpp's gguf-py (a dev dependency). Prints medians
-and the bytes read; never fails on a time.
+"""Header import speed: a GGUF with 1,000+ tensors and a 150k-token tokenizer (tokens, merges, scores,
+token types), written with llama.cpp's gguf-py (a dev dependency), read in CPython and in the built
+page (Chromium, the file chosen with the file input). Prints medians and the bytes read; never fails
+on a time.
 
     .venv/bin/python bench/import.py [--runs 7] [--layers 80] [--vocab 150000]
 
@@ -83,6 +84,42 @@ def browser_rounds(data):
             prefix = more.suggested_end
 
 
+def in_the_page(path, runs):
+    """Choose the file in the built page and time it from the change event to the figures."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "site" / "index.html").exists():
+        print("in the page: site/ is not built (make build): skipped")
+        return [], 0
+    sys.path.insert(0, str(root / "tests"))
+    import functools
+    import threading
+
+    import browser
+    from build import SITE, QuietHandler, QuietServer
+    from playwright.sync_api import sync_playwright
+    server = QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(SITE)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    times, read = [], 0
+    with sync_playwright() as p:
+        kw = {"args": browser.LAUNCH_ARGS}
+        if browser.executable():
+            kw["executable_path"] = browser.executable()
+        chromium = p.chromium.launch(**kw)
+        for _ in range(runs):
+            page = chromium.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+            page.wait_for_selector("html[data-py=ready]", timeout=120_000)
+            page.click("#import-box summary")
+            page.set_input_files("#model-file", path)
+            page.wait_for_selector("html[data-import-read]", timeout=120_000)
+            times.append(page.evaluate("performance.measure('import', 'import:start', 'import:end').duration"))
+            read = int(page.get_attribute("html", "data-import-read"))
+            page.close()
+        chromium.close()
+    server.shutdown()
+    return times, read
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
@@ -124,6 +161,11 @@ def main():
         print(f"bytes read by the parser from the file: {header_bytes_read:,} "
               f"({header_bytes_read / h.data_offset:.2f}× the header, {header_bytes_read / size:.1%} of the file)")
         print(f"browser: {rounds} parses, final prefix {prefix:,} bytes, {sliced:,} bytes sliced in all")
+        page_times, page_read = in_the_page(path, args.runs)
+        if page_times:
+            print(f"in the page (Pyodide, file chosen to figures on screen): median {statistics.median(page_times):.0f} ms "
+                  f"over {len(page_times)} runs; {page_read:,} bytes sliced from the file "
+                  f"({page_read / size:.1%} of it)")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from . import presets
 from .engines import Engine, engine as engine_named
-from .formats import (BNB, GGUF_PRESET, GGUF_TYPE, KVFormat, WeightFormat, kv_format, weight_format,
+from .formats import (BNB, FILE, GGUF_PRESET, GGUF_TYPE, KVFormat, WeightFormat, kv_format, weight_format,
                       weight_storage)
 from .hardware import GPU, Layout, custom_gpu, gpu as gpu_named, layout as make_layout, stage_layers
 from .models import TP_KV, TP_SPLIT, ModelSpec, ParameterCount, attention_groups, parameter_count
@@ -96,9 +96,9 @@ def resolve_model(model) -> tuple:
     return model, presets.model(model)
 
 
-def auto_engine(fmt: WeightFormat) -> str:
+def auto_engine(fmt: WeightFormat, spec: ModelSpec = None) -> str:
     """GGUF files run on llama.cpp, bitsandbytes on transformers, the rest is served by vLLM."""
-    if fmt.group in (GGUF_PRESET, GGUF_TYPE):
+    if fmt.group in (GGUF_PRESET, GGUF_TYPE) or (fmt.group == FILE and spec is not None and spec.file_kind == "gguf"):
         return "llama.cpp"
     if fmt.group == BNB:
         return "transformers"
@@ -109,7 +109,7 @@ def estimate(s: Scenario) -> Estimate:
     model_id, spec = resolve_model(s.model)
     fmt = weight_format(s.weights)
     kvf = kv_format(s.kv)
-    eng = engine_named(auto_engine(fmt) if s.engine == "auto" else s.engine)
+    eng = engine_named(auto_engine(fmt, spec) if s.engine == "auto" else s.engine)
     device = custom_gpu(s.gpu_memory_bytes) if s.gpu_memory_bytes else (gpu_named(s.gpu) if s.gpu else None)
     lay = make_layout(s.parallel, s.gpus, spec)
     chunk = s.prefill_chunk or eng.chunk(device.usable_bytes if device else 0)

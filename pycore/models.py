@@ -118,6 +118,7 @@ class ModelSpec:
     # names the file and takes part in equality; the long tuple does not, so hashing stays cheap.
     file_tensors: tuple = field(default=(), compare=False, repr=False)
     file_id: str = ""
+    file_kind: str = ""  # "gguf" or "safetensors": how the file stores its tensors
 
     def __hash__(self):
         # Specs key every cache in pycore; hash the compared fields once, not on every lookup.

@@ -5,6 +5,7 @@ never raises: each bad field gets a message of its own and the others still coun
 """
 import json
 import math
+import re
 from urllib.parse import parse_qsl, urlencode
 
 from .errors import InputError
@@ -27,6 +28,7 @@ DEFAULTS = {"model": "llama-3.1-8b", "weights": "Q4_K_M", "kv": "f16", "batch": 
 TRAINING = "train"
 DEFAULT_SEQUENCE = 2048  # tokens per training sequence when the form leaves it blank
 CUSTOM = "custom"
+IMPORTED = "imported"  # a model read from the user's files: it lives in the page, not in the link
 MAX_FIELD = 20_000  # characters: a config is a few hundred; anything longer is not a form value
 
 
@@ -141,6 +143,9 @@ def _model_of(fields, errors, take, spec_override):
     model_id = fields.get("model") or DEFAULTS["model"]
     if spec_override is not None:
         return spec_override
+    if model_id == IMPORTED:
+        errors["model"] = "a model read from a file is not kept in links: choose the file again"
+        return None
     if model_id == CUSTOM:
         return take("cfg", custom_model, fields)
     if model_id in PRESETS:
@@ -230,3 +235,18 @@ def embed_snippet(site_url: str, fields: dict, show=EMBED_FIELDS) -> str:
             f'<script>addEventListener("message", e => {{ if (e.origin === "{escape(origin)}" && e.data && '
             f'e.data.type === "llm-memory:height") document.getElementById("llm-memory").style.height = '
             f'e.data.height + "px"; }});</script>')
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
+
+
+def valid_hub_id(model_id: str) -> bool:
+    """A Hugging Face model id: owner/name, letters, digits, '-', '_' and '.' only."""
+    return bool(_HUB_ID.match(model_id)) and ".." not in model_id
+
+
+def hub_url(model_id: str, filename: str) -> str:
+    """Where the Hub serves a file of a model's main branch."""
+    if not valid_hub_id(model_id):
+        raise InputError("hub-id", "not a model id")
+    return f"https://huggingface.co/{model_id}/resolve/main/{filename}"

@@ -13,6 +13,9 @@ from pycore import InputError, estimate  # noqa: E402
 from pycore import urlstate
 from pycore import view as V
 from pycore.charts import context_curve
+from pycore.errors import ModelFileError
+from pycore.importers import read_model_files
+from pycore.importers.reader import BytesReader, NeedMoreBytes
 from pycore.report import estimate_dict, estimate_markdown  # noqa: E402
 from pycore.training import estimate_training, training_dict, training_markdown  # noqa: E402
 
@@ -44,6 +47,7 @@ class Page:
         self.estimate = None  # the last valid estimate
         self.generation = 0  # increments per recalculation; late secondary work checks it
         self.mode = None  # the question shown: "infer" or "train"
+        self.imported = None  # ImportedModel read from the user's files
         self.proxies = []
 
     # ---------------------------------------------------------------- form <-> fields
@@ -160,7 +164,8 @@ class Page:
         fields = self.read_fields()
         self.toggle_sections(fields)
         training = fields["mode"] == urlstate.TRAINING and self.full_page
-        scenario, errors = (urlstate.training_from_fields if training else urlstate.scenario_from_fields)(fields)
+        spec = self.imported.spec if self.imported and fields["model"] == urlstate.IMPORTED else None
+        scenario, errors = (urlstate.training_from_fields if training else urlstate.scenario_from_fields)(fields, spec)
         self.show_errors(errors)
         if errors:
             self.results.classList.add("stale")
@@ -359,6 +364,130 @@ class Page:
         box.focus()
         box.select()
 
+    # ---------------------------------------------------------------- the user's own model
+
+    async def read_files(self, files):
+        """Read only as much of each file as its header needs: start with 1 MiB, grow when asked."""
+        files = [files.item(i) for i in range(files.length)]
+        ends = {str(f.name): min(int(f.size), 1 << 20) for f in files}
+        have = {str(f.name): b"" for f in files}  # what was read so far: only the missing part is sliced
+        for _ in range(40):
+            readers = []
+            for f in files:
+                name = str(f.name)
+                if len(have[name]) < ends[name]:
+                    have[name] += (await f.slice(len(have[name]), ends[name]).arrayBuffer()).to_bytes()
+                readers.append((name, BytesReader(have[name], file_size=int(f.size), name=name)))
+            read = sum(len(b) for b in have.values())
+            try:
+                return read_model_files(readers), read
+            except NeedMoreBytes as more:
+                name = str(getattr(more.reader, "name", "")) or str(files[0].name)
+                ends[name] = min(next(int(f.size) for f in files if str(f.name) == name), more.suggested_end)
+        raise ModelFileError("the header keeps growing: not a model file this page can read")
+
+    async def on_model_file(self, event):
+        files = event.target.files
+        if not files or files.length == 0:
+            return
+        self.import_status("Reading the header…", "model-file")
+        window.performance.mark("import:start")  # bench/import.py times the page with these marks
+        try:
+            imported, read = await self.read_files(files)
+        except (ModelFileError, InputError) as err:
+            self.import_status("", "model-file", str(err))
+            return
+        self.use_imported(imported, f"Read {imported.title}: {read:,} bytes of the files' headers, on this device.")
+        window.performance.mark("import:end")
+        document.documentElement.dataset.importRead = str(read)
+
+    def on_use_config(self, _event):
+        text = str(el("config-text").value)
+        try:
+            data = text.encode("utf-8")
+            imported = read_model_files([("pasted config.json", BytesReader(data))])
+        except (ModelFileError, InputError, UnicodeError) as err:
+            self.import_status("", "config-text", str(err))
+            return
+        self.use_imported(imported, "Using the pasted config.json.")
+
+    async def on_hub_load(self, _event):
+        model_id = str(el("hub-id").value).strip()
+        if not urlstate.valid_hub_id(model_id):
+            self.import_status("", "hub-id", "a model id looks like owner/name, e.g. Qwen/Qwen2.5-7B")
+            return
+        self.import_status(f"Fetching {model_id}'s config.json from the Hugging Face Hub…", "hub-id")
+        files = []
+        try:
+            for name, required in (("config.json", True), ("model.safetensors.index.json", False)):
+                response = await window.fetch(urlstate.hub_url(model_id, name))
+                if response.ok:
+                    data = (await response.arrayBuffer()).to_bytes()
+                    files.append((name, BytesReader(data)))
+                elif required:
+                    raise ModelFileError(f"the Hub answered {int(response.status)} for {model_id}'s config.json "
+                                         "(private or gated models need a token; check the id)")
+            imported = read_model_files(files)
+        except (ModelFileError, InputError) as err:
+            self.import_status("", "hub-id", str(err))
+            return
+        except Exception:  # a failed fetch: offline, blocked, or the Hub unreachable
+            self.import_status("", "hub-id", "could not reach the Hugging Face Hub (offline, or blocked): "
+                                             "download config.json and choose it as a file instead")
+            return
+        self.use_imported(imported, f"Loaded {model_id} from the Hugging Face Hub.")
+
+    def import_status(self, text, field, error=""):
+        el("import-status").textContent = text
+        for name in ("model-file", "config-text", "hub-id"):
+            box = el(name + "-error")
+            box.textContent = error if name == field else ""
+            box.hidden = not (error and name == field)
+
+    def use_imported(self, imported, status):
+        self.imported = imported
+        self.import_status(status, "")
+        self.render_import(imported)
+        if imported.spec is None:
+            return  # safetensors headers alone: the report says what is missing
+        option = el("imported-option")
+        option.textContent = imported.spec.name
+        option.hidden = False
+        self.inputs["model"].value = urlstate.IMPORTED
+        file_option = document.querySelector('#weights option[value="file"]')
+        file_option.disabled = imported.weights != "file"
+        self.inputs["weights"].value = imported.weights
+        self.inputs["context"].value = ""
+        self.recompute("push")
+
+    def render_import(self, imported):
+        el("import-report").hidden = False
+        el("import-title").textContent = imported.title
+        self.fill_facts(el("import-facts"), imported.facts)
+        self.fill_facts(el("import-exact"), [(name, f"{value} ({where})") for name, value, where in imported.exact])
+        self.fill_facts(el("import-derived"), [(name, f"{value} ({how})") for name, value, how in imported.derived])
+        body = el("import-mix").querySelector("tbody")
+        body.replaceChildren()
+        for label, count, elements, size in imported.mix:
+            row = el("mix-row").content.firstElementChild.cloneNode(True)
+            cells = row.children
+            for i, text in enumerate((str(label), f"{count:,}", f"{elements:,}", f"{size:,}")):
+                cells.item(i).textContent = text
+            body.appendChild(row)
+        notes = el("import-notes")
+        notes.replaceChildren()
+        for note in imported.notes:
+            item = document.createElement("li")
+            item.textContent = str(note)
+            notes.appendChild(item)
+
+    def fill_facts(self, dl, pairs):
+        dl.replaceChildren()
+        for label, value in pairs:
+            dt, dd = document.createElement("dt"), document.createElement("dd")
+            dt.textContent, dd.textContent = str(label), str(value)
+            dl.append(dt, dd)
+
     def open_details(self, _event):
         for d in document.querySelectorAll("details"):
             d.open = True
@@ -379,9 +508,12 @@ class Page:
         self.on(document, "input", self.on_input)  # the form's fields, and the units radios in the header
         self.on(document, "change", self.on_input)
         self.on(window, "popstate", self.on_popstate)
+        if el("model-file") is not None:
+            self.on(el("model-file"), "change", self.on_model_file)
         self.on(window, "beforeprint", self.open_details)
         for button_id, handler in (("copy-link", self.copy_link), ("export-json", self.export_json),
-                                   ("export-md", self.export_markdown), ("embed-code", self.show_embed_code)):
+                                   ("export-md", self.export_markdown), ("embed-code", self.show_embed_code),
+                                   ("use-config", self.on_use_config), ("hub-load", self.on_hub_load)):
             if el(button_id) is not None:
                 self.on(el(button_id), "click", handler)
         document.documentElement.dataset.py = "ready"

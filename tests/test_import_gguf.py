@@ -22,7 +22,7 @@ TYPE_SETS = {
     "i-quants": ("IQ4_XS", "IQ2_XXS", "IQ3_S", "Q2_K", "Q4_0", "MXFP4"),
 }
 ARCH_FIELDS = [f for f in ModelSpec.__dataclass_fields__
-               if f not in ("name", "source", "notes", "file_tensors", "file_id")]
+               if f not in ("name", "source", "notes", "file_tensors", "file_id", "file_kind")]
 
 
 def _read(path):
@@ -71,9 +71,9 @@ def test_tensors_match_gguf_py_and_spec_round_trips(tmp_path, key, types):
     assert imp.architecture == spec.arch
     # the "file" weight format is the file's tensors, byte for byte
     assert weight_storage(got, weight_format("file")).total == imp.tensor_bytes
-    e = estimate(Scenario(got, weights="file", context=2048))
+    e = estimate(Scenario(got, weights="file", context=2048, engine="llama.cpp"))
     assert e.weights.bytes == imp.tensor_bytes
-    assert e.kv_cache.bytes == estimate(Scenario(spec, weights="BF16", context=2048)).kv_cache.bytes
+    assert e.kv_cache.bytes == estimate(Scenario(spec, weights="BF16", context=2048, engine="llama.cpp")).kv_cache.bytes
 
 
 @pytest.mark.parametrize("key,parallel", [("llama-gqa", "tensor"), ("llama-gqa", "pipeline"),

@@ -536,7 +536,7 @@ class _SpecBuilder:
             source=f"GGUF v{self.version} header" + (f" of {file_name}" if file_name else ""),
             notes=tuple(self.notes),
             file_tensors=file_tensors,
-            file_id=file_id(file_name or name[:80], file_size, file_tensors),
+            file_id=file_id(file_name or name[:80], file_size, file_tensors), file_kind="gguf",
         )
         return ModelSpec(**fields)
 

@@ -537,7 +537,8 @@ def _spec(config, weights, total_params, complete, file_name, file_size, notes):
         taken.add(name)
         names.append(name)
     file_tensors = tuple((name, w.ne, w.label, w.n_bytes) for name, w in zip(names, weights))
-    return replace(spec, file_tensors=file_tensors, file_id=file_id(file_name or spec.name, file_size, file_tensors))
+    return replace(spec, file_tensors=file_tensors, file_id=file_id(file_name or spec.name, file_size, file_tensors),
+                   file_kind="safetensors")
 
 
 # Checkpoint names -> the GGUF-style names the estimate reads a tensor's layer and role from
