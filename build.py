@@ -90,6 +90,17 @@ class Paths:
                                     (TEMPLATES / "warm.py").read_bytes(), (ROOT / "tools" / "snapshot.mjs").read_bytes(),
                                     self.pyodide_version.encode()) + "/"
 
+    @property
+    def module_preloads(self) -> list:
+        core_chunk = next((NODE / "@pyscript" / "core" / "dist").glob("core-*.js")).name
+        return [f"{self.pyscript}{core_chunk}", self.starter, f"{self.pyodide}pyodide.mjs",
+                f"{self.pyodide}pyodide.asm.mjs"]
+
+    @property
+    def fetch_preloads(self) -> list:
+        return [f"{self.app}snapshot.bin.gz", f"{self.pyodide}pyodide.asm.wasm", f"{self.pyodide}python_stdlib.zip",
+                f"{self.pyodide}pyodide-lock.json", f"{self.app}pycore.zip"]
+
     def pyconfig(self) -> str:
         # The page uses none of PyScript's optional plugins (editor, terminal, game, error banner, ...):
         # not loading them saves requests, and their hooks are what would need 'unsafe-eval' in the CSP.

@@ -82,6 +82,22 @@
   }, 200);
   document.addEventListener("submit", function (event) { event.preventDefault(); }, true);
 
+  // Once the pre-rendered result is painted (first contentful paint), start every runtime download.
+  var preloaded = false;
+  function preload() {
+    var preloads = document.getElementById("preloads");
+    if (preloaded || !preloads) return;
+    preloaded = true;
+    document.head.appendChild(preloads.content.cloneNode(true));
+  }
+  if (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes &&
+      PerformanceObserver.supportedEntryTypes.indexOf("paint") >= 0) {
+    new PerformanceObserver(function (list) {
+      if (list.getEntriesByName("first-contentful-paint").length) preload();
+    }).observe({ type: "paint", buffered: true });
+  }
+  setTimeout(preload, 1000);  // a page painted in the background still gets them
+
   // Keep the whole site for offline use (sw.js sits at the site root, next to the pages), once the page
   // is live, so that caching the runtime does not compete with starting it.
   function registerWorker() {

@@ -5,15 +5,20 @@ import { loadPyodide as loadFresh, version } from "./pyodide.mjs";
 
 export { version };
 
+async function inflate(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(inflated).arrayBuffer());
+}
+
 export async function loadPyodide(options = {}) {
   const name = document.documentElement.dataset.snapshot;
   if (!name) return loadFresh(options);
   try {
-    const response = await fetch(new URL(name, document.baseURI));
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
-    const snapshot = new Uint8Array(await new Response(inflated).arrayBuffer());
-    return await loadFresh({ ...options, _loadSnapshot: snapshot });
+    // Pyodide awaits the snapshot itself: handing it the promise lets the WebAssembly download and
+    // compile run while the snapshot is fetched and inflated.
+    return await loadFresh({ ...options, _loadSnapshot: inflate(new URL(name, document.baseURI)) });
   } catch (error) {
     console.warn("Starting Python without its snapshot:", error);
     return loadFresh(options);
