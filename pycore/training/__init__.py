@@ -24,7 +24,7 @@ Where the bytes come from:
   frozen base in NF4 with or without double quantization, from `formats`.
 - Activations: Korthikanti et al., arXiv:2205.05198 §4 (Table 2), generalised to the model's real
   widths (see `layer_activation_bytes`).
-- DeepSpeed's own estimators are reproduced in `deepspeed_zero2_estimate` / `deepspeed_zero3_estimate`.
+- DeepSpeed's own estimators are restated in `deepspeed_zero2_estimate` / `deepspeed_zero3_estimate`.
 
 Modules: `precision` (bytes per value: precisions and optimizers), `scenario` (the question, validated),
 `states` (weights, gradients, optimizer states and LoRA adapters per rank), `activations`, `estimate`
