@@ -11,6 +11,7 @@ that never change once published (so a CDN may cache them forever):
 """
 import argparse
 import base64
+import fnmatch
 import functools
 import gzip
 import hashlib
@@ -20,6 +21,8 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -261,9 +264,35 @@ def build(out: Path = SITE) -> Path:
     return out
 
 
+@functools.cache
+def _netlify_rules() -> tuple:
+    return tuple(tomllib.loads((ROOT / "netlify.toml").read_text()).get("headers", []))
+
+
+def netlify_headers(path: str) -> dict:
+    """The headers Netlify sends for a URL path: those of every [[headers]] rule whose `for` matches."""
+    out = {}
+    for rule in _netlify_rules():
+        if fnmatch.fnmatchcase(path.split("?")[0], rule["for"]):
+            out.update(rule["values"])
+    return out
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm",
-                      ".mjs": "text/javascript", ".js": "text/javascript"}
+    """Serves site/ as Netlify does (netlify.toml's policy, caching and types), so the local server, the
+    tests and the benchmarks see what users get. `csp_drop` removes a source, to prove it is needed."""
+    csp_drop = ""
+
+    def end_headers(self):
+        for name, value in netlify_headers(self.path).items():
+            if name == "Content-Security-Policy" and self.csp_drop:
+                value = value.replace(self.csp_drop, "")
+            if name != "Content-Type":  # guess_type sets it: a second header would not replace the first
+                self.send_header(name, value)
+        super().end_headers()
+
+    def guess_type(self, path):
+        return netlify_headers(self.path).get("Content-Type") or super().guess_type(path)
 
     def log_message(self, *args):
         pass
@@ -274,6 +303,13 @@ class QuietServer(http.server.ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         pass  # a browser closing a connection early is not worth a traceback
+
+
+def serve_in_background(out: Path, handler_class=QuietHandler, port: int = 0) -> QuietServer:
+    """Serve `out` from a thread (tests, benchmarks); port 0 takes a free one (server.server_address)."""
+    server = QuietServer(("127.0.0.1", port), functools.partial(handler_class, directory=str(out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def serve(out: Path, port: int):

@@ -91,14 +91,10 @@ def in_the_page(path, runs):
         print("in the page: site/ is not built (make build): skipped")
         return [], 0
     sys.path.insert(0, str(root / "tests"))
-    import functools
-    import threading
-
     import browser
-    from build import SITE, QuietHandler, QuietServer
+    from build import SITE, serve_in_background
     from playwright.sync_api import sync_playwright
-    server = QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(SITE)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_in_background(SITE)
     times, read = [], 0
     with sync_playwright() as p:
         kw = {"args": browser.LAUNCH_ARGS}

@@ -13,10 +13,8 @@ and, in another fresh profile, the single-file offline.html opened from disk wit
 - bytes and requests: counted by the server (response bodies; localhost, no compression).
 """
 import argparse
-import functools
 import statistics
 import sys
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import browser  # noqa: E402
-from build import SITE, QuietHandler, QuietServer  # noqa: E402
+from build import SITE, QuietHandler, serve_in_background  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 MEASURE = """() => {
@@ -60,10 +58,7 @@ class Counted(QuietHandler):
 
 
 def serve():
-    handler = functools.partial(Counted, directory=str(SITE))
-    server = QuietServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve_in_background(SITE, Counted)
 
 
 def launch(p):

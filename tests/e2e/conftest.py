@@ -1,9 +1,7 @@
 """Playwright fixtures: the built site served on localhost, a Chromium that is really there (Debian's
 /usr/bin/chromium, else Playwright's own), and pages that fail the test on any request to another
 host or any console error."""
-import functools
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -15,7 +13,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import browser  # noqa: E402  (tests/browser.py)
-from build import SITE, QuietHandler, QuietServer, build  # noqa: E402
+from build import SITE, build, serve_in_background  # noqa: E402
 
 
 # Two test workers share two cores with two browsers: allow for a loaded machine.
@@ -35,16 +33,9 @@ def site_dir():
     return SITE
 
 
-def _serve(directory):
-    handler = functools.partial(QuietHandler, directory=str(directory))
-    server = QuietServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 @pytest.fixture(scope="session")
 def base_url(site_dir):
-    server = _serve(site_dir)
+    server = serve_in_background(site_dir)
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
 

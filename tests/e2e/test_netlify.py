@@ -1,8 +1,7 @@
-"""The site served with the headers netlify.toml declares: the strict Content-Security-Policy must let
-the page start and work, with no violation in the console."""
+"""The site served with the headers netlify.toml declares (build.py's server, which every test uses,
+sends them): the strict Content-Security-Policy must let the page start and work, with no violation in
+the console."""
 import fnmatch
-import functools
-import threading
 import tomllib
 import urllib.request
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from build import QuietHandler, QuietServer
+from build import QuietHandler, netlify_headers, serve_in_background
 from conftest import Watch
 from pycore import Scenario, estimate
 
@@ -18,38 +17,18 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = tomllib.loads((ROOT / "netlify.toml").read_text())
 
 
-def headers_for(path: str, drop_from_csp: str = "") -> dict:
-    """Netlify's rule: every [[headers]] block whose `for` pattern matches the path contributes."""
-    out = {}
+def headers_for(path: str) -> dict:
+    """Netlify's rule: every [[headers]] block whose `for` pattern matches the path contributes; a header
+    set by two blocks would be joined, so none may be."""
+    seen = {}
     for rule in CONFIG.get("headers", []):
         if fnmatch.fnmatchcase(path, rule["for"]):
-            for name, value in rule["values"].items():
-                assert name not in out, f"{name} set twice for {path}: Netlify would join the values"
-                out[name] = value.replace(drop_from_csp, "") if drop_from_csp else value
-    return out
-
-
-def serve_with_headers(site_dir, drop_from_csp=""):
-    class Handler(QuietHandler):
-        def end_headers(self):
-            for name, value in headers_for(self.path.split("?")[0], drop_from_csp).items():
-                if name.lower() != "content-type":  # set in guess_type: a header replaces the default
-                    self.send_header(name, value)
-            super().end_headers()
-
-        def guess_type(self, path):
-            declared = headers_for(self.path.split("?")[0]).get("Content-Type")
-            return declared or super().guess_type(path)
-    server = QuietServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site_dir)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-@pytest.fixture(scope="module")
-def netlify_url(site_dir):
-    server = serve_with_headers(site_dir)
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+            for name in rule["values"]:
+                assert name not in seen, f"{name} set twice for {path}: Netlify would join the values"
+                seen[name] = rule["for"]
+    served = netlify_headers(path)
+    assert set(served) == set(seen)
+    return served
 
 
 def test_build_settings():
@@ -67,13 +46,13 @@ def test_build_settings():
 
 
 @pytest.mark.parametrize("page_name", ["index.html", "embed.html"])
-def test_pages_work_under_the_policy(browser, netlify_url, page_name):
-    response = urllib.request.urlopen(netlify_url + page_name)
+def test_pages_work_under_the_policy(browser, base_url, page_name):
+    response = urllib.request.urlopen(base_url + page_name)
     assert "wasm-unsafe-eval" in response.headers["Content-Security-Policy"]
     context = browser.new_context()
     page = context.new_page()
-    watch = Watch(page, {netlify_url.split("/")[2]})
-    page.goto(netlify_url + page_name + "?model=gemma-2-9b&context=8192")
+    watch = Watch(page, {base_url.split("/")[2]})
+    page.goto(base_url + page_name + "?model=gemma-2-9b&context=8192")
     page.wait_for_selector("html[data-py=ready]", timeout=60_000)
     e = estimate(Scenario("gemma-2-9b", weights="Q4_K_M", context=8192, gpu="rtx-4090"))
     expect(page.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e.total))
@@ -84,7 +63,7 @@ def test_pages_work_under_the_policy(browser, netlify_url, page_name):
         with page.expect_download():
             page.click("#export-json")
         expect(page.locator("#curve-chart svg")).to_have_count(1)
-    wasm = urllib.request.urlopen(netlify_url + next(
+    wasm = urllib.request.urlopen(base_url + next(
         p.relative_to(ROOT / "site").as_posix() for p in (ROOT / "site").rglob("*.wasm")))
     assert wasm.headers["Content-Type"] == "application/wasm"
     watch.check()  # a CSP violation is reported as a console error
@@ -94,7 +73,7 @@ def test_pages_work_under_the_policy(browser, netlify_url, page_name):
 def test_unsafe_eval_is_what_pyscript_needs(browser, site_dir):
     """The one allowance beyond 'self' and WebAssembly, proved necessary: without it PyScript's start-up
     (its hook builder calls Function()) is refused and Python never starts."""
-    server = serve_with_headers(site_dir, drop_from_csp=" 'unsafe-eval'")
+    server = serve_in_background(site_dir, type("WithoutEval", (QuietHandler,), {"csp_drop": " 'unsafe-eval'"}))
     context = browser.new_context()
     page = context.new_page()
     with page.expect_event("pageerror", timeout=30_000) as error:
