@@ -36,7 +36,6 @@ from pycore import view as V  # noqa: E402
 from pycore.charts import context_curve  # noqa: E402
 from pycore.engines import ENGINES  # noqa: E402
 from pycore.formats import KV_FORMATS  # noqa: E402
-from pycore.memory import estimate  # noqa: E402
 from pycore.seed import worked_examples  # noqa: E402
 from pycore.training import LORA_MODULES, OPTIMIZERS, PRECISIONS  # noqa: E402
 from pycore.units import format_bytes  # noqa: E402
@@ -54,12 +53,6 @@ PYSCRIPT_PLUGINS_OFF = ("error", "py-editor", "py-game", "py-terminal", "depreca
 TRAINING_ROWS = (("gradients", "Gradients"), ("optimizer", "Optimizer states"), ("adapters", "Adapters"))
 MODE_OF_ITEM = {"kv_cache": "infer", "gradients": "train", "optimizer": "train", "adapters": "train"}
 ROW_ORDER = ("weights", "kv_cache", "gradients", "optimizer", "activations", "adapters", "overhead")
-CUSTOM_FIELDS = (("hidden_size", "Hidden size"), ("num_hidden_layers", "Layers"),
-                 ("num_attention_heads", "Attention heads"), ("num_key_value_heads", "KV heads"),
-                 ("head_dim", "Head dim"), ("intermediate_size", "FFN size (per expert)"),
-                 ("vocab_size", "Vocabulary"), ("max_position_embeddings", "Max context"),
-                 ("num_local_experts", "Experts (0 = dense)"), ("num_experts_per_tok", "Experts per token"),
-                 ("sliding_window", "Sliding window"))
 
 
 def _version(package) -> str:
@@ -124,7 +117,8 @@ def catalog() -> dict:
         "kv_methods": [("exact", "Exact per layer (GQA, MLA, sliding windows)"),
                        ("seed", "Seed formula: 2·B·S·H·L·bytes (multi-head attention only)")],
         "parallel": [("tensor", "Tensor parallel"), ("pipeline", "Pipeline parallel")],
-        "custom_fields": CUSTOM_FIELDS,
+        "custom_fields": list(urlstate.CUSTOM_FIELDS.items()),
+        "sliding_patterns": [(key, label) for key, (label, _) in urlstate.SLIDING_PATTERNS.items()],
         "methods": [("full", "Full fine-tuning"), ("lora", "LoRA"), ("qlora", "QLoRA (base in NF4)")],
         "lora_modules": LORA_MODULES,
         "precisions": [(p.name, p.label) for p in PRECISIONS.values()],
@@ -139,10 +133,9 @@ def catalog() -> dict:
 def page_context(paths: Paths) -> dict:
     """Everything the templates show, for the default scenario, computed here with pycore."""
     fields = dict(urlstate.DEFAULTS)
-    scenario, errors = urlstate.scenario_from_fields(fields)
+    e, errors = urlstate.estimate_from_fields(fields)
     assert not errors, errors
-    fields["context"] = str(scenario.context)
-    e = estimate(scenario)
+    fields["context"] = str(e.scenario.context)
     view = V.estimate_view(e)
     slots = V.slots(view)
     slots.update({"answer." + k: v for k, v in V.answers_view(e).items()})

@@ -9,7 +9,7 @@ from .engines import Engine, engine as engine_named
 from .formats import (BNB, FILE, GGUF_PRESET, GGUF_TYPE, KVFormat, WeightFormat, kv_format, weight_format,
                       weight_storage)
 from .hardware import GPU, Layout, custom_gpu, gpu as gpu_named, layout as make_layout, stage_layers
-from .models import TP_KV, TP_SPLIT, ModelSpec, ParameterCount, attention_groups, parameter_count
+from .models import ModelSpec, ParameterCount, attention_groups, parameter_count, tp_share
 from .scenario import Scenario
 from .units import format_bytes
 
@@ -147,15 +147,7 @@ def _device_weights(spec: ModelSpec, fmt: WeightFormat, lay: Layout) -> tuple:
     if lay.devices == 1:
         return (stored.total,)
     if lay.tp > 1:
-        per_rank = 0
-        kv_share = (-(-spec.num_kv_heads // lay.tp), spec.num_kv_heads)
-        for t, s in stored.tensors:
-            if t.tp == TP_SPLIT:
-                per_rank += -(-s.bytes // lay.tp)
-            elif t.tp == TP_KV:
-                per_rank += s.bytes * kv_share[0] // kv_share[1]
-            else:
-                per_rank += s.bytes
+        per_rank = sum(tp_share(t, s.bytes, spec.num_kv_heads, lay.tp) for t, s in stored.tensors)
         return (per_rank,) * lay.tp
     stages = stage_layers(spec.num_layers, lay.pp)
     per_stage = [0] * lay.pp
@@ -165,8 +157,7 @@ def _device_weights(spec: ModelSpec, fmt: WeightFormat, lay: Layout) -> tuple:
             stage_of[i] = k
     for t, s in stored.tensors:
         if t.layer >= 0:
-            # a file may hold extra blocks past the model's layers (e.g. a multi-token-prediction head)
-            per_stage[stage_of.get(t.layer, lay.pp - 1)] += s.bytes
+            per_stage[stage_of[t.layer]] += s.bytes
         elif t.role in ("token_embd", "position_embd"):
             per_stage[0] += s.bytes
             if t.role == "token_embd" and spec.tie_embeddings:

@@ -4,6 +4,7 @@ From a spec come the list of weight tensors with their shapes (named and shaped 
 files, so the GGUF preset rules can be applied to them), the total and active parameter counts,
 and the attention layers that make up the KV cache.
 """
+import math
 from dataclasses import dataclass, field, fields
 from functools import cached_property, lru_cache
 
@@ -40,6 +41,16 @@ def tp_layout(role: str, suffix: str = "weight") -> str:
     return TP_SPLIT
 
 
+def tp_share(t: "Tensor", amount: int, num_kv_heads: int, tp: int) -> int:
+    """One tensor-parallel rank's share of `amount` (bytes or values) of tensor `t`: split tensors
+    ⌈amount / tp⌉, K/V by whole KV heads (replicated when there are fewer heads than ranks), the rest whole."""
+    if tp == 1 or t.tp == TP_REPLICATE:
+        return amount
+    if t.tp == TP_KV:
+        return amount * -(-num_kv_heads // tp) // num_kv_heads
+    return -(-amount // tp)
+
+
 @dataclass(frozen=True)
 class Tensor:
     """One weight tensor. `ne` is in ggml order: ne[0] is the row length (the input features of a
@@ -54,10 +65,7 @@ class Tensor:
 
     @cached_property
     def numel(self) -> int:
-        n = 1
-        for d in self.ne:
-            n *= d
-        return n
+        return math.prod(self.ne)
 
     @property
     def is_expert(self) -> bool:

@@ -6,9 +6,16 @@ from .models import ModelSpec
 from .units import BINARY, DECIMAL, format_bytes
 
 
-def _item(it) -> dict:
+def item_dict(it) -> dict:
+    """A line item (inference or training) as JSON-able data."""
     return {"bytes": it.bytes, "label": it.label, "formula": it.formula, "substituted": it.substituted,
             "source": it.source, "notes": list(it.notes)}
+
+
+def fit_dict(fit, gpus: int) -> dict:
+    return {"gpu": fit.gpu.id, "gpu_name": fit.gpu.name, "gpus": gpus, "memory_bytes": fit.gpu.memory_bytes,
+            "usable_bytes": fit.gpu.usable_bytes, "capacity_bytes": fit.capacity, "fits": fit.fits,
+            "headroom_bytes": fit.headroom}
 
 
 def scenario_dict(e: Estimate) -> dict:
@@ -30,15 +37,13 @@ def estimate_dict(e: Estimate) -> dict:
                             for label, n, el, b in e.weight_storage.by_type],
     }
     for key in ITEM_KEYS:
-        out[key] = _item(e.item(key))
+        out[key] = item_dict(e.item(key))
     out["total"] = {"bytes": e.total, "formula": "weights + KV cache + activations + overhead",
                     "substituted": " + ".join(f"{e.item(k).bytes:,}" for k in ITEM_KEYS) + f" = {e.total:,} B"}
     out["devices"] = [{"index": d.index, "weights": d.weights, "kv_cache": d.kv_cache, "activations": d.activations,
                        "overhead": d.overhead, "total": d.total} for d in e.devices]
     if e.fit:
-        out["fit"] = {"gpu": e.fit.gpu.id, "gpu_name": e.fit.gpu.name, "gpus": e.layout.devices,
-                      "memory_bytes": e.fit.gpu.memory_bytes, "usable_bytes": e.fit.gpu.usable_bytes,
-                      "capacity_bytes": e.fit.capacity, "fits": e.fit.fits, "headroom_bytes": e.fit.headroom}
+        out["fit"] = fit_dict(e.fit, e.layout.devices)
     return out
 
 
@@ -60,36 +65,37 @@ def estimate_table(e: Estimate, system: str = BINARY) -> str:
                          f"overhead {format_bytes(d.overhead, system)})")
     if e.fit:
         lines.append("")
-        lines.append(fit_sentence(e, system))
+        lines.append(fit_sentence(e.fit, e.layout.devices, system))
     return "\n".join(lines)
 
 
-def fit_sentence(e: Estimate, system: str = BINARY) -> str:
-    f = e.fit
-    per = " per GPU" if e.layout.devices > 1 else ""
-    where = f"{e.layout.devices} × {f.gpu.name}" if e.layout.devices > 1 else f.gpu.name
-    usable = f"{format_bytes(f.capacity, system)}{per} usable"
-    if f.fits:
-        return f"Fits on {where}: {usable}, {format_bytes(f.headroom, system)} to spare."
-    return f"Does not fit on {where}: {usable}, {format_bytes(-f.headroom, system)} short."
+def fit_sentence(fit, gpus: int, system: str = BINARY) -> str:
+    """The verdict for a fit on `gpus` GPUs of one kind (the capacity and headroom of each)."""
+    where = f"{gpus} × {fit.gpu.name}" if gpus > 1 else fit.gpu.name
+    usable = f"{format_bytes(fit.capacity, system)} usable" + (" per GPU" if gpus > 1 else "")
+    if fit.fits:
+        return f"Fits on {where}: {usable}, {format_bytes(fit.headroom, system)} to spare."
+    return f"Does not fit on {where}: {usable}, {format_bytes(-fit.headroom, system)} short."
 
 
 def estimate_markdown(e: Estimate, system: str = BINARY) -> str:
     rows = ["| Item | Size | Bytes | Formula |", "|---|---:|---:|---|"]
     for it in e.items:
-        rows.append(f"| {it.label} | {format_bytes(it.bytes, system)} | {it.bytes:,} | {_md(it.substituted)} |")
+        rows.append(f"| {it.label} | {format_bytes(it.bytes, system)} | {it.bytes:,} | {md_text(it.substituted)} |")
     rows.append(f"| **Total** | **{format_bytes(e.total, system)}** | {e.total:,} | |")
-    head = (f"**{_md(e.model.name)}**, {e.weight_format.name} weights, {e.kv_format.name} KV cache, "
+    head = (f"**{md_text(e.model.name)}**, {e.weight_format.name} weights, {e.kv_format.name} KV cache, "
             f"batch {e.scenario.batch:,}, context {e.scenario.context:,} tokens ({e.engine.label})")
     out = [head, "", *rows]
     if e.fit:
-        out += ["", fit_sentence(e, system)]
+        out += ["", fit_sentence(e.fit, e.layout.devices, system)]
     out += ["", f"Units: {'GiB = 2^30 bytes' if system == BINARY else 'GB = 10^9 bytes'}."]
     return "\n".join(out)
 
 
-def _md(text: str) -> str:
+def md_text(text: str) -> str:
+    """Text for a Markdown table cell: no column breaks, no markup."""
     return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
-__all__ = ["estimate_dict", "estimate_table", "estimate_markdown", "fit_sentence", "BINARY", "DECIMAL"]
+__all__ = ["estimate_dict", "estimate_table", "estimate_markdown", "fit_dict", "fit_sentence", "item_dict", "md_text",
+           "BINARY", "DECIMAL"]

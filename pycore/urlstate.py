@@ -8,8 +8,9 @@ import math
 import re
 from urllib.parse import parse_qsl, urlencode
 
-from .errors import InputError
+from .errors import InputError, ModelFileError
 from .importers.hf_config import spec_from_config
+from .importers.safetensors import parse_json
 from .memory import estimate
 from .presets import PRESETS, model as preset_model
 from .scenario import Scenario, default_context
@@ -92,9 +93,9 @@ def gib(text: str, field: str):
 def custom_model(fields: dict):
     """The custom architecture: a config.json-style object in the 'cfg' field, read like any config."""
     try:
-        config = json.loads(fields.get("cfg") or "{}")
-    except (ValueError, RecursionError):
-        raise InputError("cfg", "the custom architecture is not valid JSON") from None
+        config = parse_json((fields.get("cfg") or "{}").encode("utf-8"), "the custom architecture", MAX_FIELD * 4)
+    except ModelFileError as err:
+        raise InputError("cfg", err.message) from None
     if not isinstance(config, dict):
         raise InputError("cfg", "the custom architecture must be a JSON object")
     config.setdefault("model_type", "llama")
@@ -102,8 +103,104 @@ def custom_model(fields: dict):
     return spec_from_config(config, name=name, source="entered by the user")
 
 
-def scenario_from_fields(fields: dict, spec_override=None):
-    """(Scenario or None, {field: message}). `spec_override` is a model read from a file."""
+# The custom form: config.json fields (with their labels) and a choice of sliding-window pattern.
+CUSTOM_FIELDS = {"hidden_size": "Hidden size", "num_hidden_layers": "Layers", "num_attention_heads": "Attention heads",
+                 "num_key_value_heads": "KV heads", "head_dim": "Head dim", "intermediate_size": "FFN size (per expert)",
+                 "vocab_size": "Vocabulary", "max_position_embeddings": "Max context",
+                 "num_local_experts": "Experts (0 = dense)", "num_experts_per_tok": "Experts per token",
+                 "sliding_window": "Sliding window"}
+# Sliding-window patterns: (label, whether layer i slides). "none" is every layer on the full context.
+SLIDING_PATTERNS = {"all": ("all layers", lambda i: True),
+                    "alternate": ("every other layer (Gemma 2, gpt-oss)", lambda i: i % 2 == 0),
+                    "5of6": ("5 of every 6 layers (Gemma 3)", lambda i: (i + 1) % 6 != 0)}
+
+
+def custom_config(values: dict, tie_embeddings: bool, pattern: str) -> str:
+    """The 'cfg' field from the custom form: its text boxes (`values`), the tied-embeddings box and the
+    sliding-window pattern ("none" or a SLIDING_PATTERNS key). Text that is not a number is passed on
+    as it is, so the config reader names the field and says what is wrong."""
+    config = {"model_type": "llama"}
+    for key in CUSTOM_FIELDS:
+        raw = str(values.get(key, "")).strip()
+        if raw:
+            config[key] = _number_or_text(raw)
+    config["tie_word_embeddings"] = bool(tie_embeddings)
+    if config.get("num_local_experts"):
+        config["model_type"] = "mixtral"
+    layers = config.get("num_hidden_layers")
+    if pattern in SLIDING_PATTERNS and isinstance(layers, int) and 0 < layers <= 4096:
+        slide = SLIDING_PATTERNS[pattern][1]
+        config["layer_types"] = ["sliding_attention" if slide(i) else "full_attention" for i in range(layers)]
+    else:
+        config.pop("sliding_window", None)
+    return json.dumps(config, separators=(",", ":"))
+
+
+def _number_or_text(raw: str):
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    if not math.isfinite(value):
+        return raw  # "inf", "1e999": left for the reader to refuse by name
+    return int(value) if value == int(value) else value
+
+
+def custom_form(config) -> tuple:
+    """(values, tie_embeddings, pattern) to fill the custom form from a config dict or the 'cfg' text of
+    a link: the inverse of custom_config. What cannot be read leaves the form empty (the estimate names
+    the problem at the field)."""
+    if isinstance(config, str):
+        try:
+            config = parse_json(config.encode("utf-8"), "cfg", MAX_FIELD * 4)
+        except ModelFileError:
+            config = {}
+    if not isinstance(config, dict):
+        config = {}
+    values = {key: "" if config.get(key) is None else str(config[key]) for key in CUSTOM_FIELDS}
+    types = config.get("layer_types")
+    sliding = [str(t).startswith("sliding") for t in types] if isinstance(types, list) else []
+    pattern = "none"
+    if sliding and all(sliding):
+        pattern = "all"
+    elif sliding and all(s == SLIDING_PATTERNS["alternate"][1](i) for i, s in enumerate(sliding)):
+        pattern = "alternate"
+    elif any(sliding):
+        pattern = "5of6"  # the form's closest pattern (Gemma 3's)
+    return values, bool(config.get("tie_word_embeddings")), pattern
+
+
+def config_of_spec(spec) -> dict:
+    """A config.json-style dict of a model, for the custom form to start from."""
+    config = {"hidden_size": spec.hidden_size, "num_hidden_layers": spec.num_layers,
+              "num_attention_heads": spec.num_heads, "num_key_value_heads": spec.num_kv_heads,
+              "head_dim": spec.head_dim, "vocab_size": spec.vocab_size,
+              "max_position_embeddings": spec.max_context, "tie_word_embeddings": spec.tie_embeddings,
+              "intermediate_size": spec.expert_intermediate_size if spec.is_moe else spec.intermediate_size}
+    if spec.is_moe:
+        config.update(num_local_experts=spec.num_experts, num_experts_per_tok=spec.experts_per_token)
+    if spec.layer_types:
+        config["sliding_window"] = spec.sliding_window
+        config["layer_types"] = [f"{t}_attention" for t in spec.layer_types]
+    return config
+
+
+def _custom_gpu(fields: dict, take, errors: dict) -> tuple:
+    """(catalog GPU id or "", custom capacity in bytes or None) from the GPU fields."""
+    gpu = fields.get("gpu", "")
+    if gpu != CUSTOM:
+        return gpu, None
+    memory = take("gpumem", gib, fields.get("gpumem", ""), "gpumem")
+    if "gpumem" not in errors:
+        if memory is None:
+            errors["gpumem"] = "enter the GPU's memory in GiB"
+        elif memory == 0:
+            errors["gpumem"] = "must be more than zero"
+    return "", memory
+
+
+def estimate_from_fields(fields: dict, spec_override=None):
+    """(Estimate or None, {field: message}). `spec_override` is a model read from a file."""
     errors = {}
     take = _taker(errors)
     model = _model_of(fields, errors, take, spec_override)
@@ -117,26 +214,17 @@ def scenario_from_fields(fields: dict, spec_override=None):
         prefill_chunk=take("chunk", lambda: whole(fields["chunk"], "chunk") if str(fields.get("chunk", "")).strip()
                            else None),
     )
-    gpu = fields.get("gpu", "")
-    gpu_memory = None
-    if gpu == CUSTOM:
-        gpu_memory = take("gpumem", gib, fields.get("gpumem", ""), "gpumem")
-        if gpu_memory is None and "gpumem" not in errors:
-            errors["gpumem"] = "enter the GPU's memory in GiB"
-        elif gpu_memory == 0:
-            errors["gpumem"] = "must be more than zero"
-        gpu = ""
+    gpu, gpu_memory = _custom_gpu(fields, take, errors)
     if errors or model is None:
         return None, errors
     try:
-        s = Scenario(model=model, weights=fields.get("weights", ""), kv=fields.get("kv", ""), context=context,
-                     gpu=gpu, parallel=fields.get("parallel", "tensor"), engine=fields.get("engine", "auto"),
-                     activations=fields.get("act", "peak"), kv_method=fields.get("kvm", "exact"),
-                     gpu_memory_bytes=gpu_memory, **values)
-        estimate(s)  # names (formats, GPU) and the multi-GPU layout are checked here
+        # names (formats, GPU) and the multi-GPU layout are checked by the estimate itself
+        return estimate(Scenario(model=model, weights=fields.get("weights", ""), kv=fields.get("kv", ""),
+                                 context=context, gpu=gpu, parallel=fields.get("parallel", "tensor"),
+                                 engine=fields.get("engine", "auto"), activations=fields.get("act", "peak"),
+                                 kv_method=fields.get("kvm", "exact"), gpu_memory_bytes=gpu_memory, **values)), {}
     except InputError as err:
         return None, {_FIELD_OF.get(err.field, err.field): err.message}
-    return s, {}
 
 
 def _model_of(fields, errors, take, spec_override):
@@ -167,8 +255,8 @@ def _taker(errors):
     return take
 
 
-def training_from_fields(fields: dict, spec_override=None):
-    """(TrainingScenario or None, {field: message}) for mode=train."""
+def training_estimate_from_fields(fields: dict, spec_override=None):
+    """(TrainingEstimate or None, {field: message}) for mode=train."""
     from .training import TrainingScenario, estimate_training
     errors = {}
     take = _taker(errors)
@@ -183,25 +271,19 @@ def training_from_fields(fields: dict, spec_override=None):
         tp=take("tp", whole, fields.get("tp", "1"), "tp"),
         overhead_bytes=take("overhead", gib, fields.get("overhead", ""), "overhead"),
     )
-    gpu, gpu_memory = fields.get("gpu", ""), None
-    if gpu == CUSTOM:
-        gpu_memory = take("gpumem", gib, fields.get("gpumem", ""), "gpumem")
-        if not gpu_memory and "gpumem" not in errors:
-            errors["gpumem"] = "enter the GPU's memory in GiB"
-        gpu = ""
+    gpu, gpu_memory = _custom_gpu(fields, take, errors)
     if errors or model is None:
         return None, errors
     try:
-        ts = TrainingScenario(model=model, method=fields.get("method", "lora"),
-                              lora_modules=tuple(m for m in str(fields.get("modules", "")).split(",") if m),
-                              qlora_double_quant=str(fields.get("dq", "1")) not in ("0", "", "false"),
-                              precision=fields.get("precision", "mixed_bf16"), optimizer=fields.get("optimizer", "adamw"),
-                              checkpointing=fields.get("ckpt", "none"), fsdp=fields.get("fsdp", "none"), gpu=gpu,
-                              gpu_memory_bytes=gpu_memory, **values)
-        estimate_training(ts)
+        return estimate_training(TrainingScenario(
+            model=model, method=fields.get("method", "lora"),
+            lora_modules=tuple(m for m in str(fields.get("modules", "")).split(",") if m),
+            qlora_double_quant=str(fields.get("dq", "1")) not in ("0", "", "false"),
+            precision=fields.get("precision", "mixed_bf16"), optimizer=fields.get("optimizer", "adamw"),
+            checkpointing=fields.get("ckpt", "none"), fsdp=fields.get("fsdp", "none"), gpu=gpu,
+            gpu_memory_bytes=gpu_memory, **values)), {}
     except InputError as err:
         return None, {_TRAIN_FIELD_OF.get(err.field, _FIELD_OF.get(err.field, err.field)): err.message}
-    return ts, {}
 
 
 _TRAIN_FIELD_OF = {"micro_batch": "batch", "seq_len": "context", "lora_rank": "rank", "lora_modules": "modules",
@@ -219,8 +301,7 @@ def shown_fields(query: str) -> tuple:
     """The embed's `show` parameter: which of its fields to show (all when absent or unrecognised)."""
     for key, value in parse_qsl(str(query or "").lstrip("?")[:MAX_FIELD], keep_blank_values=True):
         if key == "show":
-            names = tuple(n for n in value.split(",") if n in EMBED_FIELDS)
-            return names
+            return tuple(n for n in value.split(",") if n in EMBED_FIELDS)
     return EMBED_FIELDS
 
 

@@ -15,13 +15,16 @@ def system_of(units: str) -> str:
     return DECIMAL if units == "GB" else BINARY
 
 
+def _item_view(it, size: int, total: int, system: str) -> dict:
+    """A line item for the page, shown at `size` bytes (the whole, or one GPU's share) of `total`."""
+    return {"key": it.key, "label": it.label, "bytes": size, "size": format_bytes(size, system),
+            "share": f"{100 * size / total:.1f} %" if total else "–", "formula": it.formula,
+            "substituted": it.substituted, "source": it.source, "notes": " ".join(it.notes)}
+
+
 def estimate_view(e: Estimate, system: str = BINARY) -> dict:
     total = e.total
-    items = []
-    for it in e.items:
-        items.append({"key": it.key, "label": it.label, "bytes": it.bytes, "size": format_bytes(it.bytes, system),
-                      "share": f"{100 * it.bytes / total:.1f} %" if total else "–", "formula": it.formula,
-                      "substituted": it.substituted, "source": it.source, "notes": " ".join(it.notes)})
+    items = [_item_view(it, it.bytes, total, system) for it in e.items]
     multi = len(e.devices) > 1
     return {
         "items": items,
@@ -48,7 +51,7 @@ def estimate_view(e: Estimate, system: str = BINARY) -> dict:
 def _verdict(e: Estimate, system) -> dict:
     if not e.fit:
         return {"state": "none", "text": f"Total {format_bytes(e.total, system)}. Choose a GPU to check the fit."}
-    return {"state": "fits" if e.fit.fits else "short", "text": fit_sentence(e, system)}
+    return {"state": "fits" if e.fit.fits else "short", "text": fit_sentence(e.fit, e.layout.devices, system)}
 
 
 def _summary(e: Estimate) -> str:
@@ -124,15 +127,21 @@ def format_groups() -> list:
     return [(g, [f.name for f in WEIGHT_FORMATS.values() if f.group == g]) for g in GROUPS]
 
 
-def slots(view: dict) -> dict:
-    """The view as {slot name: text}: the names the page's data-slot attributes use."""
+def _item_slots(view: dict) -> dict:
+    """The slots an inference or a training view share: the verdict, summary, total and each item."""
     out = {"verdict": view["verdict"]["text"], "summary": view["summary"], "total.size": view["total"]["size"],
-           "total.bytes": f"{view['total']['bytes']:,} B", "total.substituted": view["total"]["substituted"],
-           "engine": view["engine"], "context_note": view["context_note"], "devices_caption": view["devices_caption"]}
+           "total.bytes": f"{view['total']['bytes']:,} B", "total.substituted": view["total"]["substituted"]}
     for it in view["items"]:
         for field in ("size", "share", "formula", "substituted", "source", "notes"):
             out[f"{it['key']}.{field}"] = it[field]
         out[f"{it['key']}.bytes"] = f"{it['bytes']:,} B"
+    return out
+
+
+def slots(view: dict) -> dict:
+    """The view as {slot name: text}: the names the page's data-slot attributes use."""
+    out = _item_slots(view)
+    out.update(engine=view["engine"], context_note=view["context_note"], devices_caption=view["devices_caption"])
     for key, value in view["facts"].items():
         out[f"fact.{key}"] = value
     return out
@@ -173,38 +182,25 @@ def gpu_groups() -> list:
 
 # ---------------------------------------------------------------- training mode
 
-TRAIN_KEYS = ("weights", "gradients", "optimizer", "activations", "adapters", "overhead")
-
-
 def training_view(e, system: str = BINARY) -> dict:
     """The training estimate for the page: the figures of one GPU (the question is whether each GPU holds
     its share), each item with its formula (which states the all-GPU figures too)."""
+    from .training.report import method_label
     per = e.per_gpu
     total = per.total
-    items = []
-    for it in e.items:
-        size = getattr(per, it.key)
-        items.append({"key": it.key, "label": it.label, "bytes": size, "size": format_bytes(size, system),
-                      "share": f"{100 * size / total:.1f} %" if total else "–", "formula": it.formula,
-                      "substituted": it.substituted, "source": it.source, "notes": " ".join(it.notes)})
+    items = [_item_view(it, getattr(per, it.key), total, system) for it in e.items]
     ts = e.scenario
     if e.fit:
-        where = f"{ts.gpus} × {e.fit.gpu.name}" if ts.gpus > 1 else e.fit.gpu.name
-        verdict = {"state": "fits" if e.fit.fits else "short",
-                   "text": (f"Fits on {where}: " if e.fit.fits else f"Does not fit on {where}: ") +
-                   f"{format_bytes(e.fit.capacity, system)} usable per GPU, " +
-                   (f"{format_bytes(e.fit.headroom, system)} to spare." if e.fit.fits
-                    else f"{format_bytes(-e.fit.headroom, system)} short.")}
+        verdict = {"state": "fits" if e.fit.fits else "short", "text": fit_sentence(e.fit, ts.gpus, system)}
     else:
         verdict = {"state": "none", "text": f"{format_bytes(total, system)} per GPU. Choose a GPU to check the fit."}
-    method = {"full": "full fine-tuning", "lora": f"LoRA r={ts.lora_rank}", "qlora": f"QLoRA r={ts.lora_rank}"}[ts.method]
     return {
         "items": items,
         "total": {"key": "total", "bytes": total, "size": format_bytes(total, system),
                   "substituted": " + ".join(format_bytes(it["bytes"], system) for it in items) +
                   f" = {format_bytes(total, system)} per GPU ({total:,} B); all {ts.gpus} GPUs: {e.total.bytes:,} B"},
         "verdict": verdict,
-        "summary": (f"{e.model.name} · {method} · {e.precision.label} · {e.optimizer_kind.label} · micro-batch "
+        "summary": (f"{e.model.name} · {method_label(ts)} · {e.precision.label} · {e.optimizer_kind.label} · micro-batch "
                     f"{ts.micro_batch:,} × {ts.seq_len:,} tokens · checkpointing {ts.checkpointing} · "
                     f"{e.sharding.label}"),
         "bar_svg": charts.stacked_bar(e.model.name, [(it["key"], it["label"], it["bytes"]) for it in items], e.fit,
@@ -213,13 +209,7 @@ def training_view(e, system: str = BINARY) -> dict:
 
 
 def training_slots(view: dict) -> dict:
-    out = {"verdict": view["verdict"]["text"], "summary": view["summary"], "total.size": view["total"]["size"],
-           "total.bytes": f"{view['total']['bytes']:,} B", "total.substituted": view["total"]["substituted"]}
-    for it in view["items"]:
-        for field in ("size", "share", "formula", "substituted", "source", "notes"):
-            out[f"{it['key']}.{field}"] = it[field]
-        out[f"{it['key']}.bytes"] = f"{it['bytes']:,} B"
-    return out
+    return _item_slots(view)
 
 
 def training_answers(e) -> dict:

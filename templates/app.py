@@ -9,7 +9,7 @@ from pyodide.ffi import create_proxy
 from pyscript import document, window
 
 window.performance.mark("app:start")
-from pycore import InputError, estimate  # noqa: E402
+from pycore import InputError  # noqa: E402
 from pycore import urlstate
 from pycore import view as V
 from pycore.charts import context_curve
@@ -17,7 +17,7 @@ from pycore.errors import ModelFileError
 from pycore.importers import read_model_files
 from pycore.importers.reader import BytesReader, NeedMoreBytes
 from pycore.report import estimate_dict, estimate_markdown  # noqa: E402
-from pycore.training import estimate_training, training_dict, training_markdown  # noqa: E402
+from pycore.training import training_dict, training_markdown  # noqa: E402
 
 window.performance.mark("app:imported")
 
@@ -27,9 +27,6 @@ FORM_FIELDS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "par
 # The two fields whose meaning changes with the question asked
 LABELS = {"infer": {"batch": "Batch size", "context": "Context length"},
           "train": {"batch": "Micro-batch size", "context": "Sequence length"}}
-CUSTOM_FIELDS = ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
-                 "intermediate_size", "vocab_size", "max_position_embeddings", "num_local_experts",
-                 "num_experts_per_tok", "sliding_window")
 
 
 def el(element_id):
@@ -83,10 +80,7 @@ class Page:
         if el("dq") is not None:
             el("dq").checked = str(fields.get("dq", "1")) != "0"
         if fields.get("model") == urlstate.CUSTOM and fields.get("cfg"):
-            try:
-                self.fill_custom(json.loads(fields["cfg"]))
-            except ValueError:
-                pass
+            self.fill_custom(fields["cfg"])
         self.toggle_sections(fields)
 
     def toggle_sections(self, fields):
@@ -106,56 +100,16 @@ class Page:
                     label.textContent = text
 
     def custom_config(self) -> str:
-        config = {"model_type": "llama"}
-        for key in CUSTOM_FIELDS:
-            raw = str(el("cfg_" + key).value).strip()
-            if raw:
-                try:
-                    config[key] = int(float(raw)) if float(raw) == int(float(raw)) else float(raw)
-                except ValueError:
-                    config[key] = raw  # the reader names the field and says what is wrong
-        config["tie_word_embeddings"] = bool(el("cfg_tie_word_embeddings").checked)
-        if config.get("num_local_experts"):
-            config["model_type"] = "mixtral"
-        pattern = el("cfg_sliding_pattern").value
-        layers = config.get("num_hidden_layers")
-        if pattern != "none" and isinstance(layers, int) and 0 < layers <= 4096:
-            slide = {"all": lambda i: True, "alternate": lambda i: i % 2 == 0,
-                     "5of6": lambda i: (i + 1) % 6 != 0}[pattern]
-            config["layer_types"] = ["sliding_attention" if slide(i) else "full_attention" for i in range(layers)]
-        else:
-            config.pop("sliding_window", None)
-        return json.dumps(config, separators=(",", ":"))
+        values = {key: str(el("cfg_" + key).value) for key in urlstate.CUSTOM_FIELDS}
+        return urlstate.custom_config(values, bool(el("cfg_tie_word_embeddings").checked),
+                                      str(el("cfg_sliding_pattern").value))
 
-    def fill_custom(self, config: dict):
-        for key in CUSTOM_FIELDS:
-            value = config.get(key)
-            el("cfg_" + key).value = "" if value is None else str(value)
-        el("cfg_tie_word_embeddings").checked = bool(config.get("tie_word_embeddings"))
-        types = config.get("layer_types") or []
-        sliding = [str(t).startswith("sliding") for t in types]
-        pattern = "none"
-        if sliding and all(sliding):
-            pattern = "all"
-        elif sliding and all(s == (i % 2 == 0) for i, s in enumerate(sliding)):
-            pattern = "alternate"
-        elif sliding and any(sliding):
-            pattern = "5of6"
+    def fill_custom(self, config):
+        values, tied, pattern = urlstate.custom_form(config)
+        for key, value in values.items():
+            el("cfg_" + key).value = value
+        el("cfg_tie_word_embeddings").checked = tied
         el("cfg_sliding_pattern").value = pattern
-
-    def config_of_spec(self, spec) -> dict:
-        """A config.json-style dict for the custom form, from the model shown before."""
-        config = {"hidden_size": spec.hidden_size, "num_hidden_layers": spec.num_layers,
-                  "num_attention_heads": spec.num_heads, "num_key_value_heads": spec.num_kv_heads,
-                  "head_dim": spec.head_dim, "vocab_size": spec.vocab_size,
-                  "max_position_embeddings": spec.max_context, "tie_word_embeddings": spec.tie_embeddings,
-                  "intermediate_size": spec.expert_intermediate_size if spec.is_moe else spec.intermediate_size}
-        if spec.is_moe:
-            config.update(num_local_experts=spec.num_experts, num_experts_per_tok=spec.experts_per_token)
-        if spec.layer_types:
-            config["sliding_window"] = spec.sliding_window
-            config["layer_types"] = [("sliding" if t == "sliding" else "full") + "_attention" for t in spec.layer_types]
-        return config
 
     # ---------------------------------------------------------------- recalculation
 
@@ -165,7 +119,7 @@ class Page:
         self.toggle_sections(fields)
         training = fields["mode"] == urlstate.TRAINING and self.full_page
         spec = self.imported.spec if self.imported and fields["model"] == urlstate.IMPORTED else None
-        scenario, errors = (urlstate.training_from_fields if training else urlstate.scenario_from_fields)(fields, spec)
+        e, errors = (urlstate.training_estimate_from_fields if training else urlstate.estimate_from_fields)(fields, spec)
         self.show_errors(errors)
         if errors:
             self.results.classList.add("stale")
@@ -174,11 +128,10 @@ class Page:
         self.results.classList.remove("stale")
         el("stale-note").hidden = True
         self.system = V.system_of(fields["units"])
+        self.estimate = e
         if training:
-            self.estimate = e = estimate_training(scenario)
             self.render_items(V.training_view(e, self.system), V.training_slots)
         else:
-            self.estimate = e = estimate(scenario)
             self.render_main(e)
         self.update_url(fields, history)
         self.generation += 1
@@ -303,7 +256,7 @@ class Page:
             return
         if target_id == "model" and str(event.target.value) == urlstate.CUSTOM and self.estimate is not None:
             spec = self.estimate.model
-            self.fill_custom(self.config_of_spec(spec))
+            self.fill_custom(urlstate.config_of_spec(spec))
             el("name").value = spec.name + " (custom)"
         if target_id == "model" or str(event.target.name) == "mode":
             self.inputs["context"].value = ""  # each model and question starts from its own sensible length

@@ -5,10 +5,8 @@ import sys
 sys.path.insert(0, "/home/pyodide")
 
 from pycore import charts, report, urlstate, view  # noqa: E402,F401
-from pycore.memory import estimate  # noqa: E402
 
-scenario, errors = urlstate.scenario_from_fields(dict(urlstate.DEFAULTS))
-e = estimate(scenario)
+e, errors = urlstate.estimate_from_fields(dict(urlstate.DEFAULTS))
 view.slots(view.estimate_view(e))
 
 from pycore import training  # noqa: E402,F401  (the page's Training mode)

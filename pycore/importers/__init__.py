@@ -6,7 +6,7 @@ architecture, the weight format the files imply, and a report of what was read e
 derived. Readers are pycore.importers.reader byte readers, so a browser can hand over prefixes of
 multi-GB files (see reader.NeedMoreBytes).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import ModelFileError
 from ..models import parameter_count
@@ -22,7 +22,7 @@ class ImportedModel:
     mix: tuple = ()  # (storage type, tensors, elements, bytes), most bytes first
     exact: tuple = ()  # (figure, value, where it was read)
     derived: tuple = ()  # (figure, value, how it was derived)
-    notes: tuple = field(default=())
+    notes: tuple = ()
     bytes_read: int = 0
 
 

@@ -10,9 +10,10 @@ before anything is allocated, so a hostile header fails fast with a `ModelFileEr
 estimate has no use for (the tokenizer's 150k tokens, merges, scores) are skipped, not decoded:
 only their element type and count are kept.
 """
+import math
 import re
 import struct
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from ..errors import InputError, ModelFileError
 from ..ggml import GGML_TYPES_BY_ID
@@ -64,10 +65,7 @@ class GGUFTensor:
 
     @property
     def n_elements(self) -> int:
-        n = 1
-        for d in self.ne:
-            n *= d
-        return n
+        return math.prod(self.ne)
 
 
 @dataclass(frozen=True)
@@ -370,7 +368,7 @@ class GGUFImport:
     tensor_bytes: int  # sum of all tensors' bytes: the weights exactly
     tensor_elements: int  # sum of all tensors' elements: the parameter count exactly
     figures: tuple  # Figure
-    notes: tuple = field(default=())
+    notes: tuple = ()
     bytes_read: int = 0
 
 

@@ -20,9 +20,10 @@ Attention heads, context length and the layer layout are not in any header: with
 (pycore.importers.hf_config) the import becomes a full ModelSpec carrying the file's tensors.
 """
 import json
+import math
 import re
 import struct
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from ..errors import InputError, ModelFileError
 from ..models import parameter_count
@@ -136,10 +137,7 @@ class STensor:
 
     @property
     def numel(self) -> int:
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return math.prod(self.shape)
 
 
 @dataclass(frozen=True)
@@ -272,13 +270,14 @@ class SafetensorsImport:
     known: tuple  # (figure, value, source) read or derived from the files
     unknown: tuple  # what the files cannot tell without a config.json
     spec: object = None  # ModelSpec when a config.json was given
-    notes: tuple = field(default=())
+    notes: tuple = ()
     bytes_read: int = 0
 
 
 _LAYER_RE = re.compile(r"(?:^|\.)(?:layers|h|blocks|blk|layer)\.(\d+)\.")
 _EXPERT_RE = re.compile(r"\.experts\.(\d+)\.")
 _EMBED = ("embed_tokens.weight", "wte.weight", "word_embeddings.weight", "embed_in.weight", "tok_embeddings.weight")
+_EMBED_RE = re.compile(r"(?:^|\.)(?:" + "|".join(re.escape(e) for e in _EMBED) + ")$")
 
 
 def summarize(tensors, quant_config: dict = None) -> tuple:
@@ -498,11 +497,11 @@ _SHARD_RE = re.compile(r"-(\d{5})-of-(\d{5})\.safetensors$")
 
 def _all_shards_given(headers, notes) -> bool:
     """Without an index, shard names ("model-00001-of-00004.safetensors") tell whether any are missing."""
-    parts = {m.group(2): set() for h in headers for m in [_SHARD_RE.search(h.file_name)] if m}
+    parts = {}
     for h in headers:
         m = _SHARD_RE.search(h.file_name)
         if m:
-            parts[m.group(2)].add(m.group(1))
+            parts.setdefault(m.group(2), set()).add(m.group(1))
     for total, given in parts.items():
         if len(given) < int(total):
             notes.append(f"{len(given)} of {int(total)} shards given: counts cover the files given")
@@ -565,8 +564,7 @@ _HF_ROLES = {
 }
 _HF_EXPERT_ROLES = {"gate_proj": "ffn_gate_exps", "w1": "ffn_gate_exps", "up_proj": "ffn_up_exps",
                     "w3": "ffn_up_exps", "down_proj": "ffn_down_exps", "w2": "ffn_down_exps"}
-_HF_TOP = ((re.compile(r"(?:^|\.)(?:embed_tokens|wte|word_embeddings|embed_in|tok_embeddings)\.weight$"),
-            "token_embd.weight"),
+_HF_TOP = ((_EMBED_RE, "token_embd.weight"),
            (re.compile(r"^(?:lm_head|embed_out)\.weight$"), "output.weight"),
            (re.compile(r"^(?:model\.(?:language_model\.)?|transformer\.|gpt_neox\.)?(?:norm|ln_f|final_layer_norm)"
                        r"\.(weight|bias)$"), "output_norm.{}"),
@@ -604,7 +602,7 @@ def _from_names(names, tensors):
     experts = {int(m.group(1)) for n in names for m in [_EXPERT_RE.search(n)] if m}
     if experts:
         out.append(("experts", max(experts) + 1, "highest expert index in the tensor names"))
-    embed = next((n for n in names if n.endswith(_EMBED)), None)
+    embed = next((n for n in names if _EMBED_RE.search(n)), None)
     if embed and embed in tensors and len(tensors[embed].shape) == 2:
         vocab, hidden = tensors[embed].shape
         out.append(("vocab_size", vocab, f"{embed} shape"))

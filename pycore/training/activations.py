@@ -8,7 +8,6 @@ from ..models import EXPERT_ROLES, ModelSpec
 KORTHIKANTI_SRC = "Korthikanti et al., Reducing Activation Recomputation in Large Transformer Models, arXiv:2205.05198 §4, Table 2"
 
 
-
 def korthikanti_layer_bytes(s: int, b: int, h: int, a: int, t: int = 1, sequence_parallel: bool = False,
                             recompute: str = "none") -> int:
     """Activation bytes per transformer layer, as printed in Table 2 of arXiv:2205.05198 (GPT-3-style
@@ -148,11 +147,8 @@ def activations(spec: ModelSpec, micro_batch: int, seq_len: int, *, act_bytes: i
               dropout=dropout, lora_rank=lora_rank)
     rows = []
     for (moe, roles_here), (first, count) in groups.items():
-        if checkpointing == "full":
-            per = layer_activation_bytes(spec, micro_batch, seq_len, layer=first, recompute="full", **kw)
-        else:
-            per = layer_activation_bytes(spec, micro_batch, seq_len, layer=first, recompute=checkpointing,
-                                         adapted_roles=roles_here, **kw)
+        per = layer_activation_bytes(spec, micro_batch, seq_len, layer=first, recompute=checkpointing,
+                                     adapted_roles=roles_here, **kw)
         adapters = f" with {len(roles_here)} adapters" if roles_here and checkpointing != "full" else ""
         rows.append((per, count, ("MoE" if moe else "dense") + " layers" + adapters))
     stored = sum(per * count for per, count, _ in rows)

@@ -11,8 +11,8 @@ from ..models import EXPERT_ROLES, ModelSpec, ParameterCount, parameter_count, w
 from ..units import format_bytes
 from .activations import KORTHIKANTI_SRC, Activations, activations, korthikanti_layer_bytes, paper_formula
 from .deepspeed import deepspeed_zero2_estimate, deepspeed_zero3_estimate
-from .precision import (ADAM8_BLOCK, ADAM8_MIN_SIZE, ADAM8_QMAP_BYTES, FP32_STATE, OPTIMIZERS, PRECISIONS, ZERO_SRC,
-                        Optimizer, Precision, _elem, _parameter_slices)
+from .precision import (ADAM8_BLOCK, ADAM8_MIN_SIZE, ADAM8_QMAP_BYTES, OPTIMIZERS, PRECISIONS, ZERO_SRC, Optimizer,
+                        Precision, _elem, _parameter_slices)
 from .scenario import TrainingScenario
 from .states import ModelStates, adapter_tensors, model_states
 
@@ -92,16 +92,9 @@ class TrainingEstimate:
     def items(self) -> tuple:
         return tuple(getattr(self, k) for k in ITEM_KEYS)
 
-    def item(self, key: str) -> LineItem:
-        return getattr(self, key)
-
     @property
     def per_gpu(self) -> TrainingDevice:
         return self.devices[0]
-
-    @property
-    def total_bytes(self) -> int:
-        return self.total.bytes
 
 
 def estimate_training(ts: TrainingScenario) -> TrainingEstimate:
@@ -276,14 +269,17 @@ def _optimizer_item(ctx: _Ctx, per_gpu: int) -> LineItem:
 
 
 def _states_words(ctx: _Ctx, elem: int, fmt: str) -> str:
-    """The optimizer states' arithmetic over the trained tensors (whole model, then per rank under TP)."""
+    """The optimizer states' arithmetic over the trained tensors (whole model, then per rank under TP).
+    The terms are spelled out here; their sum is Optimizer.state_bytes', the one formula."""
     ts, st, opt = ctx.ts, ctx.st, ctx.opt
     trained = (weight_tensors(ctx.spec) if ts.method == "full"
                else adapter_tensors(ctx.spec, ts.lora_modules, ts.lora_rank))
     n = sum(t.numel for t in trained)
+    eight_bit = any(opt.uses_8bit(t.ne) for t in trained)
+    total = sum(opt.state_bytes(t.ne, elem) for t in trained) + (ADAM8_QMAP_BYTES if eight_bit else 0)
     if opt.name in ("adamw", "sgd_momentum"):
         k = 2 if opt.name == "adamw" else 1
-        words = f"{opt.label} {k} × {n:,} × {elem} B ({fmt}) = {k * n * elem:,} B"
+        words = f"{opt.label} {k} × {n:,} × {elem} B ({fmt}) = {total:,} B"
     elif opt.name == "sgd":
         words = "SGD keeps no state: 0 B"
     elif opt.name == "adam8bit":
@@ -291,14 +287,12 @@ def _states_words(ctx: _Ctx, elem: int, fmt: str) -> str:
         n8 = sum(t.numel for t in big)
         blocks = sum(c * -(-per // ADAM8_BLOCK) for per, c in (_parameter_slices(t.ne) for t in big))
         n32 = n - n8
-        total = 2 * n8 + 2 * FP32_STATE * blocks + 2 * FP32_STATE * n32 + (ADAM8_QMAP_BYTES if big else 0)
         words = (f"uint8 m, v {n8:,} × 2 B + fp32 absmax {blocks:,} blocks × 2 × 4 B"
                  + (f" + fp32 m, v for {n32:,} values of tensors under {ADAM8_MIN_SIZE:,} × 8 B" if n32 else "")
-                 + (f" + quantization maps {ADAM8_QMAP_BYTES:,} B" if big else "") + f" = {total:,} B")
+                 + (f" + quantization maps {ADAM8_QMAP_BYTES:,} B" if eight_bit else "") + f" = {total:,} B")
     else:
         factored = sum(_parameter_slices(t.ne)[1] * (t.ne[0] + t.ne[1]) for t in trained if len(t.ne) >= 2)
         vectors = sum(t.numel for t in trained if len(t.ne) < 2)
-        total = FP32_STATE * (factored + vectors)
         words = (f"Adafactor row + column vectors {factored:,} values"
                  + (f" + whole second moment of {vectors:,} vector values" if vectors else "")
                  + f" × 4 B = {total:,} B")
@@ -341,8 +335,7 @@ def _activations_item(ctx: _Ctx, acts: Activations, e: int) -> LineItem:
     formula = (f"per layer (Korthikanti et al., with this model's widths): s·b·(whole-rank terms + split terms) "
                f"+ the attention core; {mode[ts.checkpointing]}; + logits (e + 4 + 4 B per vocabulary entry per token)")
     paper = korthikanti_layer_bytes(ts.seq_len, ts.micro_batch, spec.hidden_size, spec.num_heads, ts.tp,
-                                    ts.sequence_parallel and ts.tp > 1,
-                                    "full" if ts.checkpointing == "full" else ts.checkpointing)
+                                    ts.sequence_parallel and ts.tp > 1, ts.checkpointing)
     notes = [f"The paper's GPT-3-shaped per-layer formula (MHA, MLP 4h, dropout, eager attention: "
              f"{paper_formula(ts.tp, ts.sequence_parallel and ts.tp > 1, ts.checkpointing)}) would give {paper:,} B per layer "
              f"({format_bytes(paper)}) for this model; the figure above uses its real widths "

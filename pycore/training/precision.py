@@ -64,7 +64,7 @@ class Optimizer:
         """Bytes of this optimizer's states for one parameter of ggml shape `ne`. A stacked expert
         tensor counts as one parameter per expert, as transformers stores experts (one Linear each)."""
         per, count = _parameter_slices(ne)
-        if self.name in ("adamw", "adam"):
+        if self.name == "adamw":
             return 2 * per * count * state_elem
         if self.name == "sgd_momentum":
             return per * count * state_elem

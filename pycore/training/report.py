@@ -1,14 +1,16 @@
 """A training estimate written out: JSON-able data (CLI `train --json`, page export) and a text table."""
-from ..memory import LineItem
+from ..report import fit_dict, fit_sentence, item_dict, md_text
 from ..units import format_bytes
 from .estimate import TrainingDevice, TrainingEstimate
-from .scenario import TRAINING_FIELDS
+from .scenario import TRAINING_FIELDS, TrainingScenario
 
 
-
-def _item_dict(it: LineItem) -> dict:
-    return {"bytes": it.bytes, "label": it.label, "formula": it.formula, "substituted": it.substituted,
-            "source": it.source, "notes": list(it.notes)}
+def method_label(ts: TrainingScenario, modules: bool = False) -> str:
+    """'full fine-tuning', 'LoRA r=8' or 'QLoRA r=8', with the adapted modules if asked."""
+    if ts.method == "full":
+        return "full fine-tuning"
+    which = f" ({','.join(ts.lora_modules)})" if modules else ""
+    return f"{'QLoRA' if ts.method == 'qlora' else 'LoRA'} r={ts.lora_rank}{which}"
 
 
 def training_dict(e: TrainingEstimate) -> dict:
@@ -26,14 +28,12 @@ def training_dict(e: TrainingEstimate) -> dict:
         "items": [{"key": it.key, "label": it.label, "bytes": it.bytes} for it in e.items],
     }
     for it in e.items:
-        out[it.key] = _item_dict(it)
-    out["total"] = _item_dict(e.total)
+        out[it.key] = item_dict(it)
+    out["total"] = item_dict(e.total)
     out["per_gpu"] = _device_dict(e.per_gpu)
     out["devices"] = [_device_dict(d) for d in e.devices]
     if e.fit:
-        out["fit"] = {"gpu": e.fit.gpu.id, "gpu_name": e.fit.gpu.name, "gpus": e.scenario.gpus,
-                      "memory_bytes": e.fit.gpu.memory_bytes, "usable_bytes": e.fit.gpu.usable_bytes,
-                      "capacity_bytes": e.fit.capacity, "fits": e.fit.fits, "headroom_bytes": e.fit.headroom}
+        out["fit"] = fit_dict(e.fit, e.scenario.gpus)
     return out
 
 
@@ -44,9 +44,7 @@ def _device_dict(d: TrainingDevice) -> dict:
 
 def training_table(e: TrainingEstimate) -> str:
     ts = e.scenario
-    method = {"full": "full fine-tuning", "lora": f"LoRA r={ts.lora_rank} ({','.join(ts.lora_modules)})",
-              "qlora": f"QLoRA r={ts.lora_rank} ({','.join(ts.lora_modules)})"}[ts.method]
-    lines = [f"{e.model.name} · {method} · {e.precision.label} · {e.optimizer_kind.label} · micro-batch "
+    lines = [f"{e.model.name} · {method_label(ts, modules=True)} · {e.precision.label} · {e.optimizer_kind.label} · micro-batch "
              f"{ts.micro_batch:,} × {ts.seq_len:,} tokens · checkpointing {ts.checkpointing}",
              f"{e.sharding.label}" + (f", tensor parallel {ts.tp}" if ts.tp > 1 else ""), ""]
     width = max(len(it.label) for it in e.items)
@@ -56,12 +54,7 @@ def training_table(e: TrainingEstimate) -> str:
         lines.append(f"{'':<{width}}  {it.substituted}")
     lines.append(f"{'Total':<{width}}  {format_bytes(per.total):>12} per GPU  {e.total.bytes:>18,} B")
     if e.fit:
-        f = e.fit
-        where = f"{ts.gpus} × {f.gpu.name}" if ts.gpus > 1 else f.gpu.name
-        verdict = (f"Fits on {where}: {format_bytes(f.capacity)} usable per GPU, {format_bytes(f.headroom)} to spare."
-                   if f.fits else
-                   f"Does not fit on {where}: {format_bytes(f.capacity)} usable per GPU, {format_bytes(-f.headroom)} short.")
-        lines += ["", verdict]
+        lines += ["", fit_sentence(e.fit, ts.gpus)]
     return "\n".join(lines)
 
 
@@ -71,8 +64,8 @@ def training_markdown(e: TrainingEstimate) -> str:
     rows = ["| Item | Per GPU | All GPUs (bytes) | Formula |", "|---|---:|---:|---|"]
     for it in e.items:
         rows.append(f"| {it.label} | {format_bytes(getattr(per, it.key))} | {it.bytes:,} | "
-                    f"{it.substituted.replace('|', '/')} |")
+                    f"{md_text(it.substituted)} |")
     rows.append(f"| **Total** | **{format_bytes(per.total)}** | {e.total.bytes:,} | |")
-    head = (f"**{e.model.name}**, {ts.method} training, {e.precision.label}, {e.optimizer_kind.label}, micro-batch "
+    head = (f"**{md_text(e.model.name)}**, {method_label(ts)}, {e.precision.label}, {e.optimizer_kind.label}, micro-batch "
             f"{ts.micro_batch:,} × {ts.seq_len:,} tokens, {e.sharding.label}")
     return "\n".join([head, "", *rows, "", "Units: GiB = 2^30 bytes."])

@@ -16,7 +16,6 @@ DEFAULT_LORA_MODULES = ("q", "k", "v", "o")
 MAX_RANK = 1 << 16
 
 
-
 @dataclass(frozen=True)
 class TrainingScenario:
     """What the user asks about training. Plain values, checked field by field."""

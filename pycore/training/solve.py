@@ -1,6 +1,6 @@
 """Training's inverse questions: the largest micro-batch that fits, and the cheapest setup that fits.
 Each answer agrees with the forward estimate (it fits; one more does not)."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import InputError
 from ..scenario import MAX_BATCH, MAX_GPUS
@@ -8,7 +8,6 @@ from ..solve import Answer, _largest, _require_gpu
 from ..units import format_bytes
 from .estimate import estimate_training
 from .scenario import TrainingScenario
-
 
 
 def _fits(ts: TrainingScenario) -> bool:
@@ -34,7 +33,7 @@ class Setup:
     gpus: int
     zero: int
     per_gpu_bytes: int
-    alternatives: tuple = field(default=())  # (method, fewest GPUs or None, per-GPU bytes there), per method
+    alternatives: tuple = ()  # (method, fewest GPUs or None, per-GPU bytes there), per method
 
 
 SETUP_METHODS = ("qlora", "lora", "full")

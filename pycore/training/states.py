@@ -5,10 +5,10 @@ from functools import lru_cache
 
 from ..errors import InputError
 from ..formats import weight_format, weight_storage
-from ..models import EXPERT_ROLES, MATRIX, TP_KV, TP_REPLICATE, ModelSpec, Tensor, parameter_count, weight_tensors
+from ..models import (EXPERT_ROLES, MATRIX, TP_REPLICATE, ModelSpec, Tensor, parameter_count, tp_share,
+                      weight_tensors)
 from .precision import ADAM8_QMAP_BYTES, OPTIMIZERS, PRECISIONS, _elem, _parameter_slices
 from .scenario import DEFAULT_LORA_MODULES, _lora_modules
-
 
 
 # Which LoRA target names cover which GGUF tensor roles. A fused matrix (GPT-NeoX/Phi-3 qkv, Phi-3
@@ -53,15 +53,8 @@ def lora_parameters(spec: ModelSpec, modules=DEFAULT_LORA_MODULES, rank: int = 8
 # ---------------------------------------------------------------- model states (per tensor-parallel rank)
 
 def _share(t: Tensor, amount: int, spec: ModelSpec, tp: int) -> int:
-    """One tensor-parallel rank's share of a tensor's bytes or values: matrices split, norms and routers
-    whole, K/V split by KV head (replicated when there are fewer heads than ranks) — the same layout
-    rule as the inference weights (memory._device_weights)."""
-    if tp == 1 or t.tp == TP_REPLICATE:
-        return amount
-    if t.tp == TP_KV:
-        kv = spec.num_kv_heads
-        return amount * -(-kv // tp) // kv
-    return -(-amount // tp)
+    """One tensor-parallel rank's share: the inference weights' layout rule (models.tp_share)."""
+    return tp_share(t, amount, spec.num_kv_heads, tp)
 
 
 @dataclass(frozen=True)

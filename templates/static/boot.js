@@ -8,13 +8,13 @@
   // data", Playwright's default contexts) makes that open fail; idb-map then rejects with an Event that
   // nothing reports, and the page would wait forever. On refusal, hand back a small in-memory store
   // with the calls idb-map makes. When IndexedDB works, nothing changes.
+  function request(result) {  // an IDBRequest-like object that succeeds with result() on the next tick
+    var req = {};
+    setTimeout(function () { if (req.onsuccess) req.onsuccess({ target: { result: result() } }); }, 0);
+    return req;
+  }
   function memoryDatabase() {
     var data = new Map();
-    function request(result) {
-      var req = {};
-      setTimeout(function () { if (req.onsuccess) req.onsuccess({ target: { result: result() } }); }, 0);
-      return req;
-    }
     var store = {
       count: function () { return request(function () { return data.size; }); },
       clear: function () { return request(function () { data.clear(); }); },
@@ -31,9 +31,7 @@
     };
   }
   function memoryOpen() {
-    var req = {};
-    setTimeout(function () { if (req.onsuccess) req.onsuccess({ target: { result: memoryDatabase() } }); }, 0);
-    return req;
+    return request(memoryDatabase);
   }
   function guardedOpen(realOpen, factory) {
     return function () {

@@ -1,0 +1,114 @@
+"""The form and the link (pycore.urlstate): fields to an estimate, each bad field its own message, the
+custom-architecture form in both directions, and the strings that go into the page."""
+import pytest
+
+from pycore import Scenario, estimate, urlstate
+from pycore.presets import model
+from pycore.training import TrainingScenario, estimate_training
+
+
+def fields(**changes) -> dict:
+    return {**urlstate.DEFAULTS, **changes}
+
+
+def test_link_round_trip_keeps_every_field():
+    f = fields(model="qwen2.5-7b", weights="AWQ-4bit-g128", context="32768", gpu="a100-80gb", gpus="2",
+               parallel="pipeline", units="GB", mode="train", method="qlora", rank="16")
+    assert urlstate.parse_query("?" + urlstate.to_query(f)) == f
+
+
+def test_link_always_carries_the_public_keys():
+    query = urlstate.to_query(fields())
+    assert [k.split("=")[0] for k in query.split("&")] == list(urlstate.KEYS[:7])
+
+
+@pytest.mark.parametrize("text,value", [("8192", 8192), ("8,192", 8192), ("8 192", 8192), ("8k", 8192),
+                                        ("1M", 1 << 20), ("2.0", 2)])
+def test_whole_numbers_as_people_type_them(text, value):
+    assert urlstate.whole(text, "context") == value
+
+
+def test_fields_give_the_same_estimate_as_the_scenario():
+    e, errors = urlstate.estimate_from_fields(fields(model="mistral-7b-v0.1", context="8k", batch="2", gpu="rtx-3090"))
+    assert errors == {}
+    assert e.total == estimate(Scenario("mistral-7b-v0.1", weights="Q4_K_M", context=8192, batch=2, gpu="rtx-3090")).total
+
+
+def test_each_bad_field_gets_its_own_message():
+    e, errors = urlstate.estimate_from_fields(fields(context="-5", batch="lots", gpus="nan"))
+    assert e is None
+    assert set(errors) == {"context", "batch", "gpus"}
+    assert errors["batch"] == "not a number: 'lots'"
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"weights": "Q9_K"}, "weights"), ({"gpu": "rtx-9090"}, "gpu"), ({"model": "<script>x</script>"}, "model"),
+    ({"gpu": "custom", "gpumem": ""}, "gpumem"), ({"gpu": "custom", "gpumem": "0"}, "gpumem"),
+    ({"gpu": "custom", "gpumem": "-3"}, "gpumem"), ({"model": "imported"}, "model"), ({"overhead": "inf"}, "overhead"),
+])
+def test_bad_values_are_named_at_their_field(changes, field):
+    e, errors = urlstate.estimate_from_fields(fields(**changes))
+    assert e is None and list(errors) == [field]
+
+
+def test_training_fields():
+    e, errors = urlstate.training_estimate_from_fields(fields(mode="train", model="llama-3.1-8b", context="",
+                                                              gpu="custom", gpumem="48"))
+    assert errors == {}
+    ts = TrainingScenario("llama-3.1-8b", method="lora", seq_len=urlstate.DEFAULT_SEQUENCE, gpu_memory_bytes=48 << 30)
+    assert e.per_gpu.total == estimate_training(ts).per_gpu.total
+    _, errors = urlstate.training_estimate_from_fields(fields(mode="train", rank="0", gpu="custom", gpumem=""))
+    assert set(errors) == {"rank", "gpumem"}
+
+
+# ---------------------------------------------------------------- the custom architecture form
+
+@pytest.mark.parametrize("model_id,pattern", [("gemma-3-27b", "5of6"), ("gemma-2-9b", "alternate"),
+                                              ("mixtral-8x7b", "none"), ("llama-3.1-8b", "none")])
+def test_custom_form_round_trip(model_id, pattern):
+    # Gemma 3: five sliding layers, then a global one (config sliding_window_pattern 6); Gemma 2 alternates,
+    # starting with a sliding layer (transformers Gemma2: layer_types[i] sliding when i is even).
+    spec = model(model_id)
+    values, tied, shown = urlstate.custom_form(urlstate.config_of_spec(spec))
+    assert shown == pattern
+    again = urlstate.custom_model({"cfg": urlstate.custom_config(values, tied, shown)})
+    for name in ("hidden_size", "num_layers", "num_heads", "num_kv_heads", "head_dim", "vocab_size", "max_context",
+                 "num_experts", "experts_per_token", "layer_types", "sliding_window", "tie_embeddings"):
+        assert getattr(again, name) == getattr(spec, name), name
+
+
+@pytest.mark.parametrize("cfg", ["[" * 20000, "[1, 2]", '{"layer_types": 5}', "{bad json", '"text"', ""])
+def test_custom_form_survives_any_link(cfg):
+    values, tied, pattern = urlstate.custom_form(cfg)
+    assert pattern in ("none", "5of6") and tied in (True, False)
+    _, errors = urlstate.estimate_from_fields(fields(model="custom", cfg=cfg))
+    assert list(errors) in ([], ["cfg"])
+
+
+@pytest.mark.parametrize("raw", ["1e999", "inf", "-inf", "nan", "12abc"])
+def test_custom_numbers_that_are_not_sizes(raw):
+    cfg = urlstate.custom_config({"hidden_size": raw, "num_hidden_layers": "2"}, False, "all")
+    e, errors = urlstate.estimate_from_fields(fields(model="custom", cfg=cfg))
+    assert e is None and list(errors) == ["cfg"] and "hidden_size" in errors["cfg"]
+
+
+def test_custom_config_numbers():
+    cfg = urlstate.custom_config({"hidden_size": " 4096 ", "num_hidden_layers": "32.0", "head_dim": "128"},
+                                 True, "none")
+    assert cfg == '{"model_type":"llama","hidden_size":4096,"num_hidden_layers":32,"head_dim":128,' \
+                  '"tie_word_embeddings":true}'
+
+
+# ---------------------------------------------------------------- strings that reach the page
+
+def test_embed_snippet_escapes_the_link():
+    snippet = urlstate.embed_snippet('https://example.org/"calc"/', fields(name='<b>"x"</b>'))
+    assert '<b>' not in snippet and '&quot;calc&quot;' in snippet
+    assert snippet.startswith('<iframe id="llm-memory" src="https://example.org/&quot;calc&quot;/embed.html?model=')
+
+
+@pytest.mark.parametrize("model_id,ok", [("Qwen/Qwen2.5-7B", True), ("meta-llama/Llama-3.1-8B", True),
+                                         ("../etc/passwd", False), ("a/b/c", False), ("owner/..", False),
+                                         ("owner/<script>", False), ("https://x.org/a", False)])
+def test_hub_ids(model_id, ok):
+    assert urlstate.valid_hub_id(model_id) is ok
