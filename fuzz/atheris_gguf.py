@@ -40,22 +40,24 @@ def estimate_all_ways(spec, tensor_bytes: int) -> None:
         assert e.weights.bytes >= tensor_bytes
 
 
+# Seeds of a few kB (libFuzzer mutates small inputs far faster); tests/test_import_hostile.py fuzzes them too.
+SEED = dict(name="seed", arch="llama", vocab_size=32, hidden_size=32, num_layers=2, num_heads=2, num_kv_heads=1,
+            head_dim=16, intermediate_size=32, max_context=256)
+SEED_MLA = dict(arch="deepseek2", num_kv_heads=2, head_dim=24, kv_lora_rank=32, qk_nope_head_dim=16,
+                qk_rope_head_dim=8, v_head_dim=16, num_experts=2, experts_per_token=1, expert_intermediate_size=32,
+                first_dense_layers=1)
+
+
 def make_corpus(folder: str) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from gguf_files import write_spec_gguf  # dev dependency: llama.cpp's gguf-py
 
     from pycore.models import SLIDING, ModelSpec
 
-    # seeds of a few kB: libFuzzer mutates small inputs far faster
-    base = dict(name="seed", arch="llama", vocab_size=32, hidden_size=32, num_layers=2, num_heads=2,
-                num_kv_heads=1, head_dim=16, intermediate_size=32, max_context=256)
-    seeds = {"llama": ModelSpec(**base),
-             "gemma2": ModelSpec(**{**base, "arch": "gemma2", "norms_per_layer": 4, "tie_embeddings": True,
+    seeds = {"llama": ModelSpec(**SEED),
+             "gemma2": ModelSpec(**{**SEED, "arch": "gemma2", "norms_per_layer": 4, "tie_embeddings": True,
                                     "layer_types": (SLIDING, "full"), "sliding_window": 64}),
-             "deepseek2": ModelSpec(**{**base, "arch": "deepseek2", "num_kv_heads": 2, "head_dim": 24,
-                                       "kv_lora_rank": 32, "qk_nope_head_dim": 16, "qk_rope_head_dim": 8,
-                                       "v_head_dim": 16, "num_experts": 2, "experts_per_token": 1,
-                                       "expert_intermediate_size": 32, "first_dense_layers": 1})}
+             "deepseek2": ModelSpec(**{**SEED, **SEED_MLA})}
     Path(folder).mkdir(parents=True, exist_ok=True)
     for name, spec in seeds.items():
         write_spec_gguf(Path(folder) / f"{name}.gguf", spec, ("Q8_0", "F16"), tokens=8, file_type=7)

@@ -8,6 +8,7 @@ not a test dependency).
 Any exception other than ModelFileError is a bug; libFuzzer saves the input as crash-*.
 tests/test_import_hostile.py runs the same `check` on mutated files with hypothesis in CI.
 """
+import json
 import sys
 from pathlib import Path
 
@@ -27,7 +28,8 @@ CONFIG = dict(model_type="llama", hidden_size=64, num_hidden_layers=1, num_atten
 
 
 def check(data: bytes) -> None:
-    """Parse `data` as a .safetensors file (with and without a config) and as an index."""
+    """Parse `data` as a .safetensors file (with and without a config) and as an index (with and
+    without a config): a result or ModelFileError, nothing else."""
     for config in (CONFIG, None):
         try:
             imp = import_safetensors([BytesReader(data)], config=config)
@@ -35,21 +37,30 @@ def check(data: bytes) -> None:
                 estimate_all_ways(imp.spec, imp.total_bytes)
         except ModelFileError:
             pass
-    try:
-        import_safetensors(index=read_safetensors_index(data[8:]))
-    except ModelFileError:
-        pass
+        try:
+            import_safetensors(index=read_safetensors_index(data), config=config)
+        except ModelFileError:
+            pass
+
+
+def index_of(tensors: dict, total_size: int, shards: int = 2) -> bytes:
+    """A model.safetensors.index.json for these tensor names, spread over `shards` files."""
+    names = list(tensors)
+    files = [f"model-{i + 1:05d}-of-{shards:05d}.safetensors" for i in range(shards)]
+    weight_map = {n: files[i * shards // len(names)] for i, n in enumerate(names)}
+    return json.dumps({"metadata": {"total_size": total_size}, "weight_map": weight_map}).encode()
 
 
 def make_corpus(folder: str) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from safetensors_files import LLAMA_CONFIG, hf_tensors, quantize, write_safetensors  # dev dependency
+    from safetensors_files import data_bytes, hf_tensors, quantize, write_safetensors  # dev dependency
 
     Path(folder).mkdir(parents=True, exist_ok=True)
-    small = dict(LLAMA_CONFIG, num_hidden_layers=1, hidden_size=32, head_dim=8, vocab_size=32, intermediate_size=32)
-    write_safetensors(Path(folder) / "plain.safetensors", hf_tensors(small), {"format": "pt"})
+    tensors = hf_tensors(CONFIG)
+    write_safetensors(Path(folder) / "plain.safetensors", tensors, {"format": "pt"})
     for method in ("gptq", "nf4", "fp8"):
-        write_safetensors(Path(folder) / f"{method}.safetensors", quantize(hf_tensors(small), method))
+        write_safetensors(Path(folder) / f"{method}.safetensors", quantize(tensors, method))
+    (Path(folder) / "model.safetensors.index.json").write_bytes(index_of(tensors, data_bytes(tensors)))
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from gguf import GGMLQuantizationType, GGUFEndian, GGUFWriter
 from gguf.constants import GGML_QUANT_SIZES
 
 from pycore.formats import gguf_tensors
+from pycore.importers.reader import BytesReader, NeedMoreBytes
 from pycore.gguf_recipes import allows_quantization
 from pycore.models import SLIDING, ModelSpec
 
@@ -68,10 +69,15 @@ def write_gguf(path, arch: str, metadata, tensors, endianess=GGUFEndian.LITTLE, 
     for name, ne, type_name in tensors:
         data, raw = _raw(ne, type_name, rng)
         w.add_tensor(name, data, raw_dtype=raw)  # the writer byte-swaps for a big-endian file
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    return finish(w, path)
+
+
+def finish(writer, path=None):
+    """Write out a GGUFWriter's header, metadata and tensors, as llama.cpp's converter does, and close it."""
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
     return path
 
 
@@ -140,3 +146,15 @@ def write_spec_gguf(path, spec: ModelSpec, matrix_types=("F16",), **kw):
     meta = kw.pop("metadata", None) or converter_metadata(
         spec, **{k: kw.pop(k) for k in ("name", "file_type", "mla_style", "tokens") if k in kw})
     return write_gguf(path, spec.arch, meta, tensors, **kw)
+
+
+def parse_prefixes(data: bytes, parse, name: str, first: int = 64, max_rounds: int = 20) -> tuple:
+    """Parse growing prefixes of a file as the page does with File.slice: (result, prefix length, rounds)."""
+    end = first
+    for rounds in range(1, max_rounds + 1):
+        try:
+            return parse(BytesReader(data[:end], file_size=len(data), name=name)), end, rounds
+        except NeedMoreBytes as more:
+            assert more.needed_end > end and more.suggested_end >= more.needed_end
+            end = min(len(data), more.suggested_end)
+    raise AssertionError(f"still asking for more bytes after {max_rounds} rounds")

@@ -4,28 +4,32 @@ Tensor names and shapes follow transformers' Llama / Qwen2 / Mixtral modules; qu
 follow the on-disk layouts of AutoGPTQ, AutoAWQ, bitsandbytes (4-bit and LLM.int8) and FP8
 block-scaled checkpoints (DeepSeek-V3 style).
 """
+import math
+
 import numpy as np
 from safetensors import TensorSpec, serialize_file
 
-from pycore.importers.safetensors import DTYPE_BITS
+# safetensors header dtype -> (the dtype name TensorSpec takes, bytes per element), written out here
+# rather than taken from pycore, so the expected sizes do not come from the code under test
+_DTYPES = {"BF16": ("bfloat16", 2), "F16": ("float16", 2), "F32": ("float32", 4), "F64": ("float64", 8),
+           "I8": ("int8", 1), "U8": ("uint8", 1), "I16": ("int16", 2), "I32": ("int32", 4), "I64": ("int64", 8),
+           "F8_E4M3": ("float8_e4m3fn", 1), "F8_E5M2": ("float8_e5m2", 1), "BOOL": ("bool", 1)}
 
-# safetensors header dtype -> the dtype names TensorSpec takes
-_TORCH_NAMES = {"BF16": "bfloat16", "F16": "float16", "F32": "float32", "F64": "float64", "I8": "int8",
-                "U8": "uint8", "I16": "int16", "I32": "int32", "I64": "int64", "F8_E4M3": "float8_e4m3fn",
-                "F8_E5M2": "float8_e5m2", "BOOL": "bool"}
+
+def data_bytes(tensors: dict) -> int:
+    """Bytes of tensor data a checkpoint of these (name -> (dtype, shape)) tensors holds."""
+    return sum(math.prod(shape) * _DTYPES[dtype][1] for dtype, shape in tensors.values())
 
 
 def write_safetensors(path, tensors: dict, metadata=None):
     """tensors: name -> (dtype, shape). Data is zero bytes of the right length."""
     keep, specs = [], {}
     for name, (dtype, shape) in tensors.items():
-        n = 1
-        for d in shape:
-            n *= d
-        buf = np.zeros(max(1, n * DTYPE_BITS[dtype] // 8), dtype=np.uint8)
+        torch_name, size = _DTYPES[dtype]
+        n = math.prod(shape) * size
+        buf = np.zeros(max(1, n), dtype=np.uint8)
         keep.append(buf)
-        specs[name] = TensorSpec(dtype=_TORCH_NAMES[dtype], shape=list(shape), data_ptr=buf.ctypes.data,
-                                 data_len=n * DTYPE_BITS[dtype] // 8)
+        specs[name] = TensorSpec(dtype=torch_name, shape=list(shape), data_ptr=buf.ctypes.data, data_len=n)
     serialize_file(specs, str(path), metadata=metadata)
     return path
 

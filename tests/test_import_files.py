@@ -4,10 +4,10 @@ import json
 import pytest
 
 from gguf import GGUFReader
-from gguf_files import SPECS, write_spec_gguf
+from gguf_files import SPECS, parse_prefixes, write_spec_gguf
 from pycore.errors import ModelFileError
 from pycore.importers import read_model_files
-from pycore.importers.reader import BytesReader, FileReader, NeedMoreBytes
+from pycore.importers.reader import BytesReader, FileReader
 from safetensors_files import LLAMA_CONFIG, hf_tensors, write_safetensors
 
 
@@ -24,13 +24,7 @@ def test_a_gguf_alone(tmp_path):
 def test_a_prefix_asks_for_more(tmp_path):
     path = write_spec_gguf(tmp_path / "m.gguf", SPECS["llama-gqa"], ("Q8_0",), tokens=3000)
     data = path.read_bytes()
-    end = 256
-    for _ in range(20):
-        try:
-            imp = read_model_files([("m.gguf", BytesReader(data[:end], file_size=len(data), name="m.gguf"))])
-            break
-        except NeedMoreBytes as more:
-            end = min(len(data), more.suggested_end)
+    imp, end, _ = parse_prefixes(data, lambda r: read_model_files([("m.gguf", r)]), "m.gguf", first=256)
     assert imp.spec.num_layers == 2 and end < len(data)
 
 

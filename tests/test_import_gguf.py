@@ -2,16 +2,18 @@
 GGUFReader, which must agree on every tensor; and the ModelSpec built from the header must be the
 architecture the file was written from."""
 import os
+import re
 
 import numpy as np
 import pytest
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFEndian, GGUFReader, GGUFValueType, GGUFWriter
-from gguf_files import SPECS, converter_metadata, tiny, write_gguf, write_spec_gguf
+from gguf.constants import MODEL_ARCH_NAMES, MODEL_TENSORS, TENSOR_NAMES
+from gguf_files import SPECS, converter_metadata, finish, parse_prefixes, tiny, write_gguf, write_spec_gguf
 
 from pycore.errors import ModelFileError
 from pycore.formats import gguf_tensors, weight_format, weight_storage
 from pycore.importers.gguf import Skipped, import_gguf, read_gguf_header
-from pycore.importers.reader import BytesReader, FileReader, NeedMoreBytes
+from pycore.importers.reader import FileReader
 from pycore.memory import estimate
 from pycore.models import SLIDING, ModelSpec, attention_layers, parameter_count
 from pycore.scenario import Scenario
@@ -73,7 +75,32 @@ def test_tensors_match_gguf_py_and_spec_round_trips(tmp_path, key, types):
     assert weight_storage(got, weight_format("file")).total == imp.tensor_bytes
     e = estimate(Scenario(got, weights="file", context=2048, engine="llama.cpp"))
     assert e.weights.bytes == imp.tensor_bytes
-    assert e.kv_cache.bytes == estimate(Scenario(spec, weights="BF16", context=2048, engine="llama.cpp")).kv_cache.bytes
+
+
+@pytest.mark.parametrize("key", SPECS)
+def test_fixture_tensors_are_the_ones_llama_cpp_names(key):
+    """The tensors the fixtures write (pycore's list for the architecture) exist in llama.cpp's own
+    per-architecture tensor list (gguf-py MODEL_TENSORS), so the round trip above is not pycore with itself."""
+    arch = {name: a for a, name in MODEL_ARCH_NAMES.items()}[SPECS[key].arch]
+    known = {TENSOR_NAMES[t] for t in MODEL_TENSORS[arch]}
+    written = {re.sub(r"^blk\.\d+\.", "blk.{bid}.", t.name).rsplit(".", 1)[0] for t in gguf_tensors(SPECS[key])}
+    assert written <= known, written - known
+
+
+def test_parameter_counts_by_hand(tmp_path):
+    # llama-gqa (vocab 512, hidden 256, 2 layers, 4 heads of 64, 2 KV heads, FFN 512, untied):
+    #   token_embd + output 2·512·256, output_norm 256; per layer q and o 256·256 each, k and v 256·128
+    #   each, gate/up/down 256·512 each, two norms 256 each
+    llama = 2 * 512 * 256 + 256 + 2 * (2 * 65_536 + 2 * 32_768 + 3 * 131_072 + 2 * 256)
+    assert llama == 1_443_072
+    # qwen3moe-experts (same attention, q/k norms of 64, router 256·4, 4 experts of width 256: gate/up/down
+    # 256·256·4 each, no dense FFN)
+    moe = 2 * 512 * 256 + 256 + 2 * (2 * 65_536 + 2 * 32_768 + 2 * 64 + 2 * 256 + 256 * 4 + 3 * 256 * 256 * 4)
+    assert moe == 2_231_808
+    for key, expected in (("llama-gqa", llama), ("qwen3moe-experts", moe)):
+        imp = _read(write_spec_gguf(tmp_path / f"{key}.gguf", SPECS[key], ("F16",)))
+        assert imp.tensor_elements == expected
+        assert parameter_count(imp.spec).total == expected
 
 
 @pytest.mark.parametrize("key,parallel", [("llama-gqa", "tensor"), ("llama-gqa", "pipeline"),
@@ -115,10 +142,7 @@ def test_every_ggml_type_has_gguf_py_s_byte_count(tmp_path):
         block, size = GGML_QUANT_SIZES[qtype]
         raw = rng.integers(0, 256, size=(ne[1], ne[0] // block * size), dtype=np.uint8)
         w.add_tensor(tname, raw, raw_dtype=qtype)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    finish(w)
     with FileReader(tmp_path / "types.gguf") as r:
         h = read_gguf_header(r)
     ref = GGUFReader(tmp_path / "types.gguf")
@@ -173,18 +197,9 @@ def test_tokenizer_arrays_are_skipped_not_decoded(tmp_path):
 def test_a_browser_prefix_grows_until_the_header_fits(tmp_path):
     """The page parses a File.slice prefix; NeedMoreBytes says how much more to slice."""
     path = write_spec_gguf(tmp_path / "p.gguf", SPECS["qwen3moe-experts"], ("Q4_K",), tokens=20000)
-    data = open(path, "rb").read()
+    data = path.read_bytes()
     full = _read(path)
-    prefix, rounds = 64, 0
-    while True:
-        rounds += 1
-        reader = BytesReader(data[:prefix], file_size=len(data))
-        try:
-            imp = import_gguf(reader, file_name="p.gguf")
-            break
-        except NeedMoreBytes as more:
-            assert more.needed_end > prefix and more.suggested_end >= more.needed_end
-            prefix = more.suggested_end
+    imp, prefix, rounds = parse_prefixes(data, lambda r: import_gguf(r, file_name="p.gguf"), "p.gguf")
     assert rounds <= 8
     assert imp.header.header_end <= prefix <= 2 * imp.header.header_end + (64 << 10)  # not the tensor data
     assert imp.spec.file_tensors == full.spec.file_tensors
@@ -206,20 +221,19 @@ def test_split_gguf_needs_all_parts(tmp_path):
         add(w)
     for t in gguf_tensors(spec):
         w.add_tensor(t.name, np.zeros(tuple(reversed(t.ne)), dtype=np.float16))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    finish(w)
     parts = sorted(p for p in os.listdir(tmp_path) if p.endswith(".gguf"))
     assert len(parts) > 1
     readers = [FileReader(tmp_path / p) for p in parts]
     imp = import_gguf(*readers)
-    assert parameter_count(imp.spec).total == imp.tensor_elements
-    assert len(imp.spec.file_tensors) == len(gguf_tensors(spec))
+    assert imp.tensor_elements == parameter_count(imp.spec).total == 1_443_072  # test_parameter_counts_by_hand
+    assert imp.tensor_bytes == 2 * 1_443_072  # every tensor written as float16
     with pytest.raises(ModelFileError, match=f"split into {len(parts)} files"):
         import_gguf(readers[0])
     with pytest.raises(ModelFileError, match="choose its first part"):
         import_gguf(readers[1], readers[0])
+    for r in readers:
+        r.close()
 
 
 def _meta_file(tmp_path, spec, extra, name="x.gguf"):
@@ -250,13 +264,16 @@ def test_gemma3_default_pattern_and_a_window_as_long_as_the_context(tmp_path):
 
 def test_per_layer_arrays(tmp_path):
     spec = tiny(num_layers=3)
-    md = [m for m in converter_metadata(spec)]
-    md += [lambda w: w.add_head_count_kv([2, 2, 2]), lambda w: w.add_feed_forward_length([512, 512, 512])]
+    md = converter_metadata(spec)
+    md += [lambda w: w.add_head_count_kv([1, 2, 2]), lambda w: w.add_feed_forward_length([512, 256, 512])]
     tensors = [(t.name, t.ne, "F16" if len(t.ne) > 1 else "F32")
                for t in gguf_tensors(spec)]
-    # converter_metadata wrote scalars first; the arrays overwrite them (gguf-py keeps the last value)
+    # converter_metadata wrote scalars first; the arrays overwrite them (gguf-py keeps the last value).
+    # Layers that differ: the estimate takes the largest (an upper bound) and says so.
     imp = _read(write_gguf(tmp_path / "a.gguf", "llama", md, tensors))
     assert imp.spec.num_kv_heads == 2 and imp.spec.intermediate_size == 512
+    assert any("KV heads vary by layer (1–2)" in n for n in imp.notes)
+    assert any("FFN width varies by layer (256–512)" in n for n in imp.notes)
     md2 = converter_metadata(spec) + [lambda w: w.add_head_count_kv([2, 0, 2])]
     imp = _read(write_gguf(tmp_path / "b.gguf", "llama", md2, tensors))
     assert imp.spec.num_kv_heads == 2 and any("upper bound" in n for n in imp.notes)
@@ -329,10 +346,7 @@ def test_metadata_of_every_value_type(tmp_path):
     w.add_array("test.arr_str", ["a", "bé"])
     w.add_array("test.nested", [[1, 2], [3]])
     w.add_tensor("x", np.zeros((2, 32), np.float32))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    finish(w)
     with FileReader(tmp_path / "v.gguf") as r:
         h = read_gguf_header(r)
     for key, (value, _) in values.items():

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gguf import GGUFEndian, GGUFValueType, GGUFWriter
-from gguf_files import converter_metadata, tiny, write_gguf, write_spec_gguf
+from gguf_files import converter_metadata, finish, tiny, write_gguf, write_spec_gguf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from safetensors_files import LLAMA_CONFIG, hf_tensors, quantize, write_safetensors
+from safetensors_files import LLAMA_CONFIG, data_bytes, hf_tensors, quantize, write_safetensors
 
 from pycore.errors import ModelFileError
 from pycore.formats import gguf_tensors
@@ -167,12 +167,8 @@ def test_a_20_gb_declared_header_fails_fast_without_asking_for_more_bytes():
 # ---------------------------------------------------------------- truncation anywhere
 
 def _tiny_gguf(tmp, endianess=GGUFEndian.LITTLE, mla=False, layers=2, vocab=64, ff=64):
-    fields = dict(name="micro", arch="llama", vocab_size=vocab, hidden_size=32, num_layers=layers, num_heads=2,
-                  num_kv_heads=1, head_dim=16, intermediate_size=ff, max_context=256)
-    if mla:
-        fields.update(arch="deepseek2", num_kv_heads=2, head_dim=24, kv_lora_rank=32, qk_nope_head_dim=16,
-                      qk_rope_head_dim=8, v_head_dim=16, num_experts=2, experts_per_token=1,
-                      expert_intermediate_size=32, first_dense_layers=1)
+    fields = dict(atheris_gguf.SEED, name="micro", vocab_size=vocab, num_layers=layers, intermediate_size=ff,
+                  **(atheris_gguf.SEED_MLA if mla else {}))
     path = Path(tmp) / f"micro-{int(endianess)}-{mla}-{layers}.gguf"
     write_spec_gguf(path, ModelSpec(**fields), ("Q8_0", "F16"), tokens=8, endianess=endianess, file_type=7)
     return path.read_bytes()
@@ -286,19 +282,17 @@ def test_oversized_json_is_refused_before_parsing():
 
 # ---------------------------------------------------------------- fuzz: mutated real files
 
-_BASES = {}
-
-
-def _bases(tmp_path_factory):
-    if not _BASES:
-        tmp = tmp_path_factory.mktemp("fuzz")
-        _BASES["gguf"] = [_tiny_gguf(tmp), _tiny_gguf(tmp, GGUFEndian.BIG, mla=True), _all_types_gguf(tmp)]
-        small = dict(LLAMA_CONFIG, num_hidden_layers=1, hidden_size=64, head_dim=16, vocab_size=32,
-                     intermediate_size=64)
-        plain = write_safetensors(tmp / "a.safetensors", hf_tensors(small), {"format": "pt"})
-        packed = write_safetensors(tmp / "g.safetensors", quantize(hf_tensors(small), "gptq"))
-        _BASES["safetensors"] = [plain.read_bytes(), packed.read_bytes()]
-    return _BASES
+@pytest.fixture(scope="module")
+def fuzz_bases(tmp_path_factory):
+    """Real files to mutate. The safetensors ones hold the tensors of atheris_safetensors.CONFIG, so a
+    mutated header that still parses goes on through the config's spec and the estimate."""
+    tmp = tmp_path_factory.mktemp("fuzz")
+    tensors = hf_tensors(atheris_safetensors.CONFIG)
+    plain = write_safetensors(tmp / "a.safetensors", tensors, {"format": "pt"})
+    packed = write_safetensors(tmp / "g.safetensors", quantize(tensors, "gptq"))
+    return {"gguf": [_tiny_gguf(tmp), _tiny_gguf(tmp, GGUFEndian.BIG, mla=True), _all_types_gguf(tmp)],
+            "safetensors": [plain.read_bytes(), packed.read_bytes()],
+            "index": [atheris_safetensors.index_of(tensors, data_bytes(tensors))]}
 
 
 def _all_types_gguf(tmp):
@@ -311,10 +305,7 @@ def _all_types_gguf(tmp):
     w.add_array("t.strings", ["a", "b"])
     w.add_block_count(1)
     w.add_tensor("token_embd.weight", np.zeros((4, 32), np.float16))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    finish(w)
     return path.read_bytes()
 
 
@@ -322,8 +313,8 @@ _EXTREMES = [0, 1, 2, 3, 8, 9, 12, 13, 31, 32, 255, 2**16, 2**31, 2**32 - 1, 2**
 
 
 @st.composite
-def mutated(draw, kind):
-    data = bytearray(draw(st.sampled_from(_BASES[kind])))
+def mutated(draw, bases):
+    data = bytearray(draw(st.sampled_from(bases)))
     # most of the structure is in the first few KB: aim mutations there
     hot = min(len(data), 4096)
     for _ in range(draw(st.integers(1, 4))):
@@ -344,34 +335,26 @@ def mutated(draw, kind):
     return bytes(data)
 
 
-FUZZ = settings(max_examples=2500, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# 10,000 mutated files in all: the parsers, and whatever parses goes on to the estimate.
+FUZZ_RUNS = {"gguf": (5000, atheris_gguf.check), "safetensors": (3500, atheris_safetensors.check),
+             "index": (1500, atheris_safetensors.check)}
 
 
-def _fuzz(kind, check):
+@pytest.mark.parametrize("kind", FUZZ_RUNS)
+def test_fuzz(fuzz_bases, kind):
+    examples, check = FUZZ_RUNS[kind]
     runs = 0
 
-    @FUZZ
-    @given(mutated(kind))
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(mutated(fuzz_bases[kind]))
     def one(data):
         nonlocal runs
         runs += 1
         check(data)  # a result or ModelFileError; anything else propagates and fails
 
     one()
-    assert runs >= 2500
-
-
-@pytest.mark.parametrize("round_", [1, 2])
-def test_fuzz_gguf(tmp_path_factory, round_):
-    _bases(tmp_path_factory)
-    _fuzz("gguf", atheris_gguf.check)
-
-
-@pytest.mark.parametrize("round_", [1, 2])
-def test_fuzz_safetensors(tmp_path_factory, round_):
-    _bases(tmp_path_factory)
-    _fuzz("safetensors", atheris_safetensors.check)
+    assert runs >= examples
 
 
 def test_architecture_figures_that_break_model_rules_name_the_gguf_key(tmp_path):

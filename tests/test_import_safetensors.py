@@ -1,11 +1,11 @@
 """safetensors import: checkpoints written by the `safetensors` package (plain, sharded with an index,
 GPTQ, AWQ, bitsandbytes, FP8, MXFP4), read back by pycore and by safetensors' own reader."""
 import json
-import os
+import math
 
 import pytest
 from safetensors import safe_open
-from safetensors_files import (LLAMA_CONFIG, MIXTRAL_CONFIG, QWEN2_TIED_CONFIG, hf_tensors, quantize,
+from safetensors_files import (LLAMA_CONFIG, MIXTRAL_CONFIG, QWEN2_TIED_CONFIG, data_bytes, hf_tensors, quantize,
                                write_safetensors)
 
 from pycore.errors import ModelFileError
@@ -22,7 +22,12 @@ CONFIGS = {"llama": LLAMA_CONFIG, "qwen2-tied-bias": QWEN2_TIED_CONFIG, "mixtral
 
 
 def _import(paths, **kw):
-    return import_safetensors([FileReader(p) for p in paths], **kw)
+    readers = [FileReader(p) for p in paths]
+    try:
+        return import_safetensors(readers, **kw)
+    finally:
+        for r in readers:
+            r.close()
 
 
 def _params(config):
@@ -40,25 +45,28 @@ def test_header_matches_safetensors_own_reader(tmp_path, key):
         for t in h.tensors:
             s = f.get_slice(t.name)
             assert (list(t.shape), t.dtype) == (s.get_shape(), s.get_dtype())
-    assert sum(t.n_bytes for t in h.tensors) == os.path.getsize(path) - 8 - h.header_size
+    assert h.header_size == int.from_bytes(path.read_bytes()[:8], "little")
+    assert sum(t.n_bytes for t in h.tensors) == data_bytes(hf_tensors(CONFIGS[key]))
 
 
 @pytest.mark.parametrize("dtype", ["BF16", "F32"])
 @pytest.mark.parametrize("key", CONFIGS)
 def test_plain_checkpoint_with_config(tmp_path, key, dtype):
     config = CONFIGS[key]
-    path = write_safetensors(tmp_path / "model.safetensors", hf_tensors(config, dtype))
+    tensors = hf_tensors(config, dtype)
+    path = write_safetensors(tmp_path / "model.safetensors", tensors)
     imp = _import([path], config=config)
-    data_bytes = os.path.getsize(path) - 8 - read_safetensors_header(FileReader(path)).header_size
-    assert imp.total_params == _params(config)
-    assert imp.total_bytes == data_bytes
-    assert imp.by_label == ((dtype, len(imp.weights), imp.total_params, data_bytes),)
+    size = data_bytes(tensors)
+    elements = sum(math.prod(shape) for _, shape in tensors.values())
+    assert imp.total_params == _params(config) == elements
+    assert imp.total_bytes == size
+    assert imp.by_label == ((dtype, len(tensors), elements, size),)
     assert imp.quantization == {}
     spec = imp.spec
     assert any("accounts for every one" in n for n in imp.notes)
-    assert weight_storage(spec, weight_format("file")).total == data_bytes
+    assert weight_storage(spec, weight_format("file")).total == size
     e = estimate(Scenario(spec, weights="file"))
-    assert e.weights.bytes == data_bytes
+    assert e.weights.bytes == size
     assert e.weights.bytes == estimate(Scenario(spec, weights="BF16" if dtype == "BF16" else "FP32")).weights.bytes
     assert spec.file_id.startswith("model.safetensors (")
 
@@ -152,8 +160,7 @@ def test_compressed_tensors_packed_weights(tmp_path):
                "model.layers.0.mlp.down_proj.weight_scale": ("BF16", (256, 512 // 128)),
                "model.layers.0.mlp.down_proj.weight_shape": ("I64", (2,))}
     qc = {"quantization_config": {"config_groups": {"group_0": {"weights": {"num_bits": 4}}}}}
-    imp = import_safetensors([FileReader(write_safetensors(tmp_path / "c.safetensors", tensors))],
-                             config=None, file_name="c.safetensors")
+    imp = _import([write_safetensors(tmp_path / "c.safetensors", tensors)], config=None, file_name="c.safetensors")
     assert imp.total_params == 256 * 512 and any("4-bit assumed" in n for n in imp.notes)
     cfg = dict(LLAMA_CONFIG, **qc)
     imp = _import([tmp_path / "c.safetensors"], config=cfg)
@@ -165,13 +172,11 @@ def _shard(tmp_path, config):
     names = list(tensors)
     half = len(names) // 2
     files = {"model-00001-of-00002.safetensors": names[:half], "model-00002-of-00002.safetensors": names[half:]}
-    weight_map, total = {}, 0
+    weight_map = {}
     for fname, part in files.items():
         write_safetensors(tmp_path / fname, {n: tensors[n] for n in part})
         weight_map.update({n: fname for n in part})
-    for fname in files:
-        with FileReader(tmp_path / fname) as r:
-            total += read_safetensors_header(r).data_bytes
+    total = data_bytes(tensors)
     index = {"metadata": {"total_size": total}, "weight_map": weight_map}
     (tmp_path / "model.safetensors.index.json").write_text(json.dumps(index))
     return [tmp_path / f for f in files], tmp_path / "model.safetensors.index.json", total

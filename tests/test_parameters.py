@@ -99,7 +99,8 @@ REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "mode
 @pytest.mark.skipif(not REFERENCE.exists(), reason="the project's reference folder (../shared) is not on this machine")
 def test_presets_carry_the_reference_configs():
     """Every model of shared/reference/models.json is a preset whose config.json fields are the reference's
-    wherever the reference gives a plain value, and computes the reference's stated exact count."""
+    wherever the reference gives a plain value. (Its stated exact counts are transcribed in OFFICIAL
+    above, so they are checked on any machine.)"""
     import json
     reference = json.loads(REFERENCE.read_text())["models"]
     by_repo = {p.hf_repo.lower(): p for p in PRESETS.values()}
@@ -107,16 +108,9 @@ def test_presets_carry_the_reference_configs():
     for entry in reference:
         repo = entry["model"].split(" ")[0].lower()
         preset = by_repo.get(repo) or next((p for r, p in by_repo.items() if r.startswith(repo)), None)
-        if repo.startswith("eleutherai/pythia"):
-            preset = PRESETS["pythia-1.4b"]
         assert preset is not None, entry["model"]
         for key, value in entry["config"].items():
             if isinstance(value, (int, float)) and not isinstance(value, bool) and key in preset.config:
                 assert preset.config[key] == value, (entry["model"], key)
                 checked += 1
-        for stated in entry.get("param_count_stated") or []:
-            if isinstance(stated["value"], int) and "keras" not in str(stated["source"]).lower():
-                assert parameter_count(model(preset.id)).total == stated["value"], entry["model"]
-            elif isinstance(stated["value"], int) and preset.config.get("tie_word_embeddings") is False:
-                assert parameter_count(model(preset.id)).total == stated["value"], entry["model"]
     assert checked > 150

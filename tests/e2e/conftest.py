@@ -68,13 +68,47 @@ class Watch:
         assert self.errors == [], "console errors"
 
 
+def wait_ready(page_or_frame):
+    """Until Python is live (a cold start on a loaded machine can take many seconds)."""
+    page_or_frame.locator("html[data-py=ready]").wait_for(state="attached", timeout=60_000)
+
+
 def open_page(context, url, allowed_hosts, ready=True):
     page = context.new_page()
     watch = Watch(page, allowed_hosts)
     page.goto(url)
     if ready:
-        page.wait_for_selector("html[data-py=ready]", timeout=60_000)
+        wait_ready(page)
     return page, watch
+
+
+def expect_total(page_or_frame, e):
+    """The page shows this estimate's total, to the byte."""
+    expect(page_or_frame.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e.total))
+
+
+@pytest.fixture
+def open_site(browser, base_url):
+    """open_site(path_or_url, hosts=(), ready=True, setup=None, **context_options): the page in a fresh
+    browser context (`setup(context)` runs before it loads), with its Watch as `page.watch`; the site's
+    host (and `hosts`) allowed. At the end of the test every context is closed and every watch checked."""
+    opened = []
+
+    def open_(where="", hosts=(), ready=True, setup=None, **context_options):
+        url = where if ":" in where.split("?")[0] else base_url + where
+        context = browser.new_context(**context_options)
+        if setup:
+            setup(context)
+        page, watch = open_page(context, url, {urlparse(base_url).netloc, *hosts}, ready)
+        page.watch = watch
+        opened.append((context, watch))
+        return page
+
+    yield open_
+    for context, _ in opened:
+        context.close()
+    for _, watch in opened:
+        watch.check()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from pycore import Scenario, estimate
 from build import QuietHandler, serve_in_background
-from conftest import Watch
+from conftest import expect_total, wait_ready
 
 QUERY = "model=qwen2.5-7b&weights=Q4_K_M&kv=f16&batch=1&context=8192&gpu=rtx-3060&gpus=1&show=model,context,gpu"
 
@@ -41,33 +41,26 @@ def docs_server(site_dir):
 
 
 @pytest.mark.parametrize("cross_site", [False, True], ids=["same-origin", "cross-site"])
-def test_embed_becomes_live_in_an_iframe(browser, docs_server, cross_site):
+def test_embed_becomes_live_in_an_iframe(open_site, docs_server, cross_site):
     port = docs_server
     # The documentation page is on 127.0.0.1. The calculator in its frame is on the same origin, or on
     # localhost: another site, so Chromium treats the frame as third-party (it refuses such frames
     # IndexedDB, which used to leave Pyodide loading forever).
     frame_origin = f"http://localhost:{port}" if cross_site else f"http://127.0.0.1:{port}"
     host_url = f"http://127.0.0.1:{port}/docs.html?src=" + quote(f"{frame_origin}/embed.html?{QUERY}", safe="")
-    context = browser.new_context()
-    page = context.new_page()
-    watch = Watch(page, {f"127.0.0.1:{port}", f"localhost:{port}"})
-    page.goto(host_url)
+    page = open_site(host_url, hosts={f"127.0.0.1:{port}", f"localhost:{port}"}, ready=False)
     frame = page.frame_locator("#calc")
-    frame.locator("html[data-py=ready]").wait_for(state="attached", timeout=60_000)
-    e = estimate(Scenario("qwen2.5-7b", weights="Q4_K_M", context=8192, gpu="rtx-3060"))
-    expect(frame.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e.total))
+    wait_ready(frame)
+    expect_total(frame, estimate(Scenario("qwen2.5-7b", weights="Q4_K_M", context=8192, gpu="rtx-3060")))
     # only the fields the link asked for are shown
     expect(frame.locator("#weights")).to_be_hidden()
     expect(frame.locator("#context")).to_be_visible()
     # live: typing recalculates inside the frame
     frame.locator("#context").fill("32768")
-    e2 = estimate(Scenario("qwen2.5-7b", weights="Q4_K_M", context=32768, gpu="rtx-3060"))
-    expect(frame.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e2.total))
+    expect_total(frame, estimate(Scenario("qwen2.5-7b", weights="Q4_K_M", context=32768, gpu="rtx-3060")))
     # the frame told its host how tall it is
     expect(page.locator("body")).to_have_attribute("data-resized", re.compile(r"^[0-9]+$"))
     assert page.locator("#calc").evaluate("n => parseInt(n.style.height)") > 200
-    watch.check()
-    context.close()
 
 
 def test_embed_code_button(app):

@@ -5,6 +5,7 @@ import json
 from gguf import GGUFReader
 from playwright.sync_api import expect
 
+from conftest import expect_total
 from gguf_files import SPECS, write_spec_gguf
 from pycore import Scenario, estimate
 from pycore.importers.hf_config import checkpoint_format, spec_from_config
@@ -14,10 +15,6 @@ HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>"\'&'
 QWEN_SMALL = {"model_type": "qwen2", "vocab_size": 151936, "hidden_size": 896, "intermediate_size": 4864,
               "num_hidden_layers": 24, "num_attention_heads": 14, "num_key_value_heads": 2,
               "max_position_embeddings": 32768, "tie_word_embeddings": True, "torch_dtype": "bfloat16"}
-
-
-def weights_shown(page):
-    return int(page.locator('[data-item="weights"]').get_attribute("data-bytes"))
 
 
 def open_import(page):
@@ -78,7 +75,7 @@ def test_pasted_config(app):
     assert weights == "AWQ-4bit-g128"
     expect(app.locator("#weights")).to_have_value(weights)
     e = estimate(Scenario(spec_from_config(config), weights=weights, context=4096, gpu="rtx-4090"))
-    expect(app.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e.total))
+    expect_total(app, e)
     app.fill("#config-text", '{"model_type": "llama", "hidden_size": 4096}')
     app.click("#use-config")
     expect(app.locator("#config-text-error")).to_contain_text("num_hidden_layers")
@@ -101,7 +98,7 @@ def test_hub_stand_in(app):
     app.fill("#hub-id", "Qwen/Qwen2.5-0.5B")
     app.click("#hub-load")
     e = estimate(Scenario(spec_from_config(QWEN_SMALL), weights="BF16", context=4096, gpu="rtx-4090"))
-    expect(app.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e.total))
+    expect_total(app, e)
     assert asked == ["https://huggingface.co/Qwen/Qwen2.5-0.5B/resolve/main/config.json",
                      "https://huggingface.co/Qwen/Qwen2.5-0.5B/resolve/main/model.safetensors.index.json"]
     # a model the Hub does not have, an id that is not one, and no network: a message at the field

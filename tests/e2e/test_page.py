@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from pycore import Scenario, estimate
+from conftest import expect_total, wait_ready
+from pycore import Scenario, estimate, model
 from pycore.units import GB
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,36 +35,36 @@ def shown_bytes(page) -> dict:
 
 
 def expect_figures(page, e):
-    expect(page.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e.total), timeout=10_000)
+    expect_total(page, e)
     want = {k: (e.total if k == "total" else e.item(k).bytes) for k in ITEMS}
     assert shown_bytes(page) == want
 
 
-PARITY = [  # (form fields, the same scenario for pycore)
-    (dict(model="llama-3.1-8b", weights="Q4_K_M", context=8192), {}),
-    (dict(model="llama-3.1-8b", weights="BF16", kv="fp8", context=32768, batch=4), {}),
-    (dict(model="llama-3.1-70b", weights="Q4_K_M", gpu="rtx-4090", gpus=2, context=8192), {}),
-    (dict(model="llama-3.1-70b", weights="AWQ-4bit-g128", gpu="a100-80gb", gpus=4, context=16384), {}),
-    (dict(model="llama-2-7b", weights="Q8_0", kv="q8_0", context=4096), {}),
-    (dict(model="llama-2-70b", weights="GPTQ-4bit-g128", gpu="a100-80gb", context=4096), {}),
-    (dict(model="mistral-7b-v0.1", weights="Q5_K_M", context=32768), {}),
-    (dict(model="mistral-nemo-12b", weights="IQ4_XS", kv="q4_0", context=65536), {}),
-    (dict(model="mixtral-8x7b", weights="Q3_K_M", gpu="rtx-3090", gpus=2, parallel="pipeline", context=8192), {}),
-    (dict(model="qwen2.5-7b", weights="NF4-DQ", context=8192), {}),
-    (dict(model="qwen2.5-72b", weights="FP8", gpu="h100-sxm", gpus=2, context=32768), {}),
-    (dict(model="qwen3-30b-a3b", weights="Q4_K_M", context=16384, batch=2), {}),
-    (dict(model="qwen3-235b-a22b", weights="Q2_K", gpu="m3-ultra-512gb", context=32768), {}),
-    (dict(model="gemma-2-9b", weights="Q6_K", context=8192), {}),
-    (dict(model="gemma-3-27b", weights="Q4_K_M", gpu="rtx-5090", context=131072), {}),
-    (dict(model="phi-3-mini-4k", weights="LLM.int8", context=4096), {}),
-    (dict(model="deepseek-v3", weights="FP8-block", gpu="h200", gpus=8, context=65536), {}),
-    (dict(model="deepseek-r1", weights="IQ1_S", gpu="mi300x", context=16384), {}),
-    (dict(model="gpt-oss-20b", weights="MXFP4", gpu="rtx-4080", context=32768), {}),
-    (dict(model="gpt-oss-120b", weights="MXFP4_MOE", gpu="h100-sxm", context=131072), {}),
-    (dict(model="falcon-7b", weights="Q4_0", engine="transformers", context=2048), {}),
-    (dict(model="pythia-1.4b", weights="FP16", engine="llama.cpp", act="seed", kvm="seed", context=2048), {}),
-    (dict(model="command-r-v01", weights="Q4_K_S", overhead="0.25", context=8192), {}),
-    (dict(model="llama-3.2-1b", weights="ggml:Q4_K", chunk="128", context=131072, batch=8), {}),
+PARITY = [  # form fields; pycore gets the same scenario through scenario_of
+    dict(model="llama-3.1-8b", weights="Q4_K_M", context=8192),
+    dict(model="llama-3.1-8b", weights="BF16", kv="fp8", context=32768, batch=4),
+    dict(model="llama-3.1-70b", weights="Q4_K_M", gpu="rtx-4090", gpus=2, context=8192),
+    dict(model="llama-3.1-70b", weights="AWQ-4bit-g128", gpu="a100-80gb", gpus=4, context=16384),
+    dict(model="llama-2-7b", weights="Q8_0", kv="q8_0", context=4096),
+    dict(model="llama-2-70b", weights="GPTQ-4bit-g128", gpu="a100-80gb", context=4096),
+    dict(model="mistral-7b-v0.1", weights="Q5_K_M", context=32768),
+    dict(model="mistral-nemo-12b", weights="IQ4_XS", kv="q4_0", context=65536),
+    dict(model="mixtral-8x7b", weights="Q3_K_M", gpu="rtx-3090", gpus=2, parallel="pipeline", context=8192),
+    dict(model="qwen2.5-7b", weights="NF4-DQ", context=8192),
+    dict(model="qwen2.5-72b", weights="FP8", gpu="h100-sxm", gpus=2, context=32768),
+    dict(model="qwen3-30b-a3b", weights="Q4_K_M", context=16384, batch=2),
+    dict(model="qwen3-235b-a22b", weights="Q2_K", gpu="m3-ultra-512gb", context=32768),
+    dict(model="gemma-2-9b", weights="Q6_K", context=8192),
+    dict(model="gemma-3-27b", weights="Q4_K_M", gpu="rtx-5090", context=131072),
+    dict(model="phi-3-mini-4k", weights="LLM.int8", context=4096),
+    dict(model="deepseek-v3", weights="FP8-block", gpu="h200", gpus=8, context=65536),
+    dict(model="deepseek-r1", weights="IQ1_S", gpu="mi300x", context=16384),
+    dict(model="gpt-oss-20b", weights="MXFP4", gpu="rtx-4080", context=32768),
+    dict(model="gpt-oss-120b", weights="MXFP4_MOE", gpu="h100-sxm", context=131072),
+    dict(model="falcon-7b", weights="Q4_0", engine="transformers", context=2048),
+    dict(model="pythia-1.4b", weights="FP16", engine="llama.cpp", act="seed", kvm="seed", context=2048),
+    dict(model="command-r-v01", weights="Q4_K_S", overhead="0.25", context=8192),
+    dict(model="llama-3.2-1b", weights="ggml:Q4_K", chunk="128", context=131072, batch=8),
 ]
 
 FORM_TO_SCENARIO = {"act": "activations", "kvm": "kv_method", "chunk": "prefill_chunk", "overhead": "overhead_bytes"}
@@ -81,8 +82,8 @@ def scenario_of(fields: dict) -> Scenario:
     return Scenario(**kw)
 
 
-@pytest.mark.parametrize("fields,_", PARITY, ids=[f"{i}-{f['model']}-{f['weights']}" for i, (f, _) in enumerate(PARITY)])
-def test_form_matches_cpython(shared_app, fields, _):
+@pytest.mark.parametrize("fields", PARITY, ids=[f"{i}-{f['model']}-{f['weights']}" for i, f in enumerate(PARITY)])
+def test_form_matches_cpython(shared_app, fields):
     page = shared_app
     # reset the optional fields a previous scenario may have set
     set_fields(page, gpu="rtx-4090", gpus=1, parallel="tensor", engine="auto", act="peak", kvm="exact",
@@ -109,14 +110,14 @@ def test_url_round_trip_and_history(app, context, base_url):
         assert key in url
     other = context.new_page()
     other.goto(url)
-    other.wait_for_selector("html[data-py=ready]")
+    wait_ready(other)
     expect_figures(other, e)
     assert other.locator("#model").input_value() == "gemma-2-27b"
     assert other.locator("#context").input_value() == "6000"
     other.close()
-    # back: the model before gemma comes back, with its figures
+    # another model (its own default context), then back: gemma comes back, with its figures
     set_fields(app, model="qwen3-8b")
-    expect(app.locator("#model")).to_have_value("qwen3-8b")
+    expect_figures(app, estimate(Scenario("qwen3-8b", weights="Q5_K_M", context=4096, gpu="rtx-3090", gpus=2)))
     app.go_back()
     expect(app.locator("#model")).to_have_value("gemma-2-27b")
     expect_figures(app, e)
@@ -125,7 +126,7 @@ def test_url_round_trip_and_history(app, context, base_url):
 def test_copy_link(app, context):
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     set_fields(app, model="qwen2.5-14b", context=12345)
-    expect(app.locator("#context")).to_have_value("12345")
+    expect_figures(app, estimate(Scenario("qwen2.5-14b", weights="Q4_K_M", context=12345, gpu="rtx-4090")))
     app.click("#copy-link")
     expect(app.locator("#action-status")).to_have_text("Link copied.")
     assert app.evaluate("navigator.clipboard.readText()") == app.url
@@ -176,7 +177,7 @@ def test_per_gpu_view(app):
 def test_bad_input_keeps_the_last_result(app, field, value):
     before = shown_bytes(app)
     set_fields(app, **{field: value})
-    error = app.locator(f"#{field}-error") if field != "gpus" or value != "3" else app.locator("#gpus-error")
+    error = app.locator(f"#{field}-error")
     expect(error).to_be_visible()
     assert error.inner_text().strip()
     expect(app.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
@@ -229,14 +230,23 @@ def test_keyboard_only(app):
     app.keyboard.press("ArrowDown")  # next model in the list
     expect(app.locator("#model")).not_to_have_value("llama-3.1-8b")
     chosen = app.locator("#model").input_value()
-    e = estimate(Scenario(chosen, weights="Q4_K_M", gpu="rtx-4090",
-                          context=min(4096, __import__("pycore").model(chosen).max_context)))
+    e = estimate(Scenario(chosen, weights="Q4_K_M", gpu="rtx-4090", context=min(4096, model(chosen).max_context)))
     expect_figures(app, e)
-    # every control is reachable with Tab and has a label
-    for node in app.locator("#calc input:not([type=hidden]), #calc select").all():
+    # every visible control has a label, and Tab reaches it (a radio group is one stop)
+    controls = set()
+    for node in app.locator("#calc input:not([type=hidden]):not([type=radio]), #calc select").all():
         if node.is_visible():
-            label = app.locator(f'label[for="{node.get_attribute("id")}"]')
-            assert label.count() == 1 or node.get_attribute("type") == "radio"
+            assert app.locator(f'label[for="{node.get_attribute("id")}"]').count() == 1, node.get_attribute("id")
+            controls.add(node.get_attribute("id"))
+    assert {"model", "weights", "kv", "batch", "context", "gpu", "gpus"} <= controls
+    app.locator("body").focus()
+    reached = set()
+    for _ in range(150):
+        app.keyboard.press("Tab")
+        reached.add(app.evaluate("document.activeElement.id"))
+        if controls <= reached:
+            break
+    assert controls - reached == set()
     app.locator('[data-item="weights"] summary').focus()
     app.keyboard.press("Enter")
     expect(app.locator('[data-item="weights"] details')).to_have_attribute("open", "")
@@ -251,17 +261,13 @@ def test_accessibility_axe(app):
     assert serious == []
 
 
-def test_mobile_layout_has_no_horizontal_scroll(browser, base_url):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
-    page = context.new_page()
-    page.goto(base_url)
-    page.wait_for_selector("html[data-py=ready]")
+def test_mobile_layout_has_no_horizontal_scroll(open_site):
+    page = open_site(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     page.wait_for_timeout(300)
     out = ROOT / "test-results"
     out.mkdir(exist_ok=True)
     page.screenshot(path=str(out / "mobile.png"), full_page=False)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    context.close()
 
 
 def test_screenshot_for_the_readme(app):

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from conftest import wait_ready
 from pycore.training import TrainingScenario, estimate_training
 from test_page import set_fields
 
@@ -45,7 +46,7 @@ def test_switching_to_training_keeps_model_and_hardware(app):
     expect(app.locator('[data-item="kv_cache"]')).to_be_visible()
     expect(app.locator('label[for="context"]')).to_have_text("Context length")
     app.goto(url)
-    app.wait_for_selector("html[data-py=ready]")
+    wait_ready(app)
     expect_training(app, estimate_training(ts))
 
 
@@ -55,6 +56,12 @@ def test_sharded_full_fine_tuning_and_bad_input(app):
     set_fields(app, method="full", zero="3", ckpt="full", context=4096)
     expect_training(app, estimate_training(TrainingScenario("llama-3.1-8b", method="full", zero=3, gpus=8,
                                                             checkpointing="full", seq_len=4096, gpu="a100-80gb")))
+    before = {key: app.locator(f'[data-item="{key}"]').get_attribute("data-bytes") for key in TRAIN_ITEMS + ("total",)}
     set_fields(app, tp=3)  # does not divide 8 GPUs: a message at the field, the last figures kept
     expect(app.locator("#tp-error")).to_be_visible()
     expect(app.locator("#stale-note")).to_be_visible()
+    assert {key: app.locator(f'[data-item="{key}"]').get_attribute("data-bytes") for key in before} == before
+    set_fields(app, tp=2)  # a valid degree: live again, with tensor parallelism
+    expect_training(app, estimate_training(TrainingScenario("llama-3.1-8b", method="full", zero=3, gpus=8, tp=2,
+                                                            checkpointing="full", seq_len=4096, gpu="a100-80gb")))
+    expect(app.locator("#stale-note")).to_be_hidden()
