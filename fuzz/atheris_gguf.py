@@ -63,14 +63,15 @@ def make_corpus(folder: str) -> None:
         write_spec_gguf(Path(folder) / f"{name}.gguf", spec, ("Q8_0", "F16"), tokens=8, file_type=7)
 
 
-def main() -> None:
+def main(check_input=check, write_corpus=make_corpus) -> None:
+    """`--make-corpus FOLDER` writes the seeds; anything else is libFuzzer's command line."""
     if len(sys.argv) == 3 and sys.argv[1] == "--make-corpus":
-        make_corpus(sys.argv[2])
+        write_corpus(sys.argv[2])
         return
     import atheris
 
     atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
+    atheris.Setup(sys.argv, check_input)
     atheris.Fuzz()
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from atheris_gguf import estimate_all_ways  # noqa: E402
+from atheris_gguf import estimate_all_ways, main  # noqa: E402
 
 from pycore.errors import ModelFileError  # noqa: E402
 from pycore.importers.reader import BytesReader  # noqa: E402
@@ -63,16 +63,5 @@ def make_corpus(folder: str) -> None:
     (Path(folder) / "model.safetensors.index.json").write_bytes(index_of(tensors, data_bytes(tensors)))
 
 
-def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--make-corpus":
-        make_corpus(sys.argv[2])
-        return
-    import atheris
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    main(check, make_corpus)
