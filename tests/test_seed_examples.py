@@ -148,6 +148,9 @@ def test_verdicts_say_it_plainly():
     assert "The verdict flips" in EXAMPLES["ex2-better"].verdict
     assert "unit is GiB" in EXAMPLES["act-llama-2-70b-b1-2048"].verdict
     assert "8,192 tokens" in EXAMPLES["kv-llama-3-8b-1m"].verdict
+    # "133.5 GB (33% reduction)": 1 − 133.5 / 197.5 = 32.4 % by its printed totals;
+    # 1 − 530,435,483,648 / 792,579,483,648 = 33.1 % by its formula
+    assert "32% by its printed totals, 33% by its formula" in EXAMPLES["ex3-int8-kv"].verdict
 
 
 def test_exact_figures_from_independent_counts():
