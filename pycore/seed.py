@@ -38,7 +38,7 @@ from .units import GB, GiB, format_in
 
 GUIDE = "shared/seed/000_a1bdbce2595f72f1.txt"
 GUIDE_GB = 1_073_741_824  # the guide's "GB": "1,073,741,824 = Bytes per GB (1024³)"
-MEASURES = ("weights", "kv_cache", "activations", "total")
+MEASURES = ("weights", "kv_cache", "activations", "total")  # what exact_bytes is: a line item, or the total
 
 S1, S2, S3, S4, S5, S6, CHEAT = (
     "1. Base model memory", "2. Quantization levels", "3. KV cache", "4. Activation memory",
@@ -105,13 +105,6 @@ def scenario_fields(s: Scenario) -> dict:
     fields.update(model=s.model, weights=s.weights, kv=s.kv, batch=str(s.batch), context=str(s.context),
                   gpu=s.gpu, gpus=str(s.gpus), engine=s.engine)
     return fields
-
-
-def measured(e, measure: str) -> int:
-    """The figure of an estimate a row checks: one line item's bytes, or the total."""
-    if measure not in MEASURES:
-        raise ValueError(f"unknown measure {measure!r}")
-    return e.total if measure == "total" else e.item(measure).bytes
 
 
 # ---------------------------------------------------------------- the guide's formulas, exactly
@@ -232,7 +225,7 @@ def _weights_how(e) -> str:
 
 # ---------------------------------------------------------------- section 1: weights per precision
 
-def _weights_row(model_id: str, fmt: str, bytes_pp: str, printed: str, section=S1, id_prefix="weights") -> WorkedExample:
+def _weights_row(model_id: str, fmt: str, bytes_pp: str, printed: str) -> WorkedExample:
     spec, nominal = preset_model(model_id), NOMINAL[model_id]
     formula = guide_weights(nominal, bytes_pp)
     s, e = _est(model_id, REAL_WEIGHTS.get(fmt, fmt))
@@ -245,7 +238,7 @@ def _weights_row(model_id: str, fmt: str, bytes_pp: str, printed: str, section=S
     verdict = _join(_arithmetic(printed, formula, flags), _count_note(model_id, flags),
                     _exact_note(e.weights.bytes, how))
     return WorkedExample(
-        f"{id_prefix}-{model_id}-{fmt.lower()}", section, f"{spec.name} weights in {fmt}",
+        f"weights-{model_id}-{fmt.lower()}", S1, f"{spec.name} weights in {fmt}",
         f"{nominal:,} parameters × {bytes_pp} B = {formula:,} B",
         {"model": spec.name, "parameters": nominal, "bytes_per_parameter": bytes_pp},
         printed, formula, e.weights.bytes, "weights", s, how, verdict, tuple(flags))
