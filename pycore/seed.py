@@ -318,7 +318,8 @@ def _file_row(fmt: str, printed: str, bytes_pp: str) -> WorkedExample:
         flags.append("arithmetic")
         first = (f"Not what the guide's own {float(Fraction(bytes_pp)):g} B per parameter gives: {nominal / 1e9:g}B × "
                  f"{float(Fraction(bytes_pp)):g} B = {_both(formula)}.")
-    real_says = (f"The real {fmt} file of {spec.name} is {_both(exact)} ({e.bits_per_weight:.2f} bits per weight): "
+    real_says = (f"The tensors of a real {fmt} file of {spec.name} take {_both(exact)} ({e.bits_per_weight:.2f} bits "
+                 f"per weight; the file adds its header, a few MB of metadata and vocabulary): "
                  f"the printed ~{value:g} is {abs(1 - value * GB / exact) * 100:.0f}% "
                  f"{'under' if value * GB < exact else 'over'} it in GB.")
     verdict = _join(first, real_says, _count_note(model_id, flags))
