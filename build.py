@@ -36,9 +36,8 @@ from pycore import view as V  # noqa: E402
 from pycore.charts import context_curve  # noqa: E402
 from pycore.engines import ENGINES  # noqa: E402
 from pycore.formats import KV_FORMATS  # noqa: E402
-from pycore.seed import worked_examples  # noqa: E402
+from pycore.seed import examples_view  # noqa: E402
 from pycore.training import LORA_MODULES, OPTIMIZERS, PRECISIONS  # noqa: E402
-from pycore.units import format_bytes  # noqa: E402
 
 SITE = ROOT / "site"
 NODE = ROOT / "node_modules"
@@ -148,9 +147,7 @@ def page_context(paths: Paths) -> dict:
         for part in ("size", "share", "formula", "substituted", "source", "notes", "bytes"):
             slots[f"{key}.{part}"] = ""
     slots.update({"answer.max_micro_batch": "", "answer.cheapest": "", "size_heading": "Size"})
-    examples = [dict(id=w.id, title=w.title, formula=w.formula, seed_printed=w.seed_printed,
-                     exact=format_bytes(w.exact_bytes), exact_how=w.exact_how, verdict=w.verdict)
-                for w in worked_examples()]
+    examples = examples_view()
     runtime = {"pyodide": paths.pyodide_version, "pyscript": paths.pyscript_version, "python": paths.python_version}
     return dict(fields=fields, view=view, slots=slots, rows=rows, mode_of_item=MODE_OF_ITEM, formats=V.formats_view(e), curve_svg=context_curve(e),
                 catalog=catalog(), examples=examples, runtime=runtime, base="", assets=paths,

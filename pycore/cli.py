@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("models", "formats", "gpus"):
         c = sub.add_parser(name, help=f"list the {name}")
         c.add_argument("--json", action="store_true")
+    x = sub.add_parser("examples", help="the formula guide's worked examples, checked (as on the page)")
+    x.add_argument("--json", action="store_true")
     return p
 
 
@@ -107,6 +109,9 @@ def run(argv) -> str:
         return _estimate(args)
     if args.command == "train":
         return _train(args)
+    if args.command == "examples":
+        from .seed import examples_json, examples_text
+        return examples_json() if args.json else examples_text()
     return _catalog(args.command, args.json)
 
 

@@ -218,13 +218,6 @@ def test_custom_architecture(app):
     expect(app.locator("#cfg-error")).to_contain_text("num_key_value_heads")
 
 
-def test_worked_examples_section(app):
-    row = app.locator("#seed-kv-llama-2-70b-32768")
-    expect(row).to_contain_text("32 GB")
-    expect(row).to_contain_text("80 GiB")
-    expect(row).to_contain_text("10.00 GiB")
-
-
 def test_keyboard_only(app):
     app.focus("#model")
     app.keyboard.press("ArrowDown")  # next model in the list
