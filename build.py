@@ -16,6 +16,7 @@ import functools
 import gzip
 import hashlib
 import http.server
+import io
 import json
 import re
 import shutil
@@ -230,15 +231,33 @@ def offline_context(out: Path, paths: Paths) -> dict:
     }
 
 
-def write_service_worker(out: Path):
-    """sw.js: keeps every file of this build for offline use; a new build is a new cache."""
-    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != "offline.html")
+def page_files(out: Path, paths: Paths) -> list:
+    """The files the pages (index.html, embed.html) load, relative to the site root: what the service worker
+    keeps. Not offline.html (it carries everything itself), not offline-fetch.js (only offline.html uses it), not
+    the PyScript chunks no page imports (the editor's CodeMirror, the terminal's xterm, MicroPython, PyScript's
+    own service worker). PyScript 0.7 imports the module of every plugin at start-up, even one turned off, so
+    those are kept. tests/e2e/test_offline.py checks this list against what the pages request."""
+    pyscript = out / paths.pyscript
+    core_chunk = next(pyscript.glob("core-*.js")).name
+    plugins = sorted(p.name for p in pyscript.glob("*.js") if p.name.startswith(tuple(n + "-" for n in PYSCRIPT_PLUGINS_OFF)))
+    app = sorted(p.name for p in (out / paths.app).iterdir() if p.is_file() and p.name != "offline-fetch.js")
+    # index.html is the site root's page ("./"), kept once under that name
+    return (["./", "favicon.svg", *(p for p in PAGES if p != "index.html")] + [paths.app + name for name in app] +
+            [paths.pyodide + name for name in PYODIDE_FILES] + [paths.starter] +
+            [paths.pyscript + name for name in ("core.js", core_chunk, *plugins)])
+
+
+def write_service_worker(out: Path, paths: Paths):
+    """sw.js: keeps the files the pages use, for offline use; a new build is a new cache."""
+    files = page_files(out, paths)
+    missing = [f for f in files if f != "./" and not (out / f).is_file()]
+    assert not missing, f"the service worker would keep files the build lacks: {missing}"
     # versioned folders are named by their content; the rest (pages, favicon) is hashed here
-    unversioned = [(out / f).read_bytes() for f in files if not f.startswith(("app/", "vendor/"))]
+    unversioned = [(out / f).read_bytes() for f in files if f != "./" and not f.startswith(("app/", "vendor/"))]
     version = _digest(*(f.encode() for f in files), *unversioned)
     template = (TEMPLATES / "sw.js").read_text()
     (out / "sw.js").write_text(template.replace("__VERSION__", version)
-                               .replace("__FILES__", json.dumps(["./"] + files)), encoding="utf-8")
+                               .replace("__FILES__", json.dumps(files)), encoding="utf-8")
 
 
 def build(out: Path = SITE) -> Path:
@@ -250,7 +269,7 @@ def build(out: Path = SITE) -> Path:
     copy_app(out, paths)
     make_snapshot(out, paths)
     render(out, paths)  # the pages, and offline.html with everything inlined
-    write_service_worker(out)
+    write_service_worker(out, paths)
     return out
 
 
@@ -268,10 +287,43 @@ def netlify_headers(path: str) -> dict:
     return out
 
 
+# What the CDN compresses in transit (text, JavaScript, JSON, SVG and WebAssembly; Netlify compresses responses
+# by their type: https://answers.netlify.com/t/what-happens-during-deployment/129004 shows a 29 MB .wasm
+# arriving as 7.3 MB), and so does the local server. Zips and .gz files are compressed already.
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/wasm")
+
+
+@functools.lru_cache(maxsize=64)
+def _gzipped(path: str, mtime_ns: int, size: int) -> bytes:
+    return gzip.compress(Path(path).read_bytes(), 6, mtime=0)
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves site/ as Netlify does (netlify.toml's policy, caching and types), so the local server, the
-    tests and the benchmarks see what users get. `csp_drop` removes a source, to prove it is needed."""
+    """Serves site/ as Netlify does (netlify.toml's policy, caching and types, compressed in transit), so the
+    local server, the tests and the benchmarks see what users get. `csp_drop` removes a source, to prove it
+    is needed."""
     csp_drop = ""
+
+    def send_head(self):
+        """A compressible file to a client that accepts gzip goes gzip-encoded (cached in memory)."""
+        path = self.translate_path(self.path)
+        if Path(path).is_dir() and self.path.split("?")[0].endswith("/"):
+            path = str(Path(path) / "index.html")
+        if "gzip" not in self.headers.get("Accept-Encoding", "") or not Path(path).is_file():
+            return super().send_head()
+        ctype = self.guess_type(path)
+        if not ctype.startswith(COMPRESSIBLE):
+            return super().send_head()
+        stat = Path(path).stat()
+        body = _gzipped(path, stat.st_mtime_ns, stat.st_size)
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Last-Modified", self.date_time_string(stat.st_mtime))
+        self.end_headers()
+        return io.BytesIO(body)
 
     def end_headers(self):
         for name, value in netlify_headers(self.path).items():

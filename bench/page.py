@@ -1,20 +1,33 @@
-"""Page timings in Chromium. Each run opens a new, empty browser profile (an isolated context: no cache,
-no service worker, no storage) in one running headless Chromium; prints medians, never fails.
+"""Page timings in Chromium, measured the same way for this calculator and, with --compare, for any other
+page in the same run (runs alternate between the pages). Prints medians; never fails on a time.
 
     .venv/bin/python bench/page.py [--runs 5] [--page index.html]
+    .venv/bin/python bench/page.py --runs 12 --compare http://127.0.0.1:5173/ \
+        [--compare-input 'input[name=context]' --compare-result '#total' --compare-value 8192]
 
-Per run: a cold visit; a second visit in the same profile (the service worker now serves the site);
-and, in another fresh profile, the single-file offline.html opened from disk with the network blocked.
+Each cold run opens a new, empty browser profile (an isolated context: no cache, no service worker, no
+storage) in one running headless Chromium. Per page and run:
 
-- first result: first contentful paint — the estimate is in the pre-rendered HTML, so the first paint shows it;
-- live: when Python has started and set <html data-py="ready"> (performance mark app:ready);
-- recalculation: measured inside the page around each recalculation (form event to figures on screen),
-  over 40 input changes after start-up; median and p95;
-- bytes and requests: counted by the server (response bodies; localhost, no compression).
+- first result: first contentful paint (this calculator pre-renders its default result into the HTML);
+- interactive: the first moment an input changes the result on screen. From the first parse on, a probe
+  sets the input (by default the context field to 8,192 tokens) through the native value setter every
+  25 ms and dispatches `input` and `change`, as typing would, until the result's text changes;
+- blocking: the main-thread long tasks (over 50 ms, Long Tasks API) between first paint and interactive,
+  summed as the time beyond 50 ms of each (Total Blocking Time), with the longest one;
+- CLS: cumulative layout shift through start-up (until interactive + 1 s), the web-vitals way (largest
+  session window of shifts without recent input: gaps under 1 s, windows up to 5 s);
+- settled: after interactive, 40 input changes, each timed from the event until a background-priority
+  task (scheduler.postTask) has run and the next frame started: the page's follow-up work is then done;
+- bytes: response bodies as transferred (compressed where the server compressed them), from Chromium's
+  own network events, page and service worker together: until interactive, and over the whole first
+  visit (until the network has been quiet for 2 s, service-worker precaching included);
+- repeat visit (this calculator): the same profile again: interactive, and bytes over the network;
+- offline.html (this calculator): the single file opened from disk with the network blocked.
 """
 import argparse
 import statistics
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,43 +35,101 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import browser  # noqa: E402
-from build import SITE, QuietHandler, serve_in_background  # noqa: E402
+from build import SITE, serve_in_background  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-MEASURE = """() => {
-  const nav = performance.getEntriesByType('navigation')[0];
-  const paint = performance.getEntriesByName('first-contentful-paint')[0];
-  const ready = performance.getEntriesByName('app:ready')[0];
-  return {fcp: paint ? paint.startTime : null, ready: ready ? ready.startTime : null,
-          html: nav.responseEnd, parsed: nav.domInteractive};
-}"""
-
-EDIT = """async () => {
-  const context = document.getElementById('context');
-  const batch = document.getElementById('batch');
-  for (let i = 0; i < 40; i++) {
-    const field = i % 2 ? context : batch;
-    field.value = String(i % 2 ? 1024 + 97 * i : 1 + (i % 7));
-    field.dispatchEvent(new Event('input', {bubbles: true}));
-    await new Promise(r => setTimeout(r, 30));
+# Installed before any of the page's scripts: layout shifts, long tasks, and the interactive probe.
+OBSERVE = """(() => {
+  const m = window.__bench = {shifts: [], longtasks: [], interactive: null, fcp: null};
+  new PerformanceObserver(l => { for (const e of l.getEntries()) if (!e.hadRecentInput)
+    m.shifts.push([e.startTime, e.value]); }).observe({type: 'layout-shift', buffered: true});
+  new PerformanceObserver(l => { for (const e of l.getEntries()) m.longtasks.push([e.startTime, e.duration]); })
+    .observe({type: 'longtask', buffered: true});
+  new PerformanceObserver(l => { for (const e of l.getEntriesByName('first-contentful-paint')) m.fcp = e.startTime; })
+    .observe({type: 'paint', buffered: true});
+  const cfg = %s;
+  function setValue(el, v) {
+    const proto = el instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
+    Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, v);
+    el.dispatchEvent(new Event('input', {bubbles: true}));
+    el.dispatchEvent(new Event('change', {bubbles: true}));
   }
-  return window.llmRecalcMs.slice(1);
+  let before = null;
+  const probe = setInterval(() => {
+    const input = document.querySelector(cfg.input), result = document.querySelector(cfg.result);
+    if (!input || !result) return;
+    if (before === null) before = result.textContent;
+    if (result.textContent !== before) {
+      m.interactive = performance.now();
+      clearInterval(probe);
+      return;
+    }
+    setValue(input, cfg.value);
+  }, 25);
+  m.setValue = setValue;
+})();"""
+
+SETTLE = """async (cfg) => {
+  const input = document.querySelector(cfg.input), out = [];
+  for (let i = 0; i < 40; i++) {
+    const t0 = performance.now();
+    window.__bench.setValue(input, String(cfg.values[i % cfg.values.length]));
+    await new Promise(r => (window.scheduler && scheduler.postTask) ? scheduler.postTask(r, {priority: 'background'})
+                                                                   : setTimeout(r, 0));
+    await new Promise(r => requestAnimationFrame(() => r()));
+    out.push(performance.now() - t0);
+    await new Promise(r => setTimeout(r, 60));
+  }
+  return out;
+}"""
+
+SUMMARY = """() => {
+  const m = window.__bench;
+  let cls = 0, win = 0, start = -1, last = -1;
+  for (const [t, v] of m.shifts) {
+    if (start < 0 || t - last > 1000 || t - start > 5000) { start = t; win = 0; }
+    win += v; last = t; cls = Math.max(cls, win);
+  }
+  const after = m.longtasks.filter(([t, d]) => t + d > (m.fcp || 0) && t < (m.interactive || Infinity));
+  const ready = performance.getEntriesByName('app:ready')[0];
+  return {fcp: m.fcp, interactive: m.interactive, ready: ready ? ready.startTime : null, cls,
+          tbt: after.reduce((s, [t, d]) => s + Math.max(0, d - 50), 0),
+          longest: after.reduce((s, [t, d]) => Math.max(s, d), 0), longtasks: after.length};
 }"""
 
 
-class Counted(QuietHandler):
-    """Counts the requests and body bytes the server answers, for the run under way."""
-    served = {"requests": 0, "bytes": 0}
+class Traffic:
+    """Bytes and requests over the network in one browser context (page and service worker), from
+    Chromium's network events; responses served from the service worker's cache are not network bytes."""
 
-    def copyfile(self, source, outputfile):
-        Counted.served["requests"] += 1
-        start = source.tell()
-        super().copyfile(source, outputfile)
-        Counted.served["bytes"] += source.tell() - start
+    def __init__(self, context):
+        self.events = []  # (seconds since start, bytes)
+        self.t0 = time.monotonic()
+        context.on("requestfinished", self._finished)
 
+    def _finished(self, request):
+        try:
+            response = request.response()
+            if response is None or response.from_service_worker:
+                return
+            self.events.append((time.monotonic() - self.t0, request.sizes()["responseBodySize"]))
+        except Exception:  # a context closing under us
+            pass
 
-def serve():
-    return serve_in_background(SITE, Counted)
+    def total(self, until=None):
+        return sum(b for t, b in self.events if until is None or t <= until)
+
+    def requests(self, until=None):
+        return sum(1 for t, _ in self.events if until is None or t <= until)
+
+    def wait_quiet(self, page, quiet_s=2.0, limit_s=60.0):
+        """Until no response has finished for quiet_s seconds (or limit_s has passed)."""
+        start = time.monotonic()
+        while time.monotonic() - start < limit_s:
+            last = self.events[-1][0] + self.t0 if self.events else start
+            if time.monotonic() - last >= quiet_s:
+                return
+            page.wait_for_timeout(250)
 
 
 def launch(p):
@@ -68,29 +139,40 @@ def launch(p):
     return p.chromium.launch(**kwargs)
 
 
-def visit(page, url):
-    Counted.served.update(requests=0, bytes=0)
-    page.goto(url)
-    page.wait_for_selector("html[data-py=ready]", timeout=120_000)
-    m = page.evaluate(MEASURE)
-    m.update(Counted.served)
-    return m
-
-
-def one_run(chromium, url):
-    context = chromium.new_context()
+def visit(context, traffic, url, target, timeout_s=120):
+    """One visit: load, wait until an input changes the result, measure start-up."""
     page = context.new_page()
-    m = visit(page, url)
-    page.wait_for_timeout(500)  # let the secondary panels settle before editing
-    m["recalc"] = page.evaluate(EDIT)
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
-    page.wait_for_timeout(500)  # the worker has cached this build once it controls the page
-    m["repeat"] = visit(page, url)
-    context.close()
+    started = time.monotonic() - traffic.t0
+    page.goto(url)
+    page.wait_for_function("window.__bench && window.__bench.interactive !== null", timeout=timeout_s * 1000)
+    page.wait_for_timeout(1000)  # shifts right after interactive still count
+    m = page.evaluate(SUMMARY)
+    m["bytes_interactive"] = traffic.total(started + m["interactive"] / 1000)
+    return page, m, started
+
+
+def cold_run(chromium, target, repeat=True, offline=None):
     context = chromium.new_context()
-    context.route("http*://**", lambda route: route.abort())
-    m["file"] = visit(context.new_page(), (SITE / "offline.html").as_uri())
+    context.add_init_script(OBSERVE % target["json"])
+    traffic = Traffic(context)
+    page, m, started = visit(context, traffic, target["url"], target)
+    m["settled"] = page.evaluate(SETTLE, {"input": target["input"], "values": target["values"]})
+    traffic.wait_quiet(page)
+    m["bytes_visit"], m["requests_visit"] = traffic.total(), traffic.requests()
+    if repeat:
+        before = traffic.total()
+        page.close()
+        _, r, _ = visit(context, traffic, target["url"], target)
+        traffic.wait_quiet(context.pages[-1], quiet_s=1.0, limit_s=10)
+        r["bytes_network"] = traffic.total() - before
+        m["repeat"] = r
     context.close()
+    if offline:
+        context = chromium.new_context()
+        context.route("http*://**", lambda route: route.abort())
+        context.add_init_script(OBSERVE % target["json"])
+        _, m["file"], _ = visit(context, Traffic(context), offline.as_uri(), target)
+        context.close()
     return m
 
 
@@ -99,42 +181,85 @@ def pct(values, q):
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+def med(runs, key, sub=None):
+    values = [(r[sub] if sub else r)[key] for r in runs if (r[sub] if sub else r).get(key) is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+def target(url, input_sel, result_sel, value):
+    import json
+    values = [value, str(int(value) // 2 + 97), str(int(value) * 2)] if value.isdigit() else [value]
+    return {"url": url, "input": input_sel, "values": values,
+            "json": json.dumps({"input": input_sel, "result": result_sel, "value": value})}
+
+
+def report(name, runs):
+    settled = [x for r in runs for x in r["settled"]]
+    print(f"\n{name} — medians of {len(runs)} cold runs (fresh profile each), Chromium headless on this machine")
+    print(f"  first result painted:                {med(runs, 'fcp'):8.0f} ms")
+    print(f"  interactive (an input changes it):   {med(runs, 'interactive'):8.0f} ms")
+    print(f"  blocking after first paint (TBT):    {med(runs, 'tbt'):8.0f} ms, longest task "
+          f"{med(runs, 'longest'):.0f} ms, {med(runs, 'longtasks'):.0f} long tasks")
+    print(f"  layout shift through start-up (CLS): {med(runs, 'cls'):8.3f}")
+    print(f"  settled after an input:              {statistics.median(settled):8.1f} ms median, "
+          f"{pct(settled, 0.95):.1f} ms p95 ({len(settled)} inputs)")
+    print(f"  bytes until interactive:             {med(runs, 'bytes_interactive') / 1e6:8.2f} MB")
+    print(f"  bytes over the whole first visit:    {med(runs, 'bytes_visit') / 1e6:8.2f} MB "
+          f"in {med(runs, 'requests_visit'):.0f} requests")
+    if runs[0].get("repeat"):
+        print(f"  repeat visit:                        {med(runs, 'interactive', 'repeat'):8.0f} ms interactive, "
+              f"{med(runs, 'bytes_network', 'repeat') / 1e6:.2f} MB over the network")
+    if runs[0].get("file"):
+        print(f"  offline.html from file://:           {med(runs, 'interactive', 'file'):8.0f} ms interactive "
+              f"({(SITE / 'offline.html').stat().st_size / 1e6:.1f} MB file, network blocked)")
+    return {k: med(runs, k) for k in ("fcp", "interactive", "tbt", "cls", "bytes_interactive", "bytes_visit")} | {
+        "settled_p95": pct(settled, 0.95)}
+
+
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--page", default="")
+    ap.add_argument("--compare", metavar="URL", help="another page to measure the same way, runs alternating")
+    ap.add_argument("--compare-input", default="input[type=number]", metavar="CSS", help="its input to change")
+    ap.add_argument("--compare-result", default="body", metavar="CSS", help="the element whose text is its result")
+    ap.add_argument("--compare-value", default="8192", help="the value typed into its input")
+    ap.add_argument("--no-offline", action="store_true", help="skip offline.html from disk")
     args = ap.parse_args()
     if not (SITE / "index.html").exists():
         sys.exit("site/ is not built: run `make build` first")
-    server = serve()
-    url = f"http://127.0.0.1:{server.server_address[1]}/{args.page}"
-    runs = []
+    server = serve_in_background(SITE)
+    ours = target(f"http://127.0.0.1:{server.server_address[1]}/{args.page}", "#context", "tr[data-item=total] td", "8192")
+    other = target(args.compare, args.compare_input, args.compare_result, args.compare_value) if args.compare else None
+    mine, theirs = [], []
     with sync_playwright() as p:
         chromium = launch(p)
-        visit(chromium.new_page(), url)  # warm the browser process itself; not counted
+        warm = chromium.new_page()  # warm the browser process itself; not counted
+        warm.goto(ours["url"])
+        warm.close()
         for i in range(args.runs):
-            runs.append(one_run(chromium, url))
-            r = runs[-1]
-            print(f"run {i + 1}: HTML received {r['html']:.0f} ms, parsed {r['parsed']:.0f} ms, "
-                  f"first result {r['fcp']:.0f} ms, live {r['ready']:.0f} ms, "
-                  f"recalc median {statistics.median(r['recalc']):.1f} ms, {r['bytes'] / 1e6:.2f} MB, "
-                  f"{r['requests']} requests; repeat visit live {r['repeat']['ready']:.0f} ms; "
-                  f"offline.html from disk live {r['file']['ready']:.0f} ms", flush=True)
+            order = [(ours, mine), (other, theirs)] if other else [(ours, mine)]
+            if i % 2:
+                order.reverse()
+            for t, runs in order:
+                is_ours = t is ours
+                runs.append(cold_run(chromium, t, repeat=is_ours,
+                                     offline=SITE / "offline.html" if is_ours and not args.no_offline else None))
+                r = runs[-1]
+                print(f"run {i + 1} {'this page' if is_ours else 'compare'}: first result {r['fcp']:.0f} ms, "
+                      f"interactive {r['interactive']:.0f} ms, TBT {r['tbt']:.0f} ms (longest {r['longest']:.0f}), "
+                      f"CLS {r['cls']:.3f}, settled p95 {pct(r['settled'], 0.95):.1f} ms, "
+                      f"{r['bytes_interactive'] / 1e6:.2f} MB until interactive, {r['bytes_visit'] / 1e6:.2f} MB "
+                      f"first visit", flush=True)
     server.shutdown()
-    recalc = [x for r in runs for x in r["recalc"]]
-    print(f"\n{url} — medians of {args.runs} cold runs (fresh profile each), Chromium headless on this machine")
-    print(f"first correct result on screen: {statistics.median(r['fcp'] for r in runs):8.0f} ms")
-    print(f"inputs live (Python ready):     {statistics.median(r['ready'] for r in runs):8.0f} ms")
-    print(f"recalculation in the page:      {statistics.median(recalc):8.1f} ms median, {pct(recalc, 0.95):.1f} ms p95 "
-          f"({len(recalc)} recalculations)")
-    print(f"bytes transferred:              {statistics.median(r['bytes'] for r in runs) / 1e6:8.2f} MB")
-    print(f"requests:                       {statistics.median(r['requests'] for r in runs):8.0f}")
-    print(f"repeat visit (service worker):  {statistics.median(r['repeat']['ready'] for r in runs):8.0f} ms live, "
-          f"first result {statistics.median(r['repeat']['fcp'] for r in runs):.0f} ms, "
-          f"{statistics.median(r['repeat']['bytes'] for r in runs) / 1e6:.2f} MB over the network")
-    print(f"offline.html from file://:      {statistics.median(r['file']['ready'] for r in runs):8.0f} ms live, "
-          f"first result {statistics.median(r['file']['fcp'] for r in runs):.0f} ms "
-          f"({(SITE / 'offline.html').stat().st_size / 1e6:.1f} MB file, network blocked)")
+    a = report(ours["url"], mine)
+    if other:
+        b = report(other["url"], theirs)
+        print("\nratio this page / compare (medians):")
+        for key, label in (("fcp", "first result"), ("interactive", "interactive"), ("cls", "CLS"),
+                           ("settled_p95", "settled p95"), ("bytes_interactive", "bytes until interactive"),
+                           ("bytes_visit", "bytes, whole first visit")):
+            print(f"  {label:<26} {a[key] / b[key]:.2f}" if b[key] else f"  {label:<26} (compare: 0)")
 
 
 if __name__ == "__main__":

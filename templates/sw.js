@@ -1,11 +1,16 @@
-// Service worker: keeps this build's files so the calculator works offline and starts from disk.
-// build.py fills in the version and the file list; a new build installs a new cache and drops the old.
+// Service worker: keeps this build's files so the calculator works offline and starts from disk, and
+// fetches each byte once. It is registered at the first paint and takes control at once, so the runtime
+// the page downloads while Python starts passes through it and is kept as it goes by; once the page is live
+// it asks for the rest ("fill"), which comes from the browser's HTTP cache when it holds a copy, from the
+// network only when it does not. Nothing is precached at install: that would download everything twice.
+// build.py fills in the version and FILES, the files the pages use (tests/e2e/test_offline.py checks the
+// list against what the pages request); a new build is a new cache and drops the old.
 const CACHE = "llm-memory-__VERSION__";
 const FILES = __FILES__;
+const HANDOFF = "handoff-llm-memory";  // see templates/static/pyodide-start.mjs
+const KEEP = new Set(FILES.map((f) => new URL(f, self.registration.scope).href));
 
-self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
-});
+self.addEventListener("install", () => self.skipWaiting());
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(caches.keys()
@@ -13,16 +18,51 @@ self.addEventListener("activate", (event) => {
     .then(() => self.clients.claim()));
 });
 
+function keep(request, response) {
+  // Only this build's own files, whole (a 206 or an opaque answer is not a copy of the file).
+  if (response.status === 200 && response.type === "basic" && KEEP.has(request.url.split("?")[0].split("#")[0])) {
+    const copy = response.clone();
+    caches.open(CACHE).then((cache) => cache.put(request.url.split("?")[0], copy)).catch(() => {});
+  }
+  return response;
+}
+
+async function fill() {
+  // The files the page did not fetch through this worker (those it fetched before the worker took control,
+  // the other page): from the HTTP cache when it has them ("force-cache" takes any stored copy without
+  // asking the server), else from the network, once.
+  // The page hands over the copy of the snapshot it downloaded (pyodide-start.mjs, HANDOFF).
+  const cache = await caches.open(CACHE);
+  const handed = await caches.open(HANDOFF);
+  for (const url of KEEP) {
+    if (await cache.match(url)) continue;
+    try {
+      const response = (await handed.match(url)) || await fetch(url, { cache: "force-cache" });
+      if (response.ok) await cache.put(url, response);
+    } catch (offline) { /* the next visit tries again */ }
+  }
+  await caches.delete(HANDOFF);
+  return (await cache.keys()).length;
+}
+
+self.addEventListener("message", (event) => {
+  if (event.data === "fill") {
+    event.waitUntil(fill().then((count) => event.source && event.source.postMessage({ type: "llm-memory:cached", count })));
+  }
+});
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
   if (request.mode === "navigate") {
     // Pages: the network when it answers (a new build shows at once), this build's copy when offline.
-    event.respondWith(fetch(request).catch(() =>
+    event.respondWith(fetch(request).then((response) => keep(request, response)).catch(() =>
       caches.open(CACHE).then((cache) => cache.match(request, { ignoreSearch: true }))
         .then((hit) => hit || caches.match("./", { ignoreSearch: true }))));
     return;
   }
+  if (request.headers.has("range")) return;  // partial reads (a model file) go to the network as asked
   // Everything else is versioned by its path: the cached copy is always right.
-  event.respondWith(caches.open(CACHE).then((cache) => cache.match(request)).then((hit) => hit || fetch(request)));
+  event.respondWith(caches.open(CACHE).then((cache) => cache.match(request, { ignoreSearch: true }))
+    .then((hit) => hit || fetch(request).then((response) => keep(request, response))));
 });

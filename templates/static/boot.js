@@ -67,11 +67,11 @@
   var timer = setInterval(function () {
     if (root.dataset.py !== "loading") {
       clearInterval(timer);
-      if (root.dataset.py === "ready") registerWorker();
+      if (root.dataset.py === "ready") fillWorkerCache();
       return;
     }
     var s = ((Date.now() - started) / 1000).toFixed(1);
-    status("Showing a result computed in advance; starting Python so the inputs work… " + s + " s");
+    status("Result computed in advance; starting Python for live inputs… " + s + " s");
     if (Date.now() - started > 60000) {
       clearInterval(timer);
       root.dataset.py = "failed";
@@ -86,6 +86,7 @@
     var preloads = document.getElementById("preloads");
     if (preloaded || !preloads) return;
     preloaded = true;
+    registerWorker();  // before the downloads, so that they pass through it and are kept as they go by
     document.head.appendChild(preloads.content.cloneNode(true));
   }
   if (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes &&
@@ -96,12 +97,21 @@
   }
   setTimeout(preload, 1000);  // a page painted in the background still gets them
 
-  // Keep the whole site for offline use (sw.js sits at the site root, next to the pages), once the page
-  // is live, so that caching the runtime does not compete with starting it.
+  // Keep the site for offline use (sw.js sits at the site root, next to the pages). The worker is registered
+  // at the first paint and keeps the runtime as the page downloads it; once the page is live it is asked to
+  // add what it still lacks (from the HTTP cache where possible), so that no file is downloaded twice.
+  var worker = null;
   function registerWorker() {
-    if ("serviceWorker" in navigator && /^https?:$/.test(location.protocol)) {
-      navigator.serviceWorker.register("sw.js").catch(function () { /* e.g. a third-party frame: run online */ });
-    }
+    if (worker || !("serviceWorker" in navigator) || !/^https?:$/.test(location.protocol)) return;
+    worker = navigator.serviceWorker.register("sw.js").catch(function () { return null; /* e.g. a third-party frame: run online */ });
+  }
+  function fillWorkerCache() {
+    registerWorker();
+    if (!worker) return;
+    worker.then(function (registration) {
+      if (!registration) return;
+      return navigator.serviceWorker.ready.then(function (ready) { if (ready.active) ready.active.postMessage("fill"); });
+    }).catch(function () {});
   }
 
   // The embed tells the page hosting it how tall it is, so the host can size its iframe.

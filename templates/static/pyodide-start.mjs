@@ -5,10 +5,26 @@ import { loadPyodide as loadFresh, version } from "./pyodide.mjs";
 
 export { version };
 
+// The service worker keeps the site for offline use. It takes what the browser's HTTP cache holds, but a
+// browser may not keep a file this large there (a private window's memory cache does not): the page hands
+// its copy over through this cache (templates/sw.js), so that the snapshot is downloaded once.
+const HANDOFF = "handoff-llm-memory";
+
+function handOver(url, body) {
+  try {
+    if (!self.caches || !/^https?:$/.test(location.protocol)) return body;
+    const [kept, used] = body.tee();
+    caches.open(HANDOFF).then((cache) => cache.put(url, new Response(kept))).catch(() => {});
+    return used;
+  } catch (refused) {  // storage refused (a third-party frame): the worker downloads it if it runs at all
+    return body;
+  }
+}
+
 async function inflate(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  const inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
+  const inflated = handOver(url.href, response.body).pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(inflated).arrayBuffer());
 }
 

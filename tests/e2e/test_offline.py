@@ -1,15 +1,46 @@
 """Offline: the service worker keeps the site, so a second visit works with the network off; and the
 single-file page works from disk with the network blocked."""
+import json
+import re
+import threading
+import time
+
+from build import QuietHandler, serve_in_background
 from conftest import expect_total, wait_ready
 from pycore import Scenario, estimate
 
 
-def test_second_visit_works_offline(open_site):
+KEPT = """async () => {
+  const names = (await caches.keys()).filter(k => k.startsWith('llm-memory-'));
+  if (names.length !== 1) return null;
+  const keys = await (await caches.open(names[0])).keys();
+  return keys.map(r => r.url);
+}"""
+
+
+def worker_files(site_dir):
+    """FILES as build.py wrote them into sw.js."""
+    text = (site_dir / "sw.js").read_text()
+    return json.loads(re.search(r"const FILES = (\[.*?\]);", text).group(1))
+
+
+def wait_kept(page, count, timeout_s=60):
+    """The files the worker keeps, once it has `count` of them (it fills its cache once the page is live)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        kept = page.evaluate(KEPT) or []
+        if len(kept) >= count or time.monotonic() > deadline:
+            return kept
+        page.wait_for_timeout(250)
+
+
+def test_second_visit_works_offline(open_site, site_dir):
     page = open_site("?model=qwen3-8b&weights=Q5_K_M&context=16384")
-    # the worker (registered once the page is live) has cached every file of this build once it is active
+    # the worker keeps every file the pages use once the page is live, and nothing else
     page.wait_for_function("navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated'")
-    cached = page.evaluate("caches.keys().then(k => caches.open(k[0])).then(c => c.keys()).then(r => r.length)")
-    assert cached > 20
+    files = worker_files(site_dir)
+    base = page.url.split("?")[0]
+    assert sorted(wait_kept(page, len(files))) == sorted(base + f if f != "./" else base for f in files)
     page.context.set_offline(True)
     page.reload()
     wait_ready(page)
@@ -31,3 +62,44 @@ def test_single_file_page_from_disk_with_the_network_blocked(open_site, site_dir
     expect_total(page, estimate(Scenario("mistral-nemo-12b", weights="IQ4_XS", context=32768, batch=3, gpu="rtx-4090")))
     assert requested == []  # nothing tried the network
     assert all(u.startswith(("file:", "data:", "blob:")) for u in page.watch.requests)
+
+
+def test_worker_keeps_exactly_the_files_the_pages_load(open_site, site_dir):
+    """The service worker's list (build.py page_files) is what index.html and embed.html request: a file the
+    pages load but the list lacks breaks the offline visit; one it keeps but no page loads is a wasted download."""
+    loaded = set()
+    for where in ("", "embed.html"):
+        page = open_site(where, setup=lambda c: c.on("request", lambda r: r.service_worker is None and loaded.add(r.url)))
+        base = page.url.rsplit("/", 1)[0] + "/"
+    assert {u.split("?")[0] for u in loaded} == {base + f if f != "./" else base for f in worker_files(site_dir)}
+
+
+class Counting(QuietHandler):
+    """Counts the GET requests that reach the server, per path."""
+    counts, lock = {}, threading.Lock()
+
+    def do_GET(self):
+        with Counting.lock:
+            path = self.path.split("?")[0]
+            Counting.counts[path] = Counting.counts.get(path, 0) + 1
+        super().do_GET()
+
+
+def test_first_visit_downloads_each_file_once(browser, site_dir):
+    """The page and the worker that keeps the site share one download of each file: the worker takes the
+    runtime as it goes by, the browser's HTTP cache, or the page's hand-over of the snapshot."""
+    server = serve_in_background(site_dir, Counting)
+    Counting.counts.clear()
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        wait_ready(page)
+        wait_kept(page, len(worker_files(site_dir)))
+        context.close()
+    finally:
+        server.shutdown()
+    assert Counting.counts.get("/sw.js") == 1, Counting.counts
+    twice = {path: n for path, n in Counting.counts.items() if n > 1}
+    assert twice == {}, f"files downloaded more than once: {Counting.counts}"
+    assert "/offline.html" not in Counting.counts
