@@ -183,12 +183,10 @@ def test_gguf_truncated_at_every_byte(tmp_path, endianess):
     data = _tiny_gguf(tmp_path, endianess, layers=1, vocab=32, ff=32)  # about 10 kB
     imp = import_gguf(BytesReader(data))
     data_end = max(t.data_offset + t.n_bytes for t in imp.header.tensors)
-    start = time.perf_counter()
     for cut in range(data_end):  # past data_end only the last tensor's padding is missing
         with pytest.raises(ModelFileError) as err:
             import_gguf(BytesReader(data[:cut]))
         assert "\n" not in str(err.value)
-    assert time.perf_counter() - start < 30
 
 
 def test_gguf_with_mla_truncated_through_its_header(tmp_path):
