@@ -219,12 +219,13 @@ def _catalog(kind, as_json) -> str:
         lines.append("KV cache:")
         lines += [f"  {r['name']:<22} {r['description']}" for r in kv]
         return "\n".join(lines)
-    rows = [{"id": g.id, "name": g.name, "vendor": g.vendor, "memory_bytes": g.memory_bytes,
-             "usable_bytes": g.usable_bytes, "source": g.source} for g in GPUS.values()]
+    from .hardware import gpu_dict
+    rows = [gpu_dict(g) for g in GPUS.values()]
     if as_json:
         return json.dumps(rows, indent=2)
-    return "\n".join(f"{r['id']:<22} {r['name']:<40} {format_bytes(r['memory_bytes']):>11} as sold, "
-                     f"{format_bytes(r['usable_bytes']):>11} usable" for r in rows)
+    return "\n".join(f"{r['id']:<26} {r['name']:<48} {format_bytes(r['memory_bytes']):>11} as sold, "
+                     f"{format_bytes(r['usable_bytes']):>11} usable, {r['bandwidth_gbps'] or 0:>7,.0f} GB/s, "
+                     f"{r['fp16_tflops'] or 0:>7,.1f} TFLOPS FP16" for r in rows)
 
 
 def main(argv=None) -> int:

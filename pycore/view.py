@@ -164,20 +164,15 @@ def model_groups() -> list:
 
 
 def gpu_groups() -> list:
-    """(group, [(gpu id, label)]) for the GPU picker, labels with the capacity as sold."""
+    """(group, [(gpu id, label)]) for the GPU picker, grouped by vendor and kind (devices.GROUPS order),
+    labels with the capacity as sold."""
+    from .devices import GROUPS
     from .hardware import GPUS
-    groups = {}
+    groups = {name: [] for name in GROUPS}
     for g in GPUS.values():
-        if g.vendor == "NVIDIA":
-            group = ("NVIDIA GeForce" if "GeForce" in g.name else
-                     "NVIDIA workstation" if g.id.startswith("rtx-") else "NVIDIA data center")
-        elif g.vendor == "AMD":
-            group = "AMD"
-        else:
-            group = "Apple silicon (unified memory)"
         sold = g.memory_bytes / GiB
-        groups.setdefault(group, []).append((g.id, f"{g.name} · {sold:g} GiB"))
-    return list(groups.items())
+        groups.setdefault(g.group or g.vendor, []).append((g.id, f"{g.name} · {sold:g} GiB"))
+    return [(name, rows) for name, rows in groups.items() if rows]
 
 
 # ---------------------------------------------------------------- training mode
