@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--prefill-chunk", type=_int, default=None, metavar="TOKENS")
     e.add_argument("--json", action="store_true", help="machine-readable output")
     _train_parser(sub)
+    # speed (issue #13): `bench` (llama-bench mirror) and `fit` (hardware first), see speed_cli.py
+    from .speed_cli import add_parsers as _speed_parsers
+    _speed_parsers(sub, _model_source, _int)
     for name in ("models", "formats", "gpus"):
         c = sub.add_parser(name, help=f"list the {name}")
         c.add_argument("--json", action="store_true")
@@ -83,6 +86,14 @@ def _train_parser(sub):
     t.add_argument("--json", action="store_true")
 
 
+def _model_source(p):
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--model", help="preset id (see `models`)")
+    src.add_argument("--gguf", metavar="PATH", help="a GGUF file (only its header is read)")
+    src.add_argument("--safetensors", metavar="PATH", help="a .safetensors file or index (with its config.json)")
+    p.add_argument("--config", metavar="PATH", help="a Hugging Face config.json")
+
+
 def _int(text):
     try:
         value = float(text)
@@ -107,6 +118,9 @@ def run(argv) -> str:
         return _estimate(args)
     if args.command == "train":
         return _train(args)
+    if args.command in ("bench", "fit"):  # speed (issue #13)
+        from .speed_cli import run_bench, run_fit
+        return run_bench(args, _model_and_weights) if args.command == "bench" else run_fit(args)
     return _catalog(args.command, args.json)
 
 
