@@ -110,6 +110,7 @@ def catalog() -> dict:
         "formats": V.format_groups(),
         "kv": [(f.name, f.description) for f in KV_FORMATS.values()],
         "gpus": V.gpu_groups(),
+        "hosts": V.host_choices(),
         "engines": [("auto", "Automatic: GGUF → llama.cpp, bitsandbytes → transformers, else vLLM")] +
                    [(e.name, e.label) for e in ENGINES.values()],
         "activation_methods": [("peak", "Peak working set (matches engine logs)"),

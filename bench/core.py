@@ -42,6 +42,18 @@ def table_ms(s: Scenario, cold: bool) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+def hardware_first_ms(gpu_id: str, cold: bool) -> float:
+    """The hardware-first list (every catalog model, best fitting format, speed) on one device."""
+    from pycore.hardware import gpu
+    from pycore.hwfirst import fit_table
+    if cold:
+        clear_caches()
+    start = time.perf_counter()
+    rows = fit_table(gpu(gpu_id), context=8192, ram_bytes=64 << 30, host=gpu("cpu-ddr5-5600-2ch"))
+    assert rows
+    return (time.perf_counter() - start) * 1000
+
+
 def main():
     print(f"python {sys.version.split()[0]}, {RUNS} runs each, medians")
     print(f"{'model':<16} {'estimates/s':>12} {'table cold ms':>14} {'table warm ms':>14}   "
@@ -52,6 +64,14 @@ def main():
         cold = statistics.median(table_ms(s, cold=True) for _ in range(RUNS))
         warm = statistics.median(table_ms(s, cold=False) for _ in range(RUNS))
         print(f"{model_id:<16} {rate:>12,.0f} {cold:>14.1f} {warm:>14.1f}")
+    from pycore.presets import PRESETS
+    print(f"\nhardware first: all {len(PRESETS)} catalog models on one device, context 8192, 64 GiB RAM "
+          "(target < 300 ms; cold = per-tensor storage of every model computed afresh)")
+    print(f"{'device':<16} {'cold ms':>10} {'warm ms':>10}")
+    for gpu_id in ("rtx-4090", "m4-max-128gb", "h100-sxm"):
+        cold = statistics.median(hardware_first_ms(gpu_id, cold=True) for _ in range(3))
+        warm = statistics.median(hardware_first_ms(gpu_id, cold=False) for _ in range(RUNS))
+        print(f"{gpu_id:<16} {cold:>10.1f} {warm:>10.1f}")
 
 
 if __name__ == "__main__":

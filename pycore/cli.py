@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--prefill-chunk", type=_int, default=None, metavar="TOKENS")
     e.add_argument("--json", action="store_true", help="machine-readable output")
     _train_parser(sub)
+    # speed (issue #13): `bench` (llama-bench mirror) and `fit` (hardware first), see speed_cli.py
+    from .speed_cli import add_parsers as _speed_parsers
+    _speed_parsers(sub, _model_source, _int)
     for name in ("models", "formats", "gpus"):
         c = sub.add_parser(name, help=f"list the {name}")
         c.add_argument("--json", action="store_true")
@@ -85,6 +88,14 @@ def _train_parser(sub):
     t.add_argument("--json", action="store_true")
 
 
+def _model_source(p):
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--model", help="preset id (see `models`)")
+    src.add_argument("--gguf", metavar="PATH", help="a GGUF file (only its header is read)")
+    src.add_argument("--safetensors", metavar="PATH", help="a .safetensors file or index (with its config.json)")
+    p.add_argument("--config", metavar="PATH", help="a Hugging Face config.json")
+
+
 def _int(text):
     try:
         value = float(text)
@@ -112,6 +123,9 @@ def run(argv) -> str:
     if args.command == "examples":
         from .seed import examples_json, examples_text
         return examples_json() if args.json else examples_text()
+    if args.command in ("bench", "fit"):  # speed (issue #13)
+        from .speed_cli import run_bench, run_fit
+        return run_bench(args, _model_and_weights) if args.command == "bench" else run_fit(args)
     return _catalog(args.command, args.json)
 
 
@@ -224,12 +238,13 @@ def _catalog(kind, as_json) -> str:
         lines.append("KV cache:")
         lines += [f"  {r['name']:<22} {r['description']}" for r in kv]
         return "\n".join(lines)
-    rows = [{"id": g.id, "name": g.name, "vendor": g.vendor, "memory_bytes": g.memory_bytes,
-             "usable_bytes": g.usable_bytes, "source": g.source} for g in GPUS.values()]
+    from .hardware import gpu_dict
+    rows = [gpu_dict(g) for g in GPUS.values()]
     if as_json:
         return json.dumps(rows, indent=2)
-    return "\n".join(f"{r['id']:<22} {r['name']:<40} {format_bytes(r['memory_bytes']):>11} as sold, "
-                     f"{format_bytes(r['usable_bytes']):>11} usable" for r in rows)
+    return "\n".join(f"{r['id']:<26} {r['name']:<48} {format_bytes(r['memory_bytes']):>11} as sold, "
+                     f"{format_bytes(r['usable_bytes']):>11} usable, {r['bandwidth_gbps'] or 0:>7,.0f} GB/s, "
+                     f"{r['fp16_tflops'] or 0:>7,.1f} TFLOPS FP16" for r in rows)
 
 
 def main(argv=None) -> int:

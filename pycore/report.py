@@ -44,6 +44,11 @@ def estimate_dict(e: Estimate) -> dict:
                        "overhead": d.overhead, "total": d.total} for d in e.devices]
     if e.fit:
         out["fit"] = fit_dict(e.fit, e.layout.devices)
+    # speed (issue #13): decode/prefill tokens per second when the device's bandwidth is known
+    from .speed import estimate_speed, speed_dict
+    sp = estimate_speed(e)
+    if sp is not None:
+        out["speed"] = speed_dict(sp)
     return out
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from .errors import InputError
 from .formats import FILE, FLOAT, GGUF_TYPE, WEIGHT_FORMATS
-from .hardware import GPUS, PIPELINE, TENSOR
+from .hardware import GPUS, PIPELINE, TENSOR, gpu as gpu_named
 from .memory import estimate, resolve_model
 from .scenario import MAX_BATCH, Scenario
 
@@ -119,7 +119,7 @@ def format_table(s: Scenario, gpu_ids=None) -> list:
             continue
         fits, by_chunk = {}, {}
         for gid in gpu_ids:
-            g = GPUS[gid]
+            g = gpu_named(gid)
             chunk = s.prefill_chunk or base.engine.chunk(g.usable_bytes)
             if chunk not in by_chunk:
                 by_chunk[chunk] = estimate(s.with_(weights=f.name, gpu=gid, prefill_chunk=chunk or None))

@@ -32,6 +32,7 @@ def estimate_view(e: Estimate, system: str = BINARY) -> dict:
                   "substituted": " + ".join(format_bytes(it.bytes, system) for it in e.items) +
                   f" = {format_bytes(total, system)} ({total:,} B)"},
         "verdict": _verdict(e, system),
+        "speed": speed_view(e),
         "summary": _summary(e),
         "facts": _facts(e),
         "devices": [{"index": str(d.index), "weights": format_bytes(d.weights, system),
@@ -52,6 +53,28 @@ def _verdict(e: Estimate, system) -> dict:
     if not e.fit:
         return {"state": "none", "text": f"Total {format_bytes(e.total, system)}. Choose a GPU to check the fit."}
     return {"state": "fits" if e.fit.fits else "short", "text": fit_sentence(e.fit, e.layout.devices, system)}
+
+
+def speed_view(e: Estimate) -> dict:
+    """Speed beside the verdict (issue #13): decode at the full context and the prompt that fills it, on
+    the chosen device; a hint when there is no device or no bandwidth figure."""
+    from .speed import estimate_speed
+    try:
+        sp = estimate_speed(e)
+    except InputError as err:
+        return {"text": f"Speed: {err.message}", "formula": ""}
+    if sp is None:
+        return {"text": ("Speed: choose a catalog GPU (its memory bandwidth sets the decode speed)." if not e.fit
+                         else "Speed: a custom GPU has no bandwidth figure; pick a catalog device."), "formula": ""}
+    s = e.scenario
+    per_seq = sp.decode_tokens_per_s / s.batch
+    text = (f"Speed (llama.cpp-class estimate): about {per_seq:,.0f} tokens/s generating at {s.context:,} tokens "
+            f"deep ({sp.decode_bound}-bound)" +
+            (f", {sp.decode_tokens_per_s:,.0f} tokens/s for all {s.batch:,} sequences" if s.batch > 1 else ""))
+    if sp.prefill_tokens_per_s:
+        text += (f"; the {s.context:,}-token prompt reads in {sp.time_to_first_token_s:,.2f} s "
+                 f"({sp.prefill_tokens_per_s:,.0f} tokens/s, {sp.prefill_bound}-bound)")
+    return {"text": text + ".", "formula": " · ".join(f.substituted for f in sp.figures)}
 
 
 def _summary(e: Estimate) -> str:
@@ -142,6 +165,7 @@ def slots(view: dict) -> dict:
     """The view as {slot name: text}: the names the page's data-slot attributes use."""
     out = _item_slots(view)
     out.update(engine=view["engine"], context_note=view["context_note"], devices_caption=view["devices_caption"])
+    out["speed"], out["speed.formula"] = view["speed"]["text"], view["speed"]["formula"]
     for key, value in view["facts"].items():
         out[f"fact.{key}"] = value
     return out
@@ -164,20 +188,58 @@ def model_groups() -> list:
 
 
 def gpu_groups() -> list:
-    """(group, [(gpu id, label)]) for the GPU picker, labels with the capacity as sold."""
+    """(group, [(gpu id, label)]) for the GPU picker, grouped by vendor and kind (devices.GROUPS order),
+    labels with the capacity as sold."""
+    from .devices import GROUPS
     from .hardware import GPUS
-    groups = {}
+    groups = {name: [] for name in GROUPS}
     for g in GPUS.values():
-        if g.vendor == "NVIDIA":
-            group = ("NVIDIA GeForce" if "GeForce" in g.name else
-                     "NVIDIA workstation" if g.id.startswith("rtx-") else "NVIDIA data center")
-        elif g.vendor == "AMD":
-            group = "AMD"
-        else:
-            group = "Apple silicon (unified memory)"
         sold = g.memory_bytes / GiB
-        groups.setdefault(group, []).append((g.id, f"{g.name} · {sold:g} GiB"))
-    return list(groups.items())
+        groups.setdefault(g.group or g.vendor, []).append((g.id, f"{g.name} · {sold:g} GiB"))
+    return [(name, rows) for name, rows in groups.items() if rows]
+
+
+def host_choices() -> list:
+    """(id, label) of the CPU systems that can hold offloaded layers, for the hardware-first panel."""
+    from .hardware import GPUS
+    return [(g.id, f"{g.name} · {g.bandwidth_gbps:g} GB/s") for g in GPUS.values() if g.kind == "cpu"]
+
+
+def hwfirst_rows(fields: dict, ram_text: str, host_id: str) -> tuple:
+    """(rows, note) for the page's hardware-first panel from the form's fields (gpu, gpumem, gpus, context)
+    and the panel's RAM and host inputs. Rows are display strings; raises InputError on bad input."""
+    from .hardware import custom_gpu, gpu
+    from .hwfirst import fit_table
+    try:
+        ram = float(ram_text or 0)
+        context, gpus = int(fields.get("context") or 4096), int(fields.get("gpus") or 1)
+    except ValueError:
+        raise InputError("hwfirst", "RAM, context and GPU count must be numbers") from None
+    if ram != ram or not 0 <= ram <= 1 << 20:
+        raise InputError("hwfirst", "RAM must be 0 or more GiB")
+    gid = fields.get("gpu") or ""
+    if gid == "custom":
+        try:
+            memory = float(fields.get("gpumem") or 0)
+        except ValueError:
+            raise InputError("hwfirst", "the custom GPU memory must be a number") from None
+        if not 0 < memory <= 1 << 20:
+            raise InputError("hwfirst", "give the custom GPU's memory")
+        device = custom_gpu(int(memory * GiB))
+    elif gid:
+        device = gpu(gid)
+    else:
+        raise InputError("hwfirst", "choose a GPU above first")
+    rows = fit_table(device, gpus=gpus, ram_bytes=int(ram * GiB), context=context, host=gpu(host_id))
+    out = [{"model": r["name"], "format": r["format"], "params": f"{r['parameters'] / 1e9:,.1f} B",
+            "memory": format_bytes(r["total_bytes"]),
+            "where": f"offload {r['host_share']:.0%} to RAM" if r["offload"] else "GPU",
+            "decode": f"{r['decode_tokens_per_s']:,.1f}" if r["decode_tokens_per_s"] else "–",
+            "prefill": f"{r['prefill_tokens_per_s']:,.0f}" if r["prefill_tokens_per_s"] else "–"} for r in rows]
+    where = f"{gpus} × {device.name}" if gpus > 1 else device.name
+    note = (f"{len(out)} models fit {where} at {context:,} tokens" + (f" with {ram:g} GiB of RAM for offload" if ram else "")
+            + ("." if device.bandwidth_gbps else "; speeds need a catalog device (bandwidth)."))
+    return out, note
 
 
 # ---------------------------------------------------------------- training mode

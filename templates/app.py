@@ -317,6 +317,30 @@ class Page:
         box.focus()
         box.select()
 
+    def list_fitting(self, _event):
+        """The hardware-first panel (issue #13): computed on request only, never at start-up."""
+        note, body, table = el("hwfirst-note"), el("hwfirst-body"), el("hwfirst-table")
+        try:
+            rows, text = V.hwfirst_rows(self.read_fields(), str(el("hwfirst-ram").value), str(el("hwfirst-host").value))
+        except InputError as err:
+            note.textContent = err.message
+            table.hidden = True
+            return
+        body.replaceChildren()
+        for r in rows:
+            tr = document.createElement("tr")
+            for key in ("model", "format", "params", "memory", "where", "decode", "prefill"):
+                cell = document.createElement("th" if key == "model" else "td")
+                if key == "model":
+                    cell.setAttribute("scope", "row")
+                elif key in ("params", "memory", "decode", "prefill"):
+                    cell.className = "num"
+                cell.textContent = r[key]
+                tr.appendChild(cell)
+            body.appendChild(tr)
+        table.hidden = not rows
+        note.textContent = text
+
     # ---------------------------------------------------------------- the user's own model
 
     async def read_files(self, files):
@@ -466,7 +490,8 @@ class Page:
         self.on(window, "beforeprint", self.open_details)
         for button_id, handler in (("copy-link", self.copy_link), ("export-json", self.export_json),
                                    ("export-md", self.export_markdown), ("embed-code", self.show_embed_code),
-                                   ("use-config", self.on_use_config), ("hub-load", self.on_hub_load)):
+                                   ("use-config", self.on_use_config), ("hub-load", self.on_hub_load),
+                                   ("hwfirst-run", self.list_fitting)):
             if el(button_id) is not None:
                 self.on(el(button_id), "click", handler)
         document.documentElement.dataset.py = "ready"

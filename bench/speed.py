@@ -1,0 +1,113 @@
+"""The speed model against published llama-bench results (tests/speed_reference.py, a transcription of
+shared/reference/speed_dev.json): predicted vs published tokens/s for every row, and the median absolute
+error per backend and test kind. `--fit` searches the efficiency tables' values per backend (a grid
+minimising the median absolute error over all of that backend's devices) and prints them; the tables in
+pycore/speed.py hold the chosen values.
+
+    .venv/bin/python bench/speed.py [--rows] [--fit]
+"""
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from pycore import speed as S  # noqa: E402
+from pycore.hardware import gpu  # noqa: E402
+from pycore.memory import estimate  # noqa: E402
+from pycore.scenario import Scenario  # noqa: E402
+from speed_reference import ROWS  # noqa: E402
+
+
+def predict(row):
+    gid, backend, model, quant, test, _ = row
+    e = estimate(Scenario(model, weights=quant, context=512, engine="llama.cpp"))
+    device = gpu(gid)
+    if test.startswith("tg"):
+        n = int(test[2:])
+        # llama-bench tg128 generates 128 tokens from an empty cache: mean depth n / 2
+        return S.speed(e, device, depth=n // 2, prompt_tokens=512, backend=backend, batch=1).decode_tokens_per_s
+    n = int(test[2:])
+    return S.speed(e, device, depth=0, prompt_tokens=n, backend=backend, batch=1).prefill_tokens_per_s
+
+
+def errors():
+    """{(backend, kind): [abs % error]} and the per-row table."""
+    out, rows = {}, []
+    for row in ROWS:
+        got = predict(row)
+        err = (got - row[5]) / row[5] * 100
+        kind = "tg" if row[4].startswith("tg") else "pp"
+        out.setdefault((row[1], kind), []).append(abs(err))
+        rows.append((row, got, err))
+    return out, rows
+
+
+def table(errs) -> str:
+    lines = [f"{'backend':<8} {'test':<4} {'rows':>4} {'median |err| %':>15} {'max |err| %':>12}"]
+    for (backend, kind), v in sorted(errs.items()):
+        lines.append(f"{backend:<8} {kind:<4} {len(v):>4} {statistics.median(v):>15.1f} {max(v):>12.1f}")
+    return "\n".join(lines)
+
+
+def _key(table, row):
+    backend, device = row[1], gpu(row[0])
+    return next((k for k in ((backend, device.kind), (backend, device.vendor)) if k in table), backend)
+
+
+def _median_error(rows):
+    return statistics.median(abs(predict(r) - r[5]) / r[5] for r in rows)
+
+
+def fit():
+    """Per key of the tables (a backend, or a backend and a device class), the grid values with the
+    smallest median absolute error over that key's rows."""
+    for key in [k for k in S.DECODE_BANDWIDTH_EFFICIENCY] + [k for k in S.DECODE_FIXED_SECONDS
+                                                              if k not in S.DECODE_BANDWIDTH_EFFICIENCY]:
+        tg = [r for r in ROWS if r[4].startswith("tg") and _key(S.DECODE_FIXED_SECONDS, r) == key
+              and _key(S.DECODE_BANDWIDTH_EFFICIENCY, r) in (key, key[0] if isinstance(key, tuple) else key)]
+        if len(tg) < 2:
+            continue
+        best = None
+        effs = [x / 100 for x in range(40, 91, 5)]  # above 90% of a datasheet peak is not reached by streaming reads
+        if key not in S.DECODE_BANDWIDTH_EFFICIENCY:  # a device class with its own fixed cost only
+            effs = [S.DECODE_BANDWIDTH_EFFICIENCY[key[0]]]
+        for eff in effs:
+            for fixed in [x / 10000 for x in range(0, 80, 5)]:
+                S.DECODE_BANDWIDTH_EFFICIENCY[key if key in S.DECODE_BANDWIDTH_EFFICIENCY else key[0]] = eff
+                S.DECODE_FIXED_SECONDS[key] = fixed
+                score = _median_error(tg)
+                if best is None or score < best[0]:
+                    best = (score, eff, fixed)
+        S.DECODE_BANDWIDTH_EFFICIENCY[key if key in S.DECODE_BANDWIDTH_EFFICIENCY else key[0]] = best[1]
+        S.DECODE_FIXED_SECONDS[key] = best[2]
+        print(f"decode  {str(key):<24} {len(tg):>3} rows: efficiency {best[1]:.2f}, fixed {best[2] * 1e3:.1f} ms "
+              f"(median |err| {best[0] * 100:.1f}%)")
+    for key in S.PREFILL_COMPUTE_EFFICIENCY:
+        pp = [r for r in ROWS if r[4].startswith("pp") and _key(S.PREFILL_COMPUTE_EFFICIENCY, r) == key]
+        if len(pp) < 2:
+            continue
+        best = None
+        for ceff in [x / 100 for x in range(2, 101, 1)]:
+            S.PREFILL_COMPUTE_EFFICIENCY[key] = ceff
+            score = _median_error(pp)
+            if best is None or score < best[0]:
+                best = (score, ceff)
+        S.PREFILL_COMPUTE_EFFICIENCY[key] = best[1]
+        print(f"prefill {str(key):<24} {len(pp):>3} rows: efficiency {best[1]:.2f} (median |err| {best[0] * 100:.1f}%)")
+
+
+def main():
+    if "--fit" in sys.argv:
+        fit()
+    errs, rows = errors()
+    if "--rows" in sys.argv:
+        for row, got, err in rows:
+            print(f"{row[0]:<24} {row[1]:<7} {row[2]:<14} {row[3]:<7} {row[4]:<7} {row[5]:>10.2f} {got:>10.2f} {err:>+7.1f}%")
+    print(f"{len(ROWS)} published llama-bench rows (shared/reference/speed_dev.json)")
+    print(table(errs))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,377 @@
+"""How fast: decode and prefill tokens per second from the same byte counts as the memory estimate.
+
+Decode (text generation, one token per step) reads every active weight once per step and each sequence's
+KV cache up to the current depth, so its ceiling is memory bandwidth:
+
+    step time = Σ over memories (bytes read there / (bandwidth × efficiency)) + fixed per-token cost
+    decode tokens/s = batch / max(step time, batch × FLOPs per token / compute reached)
+
+Prefill (prompt processing) multiplies every weight by a whole micro-batch of tokens, so its ceiling is
+compute: FLOPs = 2 × active parameters per token + attention (QKᵀ and AV over the tokens already cached),
+over the dense FP16 tensor throughput × efficiency; the weights are still read once per micro-batch, and
+the slower of the two bounds applies.
+
+Every figure is returned with its formula in words and with the numbers substituted, like the memory
+LineItems. Pure: stdlib only, no I/O.
+"""
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .errors import InputError
+from .models import attention_groups
+
+# ---------------------------------------------------------------- efficiency tables
+# Keys: a backend, or (backend, device kind or vendor) where a class of devices behaves differently; the
+# most specific key present applies (see `efficiency`). Every value is fitted by `bench/speed.py --fit` on
+# the published llama-bench results of shared/reference/speed_dev.json: for each key, the value that
+# minimises the median absolute error over all of its rows (never one device): CUDA 9 GeForce/workstation/
+# Spark devices, CUDA data center 2 (A100, H100), Metal 26 Apple chips M1 to M4 Ultra, Vulkan 8
+# NVIDIA/AMD devices, Vulkan on Intel 2 (Arc A770, B580), ROCm 2 (RX 7900 XT, Strix Halo). The CPU
+# backend has one published row (Strix Halo): its values are set from it and stated as such.
+#
+# Fraction of the datasheet bandwidth that llama.cpp's decode kernels reach.
+DECODE_BANDWIDTH_EFFICIENCY = {
+    "CUDA": 0.85,
+    "Metal": 0.85,
+    "Vulkan": 0.85,
+    ("Vulkan", "Intel"): 0.60,  # Arc: Vulkan's matrix-vector kernels reach well under GDDR6's peak
+    "ROCm": 0.50,  # 2 devices only (RX 7900 XT, Strix Halo): the least certain figure of the table
+    "SYCL": 0.60,  # no published row read: taken between Vulkan on Intel and the others
+    "CPU": 0.50,  # Strix Halo CPU row: 16 Zen 5 cores reach about half the 256 GB/s of the shared LPDDR5X
+}
+# Fixed cost of one decode step in seconds: several hundred small kernels (norms, RoPE, adds, softmax),
+# launch and synchronisation, sampling. Latency-bound, so it does not shrink with bandwidth; data-center
+# parts run their SMs at lower clocks (1.4–2.0 GHz against 2.5–2.8 GHz on GeForce) and pay more.
+DECODE_FIXED_SECONDS = {
+    "CUDA": 0.0010,
+    ("CUDA", "datacenter"): 0.0025,
+    "Metal": 0.0035,
+    "Vulkan": 0.0010,
+    ("Vulkan", "Intel"): 0.0075,
+    "ROCm": 0.0005,
+    "SYCL": 0.0030,
+    "CPU": 0.0010,
+}
+# Fraction of the dense FP16 tensor throughput that prefill reaches. llama.cpp's quantized matrix kernels
+# (MMQ, mma.sync) do not use Hopper's wgmma and leave data-center parts far from peak; Vulkan on Intel does
+# not reach the XMX units.
+PREFILL_COMPUTE_EFFICIENCY = {
+    "CUDA": 0.43,
+    ("CUDA", "datacenter"): 0.13,
+    "Metal": 0.69,
+    "Vulkan": 0.37,
+    ("Vulkan", "Intel"): 0.07,
+    "ROCm": 0.26,
+    "SYCL": 0.10,
+    "CPU": 0.60,
+}
+# Routed experts in prefill: each expert's matmul sees only tokens × experts_per_token / num_experts rows
+# of a pass; tensor-core tiles are MOE_TILE_ROWS rows, so a thinner matmul wastes the rest of the tile.
+MOE_TILE_ROWS = 128
+# How many tokens llama.cpp processes per prefill pass (n_ubatch default 512): the weights are read
+# once per pass, which bounds prefill on slow-memory, fast-compute devices.
+UBATCH = 512
+# Tensor parallelism: one all-reduce after attention and one after the MLP of every layer; each costs at
+# least a link latency: 10 µs per all-reduce over NVLink/PCIe (NCCL small-message latency, order of).
+ALLREDUCE_SECONDS = 10e-6
+# Pipeline / llama.cpp layer split: the activations cross to the next GPU once per step (a few KiB):
+# a launch and a copy, about 20 µs.
+HOP_SECONDS = 20e-6
+
+
+def efficiency(table: dict, backend: str, device) -> float:
+    """The most specific entry of `table` for this backend and device: (backend, kind), (backend,
+    vendor), then backend."""
+    for key in ((backend, device.kind), (backend, device.vendor)):
+        if key in table:
+            return table[key]
+    return table[backend]
+
+
+BACKENDS = tuple(k for k in DECODE_BANDWIDTH_EFFICIENCY if isinstance(k, str))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One speed figure: value with unit, formula in words, the same with numbers, its source."""
+
+    key: str
+    label: str
+    value: float
+    unit: str
+    formula: str
+    substituted: str
+    source: str = "pycore.speed: bandwidth and compute roofline with efficiencies fitted on llama-bench results"
+    notes: tuple = ()
+
+
+@dataclass(frozen=True)
+class Speed:
+    decode_tokens_per_s: float  # all sequences together (batch × per-sequence)
+    prefill_tokens_per_s: float
+    time_to_first_token_s: float
+    decode_bound: str  # "memory" or "compute"
+    prefill_bound: str
+    bytes_per_step: int  # bytes each decode step reads (all memories)
+    figures: tuple  # Figure, ...
+
+    def figure(self, key):
+        return next(f for f in self.figures if f.key == key)
+
+
+# ---------------------------------------------------------------- bytes and FLOPs per token
+
+@lru_cache(maxsize=1024)
+def weight_reads(spec, fmt) -> tuple:
+    """(bytes read per decode token, bytes of all weights read per prefill pass, active matmul parameters
+    per token, of which routed-expert parameters, of which output-head parameters).
+
+    A decode token reads every non-expert tensor, experts_per_token / num_experts of each routed-expert
+    tensor, and not the token-embedding table (a lookup of one row), unless it is tied to the output head.
+    Sizes are the estimate's per-tensor storage (formats.weight_storage), so scales and mixed types count."""
+    from .formats import weight_storage
+    stored = weight_storage(spec, fmt)
+    decode = prefill = params = expert = head = 0
+    share = spec.experts_per_token / spec.num_experts if spec.is_moe else 1.0
+    for t, s in stored.tensors:
+        if t.role in ("token_embd", "position_embd") and not (t.role == "token_embd" and spec.tie_embeddings):
+            continue
+        if t.kind != "matrix" and t.role not in ("output",):
+            decode += s.bytes  # norms, biases: tiny, read all the same
+            prefill += s.bytes
+            continue
+        if t.is_expert:
+            decode += s.bytes * share
+            params += t.numel * share
+            expert += t.numel * share
+        else:
+            decode += s.bytes
+            params += t.numel
+            if t.role == "output" or (t.role == "token_embd" and spec.tie_embeddings):
+                head += t.numel
+        prefill += s.bytes
+    return int(decode), prefill, int(params), int(expert), head
+
+
+def kv_bytes_per_token(spec, kvf, depth: int) -> int:
+    """KV-cache bytes one decode step reads for one sequence at `depth` cached tokens: Σ over layers of
+    cached tokens (capped by a sliding window) × that layer's K + V bytes per token."""
+    return sum(count * layer.cached_tokens(depth) * layer.bytes_per_token(kvf)
+               for layer, count in attention_groups(spec))
+
+
+def attention_flops(spec, tokens: int, depth: int) -> int:
+    """FLOPs of QKᵀ and AV for `tokens` new tokens after `depth` cached ones: each query position p
+    attends to min(p, window) keys, 2 FLOPs per multiply-add, once for scores and once for values."""
+    if spec.is_mla:
+        per_key = 2 * spec.num_heads * (spec.qk_nope_head_dim + spec.qk_rope_head_dim + spec.v_head_dim)
+    else:
+        per_key = 2 * spec.num_heads * 2 * spec.head_dim
+    total = 0
+    for layer, count in attention_groups(spec):
+        window = layer.cached_tokens(1 << 62)
+        lo, hi = depth + 1, depth + tokens  # keys seen by each new token (itself included)
+        if hi <= window:
+            keys = (lo + hi) * tokens // 2
+        elif lo >= window:
+            keys = window * tokens
+        else:
+            inside = window - lo + 1
+            keys = (lo + window) * inside // 2 + window * (tokens - inside)
+        total += count * keys
+    return per_key * total
+
+
+# ---------------------------------------------------------------- the model
+
+def _check(name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= value <= high):
+        raise InputError(name, f"{value!r} is outside {low}…{high}")
+    return value
+
+
+def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str = None, gpus: int = 1,
+          parallel: str = "tensor", host_share: float = 0.0, host_bandwidth_gbps: float = None,
+          batch: int = None, flash_attn: bool = True, prefill_depth: int = None) -> Speed:
+    """Decode and prefill speed of the estimate `e` on `device` (a hardware.GPU with bandwidth_gbps and
+    fp16_tflops).
+
+    depth: cached tokens when decoding (default: the estimate's context); prompt_tokens: prefill length,
+    processed after prefill_depth cached tokens (default `depth`) for `pp @ d` figures; the time to first
+    token is prompt_tokens from an empty cache plus one decode step.
+    backend: CUDA, ROCm, Metal, Vulkan, SYCL or CPU (default: the device's usual one).
+    gpus/parallel: "tensor" splits every matrix (bandwidths add, plus two all-reduces per layer);
+    "pipeline" (llama.cpp's layer split) runs one GPU after another for one stream: no gain per stream.
+    host_share: fraction of the weight bytes kept in system RAM (partial offload), read at
+    host_bandwidth_gbps. Raises InputError when the device has no bandwidth figure."""
+    spec = e.model
+    depth = e.scenario.context if depth is None else depth
+    batch = e.scenario.batch if batch is None else batch
+    _check("depth", depth, 0, 1 << 27)
+    _check("prompt_tokens", prompt_tokens, 1, 1 << 27)
+    _check("batch", batch, 1, 1 << 20)
+    _check("gpus", gpus, 1, 4096)
+    _check("host_share", host_share, 0.0, 1.0)
+    if not device.bandwidth_gbps:
+        raise InputError("gpu", f"{device.name} has no bandwidth figure: speed cannot be estimated")
+    backend = backend or device.backend or "CUDA"
+    if backend not in BACKENDS:
+        raise InputError("backend", f"must be one of {', '.join(BACKENDS)}")
+    if host_share > 0 and not host_bandwidth_gbps:
+        raise InputError("ram_bandwidth", "a partial offload needs the system RAM bandwidth")
+    tp = gpus if parallel == "tensor" else 1
+    eff = efficiency(DECODE_BANDWIDTH_EFFICIENCY, backend, device)
+    fixed = efficiency(DECODE_FIXED_SECONDS, backend, device)
+    ceff = efficiency(PREFILL_COMPUTE_EFFICIENCY, backend, device)
+    bw = device.bandwidth_gbps * 1e9
+    peak_tflops = _peak_tflops(device, backend)
+    flops_peak = (peak_tflops or 0) * 1e12
+
+    w_decode, w_pass, params, expert_params, head_params = weight_reads(spec, e.weight_format)
+    kv = kv_bytes_per_token(spec, e.kv_format, depth)
+    host_w = int(w_decode * host_share)
+    gpu_w = w_decode - host_w
+    gpu_bytes = gpu_w + batch * kv  # KV cache stays on the GPU with the offloaded layers' share counted there
+    t_gpu = gpu_bytes / (tp * bw * eff)
+    host_eff = DECODE_BANDWIDTH_EFFICIENCY["CPU"]
+    t_host = host_w / (host_bandwidth_gbps * 1e9 * host_eff) if host_w else 0.0
+    comm = 2 * spec.num_layers * ALLREDUCE_SECONDS if tp > 1 else (gpus - 1) * HOP_SECONDS
+    t_mem = t_gpu + t_host
+    flops_token = 2 * params + attention_flops(spec, 1, depth)
+    t_compute = batch * flops_token / (tp * flops_peak * ceff) if flops_peak else 0.0
+    step = max(t_mem, t_compute) + fixed + comm
+    decode_bound = "compute" if t_compute > t_mem else "memory"
+    decode = batch / step
+
+    where = f"{gpus} × {device.name}" if gpus > 1 else device.name
+    split = (f" ÷ {tp} GPUs (tensor parallel: each reads 1/{tp})" if tp > 1 else
+             f"; layer split over {gpus} GPUs: they run one after another, no gain for one stream" if gpus > 1 else "")
+    host_txt = (f" + {host_w:,} B in system RAM / ({host_bandwidth_gbps:g} GB/s × {host_eff})"
+                f" = {t_host * 1e3:.3f} ms" if host_w else "")
+    figs = [Figure(
+        "decode", "Decode (text generation)", decode, "tokens/s",
+        "batch / (max(memory time, compute time) + fixed per-token cost + communication); memory time = "
+        "(active weights + batch × KV cache at depth) / (bandwidth × efficiency)",
+        f"({gpu_w:,} B weights + {batch:,} × {kv:,} B KV at depth {depth:,}) / ({device.bandwidth_gbps:g} GB/s × "
+        f"{eff}){split} = {t_gpu * 1e3:.3f} ms{host_txt}; compute {batch:,} × {flops_token:,} FLOPs / "
+        f"({peak_tflops or 0:g} TFLOPS × {ceff}{f' × {tp}' if tp > 1 else ''}) = {t_compute * 1e3:.3f} ms; "
+        f"fixed {fixed * 1e3:.1f} ms ({backend}){f' + communication {comm * 1e3:.2f} ms' if comm else ''} → "
+        f"{batch:,} / {step * 1e3:.3f} ms = {decode:,.1f} tokens/s ({decode_bound}-bound)",
+        notes=_decode_notes(spec, backend, host_share, batch, decode_bound))]
+
+    if not peak_tflops:  # a custom device given by memory and bandwidth only: no prefill figure
+        return Speed(decode, None, None, decode_bound, None, gpu_bytes + host_w, tuple(figs))
+    counts = (params, expert_params, head_params, w_pass)
+    pdepth = depth if prefill_depth is None else _check("prefill_depth", prefill_depth, 0, 1 << 27)
+    pp, pbound, pfig = _prefill(spec, device, backend, prompt_tokens, pdepth, tp, counts, host_share,
+                                host_bandwidth_gbps, flash_attn, where)
+    figs.append(pfig)
+    ttft_pp, _, _ = _prefill(spec, device, backend, prompt_tokens, 0, tp, counts, host_share,
+                             host_bandwidth_gbps, flash_attn, where)
+    ttft = prompt_tokens / ttft_pp + 1 / (decode / batch)
+    figs.append(Figure("ttft", "Time to first token", ttft, "s",
+                       "prompt tokens / prefill speed from an empty cache + one decode step",
+                       f"{prompt_tokens:,} / {ttft_pp:,.1f} tokens/s + 1 / {decode / batch:,.1f} tokens/s = {ttft:.3f} s"))
+    return Speed(decode, pp, ttft, decode_bound, pbound, gpu_bytes + host_w, tuple(figs))
+
+
+def _peak_tflops(device, backend) -> float:
+    """Dense FP16 throughput of what runs the matmuls: the GPU, or the CPU cores for the CPU backend on a
+    device that has a GPU too (host_tflops)."""
+    if not device.fp16_tflops:
+        return None
+    if backend == "CPU" and device.kind != "cpu":
+        if not device.host_tflops:
+            raise InputError("backend", f"{device.name} has no CPU throughput figure for the CPU backend")
+        return device.host_tflops
+    return device.fp16_tflops
+
+
+def _prefill(spec, device, backend, tokens, depth, tp, counts, host_share, host_bw, flash_attn, where):
+    params, expert_params, head_params, w_pass = counts
+    ceff = efficiency(PREFILL_COMPUTE_EFFICIENCY, backend, device)
+    eff = efficiency(DECODE_BANDWIDTH_EFFICIENCY, backend, device)
+    peak = _peak_tflops(device, backend)
+    passes = -(-tokens // UBATCH)
+    per_pass = min(tokens, UBATCH)
+    # The output head runs for the last token of a pass only (llama.cpp computes the logits it returns).
+    dense = params - expert_params - head_params
+    tile = 1.0
+    if expert_params:
+        rows = per_pass * spec.experts_per_token / spec.num_experts
+        tile = min(1.0, rows / MOE_TILE_ROWS)
+    matmul = 2 * dense * tokens + 2 * head_params * passes
+    experts = 2 * expert_params * tokens
+    attn = attention_flops(spec, tokens, depth)
+    flops = matmul + experts + attn
+    t_compute = (matmul + attn + experts / tile) / (tp * peak * 1e12 * ceff)
+    passes = -(-tokens // UBATCH)
+    host_w = int(w_pass * host_share)
+    reads = passes * (w_pass - host_w)
+    scores = 0
+    if not flash_attn:
+        # Without flash attention llama.cpp writes and reads an f32 score matrix per layer and pass:
+        # new tokens × cached tokens × heads × 4 B, twice.
+        scores = 2 * 4 * spec.num_heads * sum(count * tokens * layer.cached_tokens(depth + tokens)
+                                              for layer, count in attention_groups(spec))
+        reads += scores
+    t_mem = reads / (tp * device.bandwidth_gbps * 1e9 * eff)
+    if host_w:
+        # Layers left in system RAM: llama.cpp copies their weights to the GPU for each large pass
+        # (or computes on the CPU); either way they cross at host speed once per pass.
+        t_mem += passes * host_w / (host_bw * 1e9 * DECODE_BANDWIDTH_EFFICIENCY["CPU"])
+    t = max(t_compute, t_mem)
+    bound = "compute" if t_compute >= t_mem else "memory"
+    rate = tokens / t
+    fig = Figure(
+        "prefill", "Prefill (prompt processing)", rate, "tokens/s",
+        "tokens / max(FLOPs / (dense FP16 throughput × efficiency), weight and score bytes / (bandwidth × "
+        "efficiency)); FLOPs = 2 × active parameters × tokens + attention (QKᵀ and AV over the cached tokens)",
+        f"FLOPs = 2 × {dense:,} dense × {tokens:,} + 2 × {head_params:,} head × {passes} + 2 × {expert_params:,} "
+        f"expert × {tokens:,}{f' (at {tile:.2f} of a {MOE_TILE_ROWS}-row tile)' if expert_params else ''} + {attn:,} "
+        f"attention at depth {depth:,} = {flops:,}; / ({peak:g} TFLOPS × {ceff}{f' × {tp}' if tp > 1 else ''}) = "
+        f"{t_compute * 1e3:.2f} ms; memory {passes} pass(es) × {w_pass - host_w:,} B"
+        f"{f' + {scores:,} B scores (no flash attention)' if scores else ''} → {t_mem * 1e3:.2f} ms; "
+        f"{tokens:,} tokens / {t * 1e3:.2f} ms = {rate:,.1f} tokens/s on {where} ({bound}-bound)")
+    return rate, bound, fig
+
+
+def _decode_notes(spec, backend, host_share, batch, bound) -> tuple:
+    notes = [f"Efficiencies for {backend} are fitted on published llama-bench results (see bench/speed.py for "
+             "the error per backend); a single device can differ by tens of percent."]
+    if spec.is_moe:
+        notes.append(f"MoE: each token reads {spec.experts_per_token} of {spec.num_experts} experts per layer; "
+                     "which ones changes per token, so every expert must be resident.")
+    if host_share:
+        notes.append(f"{host_share:.0%} of the weights are read from system RAM each token: the slowest memory "
+                     "sets the pace.")
+    if batch > 1:
+        notes.append(f"Batch {batch:,}: the weights are read once per step for all sequences, so throughput "
+                     f"rises with batch until compute-bound (now {bound}-bound).")
+    notes.append("Recurrent and convolution state (hybrid models) is not counted in the bytes per step.")
+    return tuple(notes)
+
+
+def speed_dict(sp: Speed) -> dict:
+    """The `speed` block of `estimate --json`."""
+    def r(x, n):
+        return None if x is None else round(x, n)
+    return {"decode_tokens_per_s": r(sp.decode_tokens_per_s, 3),
+            "prefill_tokens_per_s": r(sp.prefill_tokens_per_s, 3),
+            "time_to_first_token_s": r(sp.time_to_first_token_s, 6),
+            "decode_bound": sp.decode_bound, "prefill_bound": sp.prefill_bound,
+            "bytes_per_step": sp.bytes_per_step,
+            "figures": [{"key": f.key, "label": f.label, "value": round(f.value, 6), "unit": f.unit,
+                         "formula": f.formula, "substituted": f.substituted, "source": f.source,
+                         "notes": list(f.notes)} for f in sp.figures]}
+
+
+def estimate_speed(e):
+    """Speed for an estimate on its own device (the `speed` block of `estimate --json`), or None when the
+    estimate has no device or the device has no bandwidth figure."""
+    if not e.fit or not e.fit.gpu.bandwidth_gbps:
+        return None
+    parallel = "tensor" if e.layout.tp > 1 else "pipeline"
+    # decode at the full context; prefill and time to first token for a prompt that fills it
+    return speed(e, e.fit.gpu, gpus=e.layout.devices, parallel=parallel, prompt_tokens=e.scenario.context,
+                 prefill_depth=0)
