@@ -35,6 +35,7 @@ class StandIn:
         self.cdn = _server(self, "cdn")
         self.endpoint = f"http://127.0.0.1:{self.hub.server_address[1]}"
         self.cdn_origin = f"http://127.0.0.1:{self.cdn.server_address[1]}"
+        self.redirect_base = self.cdn_origin  # where large files redirect (a Hub storage host, for the page)
 
     def add(self, repo, files: dict, gated=False, modes=None):
         self.repos[repo] = {"files": {k: Path(v) for k, v in files.items()}, "gated": gated, "modes": modes or {}}
@@ -133,7 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
         if m.group(2) != "main" or m.group(3) not in repo["files"]:
             return self._simple(e, 404, b"Entry not found", [("X-Error-Code", "EntryNotFound")])
         if m.group(3).endswith(LFS):
-            where = f"{self.standin.cdn_origin}/lfs/{m.group(1)}/{m.group(3)}?X-Amz-Signature=standin"
+            where = f"{self.standin.redirect_base}/lfs/{m.group(1)}/{m.group(3)}?X-Amz-Signature=standin"
             return self._simple(e, 302, b"", [("Location", where)])
         return self._file(e, repo, m.group(3))
 
@@ -233,3 +234,48 @@ def absurd_safetensors(path: Path, declared: int, size: int = 4096) -> Path:
         f.write(struct.pack("<Q", declared))
         f.write(b"{" + b" " * (size - 10) + b"}")
     return path
+
+
+def standin_with_repos(root: Path) -> StandIn:
+    """The stand-in with the test repos (not started): sharded, single-file and config-only checkpoints,
+    a gated one, hostile ones, and a GGUF repo with a single file and a split one."""
+    import numpy as np
+    from gguf import GGUFWriter
+    from gguf_files import SPECS, converter_metadata, finish, write_spec_gguf
+
+    from pycore.formats import gguf_tensors
+    s = StandIn()
+    tiny, tiny_tensors = write_sharded(root / "tiny", TINY, 2)
+    big, big_tensors = write_sharded(root / "big", BIG, 3)
+    single, _ = write_sharded(root / "single", TINY, 1)
+    s.tensors = {"tiny": tiny_tensors, "big": big_tensors}
+    s.add("org/tiny", tiny)
+    s.add("org/big", big)
+    s.add("org/single", single)
+    (root / "pytorch_model.bin").write_bytes(b"not read")
+    s.add("org/binonly", {"config.json": tiny["config.json"], "pytorch_model.bin": root / "pytorch_model.bin"})
+    s.add("org/gated", tiny, gated=True)
+    shard1 = "model-00001-of-00002.safetensors"
+    s.add("org/truncated", tiny, modes={shard1: "truncate"})
+    s.add("org/slow", tiny, modes={shard1: "slow"})
+    s.add("org/dropped", tiny, modes={shard1: "drop_once"})
+    s.add("org/norange", big, modes={"model-00001-of-00003.safetensors": "norange"})
+    s.add("org/absurd", {"config.json": tiny["config.json"],
+                         "model.safetensors": absurd_safetensors(root / "absurd.safetensors", 1 << 60)})
+    s.add("org/absurd2", {"config.json": tiny["config.json"],
+                          "model.safetensors": absurd_safetensors(root / "absurd2.safetensors", 90_000_000)})
+    g = root / "gguf"
+    g.mkdir()
+    spec = SPECS["llama-gqa"]
+    write_spec_gguf(g / "tiny-Q4_K_M.gguf", spec, ("Q4_K",))
+    w = GGUFWriter(g / "tiny-Q8_0.gguf", "llama", split_max_tensors=8)  # gguf-split's part names
+    for add in converter_metadata(spec):
+        add(w)
+    for t in gguf_tensors(spec):
+        w.add_tensor(t.name, np.zeros(tuple(reversed(t.ne)), dtype=np.float16))
+    finish(w)
+    (g / "mmproj-tiny-Q8_0.gguf").write_bytes(b"not read")
+    (g / "README.md").write_text("# tiny")
+    s.add("org/tiny-GGUF", {p.name: p for p in g.iterdir()})
+    s.gguf_dir = g
+    return s

@@ -9,15 +9,11 @@ import time
 import tomllib
 from pathlib import Path
 
-import numpy as np
 import pytest
-from gguf import GGUFWriter
-from gguf_files import SPECS, converter_metadata, finish, write_spec_gguf
-from hub_standin import BIG, TINY, TOKEN, StandIn, absurd_safetensors, write_sharded
+from hub_standin import TOKEN, standin_with_repos
 from safetensors_files import data_bytes
 
 from pycore.cli import main
-from pycore.formats import gguf_tensors
 from pycore.importers.hub import (CONNECT_HOSTS, HubAuthError, HubError, HubLimitError, HubNotFound, HubRangeError,
                                   HubRef, HubTransferError, parse_ref, pick_gguf, quant_of, split_names)
 from pycore.importers.remote import DiskCache, RemoteFile, Session, load_model
@@ -27,39 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hub")
-    s = StandIn()
-    tiny, tiny_tensors = write_sharded(root / "tiny", TINY, 2)
-    big, big_tensors = write_sharded(root / "big", BIG, 3)
-    single, _ = write_sharded(root / "single", TINY, 1)
-    s.tensors = {"tiny": tiny_tensors, "big": big_tensors}
-    s.add("org/tiny", tiny)
-    s.add("org/big", big)
-    s.add("org/single", single)
-    s.add("org/gated", tiny, gated=True)
-    shard1 = "model-00001-of-00002.safetensors"
-    s.add("org/truncated", tiny, modes={shard1: "truncate"})
-    s.add("org/slow", tiny, modes={shard1: "slow"})
-    s.add("org/dropped", tiny, modes={shard1: "drop_once"})
-    s.add("org/norange", big, modes={"model-00001-of-00003.safetensors": "norange"})
-    s.add("org/absurd", {"config.json": tiny["config.json"],
-                         "model.safetensors": absurd_safetensors(root / "absurd.safetensors", 1 << 60)})
-    s.add("org/absurd2", {"config.json": tiny["config.json"],
-                          "model.safetensors": absurd_safetensors(root / "absurd2.safetensors", 90_000_000)})
-    g = root / "gguf"
-    g.mkdir()
-    spec = SPECS["llama-gqa"]
-    write_spec_gguf(g / "tiny-Q4_K_M.gguf", spec, ("Q4_K",))
-    w = GGUFWriter(g / "tiny-Q8_0.gguf", "llama", split_max_tensors=8)  # gguf-split's naming
-    for add in converter_metadata(spec):
-        add(w)
-    for t in gguf_tensors(spec):
-        w.add_tensor(t.name, np.zeros(tuple(reversed(t.ne)), dtype=np.float16))
-    finish(w)
-    (g / "mmproj-tiny-Q8_0.gguf").write_bytes(b"not read")
-    (g / "README.md").write_text("# tiny")
-    s.add("org/tiny-GGUF", {p.name: p for p in g.iterdir()})
-    s.gguf_dir = g
+    s = standin_with_repos(tmp_path_factory.mktemp("hub"))
     yield s.start()
     s.stop()
 
@@ -278,3 +242,12 @@ def test_the_cache_ignores_entries_for_other_keys(tmp_path):
     shutil.copy(p, tmp_path / "copy")
     os.replace(tmp_path / "copy", cache._path("b"))  # a file under another key's name: not used
     assert cache.get("b") is None
+
+
+def test_a_repo_without_safetensors_is_sized_from_its_config(hub, env, capsys):
+    code, d, err = cli(capsys, "estimate", "--hf", "org/binonly", "--json")
+    assert code == 0, err
+    assert d["source"]["files"] == ["config.json"] and d["scenario"]["weights"] == "BF16"  # torch_dtype
+    imported, _ = load_model("org/binonly")
+    assert any("no model.safetensors or index" in n for n in imported.spec.notes)  # reaches the warnings
+    assert not imported.spec.file_tensors

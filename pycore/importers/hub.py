@@ -17,7 +17,7 @@ safe=""; file listings from `GET {endpoint}/api/models/{repo_id}/revision/{revis
 hold every file's "rfilename", as HfApi.model_info requests it in hf_api.py).
 """
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlsplit
 
 from ..errors import ModelFileError
@@ -50,6 +50,11 @@ MAX_SHARDS = 4096  # DeepSeek-V3 has 163 shards; nothing published comes near th
 MAX_SPLIT_PARTS = 512  # gguf-split part numbers are five digits; real splits have a few dozen parts
 MAX_ROUNDS = 24  # prefix doublings per file: 64 KiB doubled 24 times is past any header limit
 MAX_LISTED = 100_000  # files in one repo listing
+# Per estimate, for the CLI and the page alike
+MAX_BYTES = 128 << 20  # the headers of a 163-shard checkpoint are about 25 MB
+MAX_REQUESTS = 4096  # redirects included: two or three per shard
+RETRIES = 2  # after a dropped connection, a timeout or a cut-short body
+MAX_FILE_SIZE = 1 << 50  # a declared file size past 1 PiB is not a model file
 
 _NAME = r"[A-Za-z0-9][\w.-]{0,95}"
 _REF = re.compile(rf"^({_NAME}/{_NAME})(?:@([\w./-]{{1,200}}))?(?::([A-Za-z0-9_.-]{{1,40}}))?$", re.A)
@@ -101,7 +106,8 @@ def parse_ref(text: str) -> HubRef:
     text = str(text).strip()
     m = _REF.match(text)
     if not m or ".." in text or (m.group(2) or "").startswith("/"):
-        raise HubError(f"{text[:80]!r} is not a Hub model id: write org/name, org/name@revision or org/name:QUANT")
+        raise HubError(f"{text[:80]!r} is not a Hub model id: write owner/name, owner/name@revision or "
+                       "owner/name:QUANT (e.g. Qwen/Qwen2.5-7B)")
     return HubRef(m.group(1), m.group(2) or "main", m.group(3) or "")
 
 
@@ -211,6 +217,15 @@ def hub_plan(ref: HubRef, endpoint: str = DEFAULT_ENDPOINT):
         shards = list(read_safetensors_index(BytesReader(index, name=index_name)).shards)
     else:
         shards = ["model.safetensors"]
+        single = yield Need(_key(endpoint, ref, shards[0]), url(shards[0]), shards[0], FIRST_READ, True, True,
+                            f"shard 1 of 1: {shards[0]}")
+        if single is None:  # no safetensors (only .bin, or another layout): the architecture alone
+            imported = _checked(read_model_files, files)
+            note = (f"{ref.repo} has no model.safetensors or index: weights are sized from the architecture "
+                    f"in the format config.json gives ({imported.weights}), not from the checkpoint's tensors")
+            imported = replace(imported, spec=replace(imported.spec, notes=tuple(imported.spec.notes) + (note,)),
+                               notes=tuple(imported.notes) + (note,))
+            return HubRead(imported, "hub", ref.repo, ref.revision, ["config.json"])
     if len(shards) > MAX_SHARDS:
         raise HubError(f"the index names {len(shards):,} shards, more than {MAX_SHARDS:,}")
     for i, shard in enumerate(shards):
@@ -224,6 +239,22 @@ def hub_plan(ref: HubRef, endpoint: str = DEFAULT_ENDPOINT):
     if imported.spec is None:
         raise HubError("the repo's config.json and shards did not give an architecture")
     return HubRead(imported, "hub", ref.repo, ref.revision, [name for name, _ in files])
+
+
+def parse_content_range(value: str, name: str) -> tuple:
+    """A 206's Content-Range, 'bytes 0-99/1234' -> (0, 99, 1234), bounded (RFC 9110 section 14.4)."""
+    try:
+        unit, _, rest = str(value).strip().partition(" ")
+        span, _, total = rest.partition("/")
+        first, _, last = span.partition("-")
+        if unit != "bytes" or not all(x.isdigit() and len(x) <= 16 for x in (first, last, total)):
+            raise ValueError
+        first, last, total = int(first), int(last), int(total)
+        if last < first or last >= total or total > MAX_FILE_SIZE:
+            raise ValueError
+        return first, last, total
+    except ValueError:
+        raise HubRangeError(f"{name}: the server's Content-Range {str(value)[:60]!r} is not a byte range") from None
 
 
 def _listing(ref, endpoint):

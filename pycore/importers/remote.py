@@ -25,16 +25,13 @@ import urllib.error
 import urllib.request
 from urllib.parse import urljoin, urlsplit
 
-from .hub import (DEFAULT_ENDPOINT, FIRST_READ, Got, HubAuthError, HubError, HubLimitError, HubNotFound,
-                  HubRangeError, HubTransferError, check_endpoint)
+from .hub import (DEFAULT_ENDPOINT, FIRST_READ, MAX_BYTES, MAX_FILE_SIZE, MAX_REQUESTS, RETRIES, Got, HubAuthError,
+                  HubError, HubLimitError, HubNotFound, HubRangeError, HubTransferError, check_endpoint,
+                  parse_content_range)
 from .reader import _check_range
 
-MAX_BYTES = 128 << 20  # per session: the headers of a 163-shard checkpoint are about 25 MB
-MAX_REQUESTS = 4096  # per session, redirects included: two or three per shard
 MAX_REDIRECTS = 5
-RETRIES = 2  # after a dropped connection, a timeout or a cut-short body
 DEFAULT_TIMEOUT = 10.0  # seconds, huggingface_hub's HF_HUB_DOWNLOAD_TIMEOUT default
-MAX_FILE_SIZE = 1 << 50  # a declared file size past 1 PiB is not a model file
 CHUNK = 64 << 10
 USER_AGENT = "llm-memory (header reader; range requests)"
 
@@ -170,7 +167,7 @@ class Session:
         status = response.status
         want = end - start
         if status == 206:
-            first, last, size = _content_range(response.headers.get("Content-Range", ""), name)
+            first, last, size = parse_content_range(response.headers.get("Content-Range", ""), name)
             if first != start or last >= end or last >= size:
                 raise HubRangeError(f"{name}: asked for bytes {start:,}-{end - 1:,}, the server sent "
                                     f"{first:,}-{last:,}")
@@ -252,30 +249,10 @@ class Session:
 
 
 def _total(content_range, name):
-    try:
-        return _content_range(content_range, name)[2]
-    except HubRangeError:
-        return None
-
-
-def _content_range(value: str, name: str) -> tuple:
-    """'bytes 0-99/1234' -> (0, 99, 1234), bounded; '*' forms give (-1, -1, size)."""
-    try:
-        unit, _, rest = value.strip().partition(" ")
-        span, _, total = rest.partition("/")
-        if unit != "bytes" or not total.isdigit() or len(total) > 16:
-            raise ValueError
-        if span == "*":
-            return -1, -1, int(total)
-        first, _, last = span.partition("-")
-        if not first.isdigit() or not last.isdigit() or len(first) > 16 or len(last) > 16:
-            raise ValueError
-        first, last, total = int(first), int(last), int(total)
-        if last < first or total > MAX_FILE_SIZE:
-            raise ValueError
-        return first, last, total
-    except ValueError:
-        raise HubRangeError(f"{name}: the server's Content-Range {value[:60]!r} is not a byte range") from None
+    """The size in a 416's 'bytes */1234', or None."""
+    unit, _, rest = str(content_range).strip().partition(" ")
+    span, _, total = rest.partition("/")
+    return int(total) if unit == "bytes" and span == "*" and total.isdigit() and len(total) <= 16 else None
 
 
 def _why(err) -> str:
