@@ -71,6 +71,8 @@ class HubReader:
 
     async def run(self, plan, step):
         self.cancel()
+        if sum(len(e[0]) for e in self.cache.values()) > MAX_BYTES:  # bounded: forget older models' headers
+            self.cache.clear()
         generation = self.generation
         stats = self.stats = {"bytes": 0, "requests": 0, "cached": 0}
         answer, done = None, 0
@@ -217,6 +219,7 @@ class Page:
         self.imported = None  # ImportedModel read from the user's files
         self.hub = HubReader()
         self.hub_ref = ""  # the Hub model the imported one was read from: links carry it (hf=)
+        self.hub_source = None  # what was read for it, as the CLI's --json "source"
         self.proxies = []
 
     # ---------------------------------------------------------------- form <-> fields
@@ -485,6 +488,8 @@ class Page:
     def export_json(self, _event):
         if self.estimate is not None:
             data = training_dict(self.estimate) if self.mode == urlstate.TRAINING else estimate_dict(self.estimate)
+            if self.hub_ref and self.hub_source and self.read_fields().get("model") == urlstate.IMPORTED:
+                data["source"] = self.hub_source  # as the CLI's --json (no token: the page has none)
             self.download(json.dumps(data, indent=2), "llm-memory.json", "application/json")
 
     def export_markdown(self, _event):
@@ -586,6 +591,8 @@ class Page:
         document.documentElement.dataset.importRead = str(stats["bytes"])
         document.documentElement.dataset.hubRequests = str(stats["requests"])
         self.hub_ref = str(ref)
+        self.hub_source = {"kind": read.kind, "repo": read.repo or None, "revision": read.revision or None,
+                           "files": list(read.files), "bytes_read": stats["bytes"], "requests": stats["requests"]}
         self.use_imported(imported, f"Read {what}.")
         if link_fields is not None:
             self.write_fields(dict(link_fields, model=urlstate.IMPORTED))

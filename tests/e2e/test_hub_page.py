@@ -106,6 +106,16 @@ def test_a_sharded_model_from_the_hub_is_exact_and_as_the_cli(hub_page, hub):
     d = cli_json(hub, "--hf", "org/big", "--gpu", "rtx-4090")
     assert d["weights"]["bytes"] == weights
     expect(hub_page.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(d["total"]["bytes"]))
+    # the export says what was read, as the CLI's --json does
+    with hub_page.expect_download() as download:
+        hub_page.click("#export-json")
+    exported = json.loads(open(download.value.path()).read())
+    files = d["source"]["files"]
+    # one fetch per file; the browser follows the redirects itself, which the CLI counts as requests (one per shard)
+    assert exported["source"] == {"kind": "hub", "repo": "org/big", "revision": "main", "files": files,
+                                  "bytes_read": read, "requests": len(files)}
+    assert d["source"]["requests"] == len(files) + 3 and d["source"]["bytes_read"] == read
+    assert exported["weights"]["bytes"] == weights
     # a second read of the same model comes from memory: no request
     hub.clear()
     load(hub_page, "org/big")
