@@ -127,7 +127,19 @@ def _estimate(args) -> str:
                  kv_method=args.kv_method, overhead_bytes=_gib("overhead", args.overhead),
                  gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory), prefill_chunk=args.prefill_chunk)
     e = estimate(s)
-    return json.dumps(_with_source(estimate_dict(e), args), indent=2) if args.json else estimate_table(e)
+    if args.json:
+        return json.dumps(_with_source(estimate_dict(e), args), indent=2)
+    return estimate_table(e) + _source_line(args)
+
+
+def _source_line(args) -> str:
+    """The table's last line for a model read over the network: what was read."""
+    src = getattr(args, "source", None) or {}
+    if src.get("kind") not in ("hub", "gguf") or not src.get("requests") and not src.get("repo"):
+        return ""
+    where = f"{src['repo']}@{src['revision']}" if src.get("repo") else ", ".join(src["files"][:3])
+    return (f"\nread {where}: {len(src['files'])} files, {src['bytes_read']:,} bytes in {src['requests']} requests"
+            + (" (the rest from the cache)" if not src["requests"] else ""))
 
 
 def _with_source(d: dict, args) -> dict:
@@ -202,8 +214,14 @@ def _remote_model(args):
     if args.config:
         raise InputError("config", "a Hub model brings its own config.json: leave out --config")
     from .importers.remote import load_model
-    imported, args.source = load_model(hf=hf, url=url)
+    imported, args.source = load_model(hf=hf, url=url, progress=_progress if sys.stderr.isatty() else None)
+    if sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
     return imported.spec, imported.weights
+
+
+def _progress(step):
+    print(f"\r\033[Kreading {step[:100]}", end="", file=sys.stderr, flush=True)
 
 
 def _local_source(kind, paths, bytes_read):

@@ -104,8 +104,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        e["sent"] += len(body)  # counted before the write: the client may have it before this thread runs on
         self.wfile.write(body)
-        e["sent"] += len(body)
 
     def do_GET(self):
         e = self._entry()
@@ -173,22 +173,22 @@ class _Handler(BaseHTTPRequestHandler):
                 f.seek(start)
                 if mode == "truncate":
                     part = f.read(length // 2)
-                    self.wfile.write(part)
                     e["sent"] += len(part)
+                    self.wfile.write(part)
                     self.close_connection = True
                     return
                 if mode == "slow":
                     for _ in range(length):
+                        e["sent"] += 1
                         self.wfile.write(f.read(1))
                         self.wfile.flush()
-                        e["sent"] += 1
                         time.sleep(0.2)
                     return
                 left = length
                 while left:
                     chunk = f.read(min(1 << 16, left))
-                    self.wfile.write(chunk)
                     e["sent"] += len(chunk)
+                    self.wfile.write(chunk)
                     left -= len(chunk)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

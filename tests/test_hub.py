@@ -14,7 +14,7 @@ from hub_standin import TOKEN, standin_with_repos
 from safetensors_files import data_bytes
 
 from pycore.cli import main
-from pycore.importers.hub import (CONNECT_HOSTS, HubAuthError, HubError, HubLimitError, HubNotFound, HubRangeError,
+from pycore.importers.hub import (CONNECT_HOSTS, FIRST_READ, RETRIES, HubAuthError, HubError, HubLimitError, HubNotFound, HubRangeError,
                                   HubRef, HubTransferError, parse_ref, pick_gguf, quant_of, split_names)
 from pycore.importers.remote import DiskCache, RemoteFile, Session, load_model
 
@@ -120,6 +120,16 @@ def test_a_single_file_model_and_the_cache(hub, env, capsys):
     assert all(TOKEN.encode() not in p.read_bytes() for p in cached)
 
 
+def test_revisions_are_part_of_the_url_and_the_text_says_what_was_read(hub, env, capsys):
+    code, _, err = cli(capsys, "estimate", "--hf", "org/tiny@refs/pr/1")
+    assert code == 2 and "404" in err
+    assert hub.log[0]["path"] == "/org/tiny/resolve/refs%2Fpr%2F1/config.json"  # quoted as huggingface_hub does
+    code, out, _ = cli(capsys, "estimate", "--hf", "org/tiny")
+    assert code == 0 and out.rstrip().splitlines()[-1].startswith("read org/tiny@main: 4 files, ")
+    code, out, _ = cli(capsys, "estimate", "--hf", "org/tiny")
+    assert code == 0 and out.rstrip().endswith("0 bytes in 0 requests (the rest from the cache)")
+
+
 def test_train_takes_a_hub_model(hub, env, capsys):
     code, d, err = cli(capsys, "train", "--hf", "org/tiny", "--json")
     assert code == 0, err
@@ -197,7 +207,9 @@ def test_hostile_hubs(hub, env, capsys, monkeypatch, repo, error, words):
     session = Session.from_environment(max_bytes=1 << 20)
     with pytest.raises(error, match=words):
         load_model(repo, session=session)
-    assert session.bytes_read <= 1 << 20 and session.requests <= 12
+    # at most what the limits allow: config and index, then the first read of one shard (plus the byte that
+    # shows a server ignored Range), once per attempt
+    assert session.bytes_read <= 8192 + (RETRIES + 1) * (FIRST_READ + 1) and session.requests <= 3 + 2 * (RETRIES + 1)
     hub.clear()
     code, _, err = cli(capsys, "estimate", "--hf", repo)
     assert code == 2 and err.startswith("error: hf: ") and err.count("\n") == 1 and words in err

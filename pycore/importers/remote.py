@@ -193,7 +193,6 @@ class Session:
         parts, got = [], 0
         while got < limit:
             n = min(CHUNK, limit - got)
-            self._budget(0, name)
             if self.bytes_read + 1 > self.max_bytes:
                 raise HubLimitError(f"{name}: the limit of {self.max_bytes:,} bytes was reached")
             n = min(n, self.max_bytes - self.bytes_read)
