@@ -5,6 +5,10 @@ on a time.
 
     .venv/bin/python bench/import.py [--runs 7] [--layers 80] [--vocab 150000]
 
+Also a sharded safetensors model from a local stand-in of the Hugging Face Hub (tests/hub_standin.py:
+two HTTP servers on 127.0.0.1, the shards redirected to the second), read by range requests as
+`--hf ORG/NAME` reads it: bytes read, requests and time, cold and from the cache (`--hub-shards`).
+
 Reported: pycore's header read (file path, positioned reads), the full import (header + ModelSpec),
 the browser's way (growing File.slice prefixes, NeedMoreBytes), and gguf-py's GGUFReader for scale
 (it memory-maps the file and decodes every field).
@@ -116,12 +120,48 @@ def in_the_page(path, runs):
     return times, read
 
 
+def from_the_hub(shards, runs):
+    """A `shards`-shard checkpoint from the stand-in, read as the CLI reads it: a fresh session each run."""
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "tests"))
+    from hub_standin import BIG, StandIn, write_sharded
+
+    from pycore.importers.remote import DiskCache, Session, load_model
+    with tempfile.TemporaryDirectory() as tmp:
+        config = dict(BIG, num_hidden_layers=2 * shards)
+        files, _ = write_sharded(Path(tmp) / "m", config, shards)
+        checkpoint = sum(p.stat().st_size for n, p in files.items() if n.endswith(".safetensors"))
+        hub = StandIn()
+        hub.add("bench/sharded", files)
+        hub.start()
+        try:
+            times, source = [], None
+            for i in range(runs):
+                session = Session(hub.endpoint, cache=DiskCache(os.path.join(tmp, f"cache{i}")))
+                start = time.perf_counter()
+                _, source = load_model("bench/sharded", session=session)
+                times.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            _, again = load_model("bench/sharded", session=Session(hub.endpoint, cache=DiskCache(
+                os.path.join(tmp, "cache0"))))
+            cached_ms = (time.perf_counter() - start) * 1000
+        finally:
+            hub.stop()
+    print(f"hub stand-in: {shards} shards, checkpoint {checkpoint:,} bytes; read {source['bytes_read']:,} bytes "
+          f"({source['bytes_read'] / checkpoint:.3%}) in {source['requests']} requests (redirects included); "
+          f"median {statistics.median(times):.0f} ms over {runs} runs (min {min(times):.0f}, max {max(times):.0f}); "
+          f"again from the cache: {again['bytes_read']} bytes, {again['requests']} requests, {cached_ms:.0f} ms")
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--hub-shards", type=int, default=8, help="shards of the stand-in's model (0: skip)")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--layers", type=int, default=80)
     ap.add_argument("--vocab", type=int, default=150_000)
     args = ap.parse_args()
+    if args.hub_shards:
+        from_the_hub(args.hub_shards, args.runs)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.gguf")
         write_big_header(path, args.layers, args.vocab)

@@ -17,6 +17,11 @@ from .scenario import Scenario, default_context
 from .units import GiB, format_bytes
 
 
+HF_HELP = ("a model on the Hugging Face Hub: reads config.json and every shard's header by range requests "
+           "(kilobytes per shard); :QUANT picks a GGUF file by its quantization (as llama.cpp's -hf). "
+           "Uses HF_ENDPOINT and HF_TOKEN; what was read is cached under ~/.cache/llm-memory")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise InputError("arguments", message)
@@ -28,8 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     e = sub.add_parser("estimate", help="memory for one scenario")
     src = e.add_mutually_exclusive_group()
-    src.add_argument("--model", help="preset id (see `models`)")
-    src.add_argument("--gguf", metavar="PATH", help="a GGUF file (only its header is read)")
+    src.add_argument("--model", help="preset id (see `models`), or a Hub model id ORG/NAME (as --hf)")
+    src.add_argument("--gguf", metavar="PATH", help="a GGUF file or its http(s) URL (only its header is read)")
+    src.add_argument("--hf", metavar="ORG/NAME[@REV][:QUANT]", help=HF_HELP)
     src.add_argument("--safetensors", metavar="PATH", help="a .safetensors file or model.safetensors.index.json "
                      "(add --config for the architecture when it is not next to it)")
     e.add_argument("--config", metavar="PATH", help="a Hugging Face config.json")
@@ -64,8 +70,9 @@ def _train_parser(sub):
     from .training import CHECKPOINTING, FSDP_MODES, METHODS, OPTIMIZERS, PRECISIONS
     t = sub.add_parser("train", help="memory for training or fine-tuning")
     src = t.add_mutually_exclusive_group()
-    src.add_argument("--model", help="preset id (see `models`)")
-    src.add_argument("--gguf", metavar="PATH", help="a GGUF file (its architecture)")
+    src.add_argument("--model", help="preset id (see `models`), or a Hub model id ORG/NAME (as --hf)")
+    src.add_argument("--gguf", metavar="PATH", help="a GGUF file or its URL (its architecture)")
+    src.add_argument("--hf", metavar="ORG/NAME[@REV][:QUANT]", help=HF_HELP)
     src.add_argument("--safetensors", metavar="PATH", help="a .safetensors file or index (with its config.json)")
     t.add_argument("--config", metavar="PATH", help="a Hugging Face config.json")
     t.add_argument("--method", default="full", choices=METHODS)
@@ -139,7 +146,26 @@ def _estimate(args) -> str:
                  kv_method=args.kv_method, overhead_bytes=_gib("overhead", args.overhead),
                  gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory), prefill_chunk=args.prefill_chunk)
     e = estimate(s)
-    return json.dumps(estimate_dict(e), indent=2) if args.json else estimate_table(e)
+    if args.json:
+        return json.dumps(_with_source(estimate_dict(e), args), indent=2)
+    return estimate_table(e) + _source_line(args)
+
+
+def _source_line(args) -> str:
+    """The table's last line for a model read over the network: what was read."""
+    src = getattr(args, "source", None) or {}
+    if src.get("kind") not in ("hub", "gguf") or not src.get("requests") and not src.get("repo"):
+        return ""
+    where = f"{src['repo']}@{src['revision']}" if src.get("repo") else ", ".join(src["files"][:3])
+    return (f"\nread {where}: {len(src['files'])} files, {src['bytes_read']:,} bytes in {src['requests']} requests"
+            + (" (the rest from the cache)" if not src["requests"] else ""))
+
+
+def _with_source(d: dict, args) -> dict:
+    """--json's "source": what was read to know the model (kind, repo, revision, files, bytes, requests)."""
+    d["source"] = getattr(args, "source", None) or {"kind": "preset", "repo": None, "revision": None, "files": [],
+                                                     "bytes_read": 0, "requests": 0}
+    return d
 
 
 def _model_arg(args):
@@ -151,11 +177,16 @@ def _model_and_weights(args) -> tuple:
     import os
     from .importers.hf_config import checkpoint_format, spec_from_config
     from .importers.reader import FileReader
+    remote = _remote_model(args)
+    if remote is not None:
+        return remote
     config = _read_json(args.config) if args.config else None
     if getattr(args, "gguf", None):
         from .importers.gguf import import_gguf
         with _open(args.gguf) as reader:
-            return import_gguf(reader, file_name=os.path.basename(args.gguf)).spec, "file"
+            imp = import_gguf(reader, file_name=os.path.basename(args.gguf))
+            args.source = _local_source("gguf", [args.gguf], reader.bytes_read)
+            return imp.spec, "file"
     if getattr(args, "safetensors", None):
         from .importers.safetensors import import_safetensors, read_safetensors_index
         path = args.safetensors
@@ -172,6 +203,8 @@ def _model_and_weights(args) -> tuple:
             else:
                 readers = [_open(path)]
             imp = import_safetensors(readers, index=index, config=config, file_name=os.path.basename(path))
+            args.source = _local_source("safetensors", ([args.config] if args.config else []) + [path] +
+                                        [r.path for r in readers if r.path != path], imp.bytes_read)
         finally:
             for r in readers:
                 r.close()
@@ -180,10 +213,40 @@ def _model_and_weights(args) -> tuple:
                                        "put it next to the file or pass --config")
         return imp.spec, ("file" if imp.spec.file_tensors else checkpoint_format(config)[0])
     if config is not None:
+        args.source = _local_source("config", [args.config], os.path.getsize(args.config))
         return spec_from_config(config, source=args.config), checkpoint_format(config)[0]
     if not args.model:
         raise InputError("arguments", "give one of --model, --config, --gguf or --safetensors")
-    return presets.preset(args.model).id, "BF16"
+    p = presets.preset(args.model)
+    args.source = {"kind": "preset", "repo": p.hf_repo or None, "revision": None, "files": [], "bytes_read": 0,
+                   "requests": 0}
+    return p.id, "BF16"
+
+
+def _remote_model(args):
+    """--hf, --model ORG/NAME, or --gguf URL: read from the Hub (or the URL) by range requests.
+    Sets args.source; None when the model is not remote."""
+    hf = getattr(args, "hf", None) or (args.model if args.model and "/" in args.model else None)
+    url = args.gguf if getattr(args, "gguf", None) and args.gguf.startswith(("http://", "https://")) else None
+    if not hf and not url:
+        return None
+    if args.config:
+        raise InputError("config", "a Hub model brings its own config.json: leave out --config")
+    from .importers.remote import load_model
+    imported, args.source = load_model(hf=hf, url=url, progress=_progress if sys.stderr.isatty() else None)
+    if sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    return imported.spec, imported.weights
+
+
+def _progress(step):
+    print(f"\r\033[Kreading {step[:100]}", end="", file=sys.stderr, flush=True)
+
+
+def _local_source(kind, paths, bytes_read):
+    import os
+    return {"kind": kind, "repo": None, "revision": None, "files": [os.path.basename(p) for p in paths],
+            "bytes_read": int(bytes_read), "requests": 0}
 
 
 def _open(path):
@@ -204,7 +267,7 @@ def _train(args) -> str:
         fsdp=args.fsdp, gpus=args.gpus, tp=args.tp, gpu=args.gpu, gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory),
         overhead_bytes=_gib("overhead", args.overhead))
     e = estimate_training(ts)
-    return json.dumps(training_dict(e), indent=2) if args.json else training_table(e)
+    return json.dumps(_with_source(training_dict(e), args), indent=2) if args.json else training_table(e)
 
 
 def _read_json(path):

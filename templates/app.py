@@ -3,9 +3,13 @@
 Every figure comes from pycore.view, the same function that rendered the HTML at build time.
 Text goes in with textContent only; charts arrive as SVG parsed as XML, never as HTML.
 """
+import asyncio
 import json
+import re
+from dataclasses import replace
+from urllib.parse import parse_qs, urlencode
 
-from pyodide.ffi import create_proxy
+from pyodide.ffi import create_once_callable, create_proxy, to_js
 from pyscript import document, window
 
 window.performance.mark("app:start")
@@ -15,6 +19,9 @@ from pycore import view as V
 from pycore.charts import context_curve
 from pycore.errors import ModelFileError
 from pycore.importers import read_model_files
+from pycore.importers.hub import (DEFAULT_ENDPOINT, MAX_BYTES, MAX_REQUESTS, RETRIES, Got, HubAuthError, HubError,
+                                  HubLimitError, HubNotFound, HubRangeError, HubTransferError, hub_plan,
+                                  parse_content_range, parse_ref)
 from pycore.importers.reader import BytesReader, NeedMoreBytes
 from pycore.report import estimate_dict, estimate_markdown  # noqa: E402
 from pycore.training import training_dict, training_markdown  # noqa: E402
@@ -34,6 +41,171 @@ def el(element_id):
     return document.getElementById(element_id) or None
 
 
+# ---------------------------------------------------------------- the Hub (range reads with fetch)
+
+HUB_ENDPOINT = DEFAULT_ENDPOINT
+HUB_TIMEOUT_MS = 30_000  # one request, body included; tests lower it (window.llmHubTimeoutMs)
+
+
+class HubCancelled(Exception):
+    """The user changed the model (or asked for another) while headers were being read."""
+
+
+class HubReader:
+    """The page's remote byte reader: answers a pycore.importers.hub plan's Needs with `fetch` and a
+    `Range` header, under the CLI's limits (hub.MAX_BYTES, MAX_REQUESTS, RETRIES; a deadline per request),
+    with the same typed errors. What was read stays in memory (`cache`), so reading a model again costs
+    nothing. No token is ever sent: the page reads public repos only."""
+
+    def __init__(self):
+        self.cache = {}  # Need.key -> [prefix bytes, size, missing]
+        self.generation = 0
+        self.controller = None
+        self.stats = {}
+
+    def cancel(self):
+        self.generation += 1
+        if self.controller is not None:
+            self.controller.abort()
+            self.controller = None
+
+    async def run(self, plan, step):
+        self.cancel()
+        if sum(len(e[0]) for e in self.cache.values()) > MAX_BYTES:  # bounded: forget older models' headers
+            self.cache.clear()
+        generation = self.generation
+        stats = self.stats = {"bytes": 0, "requests": 0, "cached": 0}
+        answer, done = None, 0
+        while True:
+            try:
+                need = plan.send(answer)
+            except StopIteration as stop:
+                return stop.value, stats
+            if generation != self.generation:
+                raise HubCancelled()
+            m = re.match(r"shard (\d+) of (\d+)|part (\d+) of (\d+)", need.step)
+            done, total = (int(m.group(1) or m.group(3)), int(m.group(2) or m.group(4))) if m else (done, 0)
+            step(need.step, stats, done - 1, total)
+            answer = await self.prefix(need, stats, generation)
+
+    async def prefix(self, need, stats, generation):
+        entry = self.cache.get(need.key)
+        if entry is not None:
+            stats["cached"] += 1
+        else:
+            entry = self.cache[need.key] = [b"", None, False]
+        if entry[2]:
+            if need.optional:
+                return None
+            raise HubNotFound(f"{need.file}: not found (404)")
+        data, size = entry[0], entry[1]
+        if size is None or (len(data) < need.end and len(data) < size):
+            try:
+                more, size = await self.get_range(need.url, len(data), max(need.end, len(data) + 1), need.file,
+                                                  stats, generation)
+            except HubNotFound:
+                if not data:
+                    entry[2] = True
+                    if need.optional:
+                        return None
+                raise
+            entry[0], entry[1] = data + more, size
+        return Got(entry[0], entry[1])
+
+    async def get_range(self, url, start, end, name, stats, generation):
+        for attempt in range(RETRIES + 1):
+            try:
+                return await self._get_range(url, start, end, name, stats, generation)
+            except _HubRetry as again:
+                if attempt == RETRIES:
+                    raise again.error from None
+
+    async def _get_range(self, url, start, end, name, stats, generation):
+        if stats["requests"] >= MAX_REQUESTS:
+            raise HubLimitError(f"{name}: {stats['requests']:,} requests made, the limit is {MAX_REQUESTS:,}")
+        controller = self.controller = window.AbortController.new()
+        timed_out = []
+
+        def expire(*_):
+            timed_out.append(True)
+            controller.abort()
+        timer = window.setTimeout(create_once_callable(expire), int(getattr(window, "llmHubTimeoutMs", None)
+                                                                        or HUB_TIMEOUT_MS))
+        stats["requests"] += 1
+        try:
+            options = to_js({"headers": {"Range": f"bytes={start}-{end - 1}"}, "signal": controller.signal,
+                             "credentials": "omit", "referrerPolicy": "no-referrer"},
+                            dict_converter=window.Object.fromEntries)
+            try:
+                response = await window.fetch(url, options)
+            except Exception:
+                self._failed(generation, timed_out, name, "could not reach the Hugging Face Hub (offline, or "
+                             "blocked): download the files and choose them instead", retry=False)
+            status = int(response.status)
+            if status in (401, 403):
+                raise HubAuthError(f"{name}: the Hub answered {status}: the repo is gated or private, and the page "
+                                   "sends no token: use the command line with HF_TOKEN set, or download the "
+                                   "files and choose them")
+            if status == 404:
+                raise HubNotFound(f"{name}: not found (404): check the id, the revision and the file name")
+            want = end - start
+            if status == 206:
+                first, last, size = parse_content_range(str(response.headers.get("Content-Range") or ""), name)
+                if first != start or last >= end:
+                    raise HubRangeError(f"{name}: asked for bytes {start:,}-{end - 1:,}, the server sent "
+                                        f"{first:,}-{last:,}")
+                data = await self._body(response, last - first + 1, name, stats, generation, timed_out)
+                if len(data) != last - first + 1:
+                    raise _HubRetry(HubTransferError(f"{name}: the body was cut short ({len(data):,} of "
+                                                     f"{last - first + 1:,} bytes)"))
+                return data, size
+            if status == 200:
+                data = await self._body(response, want + 1, name, stats, generation, timed_out)
+                if start == 0 and len(data) <= want:
+                    return data, len(data)
+                raise HubRangeError(f"{name}: the server ignored the Range request and sent the whole file; "
+                                    f"stopped after {len(data):,} bytes")
+            raise HubTransferError(f"{name}: the server answered {status}")
+        finally:
+            window.clearTimeout(timer)
+
+    async def _body(self, response, limit, name, stats, generation, timed_out):
+        """At most `limit` bytes of the body, within the byte budget."""
+        reader = response.body.getReader()
+        parts, got = [], 0
+        try:
+            while got < limit:
+                if stats["bytes"] >= MAX_BYTES:
+                    raise HubLimitError(f"{name}: the limit of {MAX_BYTES:,} bytes was reached")
+                try:
+                    chunk = await reader.read()
+                except Exception:
+                    self._failed(generation, timed_out, name, f"{name}: the connection failed")
+                if chunk.done:
+                    break
+                data = chunk.value.to_bytes()[:min(limit - got, MAX_BYTES - stats["bytes"])]
+                stats["bytes"] += len(data)
+                parts.append(data)
+                got += len(data)
+        finally:
+            if got >= limit or stats["bytes"] >= MAX_BYTES:
+                reader.cancel()
+        return b"".join(parts)
+
+    def _failed(self, generation, timed_out, name, message, retry=True):
+        if generation != self.generation:
+            raise HubCancelled()
+        if timed_out:
+            raise _HubRetry(HubTransferError(f"{name}: the server is too slow (no answer in time)"))
+        error = HubTransferError(message)
+        raise (_HubRetry(error) if retry else error)
+
+
+class _HubRetry(Exception):
+    def __init__(self, error):
+        self.error = error
+
+
 class Page:
     def __init__(self):
         self.slots = {e.dataset.slot: e for e in document.querySelectorAll("[data-slot]")}
@@ -45,6 +217,9 @@ class Page:
         self.generation = 0  # increments per recalculation; late secondary work checks it
         self.mode = None  # the question shown: "infer" or "train"
         self.imported = None  # ImportedModel read from the user's files
+        self.hub = HubReader()
+        self.hub_ref = ""  # the Hub model the imported one was read from: links carry it (hf=)
+        self.hub_source = None  # what was read for it, as the CLI's --json "source"
         self.proxies = []
 
     # ---------------------------------------------------------------- form <-> fields
@@ -227,7 +402,7 @@ class Page:
             self.set_slot(f"fmt.{name}.fit", r["fit"] + (" — best" if r["best"] else ""))
 
     def update_url(self, fields, history):
-        query = "?" + urlstate.to_query(fields)
+        query = "?" + urlstate.to_query(fields) + self.hub_query(fields)
         if not self.full_page:  # an embed must not add entries to its host page's history
             link = el("open-full")
             if link is not None:
@@ -258,6 +433,10 @@ class Page:
             spec = self.estimate.model
             self.fill_custom(urlstate.config_of_spec(spec))
             el("name").value = spec.name + " (custom)"
+        if target_id == "model":
+            self.hub.cancel()  # a Hub read in progress is for the model that was chosen before
+            if str(event.target.value) != urlstate.IMPORTED:
+                self.hub_ref = ""
         if target_id == "model" or str(event.target.name) == "mode":
             self.inputs["context"].value = ""  # each model and question starts from its own sensible length
         # Typing recalculates at once; a committed change (select, blur, Enter) becomes a history entry.
@@ -273,9 +452,17 @@ class Page:
         self.write_fields(urlstate.parse_query(str(window.location.search)))
         self.recompute(history="none")
 
+    def hub_query(self, fields) -> str:
+        """A model read from the Hub is not in the link's fields: its id is (hf=), and opening the link reads
+        the headers again. Never a token."""
+        if self.hub_ref and fields.get("model") == urlstate.IMPORTED:
+            return "&" + urlencode({"hf": self.hub_ref})
+        return ""
+
     def copy_link(self, _event):
         fields = self.read_fields()
-        url = str(window.location.origin) + str(window.location.pathname) + "?" + urlstate.to_query(fields)
+        url = (str(window.location.origin) + str(window.location.pathname) + "?" + urlstate.to_query(fields)
+               + self.hub_query(fields))
 
         def done(*_):
             el("action-status").textContent = "Link copied."
@@ -301,6 +488,8 @@ class Page:
     def export_json(self, _event):
         if self.estimate is not None:
             data = training_dict(self.estimate) if self.mode == urlstate.TRAINING else estimate_dict(self.estimate)
+            if self.hub_ref and self.hub_source and self.read_fields().get("model") == urlstate.IMPORTED:
+                data["source"] = self.hub_source  # as the CLI's --json (no token: the page has none)
             self.download(json.dumps(data, indent=2), "llm-memory.json", "application/json")
 
     def export_markdown(self, _event):
@@ -389,30 +578,49 @@ class Page:
         self.use_imported(imported, "Using the pasted config.json.")
 
     async def on_hub_load(self, _event):
-        model_id = str(el("hub-id").value).strip()
-        if not urlstate.valid_hub_id(model_id):
-            self.import_status("", "hub-id", "a model id looks like owner/name, e.g. Qwen/Qwen2.5-7B")
-            return
-        self.import_status(f"Fetching {model_id}'s config.json from the Hugging Face Hub…", "hub-id")
-        files = []
+        await self.load_hub(str(el("hub-id").value).strip())
+
+    async def load_hub(self, text, link_fields=None):
+        """Read a Hub model's config and headers (HubReader); a link's own fields are applied after."""
         try:
-            for name, required in (("config.json", True), ("model.safetensors.index.json", False)):
-                response = await window.fetch(urlstate.hub_url(model_id, name))
-                if response.ok:
-                    data = (await response.arrayBuffer()).to_bytes()
-                    files.append((name, BytesReader(data)))
-                elif required:
-                    raise ModelFileError(f"the Hub answered {int(response.status)} for {model_id}'s config.json "
-                                         "(private or gated models need a token; check the id)")
-            imported = read_model_files(files)
+            ref = parse_ref(text)
+        except HubError as err:
+            self.import_status("", "hub-id", err.message)
+            return
+        progress = el("hub-progress")
+        progress.hidden = False
+        progress.removeAttribute("value")
+
+        def step(text, stats, done, total):
+            self.import_status(f"Reading {ref} from the Hugging Face Hub: {text}… "
+                               f"({stats['bytes']:,} bytes, {stats['requests']} requests)", "hub-id")
+            if total:
+                progress.max, progress.value = total, done
+        window.performance.mark("import:start")
+        try:
+            read, stats = await self.hub.run(hub_plan(ref, HUB_ENDPOINT), step)
+        except HubCancelled:
+            self.import_status(f"Stopped reading {ref}: the model was changed.", "")
+            return
         except (ModelFileError, InputError) as err:
-            self.import_status("", "hub-id", str(err))
+            self.import_status("", "hub-id", err.message)
             return
-        except Exception:  # a failed fetch: offline, blocked, or the Hub unreachable
-            self.import_status("", "hub-id", "could not reach the Hugging Face Hub (offline, or blocked): "
-                                             "download config.json and choose it as a file instead")
-            return
-        self.use_imported(imported, f"Loaded {model_id} from the Hugging Face Hub.")
+        finally:
+            progress.hidden = True
+            document.documentElement.dataset.hubRead = str(self.hub.stats.get("bytes", 0))  # tests read it
+        window.performance.mark("import:end")
+        what = (f"{ref}: {len(read.files)} files, {stats['bytes']:,} bytes read in {stats['requests']} requests"
+                + (" (the rest from memory)" if stats["cached"] else ""))
+        imported = replace(read.imported, facts=tuple(read.imported.facts) + (("Read from the Hub", what),))
+        document.documentElement.dataset.importRead = str(stats["bytes"])
+        document.documentElement.dataset.hubRequests = str(stats["requests"])
+        self.hub_ref = str(ref)
+        self.hub_source = {"kind": read.kind, "repo": read.repo or None, "revision": read.revision or None,
+                           "files": list(read.files), "bytes_read": stats["bytes"], "requests": stats["requests"]}
+        self.use_imported(imported, f"Read {what}.")
+        if link_fields is not None:
+            self.write_fields(dict(link_fields, model=urlstate.IMPORTED))
+            self.recompute("replace")
 
     def import_status(self, text, field, error=""):
         el("import-status").textContent = text
@@ -477,8 +685,13 @@ class Page:
 
     def start(self):
         query = str(window.location.search)
+        hub_id = (parse_qs(query.lstrip("?")).get("hf") or [""])[0][:200]
+        link_fields = None
         if query:
-            self.write_fields(urlstate.parse_query(query))
+            fields = urlstate.parse_query(query)
+            if hub_id and fields.get("model") == urlstate.IMPORTED:  # shown once the headers are read again
+                link_fields, fields = fields, dict(fields, model=urlstate.DEFAULTS["model"])
+            self.write_fields(fields)
         if not self.full_page:
             self.apply_show(query)
         self.recompute(history="replace")
@@ -497,6 +710,10 @@ class Page:
         document.documentElement.dataset.py = "ready"
         window.performance.mark("app:ready")
         el("py-status-text").textContent = "Ready: every input recalculates as you type."
+        if link_fields is not None and el("hub-id") is not None:
+            el("hub-id").value = hub_id
+            el("import-box").open = True
+            asyncio.ensure_future(self.load_hub(hub_id, link_fields))
 
 
 page = Page()

@@ -99,8 +99,10 @@ def test_hub_stand_in(app):
     app.click("#hub-load")
     e = estimate(Scenario(spec_from_config(QWEN_SMALL), weights="BF16", context=4096, gpu="rtx-4090"))
     expect_total(app, e)
+    # no safetensors in this stand-in: the architecture alone, after looking for the index and the single file
     assert asked == ["https://huggingface.co/Qwen/Qwen2.5-0.5B/resolve/main/config.json",
-                     "https://huggingface.co/Qwen/Qwen2.5-0.5B/resolve/main/model.safetensors.index.json"]
+                     "https://huggingface.co/Qwen/Qwen2.5-0.5B/resolve/main/model.safetensors.index.json",
+                     "https://huggingface.co/Qwen/Qwen2.5-0.5B/resolve/main/model.safetensors"]
     # a model the Hub does not have, an id that is not one, and no network: a message at the field
     app.fill("#hub-id", "nobody/nothing")
     app.click("#hub-load")
@@ -110,7 +112,7 @@ def test_hub_stand_in(app):
     expect(app.locator("#hub-id-error")).to_contain_text("owner/name")
     app.unroute("https://huggingface.co/**")
     app.route("https://huggingface.co/**", lambda route: route.abort("internetdisconnected"))
-    app.fill("#hub-id", "Qwen/Qwen2.5-0.5B")
+    app.fill("#hub-id", "Qwen/Qwen2.5-1.5B")  # (Qwen2.5-0.5B is in memory now: reading it again needs no network)
     app.click("#hub-load")
     expect(app.locator("#hub-id-error")).to_contain_text("could not reach")
     app.watch.errors = [m for m in app.watch.errors if "huggingface.co" not in m and "Failed to load" not in m]
