@@ -17,8 +17,17 @@ from pycore.report import estimate_dict, estimate_table
 from pycore.scenario import Scenario
 from pycore.solve import max_context
 
-from hybrid_configs import (DEEPSEEK_V32, JAMBA_15_MINI, LFM2_350M, LLAMA4_MAVERICK, LLAMA4_SCOUT, NEMOTRON_H_8B,
-                             QWEN3_NEXT_80B, QWEN35_9B)
+from pycore.presets import PRESETS
+
+# The presets' configs are the published config.json files (sources in pycore/preset_data.py)
+QWEN35_9B = PRESETS["qwen3.5-9b"].config  # also shared/reference/arch_dev.json "config"
+QWEN3_NEXT_80B = PRESETS["qwen3-next-80b-a3b"].config
+JAMBA_15_MINI = PRESETS["jamba-1.5-mini"].config
+NEMOTRON_H_8B = PRESETS["nemotron-h-8b"].config
+LFM2_350M = PRESETS["lfm2-350m"].config
+LLAMA4_SCOUT = PRESETS["llama-4-scout"].config
+LLAMA4_MAVERICK = PRESETS["llama-4-maverick"].config
+DEEPSEEK_V32 = PRESETS["deepseek-v3.2-exp"].config
 
 MiB = 1 << 20
 

@@ -362,9 +362,13 @@ def _read_mla(c, model_type, fields):
 def _read_layer_types(c, model_type, fields, layers):
     """Which layers use sliding-window attention, and the window."""
     window = c.optional("sliding_window", None)
-    explicit = c.optional("layer_types", None)
-    if isinstance(explicit, list) and explicit:
-        types = tuple(SLIDING if str(t).startswith("sliding") else FULL for t in explicit)
+    explicit = _list(c, "layer_types")
+    if explicit:
+        kinds = _layer_kinds(c, model_type, layers)
+        if any(k not in (FULL, SLIDING) for k in kinds):  # a recurrent or chunked layer in an attention-only family
+            raise InputError("layer_types", f"{model_type} layers are full or sliding attention; "
+                             f"{_quote(next(t for t, k in zip(explicit, kinds) if k not in (FULL, SLIDING)))} is not")
+        types = kinds
     elif not window:
         return
     elif model_type in ("gemma2", "gpt_oss"):
@@ -567,7 +571,7 @@ def _read_hybrid(c, model_type, fields, layout, layers, notes):
         types = _layer_kinds(c, model_type, layers)
         if types is None:
             no_rope = _list(c, "no_rope_layers")
-            if no_rope is None:  # transformers' default: every 4th layer is a NoPE full-attention layer
+            if not no_rope:  # transformers' default: every 4th layer is a NoPE full-attention layer
                 no_rope = [int((i + 1) % 4 != 0) for i in range(layers)]
             if len(no_rope) != layers:
                 raise InputError("no_rope_layers", f"{len(no_rope)} entries for {layers} layers")
@@ -578,7 +582,7 @@ def _read_hybrid(c, model_type, fields, layout, layers, notes):
         fields.update(layer_types=types, attention_chunk=chunk or 0)
         step = c.optional("interleave_moe_layer_step", 1) or 1
         moe_layers = _list(c, "moe_layers")
-        moe = ({_whole("moe_layers", i) for i in moe_layers} if moe_layers is not None
+        moe = ({_whole("moe_layers", i) for i in moe_layers} if moe_layers
                else set(range(step - 1, layers, step)))
         width = fields["intermediate_size"]
         fields.update(num_experts=c.required("num_local_experts"), experts_per_token=c.required("num_experts_per_tok"),
