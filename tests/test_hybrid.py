@@ -266,3 +266,38 @@ def test_estimate_cost_depends_on_layer_kinds_not_layer_count():
     spec = spec_from_config(QWEN35_9B)
     assert len(attention_groups(spec)) == 1 and len(state_groups(spec)) == 1
     assert attention_groups(spec)[0][1] == 8 and state_groups(spec)[0][1] == 24
+
+
+# ---------------------------------------------------------------- GGUF files of hybrid models
+
+@pytest.mark.parametrize("name", ["qwen35-gdn", "jamba-mamba", "lfm2-conv"])
+def test_hybrid_gguf_reads_back_its_layer_kinds_and_state(tmp_path, name):
+    # A real GGUF written by gguf-py with the keys llama.cpp's converter writes (0 KV heads for recurrent
+    # layers, {arch}.ssm.* or {arch}.shortconv.l_cache) and the converter's tensor names.
+    from gguf_files import SPECS, write_spec_gguf
+    from pycore.importers.gguf import import_gguf
+    from pycore.importers.reader import BytesReader
+    spec = SPECS[name]
+    imp = import_gguf(BytesReader(write_spec_gguf(tmp_path / f"{name}.gguf", spec).read_bytes()))
+    got = imp.spec
+    assert got.layer_types == spec.layer_types
+    assert got.ffn_types == spec.ffn_types or (not spec.ffn_types and not got.ffn_types)
+    assert state_layers(got) == state_layers(spec) and attention_layers(got) == attention_layers(spec)
+    assert parameter_count(got).total == parameter_count(spec).total  # the architecture accounts for every tensor
+    assert not any("upper bound" in n for n in imp.notes)
+    a = estimate(Scenario(got, weights="file", batch=3, context=1024))
+    b = estimate(Scenario(spec, weights="F16", batch=3, context=1024, engine="llama.cpp"))
+    assert (a.kv_cache.bytes, a.state.bytes) == (b.kv_cache.bytes, b.state.bytes) and a.state.bytes > 0
+
+
+def test_gguf_with_recurrent_tensors_but_no_state_sizes_is_refused(tmp_path):
+    from gguf_files import SPECS, converter_metadata, write_spec_gguf
+    from pycore.errors import ModelFileError
+    from pycore.importers.gguf import import_gguf
+    from pycore.importers.reader import BytesReader
+    spec = SPECS["jamba-mamba"]
+    md = [m for m in converter_metadata(spec)]
+    md = md[:-5]  # drop the ssm.* keys
+    path = write_spec_gguf(tmp_path / "x.gguf", spec, metadata=md)
+    with pytest.raises(ModelFileError, match="ssm"):
+        import_gguf(BytesReader(path.read_bytes()))
