@@ -301,3 +301,18 @@ def test_gguf_with_recurrent_tensors_but_no_state_sizes_is_refused(tmp_path):
     path = write_spec_gguf(tmp_path / "x.gguf", spec, metadata=md)
     with pytest.raises(ModelFileError, match="ssm"):
         import_gguf(BytesReader(path.read_bytes()))
+
+
+def test_minimax_m1_lightning_attention():
+    # MiniMax-M1 / MiniMax-Text-01 model card: "456 billion parameters in total, 45.9 billion activated per
+    # token" (the activated figure leaves out the 200,064 × 6144 embedding and output matrices).
+    spec = spec_from_config(PRESETS["minimax-m1-80k"].config)
+    p = parameter_count(spec)
+    assert abs(p.total - 456e9) / 456e9 < 0.001
+    assert abs(p.active - 2 * 200064 * 6144 - 45.9e9) / 45.9e9 < 0.002
+    assert spec.layer_types.count(FULL) == 10
+    e = estimate(Scenario(spec, weights="BF16", batch=2, context=8192, engine="vllm"))
+    # 70 lightning layers, one 128 × 128 state per head, 64 heads, in the model dtype (vLLM: no fp32 state
+    # for MiniMax, mamba_utils.py); 10 softmax layers with 8 KV heads of 128
+    assert e.state.bytes == 2 * 70 * 64 * 128 * 128 * 2
+    assert e.kv_cache.bytes == 2 * 10 * 2 * 8 * 128 * 2 * 8192

@@ -108,6 +108,15 @@ _HYBRID_FAMILIES = {
                         defaults=dict(max_position_embeddings=4096 * 32, tie_word_embeddings=False,
                                       attention_chunk_size=8192, interleave_moe_layer_step=1, num_local_experts=16,
                                       num_experts_per_tok=1, head_dim=128)),
+    # MiniMax-01 / M1: lightning (linear) attention with a softmax-attention layer after every 7
+    # (attn_type_list: 0 lightning, 1 softmax), MoE in every layer (MiniMax-M1 configuration_minimax_m1.py;
+    # transformers' "minimax" spells the layout as layer_types)
+    "minimax_m1": dict(arch="minimax", defaults=dict(max_position_embeddings=4096 * 32, tie_word_embeddings=False,
+                                                     num_local_experts=8, num_experts_per_tok=2),
+                       linear=LIGHTNING),
+    "minimax": dict(arch="minimax", defaults=dict(max_position_embeddings=4096 * 32, tie_word_embeddings=False,
+                                                  num_local_experts=8, num_experts_per_tok=2),
+                    linear=LIGHTNING),
     # DeepSeek-V3.2: DeepSeek-V3 with DeepSeek sparse attention (the lightning indexer)
     "deepseek_v32": dict(arch="deepseek2", layout=dict(expert_score_bias=True),
                          defaults=dict(max_position_embeddings=163840, tie_word_embeddings=False,
@@ -589,6 +598,19 @@ def _read_hybrid(c, model_type, fields, layout, layers, notes):
                       expert_intermediate_size=width, shared_expert_intermediate_size=width,
                       ffn_types=tuple(MOE if i in moe else DENSE for i in range(layers)),
                       intermediate_size=c.optional("intermediate_size_mlp", None) or width)
+    elif model_type in ("minimax_m1", "minimax"):
+        types = _layer_kinds(c, model_type, layers, linear_kind=LIGHTNING)
+        if types is None:
+            flags = _list(c, "attn_type_list")
+            if flags is None:
+                raise InputError("attn_type_list", "missing: MiniMax needs attn_type_list or layer_types")
+            if len(flags) != layers or any(f not in (0, 1) or isinstance(f, bool) for f in flags):
+                raise InputError("attn_type_list", f"expected {layers} entries of 0 (lightning) or 1 (softmax)")
+            types = tuple(FULL if f == 1 else LIGHTNING for f in flags)
+        width = fields["intermediate_size"]
+        fields.update(layer_types=types, num_experts=c.required("num_local_experts"),
+                      experts_per_token=c.required("num_experts_per_tok"), expert_intermediate_size=width,
+                      intermediate_size=0, shared_expert_intermediate_size=c.optional("shared_intermediate_size", 0) or 0)
     elif model_type == "deepseek_v32":
         fields.update(index_n_heads=c.required("index_n_heads"), index_head_dim=c.required("index_head_dim"))
         notes.append("DeepSeek sparse attention: the indexer's key cache is counted as vLLM keeps it (FP8 keys with "
