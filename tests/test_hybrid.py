@@ -316,3 +316,41 @@ def test_minimax_m1_lightning_attention():
     # for MiniMax, mamba_utils.py); 10 softmax layers with 8 KV heads of 128
     assert e.state.bytes == 2 * 70 * 64 * 128 * 128 * 2
     assert e.kv_cache.bytes == 2 * 10 * 2 * 8 * 128 * 2 * 8192
+
+
+# ---------------------------------------------------------------- readers without a published figure here
+# Granite 4.0-H and Falcon-H1: no published config was at hand to check against, so these check the
+# readers' layout and state arithmetic by hand on small configs in each family's own field names.
+
+def test_granite_hybrid_reader_by_hand():
+    cfg = {"model_type": "granitemoehybrid", "vocab_size": 1000, "hidden_size": 128, "intermediate_size": 64,
+           "num_hidden_layers": 4, "max_position_embeddings": 4096, "num_attention_heads": 8, "num_key_value_heads": 4,
+           "num_local_experts": 8, "num_experts_per_tok": 2, "shared_intermediate_size": 256, "mamba_n_heads": 8,
+           "mamba_d_head": 32, "mamba_d_state": 128, "mamba_d_conv": 4, "mamba_n_groups": 1,
+           "layer_types": ["mamba", "attention", "mamba", "mamba"], "tie_word_embeddings": True}
+    spec = spec_from_config(cfg)
+    assert spec.layer_types == (MAMBA2, FULL, MAMBA2, MAMBA2) and spec.ffn_types == () and spec.is_moe
+    assert spec.shared_expert_intermediate_size == 256 and spec.expert_intermediate_size == 64
+    e = estimate(Scenario(spec, weights="BF16", batch=1, context=1024, engine="llama.cpp"))
+    # d_inner 8 × 32 = 256; conv (4 − 1) × (256 + 2 × 1 × 128); SSM 256 × 128; f32; 3 Mamba-2 layers
+    assert e.state.bytes == 3 * (3 * (256 + 2 * 128) + 256 * 128) * 4
+    # Mamba-2 mixer weights: in_proj 128 → 2 × 256 + 2 × 128 + 8, conv 4 × 512 + bias 512, dt/A/D 8 each,
+    # norm 256, out_proj 256 → 128
+    mixer = 128 * (2 * 256 + 2 * 128 + 8) + 4 * 512 + 512 + 3 * 8 + 256 + 256 * 128
+    attention = 128 * 128 * 2 + 2 * 128 * 64  # q, o; k, v of 4 heads × 16
+    moe = 128 * 8 + 3 * 8 * 128 * 64 + 3 * 128 * 256  # router, 8 experts, shared MLP
+    total = 1000 * 128 + 128 + 4 * (2 * 128 + moe) + 3 * mixer + attention
+    assert parameter_count(spec).total == total
+
+
+def test_falcon_h1_reader_by_hand():
+    cfg = {"model_type": "falcon_h1", "vocab_size": 1000, "hidden_size": 64, "intermediate_size": 128,
+           "num_hidden_layers": 2, "max_position_embeddings": 4096, "num_attention_heads": 4,
+           "num_key_value_heads": 2, "head_dim": 16, "mamba_d_ssm": 96, "mamba_n_heads": 6, "mamba_d_head": 16,
+           "mamba_d_state": 8, "mamba_n_groups": 1, "mamba_d_conv": 4}
+    spec = spec_from_config(cfg)
+    assert spec.layer_types == ("hybrid",) * 2 and spec.ssm_d_inner == 96
+    e = estimate(Scenario(spec, weights="BF16", batch=2, context=512, engine="llama.cpp"))
+    # every block holds attention (KV cache) and Mamba-2 (state) side by side
+    assert e.kv_cache.bytes == 2 * 2 * 512 * 2 * 2 * 16 * 2
+    assert e.state.bytes == 2 * 2 * (3 * (96 + 2 * 8) + 96 * 8) * 4
