@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
                      "(add --config for the architecture when it is not next to it)")
     e.add_argument("--config", metavar="PATH", help="a Hugging Face config.json")
     e.add_argument("--weights", default=None, help="weight format (see `formats`), e.g. BF16, Q4_K_M, NF4, "
-                   "GPTQ-4bit-g128; default: as the file or checkpoint stores them (BF16 for presets)")
+                   "GPTQ-4bit-g128; default: as the file or checkpoint stores them (a preset: as its checkpoint ships)")
     e.add_argument("--kv", default="f16", help="KV cache format: f16, bf16, fp8, q8_0, q4_0, ...")
     e.add_argument("--context", type=_int, default=None, help="tokens per sequence (default 4096, capped at the model's maximum)")
     e.add_argument("--batch", type=_int, default=1, help="concurrent sequences")
@@ -164,7 +164,8 @@ def _model_and_weights(args) -> tuple:
         return spec_from_config(config, source=args.config), checkpoint_format(config)[0]
     if not args.model:
         raise InputError("arguments", "give one of --model, --config, --gguf or --safetensors")
-    return presets.preset(args.model).id, "BF16"
+    p = presets.preset(args.model)
+    return p.id, p.weights  # the format its checkpoint ships in (gpt-oss MXFP4, DeepSeek V3 FP8 blocks)
 
 
 def _open(path):

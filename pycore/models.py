@@ -98,6 +98,7 @@ class ModelSpec:
     o_bias: bool = False
     mlp_bias: bool = False
     qk_norm: bool = False  # per-head RMSNorm weights on q and k (Qwen3, Gemma 3)
+    qk_norm_per_layer: bool = False  # RMSNorm over all of q's and k's width (OLMo 2/3, MiniMax-M2)
     attention_sinks: bool = False  # one learned logit per head (gpt-oss)
     learned_positions: int = 0  # rows of a learned position embedding (GPT-2 style); 0 = none
     # Mixture of experts
@@ -119,6 +120,8 @@ class ModelSpec:
     # Attention kind per layer: "full" or "sliding"; empty means all full
     layer_types: tuple = ()
     sliding_window: int = 0
+    # What the checkpoint ships besides the language model (pycore.parts: vision/audio towers, MTP layers)
+    parts: tuple = ()
     # Where the numbers come from
     source: str = ""
     notes: tuple = field(default=(), compare=False)
@@ -272,6 +275,9 @@ def _attention_tensors(spec, i, add, norm, linear):
     if spec.qk_norm:
         norm("attn_q_norm", i, spec.head_dim)
         norm("attn_k_norm", i, spec.head_dim)
+    elif spec.qk_norm_per_layer:  # Olmo2Attention / MiniMaxM2Attention: q_norm over heads × head_dim
+        norm("attn_q_norm", i, q_width)
+        norm("attn_k_norm", i, kv_width)
     if spec.attention_sinks:
         add("attn_sinks", i, (spec.num_heads,), SMALL)  # one per head: split with the heads
     linear("attn_output", i, q_width, H, bias=spec.o_bias)
@@ -323,9 +329,14 @@ def file_tensor(name: str, ne: tuple) -> Tensor:
 
 @dataclass(frozen=True)
 class ParameterCount:
-    total: int
-    active: int  # per token: routed experts counted experts_per_token / num_experts
+    total: int  # everything the checkpoint ships: the language model and its parts (pycore.parts)
+    active: int  # per token of text: routed experts counted experts_per_token / num_experts
     embedding: int  # token (and position) embedding rows; tied output counted once, here
+    by_part: tuple = ()  # (part, parameters): "language" first, then vision / audio / mtp when shipped
+
+    @property
+    def language(self) -> int:
+        return dict(self.by_part).get("language", self.total)
 
 
 @lru_cache(maxsize=256)
@@ -341,7 +352,11 @@ def parameter_count(spec: ModelSpec) -> ParameterCount:
     active = total - expert
     if spec.is_moe:
         active += expert * spec.experts_per_token // spec.num_experts
-    return ParameterCount(total, active, embedding)
+    parts = ()
+    if spec.parts:
+        from .parts import part_sizes  # parts build on this module
+        parts = part_sizes(spec)
+    return ParameterCount(total + sum(n for _, n in parts), active, embedding, (("language", total),) + parts)
 
 
 # ---------------------------------------------------------------- attention layers (KV cache)

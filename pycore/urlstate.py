@@ -227,6 +227,13 @@ def estimate_from_fields(fields: dict, spec_override=None):
         return None, {_FIELD_OF.get(err.field, err.field): err.message}
 
 
+def shipped_weights(model_id: str) -> str:
+    """The weight format a preset's checkpoint ships in (gpt-oss MXFP4, DeepSeek V3 FP8 blocks), which
+    the form selects with the model; "" for anything that is not a preset."""
+    p = PRESETS.get(model_id)
+    return p.weights if p else ""
+
+
 def _model_of(fields, errors, take, spec_override):
     model_id = fields.get("model") or DEFAULTS["model"]
     if spec_override is not None:

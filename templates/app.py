@@ -258,6 +258,10 @@ class Page:
             spec = self.estimate.model
             self.fill_custom(urlstate.config_of_spec(spec))
             el("name").value = spec.name + " (custom)"
+        if target_id == "model":
+            shipped = urlstate.shipped_weights(str(event.target.value))
+            if shipped:  # a preset starts in the format its checkpoint ships in (gpt-oss: MXFP4)
+                self.inputs["weights"].value = shipped
         if target_id == "model" or str(event.target.name) == "mode":
             self.inputs["context"].value = ""  # each model and question starts from its own sensible length
         # Typing recalculates at once; a committed change (select, blur, Enter) becomes a history entry.
