@@ -122,6 +122,9 @@ class ModelSpec:
     sliding_window: int = 0
     # What the checkpoint ships besides the language model (pycore.parts: vision/audio towers, MTP layers)
     parts: tuple = ()
+    # Modules the checkpoint's quantization_config keeps unquantized (its ignore / modules_to_not_convert /
+    # exclude_modules entries, pycore.importers.quant_config); formats that quantize linears honour them
+    quant_ignore: tuple = ()
     # Where the numbers come from
     source: str = ""
     notes: tuple = field(default=(), compare=False)

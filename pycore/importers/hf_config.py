@@ -7,6 +7,7 @@ take the defaults of the family's transformers configuration class (cited per fa
 import math
 
 from ..errors import InputError
+from .quant_config import read_quantization
 from ..models import FULL, SLIDING, ModelSpec
 
 # model_type -> family settings. "defaults" are transformers' own for fields a config may omit
@@ -175,6 +176,9 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
     _read_layer_types(c, model_type, fields, layers)
     fields.update(layout)
     fields["parts"] = read_parts(top, config, model_type, fields["hidden_size"], notes)
+    quant = read_quantization(top)
+    fields["quant_ignore"] = quant.ignore
+    notes.extend(quant.notes)
     fields["notes"] = tuple(notes)
     return ModelSpec(**fields)
 
@@ -442,41 +446,8 @@ def _read_layer_types(c, model_type, fields, layers):
         fields.update(layer_types=types, sliding_window=window)
 
 
-_DTYPES = {"bfloat16": "BF16", "float16": "FP16", "float32": "FP32", "half": "FP16", "float": "FP32"}
-
-
 def checkpoint_format(config: dict) -> tuple:
     """(weight format name, why) for the weights as the checkpoint ships them: its quantization_config
-    (GPTQ / AWQ bits and group size, bitsandbytes, FP8, MXFP4), else its torch_dtype."""
-    if not isinstance(config, dict):
-        return "BF16", "no config"
-    if isinstance(config.get("text_config"), dict) and "quantization_config" not in config:
-        config = {**config["text_config"], **{k: v for k, v in config.items() if k == "torch_dtype"}}
-    q = config.get("quantization_config")
-    if isinstance(q, dict):
-        method = str(q.get("quant_method", "")).lower()
-        bits = q.get("bits", q.get("w_bit"))
-        group = q.get("group_size", q.get("q_group_size", 128))
-        if method == "gptq" and bits in (2, 3, 4, 8):
-            g = "perchannel" if group in (-1, None, 0) else f"g{group}"
-            return f"GPTQ-{bits}bit-{g}", f"quantization_config: GPTQ {bits}-bit, group {group}"
-        if method == "awq" and bits == 4:
-            return f"AWQ-4bit-g{group}", f"quantization_config: AWQ 4-bit, group {group}"
-        if method == "bitsandbytes":
-            if q.get("load_in_8bit"):
-                return "LLM.int8", "quantization_config: bitsandbytes 8-bit"
-            kind = str(q.get("bnb_4bit_quant_type", "fp4")).upper()  # transformers' default is fp4
-            dq = "-DQ" if q.get("bnb_4bit_use_double_quant") else ""
-            return f"{kind if kind in ('NF4', 'FP4') else 'FP4'}{dq}", "quantization_config: bitsandbytes 4-bit"
-        if method == "fp8":
-            if q.get("weight_block_size"):
-                return "FP8-block", "quantization_config: FP8 with block scales"
-            return "FP8", "quantization_config: FP8"
-        if method == "mxfp4":
-            return "MXFP4", "quantization_config: MXFP4 experts"
-        return _dtype_format(config), f"quantization_config {method[:30]!r} not modelled: counted at torch_dtype"
-    return _dtype_format(config), "torch_dtype"
-
-
-def _dtype_format(config) -> str:
-    return _DTYPES.get(str(config.get("torch_dtype", config.get("dtype", "bfloat16"))).lower(), "BF16")
+    (pycore.importers.quant_config), else its torch_dtype."""
+    info = read_quantization(config)
+    return info.format, info.why
