@@ -259,9 +259,9 @@ class Page:
             self.fill_custom(urlstate.config_of_spec(spec))
             el("name").value = spec.name + " (custom)"
         if target_id == "model":
-            shipped = urlstate.shipped_weights(str(event.target.value))
-            if shipped:  # a preset starts in the format its checkpoint ships in (gpt-oss: MXFP4)
-                self.inputs["weights"].value = shipped
+            # a preset shipped quantized starts in its checkpoint's format (gpt-oss: MXFP4)
+            self.inputs["weights"].value = urlstate.shipped_weights(str(event.target.value),
+                                                                    str(self.inputs["weights"].value))
         if target_id == "model" or str(event.target.name) == "mode":
             self.inputs["context"].value = ""  # each model and question starts from its own sensible length
         # Typing recalculates at once; a committed change (select, blur, Enter) becomes a history entry.
