@@ -45,12 +45,14 @@ def estimate_dict(e: Estimate) -> dict:
     }
     for key in ITEM_KEYS:
         out[key] = item_dict(e.item(key))
-    out["total"] = {"bytes": e.total, "formula": "weights + KV cache + activations + overhead",
+    out["total"] = {"bytes": e.total, "formula": "weights + KV cache + recurrent state + activations + overhead",
                     "substituted": " + ".join(f"{e.item(k).bytes:,}" for k in ITEM_KEYS) + f" = {e.total:,} B"}
-    out["devices"] = [{"index": d.index, "weights": d.weights, "kv_cache": d.kv_cache, "activations": d.activations,
+    out["devices"] = [{"index": d.index, "weights": d.weights, "kv_cache": d.kv_cache, "state": d.state,
+                       "activations": d.activations,
                        "overhead": d.overhead, "total": d.total} for d in e.devices]
     if e.fit:
         out["fit"] = fit_dict(e.fit, e.layout.devices)
+    out["warnings"] = list(e.warnings)
     return out
 
 
@@ -68,11 +70,13 @@ def estimate_table(e: Estimate, system: str = BINARY) -> str:
         lines.append("")
         for d in e.devices:
             lines.append(f"GPU {d.index}: {format_bytes(d.total, system)} (weights {format_bytes(d.weights, system)}, "
-                         f"KV {format_bytes(d.kv_cache, system)}, activations {format_bytes(d.activations, system)}, "
+                         f"KV {format_bytes(d.kv_cache, system)}, state {format_bytes(d.state, system)}, activations {format_bytes(d.activations, system)}, "
                          f"overhead {format_bytes(d.overhead, system)})")
     if e.fit:
         lines.append("")
         lines.append(fit_sentence(e.fit, e.layout.devices, system))
+    if e.warnings:
+        lines += ["", "Notes:"] + [f"- {w}" for w in e.warnings]
     return "\n".join(lines)
 
 
@@ -95,6 +99,8 @@ def estimate_markdown(e: Estimate, system: str = BINARY) -> str:
     out = [head, "", *rows]
     if e.fit:
         out += ["", fit_sentence(e.fit, e.layout.devices, system)]
+    if e.warnings:
+        out += ["", "Notes:"] + [f"- {md_text(w)}" for w in e.warnings]
     out += ["", f"Units: {'GiB = 2^30 bytes' if system == BINARY else 'GB = 10^9 bytes'}."]
     return "\n".join(out)
 

@@ -32,10 +32,12 @@ def estimate_view(e: Estimate, system: str = BINARY) -> dict:
                   "substituted": " + ".join(format_bytes(it.bytes, system) for it in e.items) +
                   f" = {format_bytes(total, system)} ({total:,} B)"},
         "verdict": _verdict(e, system),
+        "warnings": list(e.warnings),
         "summary": _summary(e),
         "facts": _facts(e),
         "devices": [{"index": str(d.index), "weights": format_bytes(d.weights, system),
-                     "kv_cache": format_bytes(d.kv_cache, system), "activations": format_bytes(d.activations, system),
+                     "kv_cache": format_bytes(d.kv_cache, system), "state": format_bytes(d.state, system),
+                     "activations": format_bytes(d.activations, system),
                      "overhead": format_bytes(d.overhead, system), "total": format_bytes(d.total, system),
                      "total_bytes": d.total,
                      "fits": "" if not e.fit else ("fits" if d.total <= e.fit.capacity else "over")}

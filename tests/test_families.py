@@ -97,3 +97,23 @@ def test_ernie_lists_per_modality_and_bad_layouts():
 
 def test_smollm3_nope_layers_are_said():
     assert any("NoPE" in n for n in model("smollm3-3b").notes)
+
+
+def test_gemma3n_e4b_hand_count_and_kv_sharing():
+    # google/gemma-3n-E4B-it text_config through modeling_gemma3n.py's shapes (H 2048, 35 layers, PLE width 256,
+    # vocab 262,400 and 262,144 for PLE, FFN 16384, 8 heads and 2 KV heads of 256, AltUp 4 inputs, LAuReL 64).
+    H, L, P, n, r = 2048, 35, 256, 4, 64
+    layer = (H * 2048 + 2 * H * 512 + 2048 * H + 2 * 256  # q, k, v, o; q_norm and k_norm (v_norm has no weight)
+             + 3 * H * 16384 + 4 * H  # MLP and the four sandwich norms
+             + H + n * n + n * n * n + H * n + H  # AltUp: output scale, correction, prediction, router, router norm
+             + H * r + r * H + H  # LAuReL
+             + H * P + P * H + H)  # per-layer input gate, projection, norm
+    top = 262400 * H + 262144 * L * P + H * L * P + P + 2 * (n - 1) * H * H + H
+    spec = model("gemma-3n-e4b")
+    assert parameter_count(spec).total == top + L * layer == 6_866_696_688
+    # the last 15 layers (num_kv_shared_layers) cache nothing: 20 attention layers keep KV, 16 of them sliding
+    from pycore.models import attention_layers
+    kinds = [a.kind for a in attention_layers(spec)]
+    assert len(kinds) == 20 and kinds.count("sliding") == 16
+    notes = " ".join(spec.notes)
+    assert "share the KV cache" in notes and "gemma3n_vision" in notes and "audio" in notes
