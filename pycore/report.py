@@ -59,7 +59,9 @@ def estimate_dict(e: Estimate) -> dict:
 def estimate_table(e: Estimate, system: str = BINARY) -> str:
     lines = [f"{e.model.name} · {e.weight_format.name} weights · {e.kv_format.name} KV cache · "
              f"batch {e.scenario.batch:,} × context {e.scenario.context:,} · {e.engine.label}",
-             f"parameters: {e.parameters.total:,}" + (f" ({e.parameters.active:,} active)" if e.model.is_moe else ""),
+             f"parameters: {e.parameters.total:,}" + (f" ({e.parameters.active:,} active)" if e.model.is_moe else "")
+             + ("" if len(e.parameters.by_part) < 2 else
+                " = " + " + ".join(f"{k} {n:,}" for k, n in e.parameters.by_part)),
              ""]
     width = max(len(it.label) for it in e.items)
     for it in e.items:

@@ -99,3 +99,21 @@ def test_hostile_part_sizes_end_in_a_message():
         spec_from_config(cfg)
     with pytest.raises(InputError, match="num_nextn_predict_layers"):
         spec_from_config({**PRESETS["glm-4.5"].config, "num_nextn_predict_layers": 10**9})
+
+
+def test_qwen3_vl_deepstack_mergers_and_their_bound():
+    # Qwen3-VL adds one merger per deepstack_visual_indexes entry (Qwen3VLVisionModel.deepstack_merger_list):
+    # LayerNorm over the merged width (use_postshuffle_norm), fc1 merged → merged, fc2 merged → out, biased.
+    h, out = 1152, 4096
+    merged = 4 * h
+    extra = 2 * merged + (merged * merged + merged) + (merged * out + out)
+    base = QwenVisionTower(depth=27, hidden=h, intermediate=4304, out_hidden=out)
+    deep = QwenVisionTower(depth=27, hidden=h, intermediate=4304, out_hidden=out, deepstack=3)
+    assert sum(t.numel for t in deep.tensors()) - sum(t.numel for t in base.tensors()) == 3 * extra
+    from pycore.errors import InputError
+    cfg = {"model_type": "qwen3", "vocab_size": 1000, "hidden_size": 64, "intermediate_size": 128,
+           "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 512,
+           "vision_config": {"depth": 2, "hidden_size": 32, "intermediate_size": 64, "out_hidden_size": 64,
+                             "deepstack_visual_indexes": list(range(10**6))}}
+    with pytest.raises(InputError, match="deepstack"):
+        spec_from_config(cfg)

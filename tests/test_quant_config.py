@@ -125,3 +125,13 @@ def test_hostile_ignore_lists():
     # a catastrophic-backtracking pattern is refused, not run
     spec = spec_from_config({**LLAMA3_8B, "quantization_config": {**CT_FP8, "ignore": ["re:(a+)+$", "re:["]}})
     assert weight_storage(spec, weight_format("FP8")).total > 0
+
+
+def test_fp8_releases_are_presets_in_their_own_format():
+    from pycore.importers.quant_config import read_quantization
+    for pid in ("llama-3.1-8b-fp8", "qwen3-30b-a3b-fp8", "kimi-k2", "minimax-m2", "deepseek-v3"):
+        p = PRESETS[pid]
+        assert read_quantization(p.config).format == p.weights, pid  # the preset reads as its checkpoint ships
+    out = subprocess.run([sys.executable, "-m", "pycore", "estimate", "--model", "llama-3.1-8b-fp8", "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    assert abs(json.loads(out)["weights"]["bytes"] / GiB - 8.4575) < 0.001  # as the --config check above

@@ -501,6 +501,16 @@ _MTP_KEYS = ("num_nextn_predict_layers", "mtp_num_hidden_layers")
 _MAX_PART_LAYERS = 1024
 
 
+def _deepstack(vision) -> int:
+    """Qwen3-VL's extra mergers, one per deepstack_visual_indexes entry."""
+    idx = vision.get("deepstack_visual_indexes")
+    if not idx:
+        return 0
+    if not isinstance(idx, list) or len(idx) > 64:
+        raise InputError("vision_config.deepstack_visual_indexes", "expected a list of at most 64 layer indexes")
+    return len(idx)
+
+
 def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: list) -> tuple:
     """The checkpoint's vision tower (vision_config) and MTP layers as pycore.parts specs; a tower of a kind
     pycore cannot lay out, or an audio tower, becomes a note rather than a silent zero."""
@@ -523,7 +533,7 @@ def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: 
                 patch_size=v.optional("patch_size", 16), temporal_patch_size=v.optional("temporal_patch_size", 2),
                 num_position_embeddings=v.optional("num_position_embeddings", 2304),
                 spatial_merge_size=v.optional("spatial_merge_size", 2),
-                deepstack=len(vision.get("deepstack_visual_indexes") or ()) % 1000))
+                deepstack=_deepstack(vision)))
         elif kind == "siglip_vision_model" and model_type == "gemma3_text":
             parts.append(SiglipVisionTower(
                 layers=layers("num_hidden_layers"), hidden=v.required("hidden_size"),
