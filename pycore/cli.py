@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
                      "(add --config for the architecture when it is not next to it)")
     e.add_argument("--config", metavar="PATH", help="a Hugging Face config.json")
     e.add_argument("--weights", default=None, help="weight format (see `formats`), e.g. BF16, Q4_K_M, NF4, "
-                   "GPTQ-4bit-g128; default: as the file or checkpoint stores them (BF16 for presets)")
+                   "GPTQ-4bit-g128; default: as the file or checkpoint stores them (a preset: as its checkpoint ships)")
     e.add_argument("--kv", default="f16", help="KV cache format: f16, bf16, fp8, q8_0, q4_0, ...")
     e.add_argument("--context", type=_int, default=None, help="tokens per sequence (default 4096, capped at the model's maximum)")
     e.add_argument("--batch", type=_int, default=1, help="concurrent sequences")
@@ -220,7 +220,7 @@ def _model_and_weights(args) -> tuple:
     p = presets.preset(args.model)
     args.source = {"kind": "preset", "repo": p.hf_repo or None, "revision": None, "files": [], "bytes_read": 0,
                    "requests": 0}
-    return p.id, "BF16"
+    return p.id, p.weights  # the format its checkpoint ships in (gpt-oss MXFP4, DeepSeek V3 FP8 blocks)
 
 
 def _remote_model(args):

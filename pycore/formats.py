@@ -69,13 +69,25 @@ class LinearQuantFormat(WeightFormat):
 
     def storage(self, spec):
         out = []
+        kept = _kept_by_checkpoint(spec)
         for t in weight_tensors(spec):
-            if t.kind == MATRIX and t.role not in _KEPT_16BIT:
+            if t.kind == MATRIX and t.role not in _KEPT_16BIT and t.name not in kept:
                 experts = t.ne[2] if t.is_expert else 1
                 out.append((t, TensorStorage(self.label, experts * self.linear_bytes(t.ne[0], t.ne[1]))))
             else:
                 out.append((t, TensorStorage("BF16", t.numel * _BASE_BYTES)))
         return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def _kept_by_checkpoint(spec: ModelSpec) -> frozenset:
+    """Names of the tensors the checkpoint's ignore list keeps in 16-bit (see quant_config.ignore_matcher)."""
+    if not spec.quant_ignore:
+        return frozenset()
+    from .importers.quant_config import hf_module_names, ignore_matcher
+    kept = ignore_matcher(spec.quant_ignore)
+    return frozenset(t.name for t in weight_tensors(spec)
+                     if t.kind == MATRIX and any(kept(n) for n in hf_module_names(t.role, t.layer)))
 
 
 @dataclass(frozen=True)
@@ -187,10 +199,48 @@ def _fp8_block_bytes(k, n):
     return k * n + 4 * -(-k // 128) * -(-n // 128)
 
 
+def _fp8_tensor_bytes(k, n):
+    """FP8 e4m3 weight plus one fp32 weight scale per tensor (AutoFP8 / compressed-tensors strategy "tensor",
+    ModelOpt FP8). A static input scale (4 B) is left out."""
+    return k * n + 4
+
+
+def _scaled_rows(bytes_per_value, scale_bytes):
+    """One value per element plus one scale per output row (FP8 / INT8 per-channel: fbgemm_fp8,
+    compressed-tensors strategy "channel", torchao)."""
+    def linear(k, n):
+        return k * n * bytes_per_value + scale_bytes * n
+    return linear
+
+
+def _nvfp4_bytes(k, n):
+    """NVFP4: FP4 e2m1 values two per byte, one FP8 e4m3 scale per 16 values, a per-tensor fp32 global scale
+    (compressed-tensors nvfp4-pack-quantized weight_packed / weight_scale / weight_global_scale; ModelOpt NVFP4)."""
+    return k * n // 2 + -(-k // 16) * n + 4
+
+
+def _packed_int_bytes(bits, group, scale_bytes):
+    """Integer weights packed `bits` per value with `scale_bytes` of scale (and zero) per group of `group`
+    input values per output row (compressed-tensors pack-quantized W4A16: bf16 scale; torchao int4: bf16
+    scale and zero; HQQ: fp16 scale and zero), plus compressed-tensors' weight_shape (2 × int64) or nothing."""
+    def linear(k, n):
+        groups = -(-k // group) if group else 1
+        return -(-k * n * bits // 8) + scale_bytes * groups * n
+    return linear
+
+
+def _bitnet_bytes(k, n):
+    """BitNet b1.58: ternary weights packed four per byte (uint8) plus one bf16 weight scale
+    (transformers integrations/bitnet.py BitLinear, weight_scale)."""
+    return -(-k * n // 4) + 2
+
+
 # ---------------------------------------------------------------- the table
 
 _BNB_SRC = "bitsandbytes Linear8bitLt / Linear4bit; QLoRA paper (Dettmers et al. 2023) §3"
 _GPTQ_SRC = "AutoGPTQ QuantLinear / AutoAWQ WQLinear_GEMM tensor layouts"
+_CKPT_SRC = ("checkpoint layouts: vLLM model_executor/layers/quantization (fp8.py, fbgemm_fp8.py, compressed_tensors/, "
+             "modelopt.py, torchao.py, bitnet); transformers integrations")
 _GGUF_SRC = "llama.cpp src/llama-quant.cpp @007dbbf3; block sizes gguf-py constants.py GGML_QUANT_SIZES"
 
 
@@ -200,7 +250,6 @@ def _build_table():
         UniformFormat("FP32", FLOAT, "32-bit float, every parameter 4 bytes", "IEEE 754", 32),
         UniformFormat("BF16", FLOAT, "bfloat16, every parameter 2 bytes (how most checkpoints ship)", "IEEE 754 / bfloat16", 16),
         UniformFormat("FP16", FLOAT, "float16, every parameter 2 bytes", "IEEE 754", 16),
-        UniformFormat("FP8", NOMINAL, "nominal 8-bit float: every parameter 1 byte, no scales counted", "seed formula", 8),
         UniformFormat("INT8", NOMINAL, "nominal 8-bit integer: every parameter 1 byte, no scales counted", "seed formula", 8),
         UniformFormat("INT4", NOMINAL, "nominal 4-bit integer: every parameter ½ byte, no scales counted", "seed formula", 4),
         LinearQuantFormat("LLM.int8", BNB, "bitsandbytes 8-bit (load_in_8bit): int8 linears with per-row fp32 scales",
@@ -218,6 +267,17 @@ def _build_table():
     for group in (64, 128):
         table.append(awq(group))
     table += [
+        LinearQuantFormat("FP8", NATIVE, "FP8 e4m3 linears with one fp32 scale per tensor; embeddings, head, norms "
+                          "16-bit (AutoFP8, compressed-tensors FP8, ModelOpt FP8)", _CKPT_SRC, "fp8-e4m3", _fp8_tensor_bytes),
+        LinearQuantFormat("FP8-channel", NATIVE, "FP8 e4m3 linears with one fp32 scale per output row "
+                          "(fbgemm_fp8, compressed-tensors channel, torchao float8)", _CKPT_SRC, "fp8-e4m3",
+                          _scaled_rows(1, 4)),
+        LinearQuantFormat("INT8-W8A8", NATIVE, "int8 linears with one fp32 scale per output row (compressed-tensors "
+                          "int-quantized, torchao int8)", _CKPT_SRC, "int8", _scaled_rows(1, 4)),
+        LinearQuantFormat("NVFP4-W4A4", NATIVE, "FP4 e2m1 linears, one FP8 scale per 16 values and an fp32 global scale "
+                          "(compressed-tensors nvfp4-pack-quantized, ModelOpt NVFP4)", _CKPT_SRC, "nvfp4", _nvfp4_bytes),
+        LinearQuantFormat("BitNet-1.58", NATIVE, "ternary linears packed four per byte with one bf16 scale (BitNet b1.58)",
+                          _CKPT_SRC, "ternary", _bitnet_bytes),
         LinearQuantFormat("FP8-block", NATIVE, "FP8 e4m3 linears with fp32 scales per 128×128 block (DeepSeek-V3 checkpoint)",
                           "DeepSeek-V3 config.json quantization_config weight_block_size [128, 128]", "fp8-e4m3", _fp8_block_bytes),
         ExpertQuantFormat("MXFP4", NATIVE, "MoE experts in MXFP4 (32 values + 1 E8M0 scale = 17 bytes), rest BF16 (gpt-oss checkpoint)",
@@ -258,13 +318,32 @@ def awq(group: int) -> LinearQuantFormat:
                              _GPTQ_SRC, "awq4", _gptq_bytes(4, group, False))
 
 
+def packed(kind: str, bits: int, group: int) -> LinearQuantFormat:
+    """compressed-tensors W4A16/W8A16 (bf16 scale per group), torchao int4 (bf16 scale + zero), HQQ (fp16
+    scale + zero) at a group size; group 0 = one group per row."""
+    g = f"g{group}" if group else "perchannel"
+    if kind == "W":
+        return LinearQuantFormat(f"W{bits}A16-{g}", GROUPED, f"compressed-tensors pack-quantized int{bits}, "
+                                 f"{'group ' + str(group) if group else 'per channel'}, bf16 scales", _CKPT_SRC,
+                                 f"int{bits}", _packed_int_bytes(bits, group, 2))
+    if kind == "TorchAO":
+        return LinearQuantFormat(f"TorchAO-int{bits}-{g}", GROUPED, f"torchao int{bits} weight-only, group {group}, "
+                                 "bf16 scale and zero per group", _CKPT_SRC, f"int{bits}", _packed_int_bytes(bits, group, 4))
+    return LinearQuantFormat(f"HQQ-{bits}bit-{g}", GROUPED, f"HQQ {bits}-bit, group {group}, fp16 scale and zero "
+                             "per group", _CKPT_SRC, f"hqq{bits}", _packed_int_bytes(bits, group, 4))
+
+
 WEIGHT_FORMATS = _build_table()
+for _f in (packed("W", 4, 128), packed("W", 4, 64), packed("W", 8, 0), packed("TorchAO", 4, 128),
+           packed("HQQ", 4, 64)):
+    WEIGHT_FORMATS[_f.name] = _f
 _ALIASES = {"F32": "FP32", "F16": "FP16", "FLOAT16": "FP16", "BFLOAT16": "BF16", "FLOAT32": "FP32",
             "INT8-BNB": "LLM.int8", "BNB-INT8": "LLM.int8", "BNB-NF4": "NF4",
             # llama-quantize's own aliases (tools/quantize/quantize.cpp QUANT_OPTIONS)
             "Q3_K": "Q3_K_M", "Q4_K": "Q4_K_M", "Q5_K": "Q5_K_M"}
 _BY_UPPER = {name.upper(): name for name in WEIGHT_FORMATS}
 _GPTQ_RE = re.compile(r"^(GPTQ|AWQ)-(\d)BIT-G(\d+)$")
+_PACKED_RE = re.compile(r"^(?:(W)(\d)A16|(TORCHAO)-INT(\d)|(HQQ)-(\d)BIT)-(?:G(\d{1,5})|PERCHANNEL)$")
 
 
 def weight_format(name: str) -> WeightFormat:
@@ -285,6 +364,14 @@ def weight_format(name: str) -> WeightFormat:
             return gptq(bits, group)
         if kind == "AWQ" and bits == 4 and 16 <= group <= 8192 and group % 16 == 0:
             return awq(group)
+    m = _PACKED_RE.match(key)
+    if m:
+        kind = "W" if m.group(1) else ("TorchAO" if m.group(3) else "HQQ")
+        bits = int(m.group(2) or m.group(4) or m.group(6))
+        group = int(m.group(7) or 0)
+        allowed = {"W": (4, 8), "TorchAO": (4,), "HQQ": (1, 2, 3, 4, 8)}[kind]
+        if bits in allowed and (group == 0 or 16 <= group <= 8192 and group % 16 == 0):
+            return packed(kind, bits, group)
     raise UnknownNameError("weights", f"unknown weight format {name[:60]!r} (see `python -m pycore formats`)")
 
 

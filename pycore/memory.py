@@ -2,7 +2,7 @@
 words, the same formula with the numbers in, and its source; their total; per-GPU figures and the fit;
 and the warnings (every approximation, unread field or uncounted part, in words).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from . import presets
@@ -89,7 +89,7 @@ class Estimate:
 
     @property
     def bits_per_weight(self) -> float:
-        return self.weight_storage.bits_per_weight(self.parameters.total)
+        return self.weight_storage.bits_per_weight(self.parameters.language)
 
 
 # ---------------------------------------------------------------- entry point
@@ -121,6 +121,8 @@ def estimate(s: Scenario) -> Estimate:
     params = parameter_count(spec)
 
     w_dev = _device_weights(spec, fmt, lay)
+    parts_dev, parts_note = _part_weights(spec, eng.name, lay)
+    w_dev = tuple(a + b for a, b in zip(w_dev, parts_dev))
     kv_dev, kv_item = _kv_cache(spec, kvf, eng, s, lay, chunk)
     state_dev, state_item = _state(spec, eng, s, lay)
     act_dev, act_item = _activations(spec, eng, s, lay, chunk)
@@ -128,6 +130,8 @@ def estimate(s: Scenario) -> Estimate:
     devices = tuple(Device(i, w_dev[i], kv_dev[i], act_dev[i], overhead, state_dev[i]) for i in range(lay.devices))
 
     weights_item = _weights_item(spec, fmt, params, w_dev, lay)
+    if parts_note:
+        weights_item = replace(weights_item, notes=weights_item.notes + parts_note)
     overhead_item = LineItem(
         "overhead", "Overhead", overhead * lay.devices,
         "runtime and CUDA context per GPU × GPUs",
@@ -193,6 +197,33 @@ def _device_weights(spec: ModelSpec, fmt: WeightFormat, lay: Layout) -> tuple:
     return tuple(per_stage)
 
 
+@lru_cache(maxsize=1024)
+def _part_weights(spec: ModelSpec, engine_name: str, lay: Layout) -> tuple:
+    """(bytes per device, notes) of the parts the engine loads besides the language model. Towers stay in
+    16-bit under every checkpoint quantizer (their ignore lists) and llama.cpp keeps them out of the text
+    GGUF; tensor parallelism splits their matrices, pipeline parallelism puts them on the first stage."""
+    from .parts import LOADED_BY, PART_KEYS, loaded_parts, part_sizes, part_tensors
+    sizes = part_sizes(spec)
+    if not sizes:
+        return (0,) * lay.devices, ()
+    loaded = loaded_parts(engine_name)
+    per_device = [0] * lay.devices
+    words = []
+    for key, n in sizes:
+        if key in loaded:
+            tensors = part_tensors(spec, key)
+            if lay.tp > 1:
+                share = sum(tp_share(t, 2 * t.numel, spec.num_kv_heads, lay.tp) for t in tensors)
+                per_device = [b + share for b in per_device]
+            else:
+                per_device[0] += 2 * n
+            words.append(f"{key} {n:,} parameters loaded in 16-bit ({format_bytes(2 * n)})")
+        else:
+            words.append(f"{key} {n:,} parameters in the checkpoint, not loaded")
+    source = LOADED_BY.get(engine_name, ((), ""))[1]
+    return tuple(per_device), ("Besides the language model: " + "; ".join(words) + f". {source}",)
+
+
 def _weights_item(spec, fmt, params, per_device, lay) -> LineItem:
     formula, rows, source, notes = _weights_text(spec, fmt)
     total = sum(per_device)
@@ -209,11 +240,11 @@ def _weights_text(spec, fmt) -> tuple:
     """The parts of the weights explanation that depend on the model and format only."""
     stored = weight_storage(spec, fmt)
     params = parameter_count(spec)
-    bpw = stored.bits_per_weight(params.total)
+    bpw = stored.bits_per_weight(params.language)
     rows = " + ".join(f"{label} {count:,} tensors {elements:,} el → {size:,} B"
                       for label, count, elements, size in stored.by_type)
-    notes = [f"{params.total:,} parameters ({params.active:,} active per token)" if spec.is_moe
-             else f"{params.total:,} parameters", f"{bpw:.3f} bits per weight on average"]
+    notes = [f"{params.language:,} parameters ({params.active:,} active per token)" if spec.is_moe
+             else f"{params.language:,} parameters", f"{bpw:.3f} bits per weight on average"]
     if fmt.group == GGUF_PRESET:
         notes.append(f"{fmt.name} is a recipe: " + ", ".join(f"{count} {label}" for label, count, _, _ in stored.by_type))
     formula = ("Σ over every weight tensor: elements × bytes per element of the type it is stored in"

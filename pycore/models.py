@@ -113,6 +113,7 @@ class ModelSpec:
     o_bias: bool = False
     mlp_bias: bool = False
     qk_norm: bool = False  # per-head RMSNorm weights on q and k (Qwen3, Gemma 3)
+    qk_norm_per_layer: bool = False  # RMSNorm over all of q's and k's width (OLMo 2/3, MiniMax-M2)
     attention_sinks: bool = False  # one learned logit per head (gpt-oss)
     learned_positions: int = 0  # rows of a learned position embedding (GPT-2 style); 0 = none
     # Mixture of experts
@@ -161,6 +162,18 @@ class ModelSpec:
     # Short-convolution layers (LFM2)
     conv_l_cache: int = 0
     ssm_dtype: str = ""  # dtype the checkpoint asks for the recurrent state (mamba_ssm_dtype), "" = the model's
+    # What the checkpoint ships besides the language model (pycore.parts: vision/audio towers, MTP layers)
+    parts: tuple = ()
+    # Modules the checkpoint's quantization_config keeps unquantized (its ignore / modules_to_not_convert /
+    # exclude_modules entries, pycore.importers.quant_config); formats that quantize linears honour them
+    quant_ignore: tuple = ()
+    # Gemma 3n (transformers models/gemma3n/modeling_gemma3n.py): per-layer embeddings (PLE), AltUp, LAuReL and
+    # KV sharing: the last kv_shared_layers layers reuse the KV of earlier layers and cache nothing themselves
+    kv_shared_layers: int = 0
+    per_layer_input_size: int = 0  # hidden_size_per_layer_input
+    per_layer_vocab: int = 0  # vocab_size_per_layer_input
+    altup_inputs: int = 0  # altup_num_inputs
+    laurel_rank: int = 0
     # Where the numbers come from
     source: str = ""
     notes: tuple = field(default=(), compare=False)
@@ -340,10 +353,41 @@ def weight_tensors(spec: ModelSpec) -> tuple:
         elif ffn == DENSE:
             _mlp_tensors(spec, i, spec.intermediate_size, "", linear)
 
+    if spec.per_layer_input_size:
+        _gemma3n_tensors(spec, add, norm, linear)
     norm(_FINAL_NORM.get(spec.arch, "output_norm"), -1, H)
     if not spec.tie_embeddings:
         add("output", -1, (H, V))
     return tuple(out)
+
+
+def _gemma3n_tensors(spec, add, norm, linear):
+    """Gemma 3n's additions (modeling_gemma3n.py Gemma3nTextModel / Gemma3nTextDecoderLayer): the per-layer
+    embedding table (vocab_size_per_layer_input × layers·hidden_size_per_layer_input) with its projection from
+    the hidden state and norm; altup_num_inputs − 1 AltUp projections in and out; per layer the AltUp
+    coefficients, router and norms, the LAuReL low-rank pair and norm, and the per-layer input gate,
+    projection and norm."""
+    H, P, L, n = spec.hidden_size, spec.per_layer_input_size, spec.num_layers, spec.altup_inputs
+    add("per_layer_token_embd", -1, (L * P, spec.per_layer_vocab))
+    linear("per_layer_model_proj", -1, H, L * P)
+    norm("per_layer_proj_norm", -1, P)
+    for k in range(max(n - 1, 0)):
+        linear(f"altup_proj.{k}", -1, H, H)
+        linear(f"altup_unembd_proj.{k}", -1, H, H)
+    for i in range(L):
+        if n:
+            add("altup_correct_scale", i, (H,), SMALL)
+            add("altup_correct_coef", i, (n, n), SMALL)
+            add("altup_predict_coef", i, (n, n * n), SMALL)
+            add("altup_router", i, (H, n), SMALL)
+            norm("altup_router_norm", i, H)
+        if spec.laurel_rank:
+            linear("laurel_l", i, H, spec.laurel_rank)
+            linear("laurel_r", i, spec.laurel_rank, H)
+            norm("laurel_post_norm", i, H)
+        linear("inp_gate", i, H, P)
+        linear("proj", i, P, H)
+        norm("post_norm", i, H)
 
 
 def _attention_tensors(spec, i, add, norm, linear):
@@ -377,6 +421,9 @@ def _attention_tensors(spec, i, add, norm, linear):
     if spec.qk_norm:
         norm("attn_q_norm", i, spec.head_dim)
         norm("attn_k_norm", i, spec.head_dim)
+    elif spec.qk_norm_per_layer:  # Olmo2Attention / MiniMaxM2Attention: q_norm over heads × head_dim
+        norm("attn_q_norm", i, q_width)
+        norm("attn_k_norm", i, kv_width)
     if spec.attention_sinks:
         add("attn_sinks", i, (spec.num_heads,), SMALL)  # one per head: split with the heads
     linear("attn_output", i, q_width, H, bias=spec.o_bias)
@@ -515,9 +562,14 @@ def file_tensor(name: str, ne: tuple) -> Tensor:
 
 @dataclass(frozen=True)
 class ParameterCount:
-    total: int
-    active: int  # per token: routed experts counted experts_per_token / num_experts
+    total: int  # everything the checkpoint ships: the language model and its parts (pycore.parts)
+    active: int  # per token of text: routed experts counted experts_per_token / num_experts
     embedding: int  # token (and position) embedding rows; tied output counted once, here
+    by_part: tuple = ()  # (part, parameters): "language" first, then vision / audio / mtp when shipped
+
+    @property
+    def language(self) -> int:
+        return dict(self.by_part).get("language", self.total)
 
 
 @lru_cache(maxsize=256)
@@ -533,7 +585,11 @@ def parameter_count(spec: ModelSpec) -> ParameterCount:
     active = total - expert
     if spec.is_moe:
         active += expert * spec.experts_per_token // spec.num_experts
-    return ParameterCount(total, active, embedding)
+    parts = ()
+    if spec.parts:
+        from .parts import part_sizes  # parts build on this module
+        parts = part_sizes(spec)
+    return ParameterCount(total + sum(n for _, n in parts), active, embedding, (("language", total),) + parts)
 
 
 # ---------------------------------------------------------------- attention layers (KV cache)
@@ -575,8 +631,12 @@ def layer_kinds(spec: ModelSpec) -> tuple:
     The specs are shared between layers of one type, so grouping them costs one entry per kind."""
     by_type = _kinds_of_type(spec)
     if not spec.layer_types:
-        return (by_type[FULL],) * spec.num_layers
-    return tuple(by_type[t] for t in spec.layer_types)
+        kinds = (by_type[FULL],) * spec.num_layers
+    else:
+        kinds = tuple(by_type[t] for t in spec.layer_types)
+    if spec.kv_shared_layers:  # Gemma 3n: these layers read the KV of an earlier layer of their type
+        kinds = kinds[:spec.num_layers - spec.kv_shared_layers] + ((),) * spec.kv_shared_layers
+    return kinds
 
 
 @lru_cache(maxsize=256)

@@ -12,6 +12,13 @@ def item_dict(it) -> dict:
             "source": it.source, "notes": list(it.notes)}
 
 
+def by_part_dict(params) -> dict:
+    """Parameters of each part of the checkpoint (language, vision, audio, mtp), 0 for a part it lacks."""
+    from .parts import PART_KEYS
+    parts = dict(params.by_part) or {"language": params.total}
+    return {key: parts.get(key, 0) for key in PART_KEYS}
+
+
 def fit_dict(fit, gpus: int) -> dict:
     return {"gpu": fit.gpu.id, "gpu_name": fit.gpu.name, "gpus": gpus, "memory_bytes": fit.gpu.memory_bytes,
             "usable_bytes": fit.gpu.usable_bytes, "capacity_bytes": fit.capacity, "fits": fit.fits,
@@ -31,7 +38,7 @@ def estimate_dict(e: Estimate) -> dict:
                   "source": e.model.source},
         "scenario": scenario_dict(e),
         "parameters": {"total": e.parameters.total, "active": e.parameters.active,
-                       "embedding": e.parameters.embedding},
+                       "embedding": e.parameters.embedding, "by_part": by_part_dict(e.parameters)},
         "bits_per_weight": round(e.bits_per_weight, 4),
         "weights_by_type": [{"type": label, "tensors": n, "elements": el, "bytes": b}
                             for label, n, el, b in e.weight_storage.by_type],
@@ -57,7 +64,9 @@ def estimate_dict(e: Estimate) -> dict:
 def estimate_table(e: Estimate, system: str = BINARY) -> str:
     lines = [f"{e.model.name} · {e.weight_format.name} weights · {e.kv_format.name} KV cache · "
              f"batch {e.scenario.batch:,} × context {e.scenario.context:,} · {e.engine.label}",
-             f"parameters: {e.parameters.total:,}" + (f" ({e.parameters.active:,} active)" if e.model.is_moe else ""),
+             f"parameters: {e.parameters.total:,}" + (f" ({e.parameters.active:,} active)" if e.model.is_moe else "")
+             + ("" if len(e.parameters.by_part) < 2 else
+                " = " + " + ".join(f"{k} {n:,}" for k, n in e.parameters.by_part)),
              ""]
     width = max(len(it.label) for it in e.items)
     for it in e.items:

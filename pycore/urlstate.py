@@ -227,6 +227,23 @@ def estimate_from_fields(fields: dict, spec_override=None):
         return None, {_FIELD_OF.get(err.field, err.field): err.message}
 
 
+def shipped_weights(model_id: str, current: str = "") -> str:
+    """The weight format the form should hold after the model changes to `model_id`: a preset whose checkpoint
+    ships quantized (gpt-oss MXFP4, DeepSeek V3 FP8 blocks, FP8 releases) selects that format; a 16-bit one
+    keeps the user's choice (Q4_K_M stays Q4_K_M) unless that choice was another checkpoint's own format."""
+    from .formats import FLOAT, NATIVE, weight_format
+    p = PRESETS.get(model_id)
+    if p is None:
+        return current
+    try:
+        shipped, chosen = weight_format(p.weights), weight_format(current) if current else None
+    except InputError:
+        return p.weights
+    if shipped.group != FLOAT or chosen is None or chosen.group == NATIVE:
+        return p.weights
+    return current
+
+
 def _model_of(fields, errors, take, spec_override):
     model_id = fields.get("model") or DEFAULTS["model"]
     if spec_override is not None:

@@ -107,7 +107,10 @@ def _facts(e: Estimate) -> dict:
     kv = (f"latent {spec.kv_lora_rank} + RoPE {spec.qk_rope_head_dim} per token (MLA)" if spec.is_mla else
           f"{spec.num_kv_heads} of {spec.num_heads} heads × {spec.head_dim} dims"
           + (f" (GQA {spec.gqa_ratio}:1)" if spec.gqa_ratio > 1 else " (MHA)"))
-    return {"parameters": f"{p.total:,}",
+    parts = [(k, n) for k, n in p.by_part if k != "language"]
+    total = f"{p.total:,}" + (" (language " + f"{p.language:,}" + "".join(f" + {k} {n:,}" for k, n in parts) + ")"
+                              if parts else "")
+    return {"parameters": total,
             "active": (f"{p.active:,} ({spec.experts_per_token} of {spec.num_experts} experts)" if spec.is_moe
                        else "all (dense model)"),
             "layers": f"{spec.num_layers}: {attention}", "kv_heads": kv, "hidden": f"{spec.hidden_size:,}",

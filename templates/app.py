@@ -455,6 +455,9 @@ class Page:
             self.hub.cancel()  # a Hub read in progress is for the model that was chosen before
             if str(event.target.value) != urlstate.IMPORTED:
                 self.hub_ref = ""
+            # a preset shipped quantized starts in its checkpoint's format (gpt-oss: MXFP4)
+            self.inputs["weights"].value = urlstate.shipped_weights(str(event.target.value),
+                                                                    str(self.inputs["weights"].value))
         if target_id == "model" or str(event.target.name) == "mode":
             self.inputs["context"].value = ""  # each model and question starts from its own sensible length
         # Typing recalculates at once; a committed change (select, blur, Enter) becomes a history entry.

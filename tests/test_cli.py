@@ -21,7 +21,8 @@ def test_estimate_json_contract():
     d = json.loads(out)
     for key in ("weights", "kv_cache", "activations", "overhead", "total"):
         assert isinstance(d[key]["bytes"], int)
-    assert d["parameters"] == {"total": 8030261248, "active": 8030261248, "embedding": 128256 * 4096}
+    assert d["parameters"] == {"total": 8030261248, "active": 8030261248, "embedding": 128256 * 4096,
+                               "by_part": {"language": 8030261248, "vision": 0, "audio": 0, "mtp": 0}}
     assert d["total"]["bytes"] == sum(d[k]["bytes"] for k in ("weights", "kv_cache", "activations", "overhead"))
     assert d["fit"]["gpu"] == "rtx-4090" and isinstance(d["fit"]["fits"], bool)
     assert d["devices"][0]["total"] == d["total"]["bytes"]

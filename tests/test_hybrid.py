@@ -65,8 +65,11 @@ def test_qwen35_9b_language_model_parameters_against_the_checkpoint_size():
     # Two tensors per Gated DeltaNet layer ship in float32 (A_log: 32 values, the gated norm: 128), so the
     # byte total halved counts them twice.
     f32_extra = 24 * (32 + 128)
-    text = parameter_count(spec_from_config(QWEN35_9B)).total
-    assert text + vision + mtp + f32_extra == 9653108208
+    n = parameter_count(spec_from_config(QWEN35_9B))
+    assert n.language + vision + mtp + f32_extra == 9653108208
+    # the parts besides the language model are counted in by_part and in the total (pycore/parts.py)
+    assert dict(n.by_part) == {"language": n.language, "vision": vision, "mtp": mtp}
+    assert n.total + f32_extra == 9653108208
 
 
 def test_qwen35_9b_longest_context_grows_only_with_attention_layers():
@@ -183,7 +186,7 @@ def test_deepseek_v32_sparse_attention_adds_the_indexer():
     spec = spec_from_config(DEEPSEEK_V32)
     base = spec_from_config({**DEEPSEEK_V32, "model_type": "deepseek_v3"})
     # the indexer per layer: wq_b 1536 → 64 × 128, wk 7168 → 128, k_norm weight and bias, weights_proj 7168 → 64
-    assert parameter_count(spec).total - parameter_count(base).total == 61 * (1536 * 8192 + 7168 * 128 + 2 * 128 + 7168 * 64)
+    assert parameter_count(spec).language - parameter_count(base).language == 61 * (1536 * 8192 + 7168 * 128 + 2 * 128 + 7168 * 64)
     e = estimate(Scenario(spec, weights="FP8", kv="f16", context=4096, engine="transformers"))
     # MLA latent (512 + 64) × 2 B plus the indexer key: 128 FP8 values + one float32 scale (vLLM)
     assert e.kv_cache.bytes == 61 * 4096 * ((512 + 64) * 2 + 128 + 4)
@@ -198,7 +201,8 @@ def test_every_estimate_reports_state_and_warnings():
     assert d["total"]["bytes"] == sum(d[k]["bytes"] for k in ("weights", "kv_cache", "state", "activations", "overhead"))
     e = estimate(Scenario(spec_from_config(QWEN35_9B), weights="BF16"))
     d = estimate_dict(e)
-    assert d["state"]["bytes"] > 0 and any("text_config" in w for w in d["warnings"])
+    assert d["state"]["bytes"] > 0 and d["parameters"]["by_part"]["vision"] > 0
+    assert any("NoPE" in w for w in estimate_dict(estimate(Scenario("smollm3-3b", weights="BF16")))["warnings"])
     assert "Notes:" in estimate_table(e) and "Recurrent state" in estimate_table(e)
 
 

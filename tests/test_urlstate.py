@@ -112,3 +112,12 @@ def test_embed_snippet_escapes_the_link():
                                          ("owner/<script>", False), ("https://x.org/a", False)])
 def test_hub_ids(model_id, ok):
     assert urlstate.valid_hub_id(model_id) is ok
+
+
+def test_choosing_a_preset_selects_the_format_its_checkpoint_ships_in():
+    from pycore.urlstate import shipped_weights
+    assert shipped_weights("gpt-oss-20b", "Q4_K_M") == "MXFP4"  # OpenAI ships the experts in MXFP4
+    assert shipped_weights("kimi-k2", "BF16") == "FP8-block"  # Moonshot ships FP8 with 128×128 block scales
+    assert shipped_weights("qwen3-8b", "Q5_K_M") == "Q5_K_M"  # a 16-bit checkpoint keeps the user's choice
+    assert shipped_weights("llama-3.1-8b", "MXFP4") == "BF16"  # leaving another checkpoint's own format
+    assert shipped_weights("not-a-preset", "Q4_K_M") == "Q4_K_M"

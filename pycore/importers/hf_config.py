@@ -9,6 +9,7 @@ import math
 from ..errors import InputError
 from ..models import (CHUNKED, DENSE, FULL, GATED_DELTANET, LIGHTNING, MAMBA, MAMBA2, MAX_LAYERS, MOE, NO_FFN,
                       NO_MIXER, PARALLEL_HYBRID, SHORT_CONV, SLIDING, ModelSpec)
+from .quant_config import read_quantization
 
 # model_type -> family settings. "defaults" are transformers' own for fields a config may omit
 # (src/transformers/models/<family>/configuration_<family>.py); "layout" is how the family builds
@@ -56,6 +57,37 @@ _FAMILIES = {
                        defaults=dict(max_position_embeddings=4096, tie_word_embeddings=True)),
     "cohere": dict(arch="command-r", layout=dict(norms_per_layer=1),
                    defaults=dict(max_position_embeddings=8192, tie_word_embeddings=True)),
+    # ---- families of 2025-26 (their own keys are read by _read_family below)
+    # GLM-4-0414 (transformers models/glm4/modeling_glm4.py): q/k/v biased, o_proj not; fused gate_up_proj;
+    # four norms per layer (input, post_self_attn, post_attention, post_mlp)
+    "glm4": dict(arch="glm4", layout=dict(norms_per_layer=4, fused_gate_up=True),
+                 defaults=dict(max_position_embeddings=131072, tie_word_embeddings=False, attention_bias=True)),
+    # GLM-4.5/4.6/4.7 (models/glm4_moe/modeling_glm4_moe.py): DeepSeek-V3 MoE (sigmoid router with
+    # e_score_correction_bias, shared expert, first_k_dense_replace dense layers) under GQA attention
+    "glm4_moe": dict(arch="glm4moe", layout=dict(expert_score_bias=True),
+                     defaults=dict(max_position_embeddings=131072, tie_word_embeddings=False, first_k_dense_replace=1,
+                                   n_shared_experts=1, attention_bias=False)),
+    # MiniMax-M2 (models/minimax_m2/modeling_minimax_m2.py): 256 routed experts, no shared expert, sigmoid
+    # router with e_score_correction_bias, q_norm/k_norm over the whole q and k width (qk_norm_type per_layer)
+    "minimax_m2": dict(arch="minimax-m2", layout=dict(expert_score_bias=True, qk_norm_per_layer=True),
+                       defaults=dict(max_position_embeddings=196608, tie_word_embeddings=False)),
+    # ERNIE 4.5 MoE (models/ernie4_5_moe/modeling_ernie4_5_moe.py): softmax router plus moe_statics
+    # e_score_correction_bias, moe_num_shared_experts shared experts, dense layers before moe_layer_start_index
+    "ernie4_5_moe": dict(arch="ernie4_5-moe", layout=dict(expert_score_bias=True),
+                         defaults=dict(max_position_embeddings=131072, tie_word_embeddings=True)),
+    # OLMo 2 / Olmo 3 (models/olmo2, models/olmo3): post-norms only (post_attention, post_feedforward),
+    # q_norm/k_norm over the whole q and k width; Olmo 3 slides 3 of 4 layers (layer_types)
+    "olmo2": dict(arch="olmo2", layout=dict(qk_norm_per_layer=True),
+                  defaults=dict(max_position_embeddings=4096, tie_word_embeddings=False)),
+    "olmo3": dict(arch="olmo3", layout=dict(qk_norm_per_layer=True),
+                  defaults=dict(max_position_embeddings=65536, tie_word_embeddings=False)),
+    # SmolLM3 (models/smollm3/modeling_smollm3.py): a Llama block; every 4th layer skips RoPE (no_rope_layers),
+    # which changes no tensor and no cache
+    "smollm3": dict(arch="smollm3", defaults=dict(max_position_embeddings=65536, tie_word_embeddings=True)),
+    # Gemma 3n text model (models/gemma3n/modeling_gemma3n.py): Gemma 3 sandwich norms and per-head q/k norms,
+    # plus per-layer embeddings, AltUp, LAuReL and KV-sharing layers (_gemma3n below)
+    "gemma3n_text": dict(arch="gemma3n", layout=dict(norms_per_layer=4, qk_norm=True),
+                         defaults=dict(max_position_embeddings=32768, tie_word_embeddings=True)),
 }
 # ---------------------------------------------------------------- hybrid families (layer kinds beyond attention)
 # Families whose layers mix attention with recurrent, convolution or chunked layers, read by
@@ -137,7 +169,7 @@ _STATE_FIELD_PREFIXES = ("ssm_", "mamba", "linear_", "conv_", "time_step", "attn
 
 # Multimodal wrappers whose language model sits in text_config
 _TEXT_CONFIG_WRAPPERS = {"gemma3": "gemma3_text", "llava": None, "mistral3": None, "llama4": "llama4_text",
-                         "qwen3_5": "qwen3_5_text", "qwen3_5_moe": "qwen3_5_moe_text", "lfm2_vl": "lfm2"}
+                         "qwen3_5": "qwen3_5_text", "gemma3n": "gemma3n_text", "qwen3_5_moe": "qwen3_5_moe_text", "lfm2_vl": "lfm2"}
 # Alternative spellings of the core fields (GPT-2 / Falcon / Bloom style)
 _ALIASES = {
     "hidden_size": ("n_embd", "d_model"),
@@ -153,13 +185,13 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
     if not isinstance(config, dict):
         raise InputError("config", "expected a JSON object (the contents of config.json)")
     notes = []
+    top = config
     model_type = config.get("model_type")
     if model_type in _TEXT_CONFIG_WRAPPERS and isinstance(config.get("text_config"), dict):
         text = dict(config["text_config"])
         text.setdefault("model_type", _TEXT_CONFIG_WRAPPERS[model_type] or "llama")
         if "tie_word_embeddings" in config and "tie_word_embeddings" not in config["text_config"]:
             text["tie_word_embeddings"] = config["tie_word_embeddings"]
-        notes.append(f"{model_type}: language model read from text_config; vision/audio towers not counted")
         config, model_type = text, text["model_type"]
     if not isinstance(model_type, str):
         raise InputError("model_type", "missing: config.json must say which architecture it is")
@@ -221,6 +253,7 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
 
     _read_moe(c, model_type, fields, layout)
     _read_mla(c, model_type, fields)
+    _read_family(c, model_type, fields, layout, notes)
     if model_type in _HYBRID_FAMILIES:
         _read_hybrid(c, model_type, fields, layout, layers, notes)
     else:
@@ -232,6 +265,10 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
         else:
             raise InputError("intermediate_size", "missing: the FFN width is needed")
     fields.update(layout)
+    fields["parts"] = read_parts(top, config, model_type, fields["hidden_size"], notes)
+    quant = read_quantization(top)
+    fields["quant_ignore"] = quant.ignore
+    notes.extend(quant.notes)
     fields["notes"] = tuple(notes)
     return ModelSpec(**fields)
 
@@ -359,6 +396,186 @@ def _read_moe(c, model_type, fields, layout):
             layout["expert_score_bias"] = c.optional("topk_method", "") == "noaux_tc"
 
 
+def _read_family(c, model_type, fields, layout, notes):
+    """The keys of the 2025-26 families (see _FAMILIES), each in its own reader."""
+    reader = _FAMILY_READERS.get(model_type)
+    if reader:
+        reader(c, fields, layout, notes)
+
+
+def _glm4(c, fields, layout, notes):
+    layout["qkv_bias"] = bool(c.optional("attention_bias", True))  # o_proj never has one
+
+
+def _deepseek_style_moe(c, fields, layout):
+    """n_routed_experts / n_shared_experts / first_k_dense_replace, as DeepSeek-V3 names them."""
+    routed = c.required("n_routed_experts")
+    width = c.required("moe_intermediate_size")
+    fields.update(num_experts=routed, experts_per_token=c.required("num_experts_per_tok"),
+                  expert_intermediate_size=width,
+                  shared_expert_intermediate_size=(c.optional("n_shared_experts", 0) or 0) * width,
+                  first_dense_layers=c.optional("first_k_dense_replace", 0))
+
+
+def _glm4_moe(c, fields, layout, notes):
+    _deepseek_style_moe(c, fields, layout)
+    layout["qkv_bias"] = bool(c.optional("attention_bias", False))
+    layout["qk_norm"] = bool(c.optional("use_qk_norm", False))
+
+
+def _minimax_m2(c, fields, layout, notes):
+    fields.update(num_experts=c.required("num_local_experts"), experts_per_token=c.required("num_experts_per_tok"),
+                  expert_intermediate_size=c.required("intermediate_size"), intermediate_size=0)
+    if c.optional("shared_intermediate_size", 0):
+        raise InputError("shared_intermediate_size", "MiniMax shared experts are not supported yet")
+    if c.optional("qk_norm_type", "per_layer") not in ("per_layer", None) or c.optional("use_qk_norm", True) is False:
+        layout["qk_norm_per_layer"] = False
+        layout["qk_norm"] = c.optional("use_qk_norm", True) is not False
+    types = c.optional("attn_type_list", None)
+    if isinstance(types, list) and any(t != 1 for t in types[:100000]):
+        raise InputError("attn_type_list", "MiniMax lightning-attention layers (type 0) are not supported here")
+    if c.optional("use_mtp", False):
+        notes.append(f"minimax_m2: the config declares {c.optional('num_mtp_modules', 0)} multi-token-prediction "
+                     "modules (use_mtp); the published checkpoint's tensors stop at the last decoder layer, so "
+                     "they are not counted")
+
+
+def _first_of(value):
+    """ERNIE's MoE keys may hold one value per modality (a list): the text experts are the first."""
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _ernie4_5_moe(c, fields, layout, notes):
+    layers = fields["num_layers"]
+    experts = _whole("moe_num_experts", _first_of(c.optional("moe_num_experts", 0)))
+    width = _whole("moe_intermediate_size", _first_of(c.optional("moe_intermediate_size", 0)))
+    start = c.optional("moe_layer_start_index", 0)
+    end = c.optional("moe_layer_end_index", None)
+    end = layers - 1 if end in (None, -1) else end
+    if c.optional("moe_layer_interval", 1) != 1 or end != layers - 1:
+        raise InputError("moe_layer_interval", "ERNIE MoE layers that are not one run up to the last layer "
+                                               "are not supported yet")
+    fields.update(num_experts=experts, experts_per_token=c.required("moe_k"), expert_intermediate_size=width,
+                  shared_expert_intermediate_size=(c.optional("moe_num_shared_experts", 0) or 0) * width,
+                  first_dense_layers=start)
+    bias = bool(c.optional("use_bias", False))
+    layout.update(qkv_bias=bias, o_bias=bias, mlp_bias=bias)
+
+
+def _olmo(c, fields, layout, notes):
+    bias = bool(c.optional("attention_bias", False))
+    layout.update(qkv_bias=bias, o_bias=bias)
+
+
+def _smollm3(c, fields, layout, notes):
+    bias = bool(c.optional("attention_bias", False))
+    layout.update(qkv_bias=bias, o_bias=bias)
+    nope = c.optional("no_rope_layers", None)
+    if isinstance(nope, list) and nope:
+        notes.append(f"smollm3: {sum(1 for v in nope[:100000] if not v)} of {len(nope)} layers use no RoPE (NoPE); "
+                     "this changes no tensor and no cache size")
+
+
+def _gemma3n(c, fields, layout, notes):
+    widths = fields.get("intermediate_size")
+    if isinstance(widths, list):
+        if not widths or len(widths) > MAX_LIST or len({str(w) for w in widths}) != 1:
+            raise InputError("intermediate_size", "per-layer FFN widths that differ (MatFormer slices) are not "
+                             "supported yet; the published checkpoints use one width")
+        fields["intermediate_size"] = _whole("intermediate_size", widths[0])
+    layers = fields["num_layers"]
+    shared = c.optional("num_kv_shared_layers", 0)
+    if shared >= layers:
+        raise InputError("num_kv_shared_layers", f"{shared} shared-KV layers leave none of {layers} to cache")
+    fields.update(kv_shared_layers=shared, per_layer_input_size=c.required("hidden_size_per_layer_input"),
+                  per_layer_vocab=c.required("vocab_size_per_layer_input"),
+                  altup_inputs=c.optional("altup_num_inputs", 4), laurel_rank=c.optional("laurel_rank", 64))
+    if fields["altup_inputs"] > 64 or fields["laurel_rank"] > 1 << 16:
+        raise InputError("altup_num_inputs", "beyond any Gemma 3n")
+    layout["qkv_bias"] = layout["o_bias"] = bool(c.optional("attention_bias", False))
+    notes.append(f"gemma3n: the last {shared} layers share the KV cache of earlier layers and keep none of their "
+                 "own; the per-layer embeddings (PLE) are counted in the weights, though an engine may keep them "
+                 "in CPU memory (Google's 'PLE caching'); activation sparsity and MatFormer slicing change no "
+                 "stored tensor")
+
+
+_FAMILY_READERS = {"gemma3n_text": _gemma3n, "glm4": _glm4, "glm4_moe": _glm4_moe, "minimax_m2": _minimax_m2,
+                   "ernie4_5_moe": _ernie4_5_moe,
+                   "olmo2": _olmo, "olmo3": _olmo, "smollm3": _smollm3}
+
+
+# ---------------------------------------------------------------- parts besides the language model
+
+_MTP_KEYS = ("num_nextn_predict_layers", "mtp_num_hidden_layers")
+_MAX_PART_LAYERS = 1024
+
+
+def _deepstack(vision) -> int:
+    """Qwen3-VL's extra mergers, one per deepstack_visual_indexes entry."""
+    idx = vision.get("deepstack_visual_indexes")
+    if not idx:
+        return 0
+    if not isinstance(idx, list) or len(idx) > 64:
+        raise InputError("vision_config.deepstack_visual_indexes", "expected a list of at most 64 layer indexes")
+    return len(idx)
+
+
+def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: list) -> tuple:
+    """The checkpoint's vision tower (vision_config) and MTP layers as pycore.parts specs; a tower of a kind
+    pycore cannot lay out, or an audio tower, becomes a note rather than a silent zero."""
+    from ..parts import MTPLayers, PixtralVisionTower, QwenVisionTower, SiglipVisionTower
+    parts = []
+    vision = top.get("vision_config") if isinstance(top, dict) else None
+    if isinstance(vision, dict):
+        v = _Reader(vision, {})
+        kind = str(vision.get("model_type", ""))[:40]
+
+        def layers(key):
+            n = v.required(key)
+            if n > _MAX_PART_LAYERS:
+                raise InputError(f"vision_config.{key}", f"{n} layers is beyond any vision tower")
+            return n
+        if "depth" in vision and "out_hidden_size" in vision:  # Qwen3-VL / Qwen3.5 / Qwen3.6
+            parts.append(QwenVisionTower(
+                depth=layers("depth"), hidden=v.required("hidden_size"), intermediate=v.required("intermediate_size"),
+                out_hidden=v.required("out_hidden_size"), channels=v.optional("in_channels", 3),
+                patch_size=v.optional("patch_size", 16), temporal_patch_size=v.optional("temporal_patch_size", 2),
+                num_position_embeddings=v.optional("num_position_embeddings", 2304),
+                spatial_merge_size=v.optional("spatial_merge_size", 2),
+                deepstack=_deepstack(vision)))
+        elif kind == "siglip_vision_model" and model_type == "gemma3_text":
+            parts.append(SiglipVisionTower(
+                layers=layers("num_hidden_layers"), hidden=v.required("hidden_size"),
+                intermediate=v.required("intermediate_size"), text_hidden=text_hidden,
+                image_size=v.optional("image_size", 896), patch_size=v.optional("patch_size", 14),
+                channels=v.optional("num_channels", 3)))
+        elif kind == "pixtral":
+            parts.append(PixtralVisionTower(
+                layers=layers("num_hidden_layers"), hidden=v.required("hidden_size"),
+                intermediate=v.required("intermediate_size"), text_hidden=text_hidden,
+                patch_size=v.optional("patch_size", 14), channels=v.optional("num_channels", 3),
+                spatial_merge_size=_whole("spatial_merge_size", top.get("spatial_merge_size", 2)),
+                projector_bias=bool(top.get("multimodal_projector_bias", False))))
+        else:
+            notes.append(f"vision tower {kind or '(no model_type)'!r} is not laid out by pycore: its parameters "
+                         "are not counted")
+    if isinstance(top, dict) and isinstance(top.get("audio_config"), dict):
+        notes.append("audio tower (audio_config) is not laid out by pycore: its parameters are not counted")
+    for key in _MTP_KEYS:
+        n = text.get(key)
+        if n is None:
+            continue
+        n = _whole(key, n)
+        if n > _MAX_PART_LAYERS:
+            raise InputError(key, f"{n} MTP layers is beyond any model")
+        if n:
+            # DeepSeek-V3 / GLM-4.5 store embed_tokens and shared_head.head in each NextN layer; Qwen3.5 shares
+            # the model's unless mtp_use_dedicated_embeddings
+            own = key == "num_nextn_predict_layers" or bool(text.get("mtp_use_dedicated_embeddings"))
+            parts.append(MTPLayers(n, own_embeddings=own))
+    return tuple(parts)
+
+
 def _read_mla(c, model_type, fields):
     if model_type not in ("deepseek_v2", "deepseek_v3", "deepseek_v32"):
         return
@@ -400,44 +617,11 @@ def _read_layer_types(c, model_type, fields, layers):
         fields.update(layer_types=types, sliding_window=window)
 
 
-_DTYPES = {"bfloat16": "BF16", "float16": "FP16", "float32": "FP32", "half": "FP16", "float": "FP32"}
-
-
 def checkpoint_format(config: dict) -> tuple:
     """(weight format name, why) for the weights as the checkpoint ships them: its quantization_config
-    (GPTQ / AWQ bits and group size, bitsandbytes, FP8, MXFP4), else its torch_dtype."""
-    if not isinstance(config, dict):
-        return "BF16", "no config"
-    if isinstance(config.get("text_config"), dict) and "quantization_config" not in config:
-        config = {**config["text_config"], **{k: v for k, v in config.items() if k == "torch_dtype"}}
-    q = config.get("quantization_config")
-    if isinstance(q, dict):
-        method = str(q.get("quant_method", "")).lower()
-        bits = q.get("bits", q.get("w_bit"))
-        group = q.get("group_size", q.get("q_group_size", 128))
-        if method == "gptq" and bits in (2, 3, 4, 8):
-            g = "perchannel" if group in (-1, None, 0) else f"g{group}"
-            return f"GPTQ-{bits}bit-{g}", f"quantization_config: GPTQ {bits}-bit, group {group}"
-        if method == "awq" and bits == 4:
-            return f"AWQ-4bit-g{group}", f"quantization_config: AWQ 4-bit, group {group}"
-        if method == "bitsandbytes":
-            if q.get("load_in_8bit"):
-                return "LLM.int8", "quantization_config: bitsandbytes 8-bit"
-            kind = str(q.get("bnb_4bit_quant_type", "fp4")).upper()  # transformers' default is fp4
-            dq = "-DQ" if q.get("bnb_4bit_use_double_quant") else ""
-            return f"{kind if kind in ('NF4', 'FP4') else 'FP4'}{dq}", "quantization_config: bitsandbytes 4-bit"
-        if method == "fp8":
-            if q.get("weight_block_size"):
-                return "FP8-block", "quantization_config: FP8 with block scales"
-            return "FP8", "quantization_config: FP8"
-        if method == "mxfp4":
-            return "MXFP4", "quantization_config: MXFP4 experts"
-        return _dtype_format(config), f"quantization_config {method[:30]!r} not modelled: counted at torch_dtype"
-    return _dtype_format(config), "torch_dtype"
-
-
-def _dtype_format(config) -> str:
-    return _DTYPES.get(str(config.get("torch_dtype", config.get("dtype", "bfloat16"))).lower(), "BF16")
+    (pycore.importers.quant_config), else its torch_dtype."""
+    info = read_quantization(config)
+    return info.format, info.why
 
 
 # ---------------------------------------------------------------- hybrid families

@@ -99,7 +99,7 @@ def model_states(spec: ModelSpec, method: str, precision: str, optimizer: str, t
         states = sum(_share(t, opt.state_bytes(t.ne, elem), spec, tp) for t in trained)
         adapters = adapter_params = 0
         adapted = ()
-        trainable = parameter_count(spec).total
+        trainable = parameter_count(spec).language
     else:
         lora = adapter_tensors(spec, modules, rank)
         if not lora:

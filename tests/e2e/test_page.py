@@ -123,6 +123,15 @@ def test_url_round_trip_and_history(app, context, base_url):
     expect_figures(app, e)
 
 
+def test_preset_selects_the_format_its_checkpoint_ships_in(app):
+    # gpt-oss ships its experts in MXFP4; the CLI and the page both start a preset in its checkpoint's format
+    set_fields(app, model="gpt-oss-20b", gpu="h100-sxm")
+    expect(app.locator("#weights")).to_have_value("MXFP4")
+    expect_figures(app, estimate(Scenario("gpt-oss-20b", weights="MXFP4", gpu="h100-sxm", context=4096)))
+    set_fields(app, model="llama-3.1-8b")  # leaving a checkpoint's own format returns to 16-bit
+    expect(app.locator("#weights")).to_have_value("BF16")
+
+
 def test_copy_link(app, context):
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     set_fields(app, model="qwen2.5-14b", context=12345)
