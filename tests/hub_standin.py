@@ -60,11 +60,16 @@ class StandIn:
             self._dropped.clear()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client hanging up on a slow or hostile answer is the test's point, not a traceback on stderr
+
+
 def _server(standin, role):
     class Handler(_Handler):
         pass
     Handler.standin, Handler.role = standin, role
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _QuietServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.block_on_close = False
     return server
