@@ -22,7 +22,7 @@ def test_hybrid_model_shows_its_state_row_and_notes(app):
     box = app.locator("#model-notes-box")
     expect(box).to_be_visible()
     expect(app.locator("#model-notes li")).to_have_count(len(e.warnings))
-    expect(app.locator("#model-notes")).to_contain_text("text_config")
+    expect(app.locator("#model-notes")).to_contain_text(e.warnings[0][:60])
     # a model without notes hides the block again; its state row says 0
     app.select_option("#model", "llama-3.1-8b")
     expect(box).to_be_hidden()
