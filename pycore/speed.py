@@ -124,14 +124,14 @@ class Speed:
 @lru_cache(maxsize=1024)
 def weight_reads(spec, fmt) -> tuple:
     """(bytes read per decode token, bytes of all weights read per prefill pass, active matmul parameters
-    per token, of which routed-expert parameters, of which output-head parameters).
+    per token, of which routed-expert parameters, of which output-head parameters, bytes of all routed experts).
 
     A decode token reads every non-expert tensor, experts_per_token / num_experts of each routed-expert
     tensor, and not the token-embedding table (a lookup of one row), unless it is tied to the output head.
     Sizes are the estimate's per-tensor storage (formats.weight_storage), so scales and mixed types count."""
     from .formats import weight_storage
     stored = weight_storage(spec, fmt)
-    decode = prefill = params = expert = head = 0
+    decode = prefill = params = expert = head = expert_bytes = 0
     share = spec.experts_per_token / spec.num_experts if spec.is_moe else 1.0
     for t, s in stored.tensors:
         if t.role in ("token_embd", "position_embd") and not (t.role == "token_embd" and spec.tie_embeddings):
@@ -141,6 +141,7 @@ def weight_reads(spec, fmt) -> tuple:
             prefill += s.bytes
             continue
         if t.is_expert:
+            expert_bytes += s.bytes
             decode += s.bytes * share
             params += t.numel * share
             expert += t.numel * share
@@ -150,7 +151,7 @@ def weight_reads(spec, fmt) -> tuple:
             if t.role == "output" or (t.role == "token_embd" and spec.tie_embeddings):
                 head += t.numel
         prefill += s.bytes
-    return int(decode), prefill, int(params), int(expert), head
+    return int(decode), prefill, int(params), int(expert), head, expert_bytes
 
 
 def kv_bytes_per_token(spec, kvf, depth: int) -> int:
@@ -212,6 +213,10 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
     _check("batch", batch, 1, 1 << 20)
     _check("gpus", gpus, 1, 4096)
     _check("host_share", host_share, 0.0, 1.0)
+    if parallel not in ("tensor", "pipeline"):
+        raise InputError("parallel", "must be 'tensor' or 'pipeline'")
+    if host_bandwidth_gbps is not None:
+        _check("host_bandwidth_gbps", host_bandwidth_gbps, 0.001, 1e6)
     if not device.bandwidth_gbps:
         raise InputError("gpu", f"{device.name} has no bandwidth figure: speed cannot be estimated")
     backend = backend or device.backend or "CUDA"
@@ -227,7 +232,14 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
     peak_tflops = _peak_tflops(device, backend)
     flops_peak = (peak_tflops or 0) * 1e12
 
-    w_decode, w_pass, params, expert_params, head_params = weight_reads(spec, e.weight_format)
+    w_decode, w_pass, params, expert_params, head_params, expert_bytes = weight_reads(spec, e.weight_format)
+    coverage = 1.0
+    if spec.is_moe and batch > 1:
+        # B sequences each pick k of E experts per layer: on average E × (1 − (1 − k/E)^B) distinct experts
+        # are read per step (independent routing), from k at B = 1 up to all E.
+        share = spec.experts_per_token / spec.num_experts
+        coverage = 1 - (1 - share) ** batch
+        w_decode += int(expert_bytes * (coverage - share))
     kv = kv_bytes_per_token(spec, e.kv_format, depth)
     host_w = int(w_decode * host_share)
     gpu_w = w_decode - host_w
