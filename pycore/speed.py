@@ -27,16 +27,18 @@ from .models import attention_groups
 # minimises the median absolute error over all of its rows (never one device): CUDA 9 GeForce/workstation/
 # Spark devices, CUDA data center 2 (A100, H100), Metal 26 Apple chips M1 to M4 Ultra, Vulkan 8
 # NVIDIA/AMD devices, Vulkan on Intel 2 (Arc A770, B580), ROCm 2 (RX 7900 XT, Strix Halo). The CPU
-# backend has one published row (Strix Halo): its values are set from it and stated as such.
+# backend has one published row (Strix Halo): its values are set from it and stated as such; SYCL has none.
+# Fitted in this order: bandwidth efficiency and fixed cost per key (tg rows), the MoE layer cost (MoE tg
+# rows), the prefill efficiency (pp rows); the grid caps bandwidth efficiency at 0.90.
 #
 # Fraction of the datasheet bandwidth that llama.cpp's decode kernels reach.
 DECODE_BANDWIDTH_EFFICIENCY = {
     "CUDA": 0.85,
-    "Metal": 0.85,
-    "Vulkan": 0.85,
+    "Metal": 0.90,  # Apple's unified memory: the grid's upper bound; streaming reads reach about 90% there
+    "Vulkan": 0.80,
     ("Vulkan", "Intel"): 0.60,  # Arc: Vulkan's matrix-vector kernels reach well under GDDR6's peak
-    "ROCm": 0.50,  # 2 devices only (RX 7900 XT, Strix Halo): the least certain figure of the table
-    "SYCL": 0.60,  # no published row read: taken between Vulkan on Intel and the others
+    "ROCm": 0.85,  # 3 rows on 2 devices (RX 7900 XT, Strix Halo): the least certain figure of the table
+    "SYCL": 0.60,  # no published row read: taken as Vulkan on Intel
     "CPU": 0.50,  # Strix Halo CPU row: 16 Zen 5 cores reach about half the 256 GB/s of the shared LPDDR5X
 }
 # Fixed cost of one decode step in seconds: several hundred small kernels (norms, RoPE, adds, softmax),
@@ -45,12 +47,23 @@ DECODE_BANDWIDTH_EFFICIENCY = {
 DECODE_FIXED_SECONDS = {
     "CUDA": 0.0010,
     ("CUDA", "datacenter"): 0.0025,
-    "Metal": 0.0035,
-    "Vulkan": 0.0010,
+    "Metal": 0.0045,
+    "Vulkan": 0.0005,
     ("Vulkan", "Intel"): 0.0075,
-    "ROCm": 0.0005,
-    "SYCL": 0.0030,
-    "CPU": 0.0010,
+    "ROCm": 0.0050,
+    "SYCL": 0.0075,  # no published row read: taken as Vulkan on Intel
+    "CPU": 0.0010,  # one row: not fitted, a CPU step has no launches to pay for
+}
+# Extra cost per MoE layer of a decode step (seconds): the router's softmax and top-k, and the indirect
+# expert matmuls (llama.cpp's mul_mat_id), which gather their experts' rows and launch per expert. Fitted
+# by bench/speed.py --fit on the MoE rows only (gpt-oss 20B/120B, Qwen3-30B-A3B), after the tables above.
+DECODE_MOE_LAYER_SECONDS = {
+    "CUDA": 40e-6,  # 7 rows: gpt-oss 20B on six GeForce cards, gpt-oss 120B on an RTX PRO 6000
+    "Metal": 40e-6,  # 5 rows: gpt-oss 20B on M1 Pro to M3 Ultra
+    "Vulkan": 45e-6,  # 2 rows: Qwen3-30B-A3B on Strix Halo (RADV, AMDVLK)
+    "ROCm": 40e-6,  # 2 rows: gpt-oss 20B on an RX 7900 XT, Qwen3-30B-A3B on Strix Halo
+    "SYCL": 40e-6,  # no published row read
+    "CPU": 40e-6,  # no published row read
 }
 # Fraction of the dense FP16 tensor throughput that prefill reaches. llama.cpp's quantized matrix kernels
 # (MMQ, mma.sync) do not use Hopper's wgmma and leave data-center parts far from peak; Vulkan on Intel does
@@ -248,6 +261,8 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
     host_eff = DECODE_BANDWIDTH_EFFICIENCY["CPU"]
     t_host = host_w / (host_bandwidth_gbps * 1e9 * host_eff) if host_w else 0.0
     comm = 2 * spec.num_layers * ALLREDUCE_SECONDS if tp > 1 else (gpus - 1) * HOP_SECONDS
+    moe_layers = sum(1 for i in range(spec.num_layers) if spec.is_moe_layer(i)) if spec.is_moe else 0
+    fixed += moe_layers * efficiency(DECODE_MOE_LAYER_SECONDS, backend, device)
     t_mem = t_gpu + t_host
     flops_token = 2 * params + attention_flops(spec, 1, depth)
     t_compute = batch * flops_token / (tp * flops_peak * ceff) if flops_peak else 0.0
@@ -267,7 +282,7 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
         f"({gpu_w:,} B weights + {batch:,} × {kv:,} B KV at depth {depth:,}) / ({device.bandwidth_gbps:g} GB/s × "
         f"{eff}){split} = {t_gpu * 1e3:.3f} ms{host_txt}; compute {batch:,} × {flops_token:,} FLOPs / "
         f"({peak_tflops or 0:g} TFLOPS × {ceff}{f' × {tp}' if tp > 1 else ''}) = {t_compute * 1e3:.3f} ms; "
-        f"fixed {fixed * 1e3:.1f} ms ({backend}){f' + communication {comm * 1e3:.2f} ms' if comm else ''} → "
+        f"fixed {fixed * 1e3:.2f} ms ({backend}{f', incl. {moe_layers} MoE layers' if moe_layers else ''}){f' + communication {comm * 1e3:.2f} ms' if comm else ''} → "
         f"{batch:,} / {step * 1e3:.3f} ms = {decode:,.1f} tokens/s ({decode_bound}-bound)",
         notes=_decode_notes(spec, backend, host_share, batch, decode_bound))]
 

@@ -83,11 +83,19 @@ def test_moe_decode_follows_active_parameters():
     moe = estimate(Scenario("qwen3-30b-a3b", weights="Q4_K_M", context=4096, engine="llama.cpp"))
     dense = estimate(Scenario("qwen3-32b", weights="Q4_K_M", context=4096, engine="llama.cpp"))
     g = gpu("rtx-pro-6000")
-    f_moe = speed(moe, g, depth=0).decode_tokens_per_s
-    f_dense = speed(dense, g, depth=0).decode_tokens_per_s
-    assert f_moe > 4 * f_dense
-    # and the bytes per token are the active share, not the whole model
+    assert speed(moe, g, depth=0).decode_tokens_per_s > 3 * speed(dense, g, depth=0).decode_tokens_per_s
     assert weight_reads(moe.model, moe.weight_format)[0] < moe.weights.bytes / 5
+    # Twice the experts at the same experts per token: twice the expert weights held, the same read per
+    # token, so the same decode speed; twice the experts used per token: slower.
+    spec = moe.model
+    wide = estimate(Scenario(replace(spec, name="wide", num_experts=2 * spec.num_experts), weights="Q4_K_M",
+                             context=4096, engine="llama.cpp"))
+    deep = estimate(Scenario(replace(spec, name="deep", experts_per_token=2 * spec.experts_per_token),
+                             weights="Q4_K_M", context=4096, engine="llama.cpp"))
+    assert wide.weights.bytes > 1.8 * moe.weights.bytes
+    base = speed(moe, g, depth=0).decode_tokens_per_s
+    assert abs(speed(wide, g, depth=0).decode_tokens_per_s - base) / base < 0.01
+    assert speed(deep, g, depth=0).decode_tokens_per_s < 0.9 * base
 
 
 def test_layer_split_does_not_raise_single_stream_decode_but_tensor_parallel_does():
