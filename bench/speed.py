@@ -84,6 +84,20 @@ def fit():
         S.DECODE_FIXED_SECONDS[key] = best[2]
         print(f"decode  {str(key):<24} {len(tg):>3} rows: efficiency {best[1]:.2f}, fixed {best[2] * 1e3:.1f} ms "
               f"(median |err| {best[0] * 100:.1f}%)")
+    moe_models = {"gpt-oss-20b", "gpt-oss-120b", "qwen3-30b-a3b"}
+    for key in S.DECODE_MOE_LAYER_SECONDS:
+        tg = [r for r in ROWS if r[4].startswith("tg") and r[2] in moe_models and r[1] == key]
+        if len(tg) < 2:
+            continue
+        best = None
+        for us in range(0, 200, 5):
+            S.DECODE_MOE_LAYER_SECONDS[key] = us * 1e-6
+            score = _median_error(tg)
+            if best is None or score < best[0]:
+                best = (score, us)
+        S.DECODE_MOE_LAYER_SECONDS[key] = best[1] * 1e-6
+        print(f"decode  MoE layer {key:<14} {len(tg):>3} rows: {best[1]} µs per MoE layer "
+              f"(median |err| {best[0] * 100:.1f}%)")
     for key in S.PREFILL_COMPUTE_EFFICIENCY:
         pp = [r for r in ROWS if r[4].startswith("pp") and _key(S.PREFILL_COMPUTE_EFFICIENCY, r) == key]
         if len(pp) < 2:

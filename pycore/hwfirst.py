@@ -23,7 +23,20 @@ MAX_HOST_SHARE = 0.5
 ENGINE = "llama.cpp"
 
 
-def _choose(candidates, base, gpus, ram_bytes):
+# Typical bits per weight of each preset on a whole model (llama.cpp quantize README, Llama-3.1-8B: Q8_0 8.50,
+# Q6_K 6.56, Q5_K_M 5.70, Q4_K_M 4.89, Q3_K_M 3.91, Q2_K 3.16), only to guess where to start looking.
+TYPICAL_BITS = {"BF16": 16, "Q8_0": 8.5, "Q6_K": 6.56, "Q5_K_M": 5.7, "Q4_K_M": 4.89, "Q3_K_M": 3.91, "Q2_K": 3.16}
+
+
+def _guess(candidates, params, capacity) -> int:
+    """The first candidate whose typical weight size leaves a tenth of the capacity for the rest."""
+    for i, (name, _) in enumerate(candidates):
+        if params * TYPICAL_BITS[name] / 8 <= 0.9 * capacity:
+            return i
+    return None
+
+
+def _choose(candidates, base, gpus, ram_bytes, guess=None):
     """(format, quality factor, estimate, host share) or None. Formats are in decreasing size, so "fits" is
     false then true along the list: a binary search finds the best that fits in about log2(7) estimates.
     Without a GPU-only fit, the best format whose share in system RAM is at most MAX_HOST_SHARE, else the
@@ -51,7 +64,12 @@ def _choose(candidates, base, gpus, ram_bytes):
 
     if not candidates:
         return None
-    i = first(lambda k: est(k).fit.fits)
+    fits = lambda k: est(k).fit.fits  # noqa: E731
+    # Most models fit at the format a rough size predicts: check it and the one above it first (2
+    # estimates); the binary search below then reuses them (memo) when the guess was wrong.
+    if guess is not None and 0 <= guess < len(candidates) and fits(guess) and (guess == 0 or not fits(guess - 1)):
+        return (*candidates[guess], est(guess), 0.0)
+    i = first(fits)
     if i is not None:
         return (*candidates[i], est(i), 0.0)
     if not ram_bytes:
@@ -103,7 +121,8 @@ def fit_table(device, gpus: int = 1, ram_bytes: int = 0, context: int = 4096, ho
         # cannot fit even with no KV cache and no overhead: skipped before any per-tensor work
         candidates = [(n, q) for n, q in FORMAT_QUALITY if total_params * MIN_BITS[n] <= room]
         try:
-            chosen = _choose(candidates, base, gpus, ram_bytes)
+            chosen = _choose(candidates, base, gpus, ram_bytes, _guess(candidates, total_params,
+                                                                     device.usable_bytes * gpus))
         except InputError:
             continue  # e.g. more pipeline stages than layers: no format helps
         if chosen is None:

@@ -27,16 +27,18 @@ from .models import attention_groups
 # minimises the median absolute error over all of its rows (never one device): CUDA 9 GeForce/workstation/
 # Spark devices, CUDA data center 2 (A100, H100), Metal 26 Apple chips M1 to M4 Ultra, Vulkan 8
 # NVIDIA/AMD devices, Vulkan on Intel 2 (Arc A770, B580), ROCm 2 (RX 7900 XT, Strix Halo). The CPU
-# backend has one published row (Strix Halo): its values are set from it and stated as such.
+# backend has one published row (Strix Halo): its values are set from it and stated as such; SYCL has none.
+# Fitted in this order: bandwidth efficiency and fixed cost per key (tg rows), the MoE layer cost (MoE tg
+# rows), the prefill efficiency (pp rows); the grid caps bandwidth efficiency at 0.90.
 #
 # Fraction of the datasheet bandwidth that llama.cpp's decode kernels reach.
 DECODE_BANDWIDTH_EFFICIENCY = {
     "CUDA": 0.85,
-    "Metal": 0.85,
-    "Vulkan": 0.85,
+    "Metal": 0.90,  # Apple's unified memory: the grid's upper bound; streaming reads reach about 90% there
+    "Vulkan": 0.80,
     ("Vulkan", "Intel"): 0.60,  # Arc: Vulkan's matrix-vector kernels reach well under GDDR6's peak
-    "ROCm": 0.50,  # 2 devices only (RX 7900 XT, Strix Halo): the least certain figure of the table
-    "SYCL": 0.60,  # no published row read: taken between Vulkan on Intel and the others
+    "ROCm": 0.85,  # 3 rows on 2 devices (RX 7900 XT, Strix Halo): the least certain figure of the table
+    "SYCL": 0.60,  # no published row read: taken as Vulkan on Intel
     "CPU": 0.50,  # Strix Halo CPU row: 16 Zen 5 cores reach about half the 256 GB/s of the shared LPDDR5X
 }
 # Fixed cost of one decode step in seconds: several hundred small kernels (norms, RoPE, adds, softmax),
@@ -45,12 +47,23 @@ DECODE_BANDWIDTH_EFFICIENCY = {
 DECODE_FIXED_SECONDS = {
     "CUDA": 0.0010,
     ("CUDA", "datacenter"): 0.0025,
-    "Metal": 0.0035,
-    "Vulkan": 0.0010,
+    "Metal": 0.0045,
+    "Vulkan": 0.0005,
     ("Vulkan", "Intel"): 0.0075,
-    "ROCm": 0.0005,
-    "SYCL": 0.0030,
-    "CPU": 0.0010,
+    "ROCm": 0.0050,
+    "SYCL": 0.0075,  # no published row read: taken as Vulkan on Intel
+    "CPU": 0.0010,  # one row: not fitted, a CPU step has no launches to pay for
+}
+# Extra cost per MoE layer of a decode step (seconds): the router's softmax and top-k, and the indirect
+# expert matmuls (llama.cpp's mul_mat_id), which gather their experts' rows and launch per expert. Fitted
+# by bench/speed.py --fit on the MoE rows only (gpt-oss 20B/120B, Qwen3-30B-A3B), after the tables above.
+DECODE_MOE_LAYER_SECONDS = {
+    "CUDA": 40e-6,  # 7 rows: gpt-oss 20B on six GeForce cards, gpt-oss 120B on an RTX PRO 6000
+    "Metal": 40e-6,  # 5 rows: gpt-oss 20B on M1 Pro to M3 Ultra
+    "Vulkan": 45e-6,  # 2 rows: Qwen3-30B-A3B on Strix Halo (RADV, AMDVLK)
+    "ROCm": 40e-6,  # 2 rows: gpt-oss 20B on an RX 7900 XT, Qwen3-30B-A3B on Strix Halo
+    "SYCL": 40e-6,  # no published row read
+    "CPU": 40e-6,  # no published row read
 }
 # Fraction of the dense FP16 tensor throughput that prefill reaches. llama.cpp's quantized matrix kernels
 # (MMQ, mma.sync) do not use Hopper's wgmma and leave data-center parts far from peak; Vulkan on Intel does
@@ -124,14 +137,14 @@ class Speed:
 @lru_cache(maxsize=1024)
 def weight_reads(spec, fmt) -> tuple:
     """(bytes read per decode token, bytes of all weights read per prefill pass, active matmul parameters
-    per token, of which routed-expert parameters, of which output-head parameters).
+    per token, of which routed-expert parameters, of which output-head parameters, bytes of all routed experts).
 
     A decode token reads every non-expert tensor, experts_per_token / num_experts of each routed-expert
     tensor, and not the token-embedding table (a lookup of one row), unless it is tied to the output head.
     Sizes are the estimate's per-tensor storage (formats.weight_storage), so scales and mixed types count."""
     from .formats import weight_storage
     stored = weight_storage(spec, fmt)
-    decode = prefill = params = expert = head = 0
+    decode = prefill = params = expert = head = expert_bytes = 0
     share = spec.experts_per_token / spec.num_experts if spec.is_moe else 1.0
     for t, s in stored.tensors:
         if t.role in ("token_embd", "position_embd") and not (t.role == "token_embd" and spec.tie_embeddings):
@@ -141,6 +154,7 @@ def weight_reads(spec, fmt) -> tuple:
             prefill += s.bytes
             continue
         if t.is_expert:
+            expert_bytes += s.bytes
             decode += s.bytes * share
             params += t.numel * share
             expert += t.numel * share
@@ -150,7 +164,7 @@ def weight_reads(spec, fmt) -> tuple:
             if t.role == "output" or (t.role == "token_embd" and spec.tie_embeddings):
                 head += t.numel
         prefill += s.bytes
-    return int(decode), prefill, int(params), int(expert), head
+    return int(decode), prefill, int(params), int(expert), head, expert_bytes
 
 
 def kv_bytes_per_token(spec, kvf, depth: int) -> int:
@@ -212,6 +226,10 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
     _check("batch", batch, 1, 1 << 20)
     _check("gpus", gpus, 1, 4096)
     _check("host_share", host_share, 0.0, 1.0)
+    if parallel not in ("tensor", "pipeline"):
+        raise InputError("parallel", "must be 'tensor' or 'pipeline'")
+    if host_bandwidth_gbps is not None:
+        _check("host_bandwidth_gbps", host_bandwidth_gbps, 0.001, 1e6)
     if not device.bandwidth_gbps:
         raise InputError("gpu", f"{device.name} has no bandwidth figure: speed cannot be estimated")
     backend = backend or device.backend or "CUDA"
@@ -227,7 +245,14 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
     peak_tflops = _peak_tflops(device, backend)
     flops_peak = (peak_tflops or 0) * 1e12
 
-    w_decode, w_pass, params, expert_params, head_params = weight_reads(spec, e.weight_format)
+    w_decode, w_pass, params, expert_params, head_params, expert_bytes = weight_reads(spec, e.weight_format)
+    coverage = 1.0
+    if spec.is_moe and batch > 1:
+        # B sequences each pick k of E experts per layer: on average E × (1 − (1 − k/E)^B) distinct experts
+        # are read per step (independent routing), from k at B = 1 up to all E.
+        share = spec.experts_per_token / spec.num_experts
+        coverage = 1 - (1 - share) ** batch
+        w_decode += int(expert_bytes * (coverage - share))
     kv = kv_bytes_per_token(spec, e.kv_format, depth)
     host_w = int(w_decode * host_share)
     gpu_w = w_decode - host_w
@@ -236,6 +261,8 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
     host_eff = DECODE_BANDWIDTH_EFFICIENCY["CPU"]
     t_host = host_w / (host_bandwidth_gbps * 1e9 * host_eff) if host_w else 0.0
     comm = 2 * spec.num_layers * ALLREDUCE_SECONDS if tp > 1 else (gpus - 1) * HOP_SECONDS
+    moe_layers = sum(1 for i in range(spec.num_layers) if spec.is_moe_layer(i)) if spec.is_moe else 0
+    fixed += moe_layers * efficiency(DECODE_MOE_LAYER_SECONDS, backend, device)
     t_mem = t_gpu + t_host
     flops_token = 2 * params + attention_flops(spec, 1, depth)
     t_compute = batch * flops_token / (tp * flops_peak * ceff) if flops_peak else 0.0
@@ -255,7 +282,7 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
         f"({gpu_w:,} B weights + {batch:,} × {kv:,} B KV at depth {depth:,}) / ({device.bandwidth_gbps:g} GB/s × "
         f"{eff}){split} = {t_gpu * 1e3:.3f} ms{host_txt}; compute {batch:,} × {flops_token:,} FLOPs / "
         f"({peak_tflops or 0:g} TFLOPS × {ceff}{f' × {tp}' if tp > 1 else ''}) = {t_compute * 1e3:.3f} ms; "
-        f"fixed {fixed * 1e3:.1f} ms ({backend}){f' + communication {comm * 1e3:.2f} ms' if comm else ''} → "
+        f"fixed {fixed * 1e3:.2f} ms ({backend}{f', incl. {moe_layers} MoE layers' if moe_layers else ''}){f' + communication {comm * 1e3:.2f} ms' if comm else ''} → "
         f"{batch:,} / {step * 1e3:.3f} ms = {decode:,.1f} tokens/s ({decode_bound}-bound)",
         notes=_decode_notes(spec, backend, host_share, batch, decode_bound))]
 

@@ -39,6 +39,8 @@ def parse_query(query: str) -> dict:
     for key, value in parse_qsl(str(query or "").lstrip("?")[: 8 * MAX_FIELD], keep_blank_values=True):
         if key in fields:
             fields[key] = value[:MAX_FIELD]
+    from .hardware import ALIASES  # an older device id in a link: the catalog id it became
+    fields["gpu"] = ALIASES.get(fields["gpu"], fields["gpu"])
     return fields
 
 

@@ -108,3 +108,9 @@ def test_picker_groups_cover_every_device_once():
     ids = [gid for _, rows in groups for gid, _ in rows]
     assert sorted(ids) == sorted(GPUS)
     assert [name for name, _ in groups] == [g for g in GROUPS if any(n == g for n, _ in groups)]
+
+
+def test_old_link_with_an_alias_selects_the_catalog_device():
+    from pycore.urlstate import parse_query
+    assert parse_query("?gpu=mac-8gb")["gpu"] == "m1-8gb"
+    assert parse_query("?gpu=m3-ultra-512gb")["gpu"] == "m3-ultra-512gb"

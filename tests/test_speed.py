@@ -83,11 +83,19 @@ def test_moe_decode_follows_active_parameters():
     moe = estimate(Scenario("qwen3-30b-a3b", weights="Q4_K_M", context=4096, engine="llama.cpp"))
     dense = estimate(Scenario("qwen3-32b", weights="Q4_K_M", context=4096, engine="llama.cpp"))
     g = gpu("rtx-pro-6000")
-    f_moe = speed(moe, g, depth=0).decode_tokens_per_s
-    f_dense = speed(dense, g, depth=0).decode_tokens_per_s
-    assert f_moe > 4 * f_dense
-    # and the bytes per token are the active share, not the whole model
+    assert speed(moe, g, depth=0).decode_tokens_per_s > 3 * speed(dense, g, depth=0).decode_tokens_per_s
     assert weight_reads(moe.model, moe.weight_format)[0] < moe.weights.bytes / 5
+    # Twice the experts at the same experts per token: twice the expert weights held, the same read per
+    # token, so the same decode speed; twice the experts used per token: slower.
+    spec = moe.model
+    wide = estimate(Scenario(replace(spec, name="wide", num_experts=2 * spec.num_experts), weights="Q4_K_M",
+                             context=4096, engine="llama.cpp"))
+    deep = estimate(Scenario(replace(spec, name="deep", experts_per_token=2 * spec.experts_per_token),
+                             weights="Q4_K_M", context=4096, engine="llama.cpp"))
+    assert wide.weights.bytes > 1.8 * moe.weights.bytes
+    base = speed(moe, g, depth=0).decode_tokens_per_s
+    assert abs(speed(wide, g, depth=0).decode_tokens_per_s - base) / base < 0.01
+    assert speed(deep, g, depth=0).decode_tokens_per_s < 0.9 * base
 
 
 def test_layer_split_does_not_raise_single_stream_decode_but_tensor_parallel_does():
@@ -139,3 +147,23 @@ def test_estimate_json_has_speed_only_with_bandwidth():
     assert {"decode_tokens_per_s", "prefill_tokens_per_s", "time_to_first_token_s", "decode_bound"} <= set(d["speed"])
     assert "speed" not in estimate_dict(estimate(Scenario("llama-3.1-8b", weights="Q4_K_M")))
     assert "speed" not in estimate_dict(estimate(Scenario("llama-3.1-8b", gpu_memory_bytes=8 << 30)))
+
+
+def test_moe_batch_reads_more_experts_per_step():
+    # Qwen3-30B-A3B: 8 of 128 experts per token; 16 independent sequences read on average
+    # 128 × (1 − (120/128)^16) = 82.42 experts per layer, so bytes per step rise, but per-sequence cost falls.
+    e = estimate(Scenario("qwen3-30b-a3b", weights="Q4_K_M", context=1024, engine="llama.cpp"))
+    g = gpu("rtx-pro-6000")
+    one, many = speed(e, g, depth=0, batch=1), speed(e, g, depth=0, batch=16)
+    _, _, _, _, _, experts = weight_reads(e.model, e.weight_format)
+    assert many.bytes_per_step - one.bytes_per_step == pytest.approx(experts * (82.42 / 128 - 8 / 128), rel=1e-3)
+    assert many.decode_tokens_per_s > one.decode_tokens_per_s
+
+
+def test_bad_arguments_are_input_errors():
+    e = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=1024))
+    g = gpu("rtx-4090")
+    for kw in ({"parallel": "diagonal"}, {"host_share": 0.5, "host_bandwidth_gbps": -1}, {"depth": -1},
+               {"batch": 0}, {"backend": "OpenCL"}, {"host_share": 2}):
+        with pytest.raises(InputError):
+            speed(e, g, **kw)
