@@ -263,3 +263,12 @@ def test_a_repo_without_safetensors_is_sized_from_its_config(hub, env, capsys):
     imported, _ = load_model("org/binonly")
     assert any("no model.safetensors or index" in n for n in imported.spec.notes)  # reaches the warnings
     assert not imported.spec.file_tensors
+
+
+def test_content_range_is_checked():
+    from pycore.importers.hub import parse_content_range
+    assert parse_content_range("bytes 0-99/1234", "f") == (0, 99, 1234)  # RFC 9110 section 14.4's form
+    for bad in ("bytes 0-99/*", "bytes 5-1/10", "bytes 0-10/10", "items 0-1/2", "bytes 0-1/" + "9" * 17,
+                "bytes 0-1/1125899906842625", "bytes -1-2/3", "", "bytes 0-99/12a"):
+        with pytest.raises(HubRangeError):
+            parse_content_range(bad, "f")
