@@ -298,6 +298,12 @@ def _positive(name, value):
 
 # ---------------------------------------------------------------- weight tensors
 
+# GGUF names that differ by architecture (gguf-py/gguf/constants.py MODEL_TENSORS): the pre-FFN norm of the
+# Gated DeltaNet families is "post_attention_norm", LFM2's final norm "token_embd_norm".
+_FFN_NORM = {"qwen3next": "post_attention_norm", "qwen35": "post_attention_norm", "qwen35moe": "post_attention_norm"}
+_FINAL_NORM = {"lfm2": "token_embd_norm"}
+
+
 @lru_cache(maxsize=256)
 def weight_tensors(spec: ModelSpec) -> tuple:
     """All weight tensors of the model, in GGUF names and ggml shapes, ordered by block."""
@@ -341,7 +347,7 @@ def weight_tensors(spec: ModelSpec) -> tuple:
             norm("ffn_norm", i, H)
             norm("post_ffw_norm", i, H)
         elif spec.norms_per_layer == 2 and ffn != NO_FFN:
-            norm("ffn_norm", i, H)
+            norm(_FFN_NORM.get(spec.arch, "ffn_norm"), i, H)
         if ffn == MOE:
             _moe_tensors(spec, i, add, linear)
         elif ffn == DENSE:
@@ -349,7 +355,7 @@ def weight_tensors(spec: ModelSpec) -> tuple:
 
     if spec.per_layer_input_size:
         _gemma3n_tensors(spec, add, norm, linear)
-    norm("output_norm", -1, H)
+    norm(_FINAL_NORM.get(spec.arch, "output_norm"), -1, H)
     if not spec.tie_embeddings:
         add("output", -1, (H, V))
     return tuple(out)
@@ -482,7 +488,11 @@ def _gated_deltanet_tensors(spec, i, add, norm, linear):
     add("ssm_conv1d", i, (spec.linear_conv_kernel, 2 * key + value))
     add("ssm_dt", i, (nv,), SMALL, "bias")
     add("ssm_a", i, (nv,), SMALL)
-    linear("ssm_ba", i, H, 2 * nv)  # β and α per value head
+    if spec.arch == "qwen3next":
+        linear("ssm_ba", i, H, 2 * nv)  # β and α per value head, one projection
+    else:  # Qwen3.5: two projections (ssm_beta, ssm_alpha)
+        linear("ssm_beta", i, H, nv)
+        linear("ssm_alpha", i, H, nv)
     add("ssm_norm", i, (spec.linear_value_head_dim,), SMALL)
     linear("ssm_out", i, value, H)
 

@@ -164,14 +164,17 @@ def test_hostile_layer_count_fails_in_milliseconds(tmp_path: Path, layers):
     import time
     start = time.perf_counter()
     code, out, err = run("estimate", "--config", str(cfg), "--json")
-    assert time.perf_counter() - start < 10  # the interpreter's start; the check itself is instant
+    assert time.perf_counter() - start < 30  # the interpreter's start on a loaded machine; the check is instant
     assert code == 2 and out == ""
     # one line naming the field (or, for 300 digits, the JSON reader's refusal), never the digits back
     assert err.count("\n") == 1 and ("num_hidden_layers" in err or "digits" in err) and len(err) < 160
     main(["estimate", "--config", str(cfg)])  # the first call imports the CLI's modules
-    start = time.perf_counter()
-    assert main(["estimate", "--config", str(cfg)]) == 2
-    assert time.perf_counter() - start < 0.1
+    times = []
+    for _ in range(3):  # the best of three, so a busy machine does not decide
+        start = time.perf_counter()
+        assert main(["estimate", "--config", str(cfg)]) == 2
+        times.append(time.perf_counter() - start)
+    assert min(times) < 0.1
 
 
 def test_json_has_state_and_warnings_for_every_preset():

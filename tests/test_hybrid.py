@@ -17,8 +17,17 @@ from pycore.report import estimate_dict, estimate_table
 from pycore.scenario import Scenario
 from pycore.solve import max_context
 
-from hybrid_configs import (DEEPSEEK_V32, JAMBA_15_MINI, LFM2_350M, LLAMA4_MAVERICK, LLAMA4_SCOUT, NEMOTRON_H_8B,
-                             QWEN3_NEXT_80B, QWEN35_9B)
+from pycore.presets import PRESETS
+
+# The presets' configs are the published config.json files (sources in pycore/preset_data.py)
+QWEN35_9B = PRESETS["qwen3.5-9b"].config  # also shared/reference/arch_dev.json "config"
+QWEN3_NEXT_80B = PRESETS["qwen3-next-80b-a3b"].config
+JAMBA_15_MINI = PRESETS["jamba-1.5-mini"].config
+NEMOTRON_H_8B = PRESETS["nemotron-h-8b"].config
+LFM2_350M = PRESETS["lfm2-350m"].config
+LLAMA4_SCOUT = PRESETS["llama-4-scout"].config
+LLAMA4_MAVERICK = PRESETS["llama-4-maverick"].config
+DEEPSEEK_V32 = PRESETS["deepseek-v3.2-exp"].config
 
 MiB = 1 << 20
 
@@ -261,3 +270,91 @@ def test_estimate_cost_depends_on_layer_kinds_not_layer_count():
     spec = spec_from_config(QWEN35_9B)
     assert len(attention_groups(spec)) == 1 and len(state_groups(spec)) == 1
     assert attention_groups(spec)[0][1] == 8 and state_groups(spec)[0][1] == 24
+
+
+# ---------------------------------------------------------------- GGUF files of hybrid models
+
+@pytest.mark.parametrize("name", ["qwen35-gdn", "jamba-mamba", "lfm2-conv"])
+def test_hybrid_gguf_reads_back_its_layer_kinds_and_state(tmp_path, name):
+    # A real GGUF written by gguf-py with the keys llama.cpp's converter writes (0 KV heads for recurrent
+    # layers, {arch}.ssm.* or {arch}.shortconv.l_cache) and the converter's tensor names.
+    from gguf_files import SPECS, write_spec_gguf
+    from pycore.importers.gguf import import_gguf
+    from pycore.importers.reader import BytesReader
+    spec = SPECS[name]
+    imp = import_gguf(BytesReader(write_spec_gguf(tmp_path / f"{name}.gguf", spec).read_bytes()))
+    got = imp.spec
+    assert got.layer_types == spec.layer_types
+    assert got.ffn_types == spec.ffn_types or (not spec.ffn_types and not got.ffn_types)
+    assert state_layers(got) == state_layers(spec) and attention_layers(got) == attention_layers(spec)
+    assert parameter_count(got).total == parameter_count(spec).total  # the architecture accounts for every tensor
+    assert not any("upper bound" in n for n in imp.notes)
+    a = estimate(Scenario(got, weights="file", batch=3, context=1024))
+    b = estimate(Scenario(spec, weights="F16", batch=3, context=1024, engine="llama.cpp"))
+    assert (a.kv_cache.bytes, a.state.bytes) == (b.kv_cache.bytes, b.state.bytes) and a.state.bytes > 0
+
+
+def test_gguf_with_recurrent_tensors_but_no_state_sizes_is_refused(tmp_path):
+    from gguf_files import SPECS, converter_metadata, write_spec_gguf
+    from pycore.errors import ModelFileError
+    from pycore.importers.gguf import import_gguf
+    from pycore.importers.reader import BytesReader
+    spec = SPECS["jamba-mamba"]
+    md = [m for m in converter_metadata(spec)]
+    md = md[:-5]  # drop the ssm.* keys
+    path = write_spec_gguf(tmp_path / "x.gguf", spec, metadata=md)
+    with pytest.raises(ModelFileError, match="ssm"):
+        import_gguf(BytesReader(path.read_bytes()))
+
+
+def test_minimax_m1_lightning_attention():
+    # MiniMax-M1 / MiniMax-Text-01 model card: "456 billion parameters in total, 45.9 billion activated per
+    # token" (the activated figure leaves out the 200,064 × 6144 embedding and output matrices).
+    spec = spec_from_config(PRESETS["minimax-m1-80k"].config)
+    p = parameter_count(spec)
+    assert abs(p.total - 456e9) / 456e9 < 0.001
+    assert abs(p.active - 2 * 200064 * 6144 - 45.9e9) / 45.9e9 < 0.002
+    assert spec.layer_types.count(FULL) == 10
+    e = estimate(Scenario(spec, weights="BF16", batch=2, context=8192, engine="vllm"))
+    # 70 lightning layers, one 128 × 128 state per head, 64 heads, in the model dtype (vLLM: no fp32 state
+    # for MiniMax, mamba_utils.py); 10 softmax layers with 8 KV heads of 128
+    assert e.state.bytes == 2 * 70 * 64 * 128 * 128 * 2
+    assert e.kv_cache.bytes == 2 * 10 * 2 * 8 * 128 * 2 * 8192
+
+
+# ---------------------------------------------------------------- readers without a published figure here
+# Granite 4.0-H and Falcon-H1: no published config was at hand to check against, so these check the
+# readers' layout and state arithmetic by hand on small configs in each family's own field names.
+
+def test_granite_hybrid_reader_by_hand():
+    cfg = {"model_type": "granitemoehybrid", "vocab_size": 1000, "hidden_size": 128, "intermediate_size": 64,
+           "num_hidden_layers": 4, "max_position_embeddings": 4096, "num_attention_heads": 8, "num_key_value_heads": 4,
+           "num_local_experts": 8, "num_experts_per_tok": 2, "shared_intermediate_size": 256, "mamba_n_heads": 8,
+           "mamba_d_head": 32, "mamba_d_state": 128, "mamba_d_conv": 4, "mamba_n_groups": 1,
+           "layer_types": ["mamba", "attention", "mamba", "mamba"], "tie_word_embeddings": True}
+    spec = spec_from_config(cfg)
+    assert spec.layer_types == (MAMBA2, FULL, MAMBA2, MAMBA2) and spec.ffn_types == () and spec.is_moe
+    assert spec.shared_expert_intermediate_size == 256 and spec.expert_intermediate_size == 64
+    e = estimate(Scenario(spec, weights="BF16", batch=1, context=1024, engine="llama.cpp"))
+    # d_inner 8 × 32 = 256; conv (4 − 1) × (256 + 2 × 1 × 128); SSM 256 × 128; f32; 3 Mamba-2 layers
+    assert e.state.bytes == 3 * (3 * (256 + 2 * 128) + 256 * 128) * 4
+    # Mamba-2 mixer weights: in_proj 128 → 2 × 256 + 2 × 128 + 8, conv 4 × 512 + bias 512, dt/A/D 8 each,
+    # norm 256, out_proj 256 → 128
+    mixer = 128 * (2 * 256 + 2 * 128 + 8) + 4 * 512 + 512 + 3 * 8 + 256 + 256 * 128
+    attention = 128 * 128 * 2 + 2 * 128 * 64  # q, o; k, v of 4 heads × 16
+    moe = 128 * 8 + 3 * 8 * 128 * 64 + 3 * 128 * 256  # router, 8 experts, shared MLP
+    total = 1000 * 128 + 128 + 4 * (2 * 128 + moe) + 3 * mixer + attention
+    assert parameter_count(spec).total == total
+
+
+def test_falcon_h1_reader_by_hand():
+    cfg = {"model_type": "falcon_h1", "vocab_size": 1000, "hidden_size": 64, "intermediate_size": 128,
+           "num_hidden_layers": 2, "max_position_embeddings": 4096, "num_attention_heads": 4,
+           "num_key_value_heads": 2, "head_dim": 16, "mamba_d_ssm": 96, "mamba_n_heads": 6, "mamba_d_head": 16,
+           "mamba_d_state": 8, "mamba_n_groups": 1, "mamba_d_conv": 4}
+    spec = spec_from_config(cfg)
+    assert spec.layer_types == ("hybrid",) * 2 and spec.ssm_d_inner == 96
+    e = estimate(Scenario(spec, weights="BF16", batch=2, context=512, engine="llama.cpp"))
+    # every block holds attention (KV cache) and Mamba-2 (state) side by side
+    assert e.kv_cache.bytes == 2 * 2 * 512 * 2 * 2 * 16 * 2
+    assert e.state.bytes == 2 * 2 * (3 * (96 + 2 * 8) + 96 * 8) * 4

@@ -140,6 +140,15 @@ _HYBRID_FAMILIES = {
                         defaults=dict(max_position_embeddings=4096 * 32, tie_word_embeddings=False,
                                       attention_chunk_size=8192, interleave_moe_layer_step=1, num_local_experts=16,
                                       num_experts_per_tok=1, head_dim=128)),
+    # MiniMax-01 / M1: lightning (linear) attention with a softmax-attention layer after every 7
+    # (attn_type_list: 0 lightning, 1 softmax), MoE in every layer (MiniMax-M1 configuration_minimax_m1.py;
+    # transformers' "minimax" spells the layout as layer_types)
+    "minimax_m1": dict(arch="minimax", defaults=dict(max_position_embeddings=4096 * 32, tie_word_embeddings=False,
+                                                     num_local_experts=8, num_experts_per_tok=2),
+                       linear=LIGHTNING),
+    "minimax": dict(arch="minimax", defaults=dict(max_position_embeddings=4096 * 32, tie_word_embeddings=False,
+                                                  num_local_experts=8, num_experts_per_tok=2),
+                    linear=LIGHTNING),
     # DeepSeek-V3.2: DeepSeek-V3 with DeepSeek sparse attention (the lightning indexer)
     "deepseek_v32": dict(arch="deepseek2", layout=dict(expert_score_bias=True),
                          defaults=dict(max_position_embeddings=163840, tie_word_embeddings=False,
@@ -579,9 +588,13 @@ def _read_mla(c, model_type, fields):
 def _read_layer_types(c, model_type, fields, layers):
     """Which layers use sliding-window attention, and the window."""
     window = c.optional("sliding_window", None)
-    explicit = c.optional("layer_types", None)
-    if isinstance(explicit, list) and explicit:
-        types = tuple(SLIDING if str(t).startswith("sliding") else FULL for t in explicit)
+    explicit = _list(c, "layer_types")
+    if explicit:
+        kinds = _layer_kinds(c, model_type, layers)
+        if any(k not in (FULL, SLIDING) for k in kinds):  # a recurrent or chunked layer in an attention-only family
+            raise InputError("layer_types", f"{model_type} layers are full or sliding attention; "
+                             f"{_quote(next(t for t, k in zip(explicit, kinds) if k not in (FULL, SLIDING)))} is not")
+        types = kinds
     elif not window:
         return
     elif model_type in ("gemma2", "gpt_oss"):
@@ -751,7 +764,7 @@ def _read_hybrid(c, model_type, fields, layout, layers, notes):
         types = _layer_kinds(c, model_type, layers)
         if types is None:
             no_rope = _list(c, "no_rope_layers")
-            if no_rope is None:  # transformers' default: every 4th layer is a NoPE full-attention layer
+            if not no_rope:  # transformers' default: every 4th layer is a NoPE full-attention layer
                 no_rope = [int((i + 1) % 4 != 0) for i in range(layers)]
             if len(no_rope) != layers:
                 raise InputError("no_rope_layers", f"{len(no_rope)} entries for {layers} layers")
@@ -762,13 +775,26 @@ def _read_hybrid(c, model_type, fields, layout, layers, notes):
         fields.update(layer_types=types, attention_chunk=chunk or 0)
         step = c.optional("interleave_moe_layer_step", 1) or 1
         moe_layers = _list(c, "moe_layers")
-        moe = ({_whole("moe_layers", i) for i in moe_layers} if moe_layers is not None
+        moe = ({_whole("moe_layers", i) for i in moe_layers} if moe_layers
                else set(range(step - 1, layers, step)))
         width = fields["intermediate_size"]
         fields.update(num_experts=c.required("num_local_experts"), experts_per_token=c.required("num_experts_per_tok"),
                       expert_intermediate_size=width, shared_expert_intermediate_size=width,
                       ffn_types=tuple(MOE if i in moe else DENSE for i in range(layers)),
                       intermediate_size=c.optional("intermediate_size_mlp", None) or width)
+    elif model_type in ("minimax_m1", "minimax"):
+        types = _layer_kinds(c, model_type, layers, linear_kind=LIGHTNING)
+        if types is None:
+            flags = _list(c, "attn_type_list")
+            if flags is None:
+                raise InputError("attn_type_list", "missing: MiniMax needs attn_type_list or layer_types")
+            if len(flags) != layers or any(f not in (0, 1) or isinstance(f, bool) for f in flags):
+                raise InputError("attn_type_list", f"expected {layers} entries of 0 (lightning) or 1 (softmax)")
+            types = tuple(FULL if f == 1 else LIGHTNING for f in flags)
+        width = fields["intermediate_size"]
+        fields.update(layer_types=types, num_experts=c.required("num_local_experts"),
+                      experts_per_token=c.required("num_experts_per_tok"), expert_intermediate_size=width,
+                      intermediate_size=0, shared_expert_intermediate_size=c.optional("shared_intermediate_size", 0) or 0)
     elif model_type == "deepseek_v32":
         fields.update(index_n_heads=c.required("index_n_heads"), index_head_dim=c.required("index_head_dim"))
         notes.append("DeepSeek sparse attention: the indexer's key cache is counted as vLLM keeps it (FP8 keys with "
