@@ -25,7 +25,7 @@ GROUPS = (FILE, FLOAT, NOMINAL, BNB, GROUPED, NATIVE, GGUF_PRESET, GGUF_TYPE)
 
 # Tensors that weight-only quantizers (bitsandbytes, GPTQ, AWQ, FP8) leave in 16-bit: they are
 # embeddings, not nn.Linear layers, or the lm_head that transformers skips by default.
-_KEPT_16BIT = ("token_embd", "output", "position_embd")
+_KEPT_16BIT = ("token_embd", "output", "position_embd", "per_layer_token_embd")  # + Gemma 3n per-layer embeddings
 _BASE_BYTES = 2  # bf16/fp16 for everything a weight-only quantizer does not touch
 
 

@@ -121,7 +121,8 @@ def estimate(s: Scenario) -> Estimate:
     params = parameter_count(spec)
 
     w_dev = _device_weights(spec, fmt, lay)
-    parts_dev, parts_note = _part_weights(spec, eng.name, lay)
+    # a model file's own tensors already hold its towers and MTP layers
+    parts_dev, parts_note = _part_weights(spec, eng.name, lay) if fmt.group != FILE else ((0,) * lay.devices, ())
     w_dev = tuple(a + b for a, b in zip(w_dev, parts_dev))
     kv_dev, kv_item = _kv_cache(spec, kvf, eng, s, lay, chunk)
     state_dev, state_item = _state(spec, eng, s, lay)

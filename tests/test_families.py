@@ -117,3 +117,11 @@ def test_gemma3n_e4b_hand_count_and_kv_sharing():
     assert len(kinds) == 20 and kinds.count("sliding") == 16
     notes = " ".join(spec.notes)
     assert "share the KV cache" in notes and "gemma3n_vision" in notes and "audio" in notes
+
+
+def test_gemma3n_per_layer_embeddings_stay_16_bit_under_linear_quantizers():
+    # an nn.Embedding, not an nn.Linear: bitsandbytes/GPTQ/FP8 leave it alone, as they do embed_tokens
+    from pycore.formats import weight_format, weight_storage
+    stored = weight_storage(model("gemma-3n-e2b"), weight_format("NF4"))
+    labels = {t.role: s.label for t, s in stored.tensors}
+    assert labels["per_layer_token_embd"] == "BF16" and labels["inp_gate"] == "nf4"

@@ -117,3 +117,31 @@ def test_qwen3_vl_deepstack_mergers_and_their_bound():
                              "deepstack_visual_indexes": list(range(10**6))}}
     with pytest.raises(InputError, match="deepstack"):
         spec_from_config(cfg)
+
+
+def test_which_parts_each_engine_loads():
+    from dataclasses import replace
+    from pycore.memory import estimate
+    from pycore.scenario import Scenario
+    total = 24_011_361_280  # Mistral Small 3.1: language 23,572,403,200 + Pixtral tower and projector
+    spec = model("mistral-small-3.1-24b")
+    language = dict(parameter_count(spec).by_part)["language"]
+    vllm = estimate(Scenario("mistral-small-3.1-24b", weights="BF16", engine="vllm"))
+    assert vllm.weights.bytes == 2 * total  # vLLM loads the vision encoder of a multimodal architecture
+    assert any("vision 438,958,080 parameters loaded" in n for n in vllm.weights.notes)
+    hf = estimate(Scenario("mistral-small-3.1-24b", weights="BF16", engine="transformers"))
+    assert hf.weights.bytes == 2 * total
+    cpp = estimate(Scenario("mistral-small-3.1-24b", weights="BF16", engine="llama.cpp"))
+    assert cpp.weights.bytes == 2 * language  # the tower is in a separate mmproj GGUF
+    assert any("not loaded" in n for n in cpp.weights.notes)
+    # MTP layers load for no engine's plain text serving: DeepSeek-V3's FP8 weights are the main model's
+    ds = estimate(Scenario("deepseek-v3", weights="FP8-block", engine="vllm"))
+    main = estimate(Scenario(replace(model("deepseek-v3"), parts=()), weights="FP8-block", engine="vllm"))
+    assert ds.weights.bytes == main.weights.bytes and any("mtp" in n and "not loaded" in n for n in ds.weights.notes)
+    # tensor parallelism splits the tower's matrices too; each rank's share adds up to at least the whole
+    tp = estimate(Scenario("mistral-small-3.1-24b", weights="BF16", engine="vllm", gpus=2, parallel="tensor"))
+    assert 2 * total <= tp.weights.bytes < 2 * total + 2 * 2 * 131072 * 5120
+    # a model file's own tensors already hold its parts: nothing is added on top
+    one = (("token_embd.weight", (5120, 131072), "BF16", 2 * 5120 * 131072),)
+    filed = replace(spec, file_tensors=one, file_id="one-tensor", file_kind="safetensors")
+    assert estimate(Scenario(filed, weights="file", engine="vllm")).weights.bytes == 2 * 5120 * 131072
