@@ -256,7 +256,10 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
     kv = kv_bytes_per_token(spec, e.kv_format, depth)
     host_w = int(w_decode * host_share)
     gpu_w = w_decode - host_w
-    gpu_bytes = gpu_w + batch * kv  # KV cache stays on the GPU with the offloaded layers' share counted there
+    # A recurrent layer (Mamba, Gated DeltaNet, short conv) reads its state and writes it back every step, for
+    # every sequence: the state item (already × batch) twice.
+    state = 2 * e.state.bytes
+    gpu_bytes = gpu_w + batch * kv + state  # KV cache stays on the GPU with the offloaded layers' share counted there
     t_gpu = gpu_bytes / (tp * bw * eff)
     host_eff = DECODE_BANDWIDTH_EFFICIENCY["CPU"]
     t_host = host_w / (host_bandwidth_gbps * 1e9 * host_eff) if host_w else 0.0
@@ -278,8 +281,9 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
     figs = [Figure(
         "decode", "Decode (text generation)", decode, "tokens/s",
         "batch / (max(memory time, compute time) + fixed per-token cost + communication); memory time = "
-        "(active weights + batch × KV cache at depth) / (bandwidth × efficiency)",
-        f"({gpu_w:,} B weights + {batch:,} × {kv:,} B KV at depth {depth:,}) / ({device.bandwidth_gbps:g} GB/s × "
+        "(active weights + batch × KV cache at depth + 2 × recurrent state, read and written) / (bandwidth × efficiency)",
+        f"({gpu_w:,} B weights + {batch:,} × {kv:,} B KV at depth {depth:,}"
+        f"{f' + 2 × {e.state.bytes:,} B state' if state else ''}) / ({device.bandwidth_gbps:g} GB/s × "
         f"{eff}){split} = {t_gpu * 1e3:.3f} ms{host_txt}; compute {batch:,} × {flops_token:,} FLOPs / "
         f"({peak_tflops or 0:g} TFLOPS × {ceff}{f' × {tp}' if tp > 1 else ''}) = {t_compute * 1e3:.3f} ms; "
         f"fixed {fixed * 1e3:.2f} ms ({backend}{f', incl. {moe_layers} MoE layers' if moe_layers else ''}){f' + communication {comm * 1e3:.2f} ms' if comm else ''} → "
@@ -375,7 +379,6 @@ def _decode_notes(spec, backend, host_share, batch, bound) -> tuple:
     if batch > 1:
         notes.append(f"Batch {batch:,}: the weights are read once per step for all sequences, so throughput "
                      f"rises with batch until compute-bound (now {bound}-bound).")
-    notes.append("Recurrent and convolution state (hybrid models) is not counted in the bytes per step.")
     return tuple(notes)
 
 

@@ -167,3 +167,16 @@ def test_bad_arguments_are_input_errors():
                {"batch": 0}, {"backend": "OpenCL"}, {"host_share": 2}):
         with pytest.raises(InputError):
             speed(e, g, **kw)
+
+
+def test_recurrent_state_is_read_and_written_every_step():
+    # Qwen3.5-9B (24 Gated DeltaNet layers) on llama.cpp keeps its recurrent state in f32: llama.cpp printed
+    # 201.00 MiB for 4 sequences (R 9.00 + S 192.00 MiB, shared/reference/arch_dev.json), so 50.25 MiB for one.
+    # A decode step reads that state and writes it back: 2 × 52,690,944 B on top of weights and KV.
+    e = estimate(Scenario("qwen3.5-9b", weights="Q8_0", context=4096, engine="llama.cpp"))
+    assert e.state.bytes == 201 * 2**20 // 4
+    w = weight_reads(e.model, e.weight_format)[0]
+    kv = kv_bytes_per_token(e.model, e.kv_format, 4096)
+    sp = speed(e, gpu("rtx-4090"), depth=4096, backend="CUDA")
+    assert sp.bytes_per_step == w + kv + 2 * 52_690_944
+    assert "state" in sp.figures[0].substituted
