@@ -1,8 +1,8 @@
 // Service worker: keeps this build's files so the calculator works offline and starts from disk, and
-// fetches each byte once. It is registered at the first paint and takes control at once, so the runtime
-// the page downloads while Python starts passes through it and is kept as it goes by; once the page is live
-// it asks for the rest ("fill"), which comes from the browser's HTTP cache when it holds a copy, from the
-// network only when it does not. Nothing is precached at install: that would download everything twice.
+// fetches each byte once. It is registered once the page is live, which then asks it to fill its cache
+// ("fill"): the snapshot from the copy the page handed over, the rest from the browser's HTTP cache when it
+// holds a copy, from the network only when it does not. Nothing is precached at install: that would
+// download everything a second time. Later visits' files pass through it and are kept as they go by.
 // build.py fills in the version and FILES, the files the pages use (tests/e2e/test_offline.py checks the
 // list against what the pages request); a new build is a new cache and drops the old.
 const CACHE = "llm-memory-__VERSION__";

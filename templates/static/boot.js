@@ -86,7 +86,6 @@
     var preloads = document.getElementById("preloads");
     if (preloaded || !preloads) return;
     preloaded = true;
-    registerWorker();  // before the downloads, so that they pass through it and are kept as they go by
     document.head.appendChild(preloads.content.cloneNode(true));
   }
   if (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes &&
@@ -98,8 +97,9 @@
   setTimeout(preload, 1000);  // a page painted in the background still gets them
 
   // Keep the site for offline use (sw.js sits at the site root, next to the pages). The worker is registered
-  // at the first paint and keeps the runtime as the page downloads it; once the page is live it is asked to
-  // add what it still lacks (from the HTTP cache where possible), so that no file is downloaded twice.
+  // once the page is live (a worker taking control mid-start would send the page's own fetches past the
+  // preloads it already made) and asked to fill its cache: from the copy of the snapshot the page handed
+  // over and from the HTTP cache, so that no file is downloaded twice.
   var worker = null;
   function registerWorker() {
     if (worker || !("serviceWorker" in navigator) || !/^https?:$/.test(location.protocol)) return;
