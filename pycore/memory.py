@@ -6,14 +6,16 @@ from functools import lru_cache
 
 from . import presets
 from .engines import Engine, engine as engine_named
+from .engines.plan import EnginePlan, Share
 from .formats import (BNB, FILE, GGUF_PRESET, GGUF_TYPE, KVFormat, WeightFormat, kv_format, weight_format,
                       weight_storage)
 from .hardware import GPU, Layout, custom_gpu, gpu as gpu_named, layout as make_layout, stage_layers
 from .models import ModelSpec, ParameterCount, attention_groups, parameter_count, tp_share
 from .scenario import Scenario
-from .units import format_bytes
+from .units import GiB, format_bytes
 
 ITEM_KEYS = ("weights", "kv_cache", "activations", "overhead")
+DEFAULT_RAM = 32 * GiB  # system RAM when the user gives none: a common desktop/workstation size
 LOGIT_BYTES = 4  # logits are float32 when sampled (llama.cpp output buffer, vLLM sampler .to(float32))
 
 
@@ -33,12 +35,13 @@ class Device:
     index: int
     weights: int
     kv_cache: int
-    activations: int
+    activations: int  # llama.cpp / Ollama: this GPU's compute buffer
     overhead: int
+    state: int = 0  # recurrent / conv state (engines that keep it apart from the KV cache)
 
     @property
     def total(self) -> int:
-        return self.weights + self.kv_cache + self.activations + self.overhead
+        return self.weights + self.kv_cache + self.state + self.activations + self.overhead
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class Fit:
     capacity: int  # per GPU, what the engine may use: usable × memory fraction
     fits: bool
     headroom: int  # smallest (capacity − device total) over the GPUs; negative when it does not fit
+    ram: int = 0  # system RAM checked (0: not checked); unified memory: the one pool
+    ram_headroom: int = 0  # ram − what stays in system RAM (unified: − everything)
+    unified: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,8 @@ class Estimate:
     overhead: LineItem
     devices: tuple
     fit: object  # Fit, or None without a GPU
+    host: object = None  # Share kept in system RAM (engines with placement rules), else None
+    engine_plan: object = None  # EnginePlan of engines with placement rules, else None
 
     @property
     def items(self) -> tuple:
@@ -115,6 +123,9 @@ def estimate(s: Scenario) -> Estimate:
     chunk = s.prefill_chunk or eng.chunk(device.usable_bytes if device else 0)
     params = parameter_count(spec)
 
+    if eng.planner and s.kv_method == "exact" and s.activations == "peak":
+        return _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk)
+
     w_dev = _device_weights(spec, fmt, lay)
     kv_dev, kv_item = _kv_cache(spec, kvf, eng, s, lay, chunk)
     act_dev, act_item = _activations(spec, eng, s, lay, chunk)
@@ -122,12 +133,7 @@ def estimate(s: Scenario) -> Estimate:
     devices = tuple(Device(i, w_dev[i], kv_dev[i], act_dev[i], overhead) for i in range(lay.devices))
 
     weights_item = _weights_item(spec, fmt, params, w_dev, lay)
-    overhead_item = LineItem(
-        "overhead", "Overhead", overhead * lay.devices,
-        "runtime and CUDA context per GPU × GPUs",
-        f"{format_bytes(overhead)} × {lay.devices} = {overhead * lay.devices:,} B",
-        "entered by the user" if s.overhead_bytes is not None else eng.source,
-        ("The seed allows 1–2 GB for CUDA context and runtime; a bare CUDA context measures about 0.3–0.4 GB.",))
+    overhead_item = _overhead_item(s, eng, overhead, lay.devices)
     fit = None
     if device:
         capacity = int(device.usable_bytes * eng.memory_fraction)
@@ -135,6 +141,62 @@ def estimate(s: Scenario) -> Estimate:
         fit = Fit(device, capacity, headroom >= 0, headroom)
     return Estimate(s, model_id, spec, fmt, kvf, eng, lay, params, weights_item, kv_item, act_item,
                     overhead_item, devices, fit)
+
+
+def _overhead_item(s, eng, overhead, n_gpus) -> LineItem:
+    return LineItem(
+        "overhead", "Overhead", overhead * n_gpus,
+        "runtime and CUDA context per GPU × GPUs",
+        f"{format_bytes(overhead)} × {n_gpus} = {overhead * n_gpus:,} B",
+        "entered by the user" if s.overhead_bytes is not None else eng.source,
+        ("The seed allows 1–2 GB for CUDA context and runtime; a bare CUDA context measures about 0.3–0.4 GB.",))
+
+
+def _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk) -> Estimate:
+    """An engine with its own placement rules (pycore.engines.<planner>.estimate_plan) decides each
+    GPU's and the host's share; the line items are their sums, so GPUs + host = the total."""
+    import importlib
+    rules = importlib.import_module(f"pycore.engines.{eng.planner}")
+    plan: EnginePlan = rules.estimate_plan(spec, fmt, kvf, s, lay, device, chunk)
+    n_gpus = len(plan.gpus)
+    # the per-GPU overhead the engine's rules budgeted (the user's --overhead included)
+    overhead = eng.overhead_bytes if plan.overhead_bytes is None else plan.overhead_bytes
+    devices = tuple(Device(i, g.weights, g.kv_cache, g.compute, overhead if g.total else 0, g.state)
+                    for i, g in enumerate(plan.gpus))
+    h = plan.host
+    notes = plan.notes
+    gpu_w = sum(g.weights for g in plan.gpus)
+    w_formula, rows, w_source, w_notes = _weights_text(spec, fmt)
+    weights_item = LineItem(
+        "weights", "Weights", gpu_w + h.weights, w_formula,
+        f"{rows}; placed by {eng.label}: GPUs {gpu_w:,} B + system RAM {h.weights:,} B",
+        w_source, w_notes + tuple(n for n in notes if n.startswith("weights:")))
+    gpu_kv = sum(g.kv_cache + g.state for g in plan.gpus)
+    caches = "; ".join(f"{label + ' ' if label else ''}{cells:,} cells × {layers} layers = {size:,} B"
+                       for label, cells, layers, size in plan.caches)
+    kv_item = LineItem(
+        "kv_cache", "KV cache", gpu_kv + h.kv_cache + h.state,
+        f"cells {eng.label} allocates × Σ over layers (K + V bytes per cell), in the cache format",
+        f"{caches} → GPUs {gpu_kv:,} B + system RAM {h.kv_cache + h.state:,} B",
+        f"{eng.label}: {eng.source}", tuple(n for n in notes if n.startswith("kv:")))
+    gpu_c = sum(g.compute for g in plan.gpus)
+    act_item = LineItem(
+        "activations", "Activations", gpu_c + h.compute + h.output,
+        "the engine's compute buffers (per GPU and on the host) and its logits output buffer",
+        f"GPU compute buffers {', '.join(f'{g.compute:,}' for g in plan.gpus) or 'none'} B + host compute "
+        f"{h.compute:,} B + output {h.output:,} B",
+        f"{eng.label}: {eng.source}", tuple(n for n in notes if n.startswith("compute:")))
+    overhead_item = _overhead_item(s, eng, overhead, sum(1 for d in devices if d.overhead))
+    fit = None
+    if device:
+        capacity = int(device.usable_bytes * plan.capacity_fraction)
+        headroom = min((capacity - d.total for d in devices), default=capacity)
+        unified = device.vendor == "Apple"
+        ram = s.ram_bytes or (device.memory_bytes if unified else DEFAULT_RAM)
+        ram_headroom = ram - (h.total + (sum(d.total for d in devices) if unified else 0))
+        fit = Fit(device, capacity, headroom >= 0 and ram_headroom >= 0, headroom, ram, ram_headroom, unified)
+    return Estimate(s, model_id, spec, fmt, kvf, eng, lay, params, weights_item, kv_item, act_item,
+                    overhead_item, devices, fit, h, plan)
 
 
 # ---------------------------------------------------------------- weights

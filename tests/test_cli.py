@@ -24,7 +24,10 @@ def test_estimate_json_contract():
     assert d["parameters"] == {"total": 8030261248, "active": 8030261248, "embedding": 128256 * 4096}
     assert d["total"]["bytes"] == sum(d[k]["bytes"] for k in ("weights", "kv_cache", "activations", "overhead"))
     assert d["fit"]["gpu"] == "rtx-4090" and isinstance(d["fit"]["fits"], bool)
-    assert d["devices"][0]["total"] == d["total"]["bytes"]
+    # llama.cpp (the engine for GGUF): the GPU's share and what stays in system RAM make the whole
+    assert d["devices"][0]["total"] + d["host"]["bytes"] == d["total"]["bytes"]
+    assert d["engine"]["name"] == "llama.cpp" and d["engine"]["n_ctx"] == 16384
+    assert any("llama_kv_cache: size =" in line for line in d["engine"]["log"])
     # q8_0 KV: 2 × 32 layers × (1024 / 32 × 34 B) per token, 2 × 8192 tokens
     assert d["kv_cache"]["bytes"] == 2 * 8192 * 32 * 2 * 1088
 

@@ -39,8 +39,10 @@ def test_llama3_8b_kv_example():
 def test_activation_examples():
     assert EXAMPLES["activations-llama-2-70b-4096"].seed_bytes == 4096 * 8192 * 80 * 2
     assert EXAMPLES["activations-llama-3-8b-8192"].seed_bytes == 8192 * 4096 * 32 * 2
-    for key in ("activations-llama-2-70b-4096", "activations-llama-3-8b-8192"):
-        assert EXAMPLES[key].exact_bytes < EXAMPLES[key].seed_bytes / 4
+    # vLLM's profiling peak is one layer's intermediates or the sampler over max_num_seqs rows, far below
+    # the seed's every-layer figure (Llama 3 8B: 1.26 GiB logged in vllm-project/vllm#10511, seed 2 GiB)
+    assert EXAMPLES["activations-llama-2-70b-4096"].exact_bytes < EXAMPLES["activations-llama-2-70b-4096"].seed_bytes / 4
+    assert EXAMPLES["activations-llama-3-8b-8192"].exact_bytes < EXAMPLES["activations-llama-3-8b-8192"].seed_bytes / 1.5
 
 
 def test_total_examples_add_up():
