@@ -51,8 +51,8 @@ OFFLINE_SKIP = ("codemirror", "xterm")
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 PYSCRIPT_PLUGINS_OFF = ("error", "py-editor", "py-game", "py-terminal", "deprecations-manager", "donkey")
 TRAINING_ROWS = (("gradients", "Gradients"), ("optimizer", "Optimizer states"), ("adapters", "Adapters"))
-MODE_OF_ITEM = {"kv_cache": "infer", "gradients": "train", "optimizer": "train", "adapters": "train"}
-ROW_ORDER = ("weights", "kv_cache", "gradients", "optimizer", "activations", "adapters", "overhead")
+MODE_OF_ITEM = {"kv_cache": "infer", "state": "infer", "gradients": "train", "optimizer": "train", "adapters": "train"}
+ROW_ORDER = ("weights", "kv_cache", "state", "gradients", "optimizer", "activations", "adapters", "overhead")
 
 
 def _version(package) -> str:
@@ -155,7 +155,7 @@ def page_context(paths: Paths) -> dict:
     return dict(fields=fields, view=view, slots=slots, rows=rows, mode_of_item=MODE_OF_ITEM, formats=V.formats_view(e), curve_svg=context_curve(e),
                 catalog=catalog(), examples=examples, runtime=runtime, base="", assets=paths,
                 pyconfig=paths.pyconfig(), fact_labels=V.FACT_LABELS,
-                blank_device={k: "" for k in ("index", "weights", "kv_cache", "activations", "overhead", "total",
+                blank_device={k: "" for k in ("index", "weights", "kv_cache", "state", "activations", "overhead", "total",
                                               "total_bytes", "fits")})
 
 

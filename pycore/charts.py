@@ -9,7 +9,8 @@ from xml.sax.saxutils import escape
 from .memory import Estimate, estimate
 from .units import BINARY, GB, GiB, format_bytes
 
-_SEGMENTS = (("weights", "Weights"), ("kv_cache", "KV cache"), ("activations", "Activations"), ("overhead", "Overhead"))
+_SEGMENTS = (("weights", "Weights"), ("kv_cache", "KV cache"), ("state", "Recurrent state"), ("activations", "Activations"),
+             ("overhead", "Overhead"))
 
 
 def _svg(width, height, title, desc, body, chart_id):

@@ -1,7 +1,8 @@
-"""The estimate: weights, KV cache, activations and overhead, each with its formula in words, the same
-formula with the numbers in, and its source; their total; per-GPU figures and the fit.
+"""The estimate: weights, KV cache, recurrent state, activations and overhead, each with its formula in
+words, the same formula with the numbers in, and its source; their total; per-GPU figures and the fit;
+and the warnings (every approximation, unread field or uncounted part, in words).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from . import presets
@@ -10,11 +11,12 @@ from .engines.plan import EnginePlan, Share
 from .formats import (BNB, FILE, GGUF_PRESET, GGUF_TYPE, KVFormat, WeightFormat, kv_format, weight_format,
                       weight_storage)
 from .hardware import GPU, Layout, custom_gpu, gpu as gpu_named, layout as make_layout, stage_layers
-from .models import ModelSpec, ParameterCount, attention_groups, parameter_count, tp_share
+from .models import (ModelSpec, ParameterCount, attention_groups, attention_layers, parameter_count, state_groups, state_layers,
+                     tp_share)
 from .scenario import Scenario
 from .units import GiB, format_bytes
 
-ITEM_KEYS = ("weights", "kv_cache", "activations", "overhead")
+ITEM_KEYS = ("weights", "kv_cache", "state", "activations", "overhead")
 DEFAULT_RAM = 32 * GiB  # system RAM when the user gives none: a common desktop/workstation size
 LOGIT_BYTES = 4  # logits are float32 when sampled (llama.cpp output buffer, vLLM sampler .to(float32))
 
@@ -37,7 +39,7 @@ class Device:
     kv_cache: int
     activations: int  # llama.cpp / Ollama: this GPU's compute buffer
     overhead: int
-    state: int = 0  # recurrent / conv state (engines that keep it apart from the KV cache)
+    state: int = 0  # recurrent and conv state (fixed per sequence)
 
     @property
     def total(self) -> int:
@@ -71,16 +73,18 @@ class Estimate:
     overhead: LineItem
     devices: tuple
     fit: object  # Fit, or None without a GPU
+    state: LineItem = None  # recurrent + conv state, fixed per sequence (0 B without such layers)
+    warnings: tuple = ()  # str each: approximations, unread fields, parts not counted (never silent)
     host: object = None  # Share kept in system RAM (engines with placement rules), else None
     engine_plan: object = None  # EnginePlan of engines with placement rules, else None
 
     @property
     def items(self) -> tuple:
-        return (self.weights, self.kv_cache, self.activations, self.overhead)
+        return (self.weights, self.kv_cache, self.state, self.activations, self.overhead)
 
     @property
     def total(self) -> int:
-        return self.weights.bytes + self.kv_cache.bytes + self.activations.bytes + self.overhead.bytes
+        return sum(it.bytes for it in self.items)
 
     def item(self, key: str) -> LineItem:
         return getattr(self, key)
@@ -128,9 +132,10 @@ def estimate(s: Scenario) -> Estimate:
 
     w_dev = _device_weights(spec, fmt, lay)
     kv_dev, kv_item = _kv_cache(spec, kvf, eng, s, lay, chunk)
+    state_dev, state_item = _state(spec, eng, s, lay)
     act_dev, act_item = _activations(spec, eng, s, lay, chunk)
     overhead = eng.overhead_bytes if s.overhead_bytes is None else s.overhead_bytes
-    devices = tuple(Device(i, w_dev[i], kv_dev[i], act_dev[i], overhead) for i in range(lay.devices))
+    devices = tuple(Device(i, w_dev[i], kv_dev[i], act_dev[i], overhead, state_dev[i]) for i in range(lay.devices))
 
     weights_item = _weights_item(spec, fmt, params, w_dev, lay)
     overhead_item = _overhead_item(s, eng, overhead, lay.devices)
@@ -140,7 +145,27 @@ def estimate(s: Scenario) -> Estimate:
         headroom = min(capacity - d.total for d in devices)
         fit = Fit(device, capacity, headroom >= 0, headroom)
     return Estimate(s, model_id, spec, fmt, kvf, eng, lay, params, weights_item, kv_item, act_item,
-                    overhead_item, devices, fit)
+                    overhead_item, devices, fit, state_item, _warnings(spec, eng, s))
+
+
+def _warnings(spec: ModelSpec, eng: Engine, s: Scenario) -> tuple:
+    """What the figures leave out or approximate, in words: the model's own notes (unknown model_type,
+    unread fields, parts not counted) and the estimate's approximations for this scenario."""
+    out = list(spec.notes)
+    if spec.has_state:
+        out.append("Activations of the recurrent/convolution layers are not modelled separately: the activation "
+                   "peak is taken from the attention and MLP phases.")
+        if eng.name == "vllm":
+            out.append("vLLM pads each recurrent-state slot to its attention page size and keeps a few spare slots: "
+                       "its state allocation can be larger than the state counted here.")
+    if s.kv_method == "seed" and spec.layer_types and any(t != "full" for t in spec.layer_types):
+        out.append("The seed's KV formula counts every layer as full attention; this model's layers differ.")
+    seen, unique = set(), []
+    for w in out:
+        if w not in seen:
+            seen.add(w)
+            unique.append(w)
+    return tuple(unique)
 
 
 def _overhead_item(s, eng, overhead, n_gpus) -> LineItem:
@@ -170,22 +195,27 @@ def _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk) -> Es
     weights_item = LineItem(
         "weights", "Weights", gpu_w + h.weights, w_formula,
         f"{rows}; placed by {eng.label}: GPUs {gpu_w:,} B + system RAM {h.weights:,} B",
-        w_source, w_notes + tuple(n for n in notes if n.startswith("weights:")))
-    gpu_kv = sum(g.kv_cache + g.state for g in plan.gpus)
+        w_source, w_notes + tuple(n.split(": ", 1)[1] for n in notes if n.startswith("weights:")))
+    gpu_kv = sum(g.kv_cache for g in plan.gpus)
     caches = "; ".join(f"{label + ' ' if label else ''}{cells:,} cells × {layers} layers = {size:,} B"
-                       for label, cells, layers, size in plan.caches)
+                       for label, cells, layers, size in plan.caches) or "no attention layers"
     kv_item = LineItem(
-        "kv_cache", "KV cache", gpu_kv + h.kv_cache + h.state,
+        "kv_cache", "KV cache", gpu_kv + h.kv_cache,
         f"cells {eng.label} allocates × Σ over layers (K + V bytes per cell), in the cache format",
-        f"{caches} → GPUs {gpu_kv:,} B + system RAM {h.kv_cache + h.state:,} B",
-        f"{eng.label}: {eng.source}", tuple(n for n in notes if n.startswith("kv:")))
+        f"{caches} → GPUs {gpu_kv:,} B + system RAM {h.kv_cache:,} B",
+        f"{eng.label}: {eng.source}", tuple(n.split(": ", 1)[1] for n in notes if n.startswith("kv:")))
+    gpu_rs = sum(g.state for g in plan.gpus)
+    state_item = _state(spec, eng, s, lay)[1]
+    state_item = replace(state_item, bytes=gpu_rs + h.state,
+                         substituted=state_item.substituted + (f"; placed by {eng.label}: GPUs {gpu_rs:,} B + "
+                                                               f"system RAM {h.state:,} B" if gpu_rs + h.state else ""))
     gpu_c = sum(g.compute for g in plan.gpus)
     act_item = LineItem(
         "activations", "Activations", gpu_c + h.compute + h.output,
         "the engine's compute buffers (per GPU and on the host) and its logits output buffer",
         f"GPU compute buffers {', '.join(f'{g.compute:,}' for g in plan.gpus) or 'none'} B + host compute "
         f"{h.compute:,} B + output {h.output:,} B",
-        f"{eng.label}: {eng.source}", tuple(n for n in notes if n.startswith("compute:")))
+        f"{eng.label}: {eng.source}", tuple(n.split(": ", 1)[1] for n in notes if n.startswith("compute:")))
     overhead_item = _overhead_item(s, eng, overhead, sum(1 for d in devices if d.overhead))
     fit = None
     if device:
@@ -195,8 +225,9 @@ def _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk) -> Es
         ram = s.ram_bytes or (device.memory_bytes if unified else DEFAULT_RAM)
         ram_headroom = ram - (h.total + (sum(d.total for d in devices) if unified else 0))
         fit = Fit(device, capacity, headroom >= 0 and ram_headroom >= 0, headroom, ram, ram_headroom, unified)
+    warnings = _warnings(spec, eng, s) + tuple(n.split(": ", 1)[1] for n in notes)
     return Estimate(s, model_id, spec, fmt, kvf, eng, lay, params, weights_item, kv_item, act_item,
-                    overhead_item, devices, fit, h, plan)
+                    overhead_item, devices, fit, state=state_item, warnings=warnings, host=h, engine_plan=plan)
 
 
 # ---------------------------------------------------------------- weights
@@ -296,8 +327,8 @@ def _kv_cache(spec, kvf, eng, s: Scenario, lay: Layout, chunk: int):
     item = LineItem(
         "kv_cache", "KV cache", total,
         "batch × cached tokens × Σ over layers (K + V bytes per token); a token's K or V row is "
-        "KV heads × head dim values in the cache format, a sliding layer keeps at most its window, "
-        "an MLA layer one latent",
+        "KV heads × head dim values in the cache format, a sliding layer keeps at most its window (a chunked "
+        "layer one chunk), an MLA layer one latent; recurrent and convolution layers keep none",
         substituted, f"per-layer KV layout (vLLM kv_cache_interface.py, llama.cpp llama-kv-cache.cpp); "
         f"cells as {eng.label} allocates them: {eng.source}", _kv_notes(spec, kvf, s, eng, single))
     return tuple(per_device), item
@@ -317,9 +348,58 @@ def _kv_notes(spec, kvf, s, eng, total) -> tuple:
         n = spec.layer_types.count("sliding")
         notes.append(f"{n} of {spec.num_layers} layers use a {spec.sliding_window:,}-token sliding window: "
                      "their cache stops growing there.")
+    if spec.layer_types and "chunked" in spec.layer_types:
+        n = spec.layer_types.count("chunked")
+        notes.append(f"{n} of {spec.num_layers} layers use chunked local attention ({spec.attention_chunk:,}-token "
+                     "chunks): their cache stops growing at one chunk.")
+    attention = len(attention_layers(spec))
+    if attention < spec.num_layers:
+        notes.append(f"Only {attention} of {spec.num_layers} layers are attention layers with a KV cache; the others "
+                     "keep a fixed state (the recurrent state item) or nothing.")
     if eng.cell_multiple > 1:
         notes.append(f"{eng.label} allocates KV cells in multiples of {eng.cell_multiple} tokens.")
     return tuple(notes)
+
+
+# ---------------------------------------------------------------- recurrent state
+
+def _state(spec, eng, s: Scenario, lay: Layout):
+    """Conv and recurrent (SSM) state: fixed per sequence, one slot per sequence in every recurrent or
+    convolution layer (llama.cpp llama-memory-recurrent.cpp: n_seq_max cells of n_embd_r() + n_embd_s()
+    values per layer; vLLM one MambaSpec slot per running request)."""
+    groups = state_groups(spec)
+    B = s.batch
+    if not groups:
+        return (0,) * lay.devices, LineItem(
+            "state", "Recurrent state", 0, "batch × Σ over recurrent and convolution layers (conv + SSM state)",
+            "no recurrent or convolution layers: 0 B", "architecture")
+    conv_b, ssm_b = eng.state_value_bytes(spec.ssm_dtype)
+    conv = sum(B * count * layer.conv_values() * conv_b for layer, count in groups)
+    ssm = sum(B * count * layer.ssm_values() * ssm_b for layer, count in groups)
+    per_device = [0] * lay.devices
+    for k, (lo, hi) in enumerate(stage_layers(spec.num_layers, lay.pp)):
+        stage = sum(B * count * layer.state_bytes(conv_b, ssm_b, lay.tp) for layer, count in state_groups(spec, lo, hi))
+        for r in range(lay.tp):
+            per_device[k * lay.tp + r] = stage
+    total = sum(per_device)
+    parts = " + ".join(f"{B:,} × {count} layers × ({layer.conv_values():,} conv × {conv_b} B + "
+                       f"{layer.ssm_values():,} state × {ssm_b} B) [{layer.describe()}]" for layer, count in groups)
+    substituted = (f"{parts} = {conv + ssm:,} B ({format_bytes(conv + ssm)}): conv (R) {format_bytes(conv)}, "
+                   f"recurrent (S) {format_bytes(ssm)}")
+    if lay.tp > 1:
+        substituted += f"; tensor parallel over {lay.tp} GPUs: {per_device[0]:,} B each"
+    elif lay.pp > 1:
+        substituted += "; pipeline stages hold their layers' share: " + ", ".join(f"{b:,}" for b in per_device) + " B"
+    n = len(state_layers(spec))
+    dtypes = "f32" if eng.state_dtype == "f32" else f"{conv_b} B conv / {ssm_b} B state values"
+    item = LineItem(
+        "state", "Recurrent state", total,
+        "batch × Σ over recurrent and convolution layers (conv state + recurrent/SSM state per sequence); "
+        "fixed per sequence: it does not grow with the context",
+        substituted, f"per-layer state shapes (attention.py: llama.cpp src/llama-hparams.cpp n_embd_r()/n_embd_s(), "
+        f"vLLM mamba_utils.py); dtypes: {eng.state_source}",
+        (f"{n} of {spec.num_layers} layers keep a fixed state per sequence ({dtypes}) and no KV cache.",))
+    return tuple(per_device), item
 
 
 def _split_evenly(total: int, lay: Layout) -> tuple:

@@ -8,11 +8,26 @@ import math
 from dataclasses import dataclass, field, fields
 from functools import cached_property, lru_cache
 
-from .attention import FullAttention, LatentAttention, SlidingWindowAttention
+from .attention import (ChunkedLocalAttention, FullAttention, GatedDeltaNetState, LatentAttention, LightningState,
+                        Mamba1State, Mamba2State, ShortConvState, SlidingWindowAttention, SparseLatentAttention)
 from .errors import InputError
 
-FULL = "full"
-SLIDING = "sliding"
+# The mixer of a layer (ModelSpec.layer_types), in the words of transformers' `layer_types`
+FULL = "full"  # attention over the whole context (or MLA when kv_lora_rank is set)
+SLIDING = "sliding"  # attention over the last sliding_window tokens
+CHUNKED = "chunked"  # attention within chunks of attention_chunk tokens (Llama 4)
+MAMBA = "mamba"  # Mamba (selective SSM)
+MAMBA2 = "mamba2"  # Mamba-2
+GATED_DELTANET = "gated_deltanet"  # Gated DeltaNet (Qwen3-Next, Qwen3.5 `linear_attention`)
+LIGHTNING = "lightning"  # lightning / linear attention (MiniMax-01/M1)
+SHORT_CONV = "conv"  # gated short convolution (LFM2)
+NO_MIXER = "mlp"  # a block with an FFN only (Nemotron-H '-')
+PARALLEL_HYBRID = "hybrid"  # attention and Mamba-2 side by side in one block (Falcon-H1)
+LAYER_TYPES = (FULL, SLIDING, CHUNKED, MAMBA, MAMBA2, GATED_DELTANET, LIGHTNING, SHORT_CONV, NO_MIXER, PARALLEL_HYBRID)
+ATTENTION_TYPES = (FULL, SLIDING, CHUNKED, PARALLEL_HYBRID)  # layers that keep a KV cache
+# The feed-forward part of a layer (ModelSpec.ffn_types)
+DENSE, MOE, NO_FFN = "dense", "moe", "none"
+FFN_TYPES = (DENSE, MOE, NO_FFN)
 
 # What a tensor is, for the formats: a matrix that quantizers compress, or a small tensor
 # (norm, bias, router, sink) that every format keeps in its own higher-precision type.
@@ -116,9 +131,36 @@ class ModelSpec:
     qk_nope_head_dim: int = 0
     qk_rope_head_dim: int = 0
     v_head_dim: int = 0
-    # Attention kind per layer: "full" or "sliding"; empty means all full
+    # Mixer per layer, one of LAYER_TYPES; empty means all full attention
     layer_types: tuple = ()
     sliding_window: int = 0
+    attention_chunk: int = 0  # tokens per chunk of CHUNKED layers (Llama 4 attention_chunk_size)
+    # FFN per layer, one of FFN_TYPES; empty means MoE from first_dense_layers on (MoE models), else dense
+    ffn_types: tuple = ()
+    attn_output_gate: bool = False  # the query projection also yields a sigmoid output gate (Qwen3-Next, Qwen3.5)
+    # DeepSeek sparse attention (V3.2): the lightning indexer
+    index_n_heads: int = 0
+    index_head_dim: int = 0  # > 0 turns the indexer (and its key cache) on
+    # Mamba / Mamba-2 layers (MAMBA, MAMBA2, PARALLEL_HYBRID)
+    ssm_d_inner: int = 0  # SSM channels (expand × hidden, or heads × head dim)
+    ssm_d_state: int = 0
+    ssm_d_conv: int = 0  # convolution kernel
+    ssm_n_groups: int = 0  # Mamba-2 groups of B and C
+    ssm_num_heads: int = 0  # Mamba-2 heads
+    ssm_dt_rank: int = 0  # Mamba-1 Δ projection rank
+    ssm_conv_bias: bool = True
+    ssm_proj_bias: bool = False  # in/out projection biases
+    ssm_inner_norms: bool = False  # Jamba: RMS norms on Δ, B and C
+    ssm_gated_norm: bool = True  # Mamba-2: gated RMS norm over d_inner before the out projection
+    # Gated DeltaNet layers
+    linear_num_key_heads: int = 0
+    linear_num_value_heads: int = 0
+    linear_key_head_dim: int = 0
+    linear_value_head_dim: int = 0
+    linear_conv_kernel: int = 0
+    # Short-convolution layers (LFM2)
+    conv_l_cache: int = 0
+    ssm_dtype: str = ""  # dtype the checkpoint asks for the recurrent state (mamba_ssm_dtype), "" = the model's
     # Where the numbers come from
     source: str = ""
     notes: tuple = field(default=(), compare=False)
@@ -160,15 +202,44 @@ class ModelSpec:
         if self.kv_lora_rank:
             for name in ("qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"):
                 _positive(name, getattr(self, name))
+        if self.num_layers > MAX_LAYERS:
+            raise InputError("num_hidden_layers", f"{self.num_layers} layers: more than {MAX_LAYERS:,}, no model has that many")
         if self.layer_types:
             if len(self.layer_types) != self.num_layers:
                 raise InputError("layer_types",
                                  f"{len(self.layer_types)} entries for {self.num_layers} layers")
-            if any(t not in (FULL, SLIDING) for t in self.layer_types):
-                raise InputError("layer_types", "each entry must be 'full' or 'sliding'")
-            if SLIDING in self.layer_types:
+            kinds = set(self.layer_types)
+            if not kinds <= set(LAYER_TYPES):
+                raise InputError("layer_types", "each entry must be one of " + ", ".join(LAYER_TYPES))
+            if SLIDING in kinds:
                 _positive("sliding_window", self.sliding_window)
-        if self.intermediate_size == 0 and self.first_dense_layers + (0 if self.num_experts else self.num_layers):
+            if CHUNKED in kinds:
+                _positive("attention_chunk_size", self.attention_chunk)
+            if kinds & {MAMBA, MAMBA2, PARALLEL_HYBRID}:
+                for name in ("ssm_d_inner", "ssm_d_state", "ssm_d_conv"):
+                    _positive(name, getattr(self, name))
+            if MAMBA in kinds:
+                _positive("ssm_dt_rank", self.ssm_dt_rank)
+            if kinds & {MAMBA2, PARALLEL_HYBRID}:
+                _positive("ssm_n_groups", self.ssm_n_groups)
+                _positive("ssm_num_heads", self.ssm_num_heads)
+            if GATED_DELTANET in kinds:
+                for name in ("linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim",
+                             "linear_value_head_dim", "linear_conv_kernel"):
+                    _positive(name, getattr(self, name))
+            if SHORT_CONV in kinds:
+                _positive("conv_L_cache", self.conv_l_cache)
+        if self.ffn_types:
+            if len(self.ffn_types) != self.num_layers:
+                raise InputError("ffn_types", f"{len(self.ffn_types)} entries for {self.num_layers} layers")
+            if not set(self.ffn_types) <= set(FFN_TYPES):
+                raise InputError("ffn_types", "each entry must be one of " + ", ".join(FFN_TYPES))
+            if MOE in self.ffn_types and not self.num_experts:
+                raise InputError("num_experts", "MoE layers need experts")
+            dense = DENSE in self.ffn_types
+        else:
+            dense = bool(self.first_dense_layers + (0 if self.num_experts else self.num_layers))
+        if self.intermediate_size == 0 and dense:
             raise InputError("intermediate_size", "dense FFN layers need an intermediate size")
 
     @property
@@ -187,11 +258,24 @@ class ModelSpec:
     def layer_type(self, i: int) -> str:
         return self.layer_types[i] if self.layer_types else FULL
 
+    def ffn_type(self, i: int) -> str:
+        if self.ffn_types:
+            return self.ffn_types[i]
+        return MOE if self.is_moe and i >= self.first_dense_layers else DENSE
+
     def is_moe_layer(self, i: int) -> bool:
-        return self.is_moe and i >= self.first_dense_layers
+        return self.ffn_type(i) == MOE
+
+    @property
+    def has_state(self) -> bool:
+        """Some layers keep a fixed recurrent or conv state per sequence (a hybrid or recurrent model)."""
+        return any(t not in (FULL, SLIDING, CHUNKED, NO_MIXER) for t in self.layer_types)
 
 
 _COMPARED = tuple(f for f in fields(ModelSpec) if f.compare)
+
+
+MAX_LAYERS = 1024  # no published model has more than a few hundred layers; checked before any per-layer work
 
 
 def _positive(name, value):
@@ -200,6 +284,12 @@ def _positive(name, value):
 
 
 # ---------------------------------------------------------------- weight tensors
+
+# GGUF names that differ by architecture (gguf-py/gguf/constants.py MODEL_TENSORS): the pre-FFN norm of the
+# Gated DeltaNet families is "post_attention_norm", LFM2's final norm "token_embd_norm".
+_FFN_NORM = {"qwen3next": "post_attention_norm", "qwen35": "post_attention_norm", "qwen35moe": "post_attention_norm"}
+_FINAL_NORM = {"lfm2": "token_embd_norm"}
+
 
 @lru_cache(maxsize=256)
 def weight_tensors(spec: ModelSpec) -> tuple:
@@ -226,20 +316,31 @@ def weight_tensors(spec: ModelSpec) -> tuple:
         add("position_embd", -1, (H, spec.learned_positions), SMALL)
 
     for i in range(spec.num_layers):
-        norm("attn_norm", i, H)
-        _attention_tensors(spec, i, add, norm, linear)
+        mixer, ffn = spec.layer_type(i), spec.ffn_type(i)
+        if mixer != NO_MIXER or ffn == NO_FFN or spec.norms_per_layer == 1:
+            norm("attn_norm", i, H)
+        if mixer in ATTENTION_TYPES:
+            _attention_tensors(spec, i, add, norm, linear)
+        if mixer in (MAMBA, MAMBA2, PARALLEL_HYBRID):
+            _mamba_tensors(spec, i, mixer == MAMBA, add, norm, linear)
+        elif mixer == GATED_DELTANET:
+            _gated_deltanet_tensors(spec, i, add, norm, linear)
+        elif mixer == SHORT_CONV:
+            _short_conv_tensors(spec, i, add, linear)
+        elif mixer == LIGHTNING:
+            _lightning_tensors(spec, i, add, norm, linear)
         if spec.norms_per_layer == 4:  # Gemma 2/3: post-attention, pre-FFN and post-FFN norms
             norm("post_attention_norm", i, H)
             norm("ffn_norm", i, H)
             norm("post_ffw_norm", i, H)
-        elif spec.norms_per_layer == 2:
-            norm("ffn_norm", i, H)
-        if spec.is_moe_layer(i):
+        elif spec.norms_per_layer == 2 and ffn != NO_FFN:
+            norm(_FFN_NORM.get(spec.arch, "ffn_norm"), i, H)
+        if ffn == MOE:
             _moe_tensors(spec, i, add, linear)
-        else:
+        elif ffn == DENSE:
             _mlp_tensors(spec, i, spec.intermediate_size, "", linear)
 
-    norm("output_norm", -1, H)
+    norm(_FINAL_NORM.get(spec.arch, "output_norm"), -1, H)
     if not spec.tie_embeddings:
         add("output", -1, (H, V))
     return tuple(out)
@@ -260,13 +361,17 @@ def _attention_tensors(spec, i, add, norm, linear):
         linear("attn_kv_b", i, spec.kv_lora_rank,
                spec.num_heads * (spec.qk_nope_head_dim + spec.v_head_dim))
         linear("attn_output", i, spec.num_heads * spec.v_head_dim, H)
+        if spec.index_head_dim:
+            _indexer_tensors(spec, i, add, linear)
         return
     q_width = spec.num_heads * spec.head_dim
     kv_width = spec.num_kv_heads * spec.head_dim
+    # A gated attention's query projection also yields the sigmoid output gate: twice as wide
+    q_out = 2 * q_width if spec.attn_output_gate else q_width
     if spec.fused_qkv:
-        linear("attn_qkv", i, H, q_width + 2 * kv_width, bias=spec.qkv_bias)
+        linear("attn_qkv", i, H, q_out + 2 * kv_width, bias=spec.qkv_bias)
     else:
-        linear("attn_q", i, H, q_width, bias=spec.qkv_bias)
+        linear("attn_q", i, H, q_out, bias=spec.qkv_bias)
         linear("attn_k", i, H, kv_width, bias=spec.qkv_bias)
         linear("attn_v", i, H, kv_width, bias=spec.qkv_bias)
     if spec.qk_norm:
@@ -275,6 +380,93 @@ def _attention_tensors(spec, i, add, norm, linear):
     if spec.attention_sinks:
         add("attn_sinks", i, (spec.num_heads,), SMALL)  # one per head: split with the heads
     linear("attn_output", i, q_width, H, bias=spec.o_bias)
+
+
+def _indexer_tensors(spec, i, add, linear):
+    """DeepSeek-V3.2's lightning indexer (transformers/vLLM Indexer: wq_b from the query latent, wk, a
+    LayerNorm on the key, weights_proj giving each indexer head's weight), GGUF names from llama.cpp."""
+    H, n, d = spec.hidden_size, spec.index_n_heads, spec.index_head_dim
+    linear("indexer.attn_q_b", i, spec.q_lora_rank or H, n * d)
+    linear("indexer.attn_k", i, H, d)
+    add("indexer.k_norm", i, (d,), SMALL)
+    add("indexer.k_norm", i, (d,), SMALL, "bias")
+    linear("indexer.proj", i, H, n)
+
+
+def _mamba_tensors(spec, i, mamba1, add, norm, linear):
+    """A Mamba (mamba1) or Mamba-2 mixer, in llama.cpp's GGUF names and shapes (src/llama-model.cpp
+    load_tensors, LLM_ARCH_MAMBA / MAMBA2 / JAMBA / FALCON_H1 / NEMOTRON_H / GRANITE_HYBRID)."""
+    H, D, N, K = spec.hidden_size, spec.ssm_d_inner, spec.ssm_d_state, spec.ssm_d_conv
+    bias = spec.ssm_proj_bias
+    if mamba1:
+        R = spec.ssm_dt_rank
+        linear("ssm_in", i, H, 2 * D, bias=bias)  # x and the gate z
+        add("ssm_conv1d", i, (K, D))
+        if spec.ssm_conv_bias:
+            add("ssm_conv1d", i, (D,), SMALL, "bias")
+        linear("ssm_x", i, D, R + 2 * N)  # Δ, B and C from x
+        linear("ssm_dt", i, R, D, bias=True)
+        if spec.ssm_inner_norms:  # Jamba
+            add("ssm_dt_norm", i, (R,), SMALL)
+            add("ssm_b_norm", i, (N,), SMALL)
+            add("ssm_c_norm", i, (N,), SMALL)
+        add("ssm_a", i, (N, D), SMALL)
+        add("ssm_d", i, (D,), SMALL)
+    else:
+        G, heads = spec.ssm_n_groups, spec.ssm_num_heads
+        conv = D + 2 * G * N
+        linear("ssm_in", i, H, 2 * D + 2 * G * N + heads, bias=bias)  # z, x, B, C and Δ per head
+        add("ssm_conv1d", i, (K, conv))
+        if spec.ssm_conv_bias:
+            add("ssm_conv1d", i, (conv,), SMALL, "bias")
+        add("ssm_dt", i, (heads,), SMALL, "bias")
+        add("ssm_a", i, (heads,), SMALL)
+        add("ssm_d", i, (heads,), SMALL)
+        if spec.ssm_gated_norm:
+            add("ssm_norm", i, (D,), SMALL)
+    linear("ssm_out", i, D, H, bias=bias)
+
+
+def _gated_deltanet_tensors(spec, i, add, norm, linear):
+    """A Gated DeltaNet mixer (transformers Qwen3NextGatedDeltaNet: in_proj_qkvz, in_proj_ba, conv1d
+    without bias, dt_bias, A_log, a gated RMS norm over one value head, out_proj), in llama.cpp's
+    GGUF names and shapes (load_tensors for LLM_ARCH_QWEN3NEXT / QWEN35: attn_qkv, attn_gate,
+    ssm_conv1d, ssm_dt, ssm_a, ssm_ba, ssm_norm, ssm_out)."""
+    H = spec.hidden_size
+    key = spec.linear_num_key_heads * spec.linear_key_head_dim
+    value = spec.linear_num_value_heads * spec.linear_value_head_dim
+    nv = spec.linear_num_value_heads
+    linear("attn_qkv", i, H, 2 * key + value)
+    linear("attn_gate", i, H, value)  # z, the output gate
+    add("ssm_conv1d", i, (spec.linear_conv_kernel, 2 * key + value))
+    add("ssm_dt", i, (nv,), SMALL, "bias")
+    add("ssm_a", i, (nv,), SMALL)
+    if spec.arch == "qwen3next":
+        linear("ssm_ba", i, H, 2 * nv)  # β and α per value head, one projection
+    else:  # Qwen3.5: two projections (ssm_beta, ssm_alpha)
+        linear("ssm_beta", i, H, nv)
+        linear("ssm_alpha", i, H, nv)
+    add("ssm_norm", i, (spec.linear_value_head_dim,), SMALL)
+    linear("ssm_out", i, value, H)
+
+
+def _short_conv_tensors(spec, i, add, linear):
+    """LFM2's gated short convolution (transformers Lfm2ShortConv: in_proj to B, C and x, a depthwise
+    conv of L_cache taps without bias, out_proj), in llama.cpp's GGUF names (shortconv.*)."""
+    H = spec.hidden_size
+    linear("shortconv.in_proj", i, H, 3 * H)
+    add("shortconv.conv", i, (spec.conv_l_cache, H))
+    linear("shortconv.out_proj", i, H, H)
+
+
+def _lightning_tensors(spec, i, add, norm, linear):
+    """MiniMax lightning attention (vLLM MiniMaxText01LinearAttention: qkv_proj, output_gate, a norm
+    over the heads, out_proj)."""
+    H, width = spec.hidden_size, spec.num_heads * spec.head_dim
+    linear("attn_qkv", i, H, 3 * width)
+    linear("attn_gate", i, H, width)
+    norm("attn_norm_2", i, width)
+    linear("attn_output", i, width, H)
 
 
 def _mlp_tensors(spec, i, width, suffix, linear):
@@ -346,26 +538,81 @@ def parameter_count(spec: ModelSpec) -> ParameterCount:
 
 # ---------------------------------------------------------------- attention layers (KV cache)
 
+def _kinds_of_type(spec: ModelSpec) -> dict:
+    """layer type -> the memory kinds (attention/attention.py specs) one layer of that type keeps."""
+    if spec.is_mla:
+        latent = (SparseLatentAttention(spec.kv_lora_rank, spec.qk_rope_head_dim, spec.index_head_dim)
+                  if spec.index_head_dim else LatentAttention(spec.kv_lora_rank, spec.qk_rope_head_dim))
+        full = (latent,)
+    else:
+        full = (FullAttention(spec.num_kv_heads, spec.head_dim, spec.head_dim),)
+    out = {FULL: full, NO_MIXER: ()}
+    kinds = set(spec.layer_types)
+    if SLIDING in kinds:
+        out[SLIDING] = (SlidingWindowAttention(spec.num_kv_heads, spec.head_dim, spec.head_dim, spec.sliding_window),)
+    if CHUNKED in kinds:
+        out[CHUNKED] = (ChunkedLocalAttention(spec.num_kv_heads, spec.head_dim, spec.head_dim, spec.attention_chunk),)
+    if MAMBA in kinds:
+        out[MAMBA] = (Mamba1State(spec.ssm_d_inner, spec.ssm_d_state, spec.ssm_d_conv),)
+    if kinds & {MAMBA2, PARALLEL_HYBRID}:
+        out[MAMBA2] = (Mamba2State(spec.ssm_d_inner, spec.ssm_d_state, spec.ssm_d_conv, spec.ssm_n_groups),)
+        out[PARALLEL_HYBRID] = full + out[MAMBA2]
+    if GATED_DELTANET in kinds:
+        out[GATED_DELTANET] = (GatedDeltaNetState(spec.linear_num_key_heads, spec.linear_num_value_heads,
+                                                  spec.linear_key_head_dim, spec.linear_value_head_dim,
+                                                  spec.linear_conv_kernel),)
+    if LIGHTNING in kinds:
+        out[LIGHTNING] = (LightningState(spec.num_heads, spec.head_dim),)
+    if SHORT_CONV in kinds:
+        out[SHORT_CONV] = (ShortConvState(spec.hidden_size, spec.conv_l_cache),)
+    return out
+
+
+@lru_cache(maxsize=256)
+def layer_kinds(spec: ModelSpec) -> tuple:
+    """Per layer, the tuple of memory kinds it keeps: one attention spec (KV cache), one state spec
+    (recurrent/conv state), both (Falcon-H1's parallel hybrid blocks) or none (an FFN-only block).
+    The specs are shared between layers of one type, so grouping them costs one entry per kind."""
+    by_type = _kinds_of_type(spec)
+    if not spec.layer_types:
+        return (by_type[FULL],) * spec.num_layers
+    return tuple(by_type[t] for t in spec.layer_types)
+
+
 @lru_cache(maxsize=256)
 def attention_layers(spec: ModelSpec) -> tuple:
-    """One attention spec per layer: what that layer keeps in the KV cache."""
-    full = FullAttention(spec.num_kv_heads, spec.head_dim, spec.head_dim)
-    if spec.is_mla:
-        return (LatentAttention(spec.kv_lora_rank, spec.qk_rope_head_dim),) * spec.num_layers
-    sliding = SlidingWindowAttention(spec.num_kv_heads, spec.head_dim, spec.head_dim, spec.sliding_window)
-    return tuple(sliding if spec.layer_type(i) == SLIDING else full for i in range(spec.num_layers))
+    """One attention spec per attention layer: what that layer keeps in the KV cache (recurrent and
+    convolution layers keep none, and are left out)."""
+    return tuple(k for kinds in layer_kinds(spec) for k in kinds if k.grows)
+
+
+@lru_cache(maxsize=256)
+def state_layers(spec: ModelSpec) -> tuple:
+    """One state spec per recurrent or convolution layer: what it keeps per sequence."""
+    return tuple(k for kinds in layer_kinds(spec) for k in kinds if not k.grows)
 
 
 def group_layers(layers) -> tuple:
-    """(attention spec, number of layers) pairs, in first-seen order."""
+    """(layer kind spec, number of layers) pairs, in first-seen order."""
     counts = {}
     for layer in layers:
         counts[layer] = counts.get(layer, 0) + 1
     return tuple(counts.items())
 
 
+def _groups(spec, first, end, grows):
+    layers = layer_kinds(spec)
+    chosen = layers[first:end if end >= 0 else len(layers)]
+    return group_layers(k for kinds in chosen for k in kinds if k.grows == grows)
+
+
 @lru_cache(maxsize=1024)
 def attention_groups(spec: ModelSpec, first: int = 0, end: int = -1) -> tuple:
-    """group_layers over layers [first, end) of the model (end -1: to the last)."""
-    layers = attention_layers(spec)
-    return group_layers(layers[first:end if end >= 0 else len(layers)])
+    """(attention spec, layers) over layers [first, end) of the model (end -1: to the last)."""
+    return _groups(spec, first, end, True)
+
+
+@lru_cache(maxsize=1024)
+def state_groups(spec: ModelSpec, first: int = 0, end: int = -1) -> tuple:
+    """(state spec, layers) over layers [first, end) of the model (end -1: to the last)."""
+    return _groups(spec, first, end, False)

@@ -58,7 +58,7 @@ def estimate_dict(e: Estimate) -> dict:
     }
     for key in ITEM_KEYS:
         out[key] = item_dict(e.item(key))
-    out["total"] = {"bytes": e.total, "formula": "weights + KV cache + activations + overhead",
+    out["total"] = {"bytes": e.total, "formula": "weights + KV cache + recurrent state + activations + overhead",
                     "substituted": " + ".join(f"{e.item(k).bytes:,}" for k in ITEM_KEYS) + f" = {e.total:,} B"}
     out["devices"] = [{"index": d.index, "weights": d.weights, "kv_cache": d.kv_cache, "state": d.state,
                        "activations": d.activations, "overhead": d.overhead, "total": d.total} for d in e.devices]
@@ -67,6 +67,7 @@ def estimate_dict(e: Estimate) -> dict:
     out["engine"] = engine_dict(e)
     if e.fit:
         out["fit"] = fit_dict(e.fit, e.layout.devices)
+    out["warnings"] = list(e.warnings)
     return out
 
 
@@ -90,7 +91,7 @@ def estimate_table(e: Estimate, system: str = BINARY) -> str:
         lines.append("")
         for d in e.devices:
             lines.append(f"GPU {d.index}: {format_bytes(d.total, system)} (weights {format_bytes(d.weights, system)}, "
-                         f"KV {format_bytes(d.kv_cache, system)}, activations {format_bytes(d.activations, system)}, "
+                         f"KV {format_bytes(d.kv_cache, system)}, state {format_bytes(d.state, system)}, activations {format_bytes(d.activations, system)}, "
                          f"overhead {format_bytes(d.overhead, system)})")
     if e.fit:
         lines.append("")
@@ -100,8 +101,8 @@ def estimate_table(e: Estimate, system: str = BINARY) -> str:
         if answers:
             lines += ["", *answers]
         lines += ["", f"{e.engine.label} will print (predicted):", *(f"  {line}" for line in e.engine_plan.log)]
-        if e.engine_plan.notes:
-            lines += ["", "Notes:", *(f"  - {n.split(': ', 1)[-1]}" for n in e.engine_plan.notes)]
+    if e.warnings:
+        lines += ["", "Notes:"] + [f"- {w}" for w in e.warnings]
     return "\n".join(lines)
 
 
@@ -143,6 +144,8 @@ def estimate_markdown(e: Estimate, system: str = BINARY) -> str:
     out = [head, "", *rows]
     if e.fit:
         out += ["", fit_sentence(e.fit, e.layout.devices, system)]
+    if e.warnings:
+        out += ["", "Notes:"] + [f"- {md_text(w)}" for w in e.warnings]
     out += ["", f"Units: {'GiB = 2^30 bytes' if system == BINARY else 'GB = 10^9 bytes'}."]
     return "\n".join(out)
 

@@ -179,7 +179,7 @@ def config_of_spec(spec) -> dict:
               "intermediate_size": spec.expert_intermediate_size if spec.is_moe else spec.intermediate_size}
     if spec.is_moe:
         config.update(num_local_experts=spec.num_experts, num_experts_per_tok=spec.experts_per_token)
-    if spec.layer_types:
+    if spec.layer_types and set(spec.layer_types) <= {"full", "sliding"}:  # the form knows attention layers only
         config["sliding_window"] = spec.sliding_window
         config["layer_types"] = [f"{t}_attention" for t in spec.layer_types]
     return config

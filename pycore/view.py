@@ -5,7 +5,7 @@ from . import charts
 from .errors import InputError
 from .formats import GROUPS, WEIGHT_FORMATS
 from .memory import Estimate
-from .models import attention_layers
+from .models import layer_kinds
 from .report import fit_sentence
 from .solve import best_format, fewest_gpus, format_table, max_batch, max_context
 from .units import BINARY, DECIMAL, GiB, format_bytes
@@ -32,10 +32,12 @@ def estimate_view(e: Estimate, system: str = BINARY) -> dict:
                   "substituted": " + ".join(format_bytes(it.bytes, system) for it in e.items) +
                   f" = {format_bytes(total, system)} ({total:,} B)"},
         "verdict": _verdict(e, system),
+        "warnings": list(e.warnings),
         "summary": _summary(e),
         "facts": _facts(e),
         "devices": [{"index": str(d.index), "weights": format_bytes(d.weights, system),
-                     "kv_cache": format_bytes(d.kv_cache, system), "activations": format_bytes(d.activations, system),
+                     "kv_cache": format_bytes(d.kv_cache, system), "state": format_bytes(d.state, system),
+                     "activations": format_bytes(d.activations, system),
                      "overhead": format_bytes(d.overhead, system), "total": format_bytes(d.total, system),
                      "total_bytes": d.total,
                      "fits": "" if not e.fit else ("fits" if d.total <= e.fit.capacity else "over")}
@@ -65,12 +67,19 @@ FACT_LABELS = {"parameters": "Parameters", "active": "Active per token", "layers
                "bpw": "Bits per weight"}
 
 
+_KIND_WORDS = {"full": "full attention", "sliding": "sliding-window {window:,}", "chunked": "chunked-attention {chunk:,}",
+               "latent": "MLA", "sparse_latent": "MLA with sparse-attention indexer", "mamba": "Mamba",
+               "mamba2": "Mamba-2", "gated_deltanet": "Gated DeltaNet", "lightning": "lightning attention",
+               "short_conv": "short convolution", "full+mamba2": "attention + Mamba-2", "ffn": "FFN-only"}
+
+
 def _facts(e: Estimate) -> dict:
     spec, p = e.model, e.parameters
     kinds = {}
-    for layer in attention_layers(spec):
-        kinds[layer.kind] = kinds.get(layer.kind, 0) + 1
-    attention = ", ".join(f"{n} {'sliding-window ' + format(spec.sliding_window, ',') if k == 'sliding' else 'MLA' if k == 'latent' else 'full'}"
+    for layer in layer_kinds(spec):
+        key = "+".join(k.kind for k in layer) or "ffn"
+        kinds[key] = kinds.get(key, 0) + 1
+    attention = ", ".join(f"{n} {_KIND_WORDS.get(k, k).format(window=spec.sliding_window, chunk=spec.attention_chunk)}"
                           for k, n in kinds.items())
     kv = (f"latent {spec.kv_lora_rank} + RoPE {spec.qk_rope_head_dim} per token (MLA)" if spec.is_mla else
           f"{spec.num_kv_heads} of {spec.num_heads} heads × {spec.head_dim} dims"

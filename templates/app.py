@@ -131,6 +131,7 @@ class Page:
         self.estimate = e
         if training:
             self.render_items(V.training_view(e, self.system), V.training_slots)
+            self.render_notes(list(e.model.notes))
         else:
             self.render_main(e)
         self.update_url(fields, history)
@@ -162,6 +163,23 @@ class Page:
         v = V.estimate_view(e, self.system)
         self.render_items(v, V.slots)
         self.render_devices(v["devices"])
+        self.render_notes(v["warnings"])
+
+    def render_notes(self, warnings):
+        """The estimate's warnings as a visible list (textContent only: a model name or field from a
+        file never becomes markup)."""
+        box, ul = el("model-notes-box"), el("model-notes")
+        if box is None or ul is None:
+            return
+        if self.shown.get("#notes") == warnings:
+            return
+        self.shown["#notes"] = list(warnings)
+        ul.replaceChildren()
+        for text in warnings:
+            item = document.createElement("li")
+            item.textContent = text
+            ul.appendChild(item)
+        box.hidden = not warnings
 
     def render_items(self, v, slots_of):
         """The figures, verdict and bar of an inference or a training view."""

@@ -11,7 +11,7 @@ from gguf.constants import GGML_QUANT_SIZES
 from pycore.formats import gguf_tensors
 from pycore.importers.reader import BytesReader, NeedMoreBytes
 from pycore.gguf_recipes import allows_quantization
-from pycore.models import SLIDING, ModelSpec
+from pycore.models import FULL, GATED_DELTANET, MAMBA, SHORT_CONV, SLIDING, ModelSpec
 
 # Small enough to write in milliseconds, large enough for k-quant rows (multiples of 256).
 TINY = dict(vocab_size=512, hidden_size=256, num_layers=2, num_heads=4, num_kv_heads=2, head_dim=64,
@@ -42,6 +42,16 @@ SPECS = {
     "phi3-fused": tiny(arch="phi3", num_kv_heads=4, fused_qkv=True, fused_gate_up=True),
     "falcon-parallel": tiny(arch="falcon", num_kv_heads=1, fused_qkv=True, gated_mlp=False, norm_bias=True,
                             norms_per_layer=1, tie_embeddings=True, intermediate_size=1024),
+    # hybrids: Gated DeltaNet + gated attention (Qwen3.5), Mamba + attention with interleaved MoE (Jamba),
+    # short convolutions + attention (LFM2)
+    "qwen35-gdn": tiny(arch="qwen35", num_layers=4, qk_norm=True, attn_output_gate=True,
+                       layer_types=(GATED_DELTANET,) * 3 + (FULL,), linear_num_key_heads=2, linear_num_value_heads=4,
+                       linear_key_head_dim=64, linear_value_head_dim=64, linear_conv_kernel=4),
+    "jamba-mamba": tiny(arch="jamba", num_layers=4, layer_types=(MAMBA, FULL, MAMBA, MAMBA), ssm_d_inner=512,
+                        ssm_d_state=16, ssm_d_conv=4, ssm_dt_rank=16, ssm_inner_norms=True, num_experts=4,
+                        experts_per_token=2, expert_intermediate_size=512, ffn_types=("dense", "moe") * 2),
+    "lfm2-conv": tiny(arch="lfm2", num_layers=3, qk_norm=True, tie_embeddings=True,
+                      layer_types=(SHORT_CONV, FULL, SHORT_CONV), conv_l_cache=3),
 }
 
 
@@ -130,6 +140,24 @@ def converter_metadata(spec: ModelSpec, name="tiny test model", file_type=None, 
             md.append(lambda w: w.add_expert_shared_feed_forward_length(s.shared_expert_intermediate_size))
     if s.sliding_window:
         md.append(lambda w: w.add_sliding_window(s.sliding_window))
+    if s.has_state:  # llama.cpp's converter: 0 KV heads for recurrent layers, the state sizes in ssm.* keys
+        md.append(lambda w: w.add_head_count_kv([s.num_kv_heads if t in (FULL, SLIDING) else 0
+                                                  for t in s.layer_types]))
+        if s.ssm_d_inner:
+            md += [lambda w: w.add_ssm_conv_kernel(s.ssm_d_conv), lambda w: w.add_ssm_inner_size(s.ssm_d_inner),
+                   lambda w: w.add_ssm_state_size(s.ssm_d_state),
+                   lambda w: w.add_ssm_time_step_rank(s.ssm_dt_rank or s.ssm_num_heads)]
+            if s.ssm_n_groups:
+                md.append(lambda w: w.add_ssm_group_count(s.ssm_n_groups))
+        if s.linear_num_value_heads:  # convert_hf_to_gguf.py Qwen3NextModel
+            md += [lambda w: w.add_ssm_conv_kernel(s.linear_conv_kernel),
+                   lambda w: w.add_ssm_inner_size(s.linear_num_value_heads * s.linear_value_head_dim),
+                   lambda w: w.add_ssm_state_size(s.linear_key_head_dim),
+                   lambda w: w.add_ssm_time_step_rank(s.linear_num_value_heads),
+                   lambda w: w.add_ssm_group_count(s.linear_num_key_heads),
+                   lambda w: w.add_full_attention_interval(4)]
+        if s.conv_l_cache:
+            md.append(lambda w: w.add_shortconv_l_cache(s.conv_l_cache))
     if file_type is not None:
         md.append(lambda w: w.add_file_type(file_type))
     if tokens:

@@ -155,3 +155,41 @@ def test_config_with_quantization_config_sets_the_format(tmp_path: Path):
     code, out, err = run("estimate", "--config", str(cfg), "--json")
     assert code == 0, err
     assert json.loads(out)["scenario"]["weights"] == "GPTQ-4bit-g128"
+
+
+@pytest.mark.parametrize("layers", [30_000_000, 10 ** 300])
+def test_hostile_layer_count_fails_in_milliseconds(tmp_path: Path, layers):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": layers,
+                               "num_attention_heads": 32, "vocab_size": 32000, "intermediate_size": 11008,
+                               "max_position_embeddings": 4096}))
+    import time
+    start = time.perf_counter()
+    code, out, err = run("estimate", "--config", str(cfg), "--json")
+    assert time.perf_counter() - start < 30  # the interpreter's start on a loaded machine; the check is instant
+    assert code == 2 and out == ""
+    # one line naming the field (or, for 300 digits, the JSON reader's refusal), never the digits back
+    assert err.count("\n") == 1 and ("num_hidden_layers" in err or "digits" in err) and len(err) < 160
+    main(["estimate", "--config", str(cfg)])  # the first call imports the CLI's modules
+    times = []
+    for _ in range(3):  # the best of three, so a busy machine does not decide
+        start = time.perf_counter()
+        assert main(["estimate", "--config", str(cfg)]) == 2
+        times.append(time.perf_counter() - start)
+    assert min(times) < 0.1
+
+
+def test_json_has_state_and_warnings_for_every_preset():
+    from pycore.memory import estimate
+    from pycore.presets import PRESETS
+    from pycore.report import estimate_dict
+    from pycore.scenario import Scenario
+    for model in PRESETS:
+        d = estimate_dict(estimate(Scenario(model, weights="BF16")))
+        assert isinstance(d["state"]["bytes"], int) and isinstance(d["warnings"], list)
+        assert all(isinstance(w, str) for w in d["warnings"])
+    code, out, err = run("estimate", "--model", "llama-3.1-8b", "--json")
+    d = json.loads(out)
+    # a dense model read completely: the only warnings are the engine's own approximations (vLLM, the default
+    # engine for BF16), never a note about the model
+    assert d["state"]["bytes"] == 0 and d["warnings"] and all("vLLM" in w for w in d["warnings"])

@@ -56,13 +56,16 @@ class Cells:
 
 
 def cells(spec, batch: int, context: int, ubatch: int, swa_full: bool = False) -> Cells:
-    """n_ctx = pad(batch × context, 256); SWA cache = pad(min(n_ctx, window × batch + n_ubatch), 256)."""
+    """n_ctx = pad(batch × context, 256); SWA cache = pad(min(n_ctx, window × batch + n_ubatch), 256).
+    Chunked local attention (Llama 4) is llama.cpp's SWA type CHUNKED with the chunk as its window."""
     n_ctx = pad(batch * context)
-    sliding = bool(spec.layer_types) and "sliding" in spec.layer_types
+    types = spec.layer_types or ()
+    sliding = "sliding" in types or "chunked" in types
     honoured = sliding and spec.arch in SWA_ARCHS
     if not honoured:
         return Cells(n_ctx, 0, not sliding)
-    n_swa = n_ctx if swa_full else pad(min(n_ctx, spec.sliding_window * batch + min(ubatch, n_ctx)))
+    window = spec.sliding_window if "sliding" in types else getattr(spec, "attention_chunk", 0)
+    n_swa = n_ctx if swa_full else pad(min(n_ctx, window * batch + min(ubatch, n_ctx)))
     return Cells(n_ctx, n_swa, True)
 
 
@@ -70,7 +73,7 @@ def layer_cells(spec, c: Cells) -> tuple:
     """Cells each layer keeps (0 for a layer without a KV cache)."""
     if not c.n_swa:
         return (c.n_ctx,) * spec.num_layers
-    return tuple(c.n_swa if spec.layer_type(i) == "sliding" else c.n_ctx for i in range(spec.num_layers))
+    return tuple(c.n_swa if spec.layer_type(i) in ("sliding", "chunked") else c.n_ctx for i in range(spec.num_layers))
 
 
 def kv_row_bytes(spec, kvf) -> tuple:
@@ -206,14 +209,19 @@ def plan(spec, fmt, kvf, st: Settings):
     flash = flash_attention(st.flash_attn, kvf)
     lw = layer_weights(spec, fmt)
     devs = layer_devices(L, st.ngl, st.gpus)
+    from ..models import layer_kinds
     k_row, v_row = kv_row_bytes(spec, kvf)
     per_layer_cells = layer_cells(spec, c)
+    kinds = layer_kinds(spec)
     n = max(st.gpus, 0)
-    w, kv = [0] * n, [0] * n
-    host_w, host_kv = lw.token_embd, 0
+    w, kv, rs = [0] * n, [0] * n, [0] * n
+    host_w, host_kv, host_rs = lw.token_embd, 0, 0
     for il in range(L):
         d = devs[il]
-        layer_kv = per_layer_cells[il] * (k_row + v_row)
+        # attention kinds cache per cell; recurrent/conv kinds keep f32 state, one cell per sequence
+        # (src/llama-model.cpp create_memory: llama_memory_recurrent(GGML_TYPE_F32, GGML_TYPE_F32, n_seq_max))
+        layer_kv = sum(per_layer_cells[il] * k.bytes_per_token(kvf) for k in kinds[il] if k.grows)
+        layer_rs = sum(st.batch * k.state_bytes(4, 4) for k in kinds[il] if not k.grows)
         experts_home = il < st.n_cpu_moe
         if d < 0:
             host_w += lw.layers[il]
@@ -222,8 +230,10 @@ def plan(spec, fmt, kvf, st: Settings):
             host_w += lw.experts[il] if experts_home else 0
         if d < 0 or not st.kv_offload:
             host_kv += layer_kv
+            host_rs += layer_rs
         else:
             kv[d] += layer_kv
+            rs[d] += layer_rs
     out_dev = devs[L]
     if out_dev < 0:
         host_w += lw.output_own
@@ -244,20 +254,21 @@ def plan(spec, fmt, kvf, st: Settings):
     else:
         mask_bytes = _mask(c.n_ctx, T, 4) + (_mask(c.n_swa, T, 4) if c.n_swa else 0)
         host_compute = host_inputs(spec, T) + mask_bytes + T * 8 * 2 + T * 4
-    gpus = tuple(Share(weights=w[g], kv_cache=kv[g], compute=gpu_compute[g]) for g in range(n))
-    host = Share(weights=host_w, kv_cache=host_kv, compute=host_compute, output=output_buffer(spec, st.batch))
-    caches = _caches(spec, c, per_layer_cells, k_row, v_row)
+    gpus = tuple(Share(weights=w[g], kv_cache=kv[g], state=rs[g], compute=gpu_compute[g]) for g in range(n))
+    host = Share(weights=host_w, kv_cache=host_kv, state=host_rs, compute=host_compute,
+                 output=output_buffer(spec, st.batch))
+    caches = _caches(spec, c, kinds, kvf)
     return gpus, host, caches, c, flash, T
 
 
-def _caches(spec, c: Cells, per_layer_cells, k_row, v_row) -> tuple:
+def _caches(spec, c: Cells, kinds, kvf) -> tuple:
     """(label, cells, layers, bytes) per KV cache, in llama.cpp's order (iSWA: the base, then the SWA cache)."""
-    if not c.n_swa:
-        return (("", c.n_ctx, spec.num_layers, c.n_ctx * spec.num_layers * (k_row + v_row)),)
-    n_swa = sum(1 for i in range(spec.num_layers) if spec.layer_type(i) == "sliding")
-    n_full = spec.num_layers - n_swa
-    return (("non-SWA", c.n_ctx, n_full, c.n_ctx * n_full * (k_row + v_row)),
-            ("SWA", c.n_swa, n_swa, c.n_swa * n_swa * (k_row + v_row)))
+    full = [k for ks in kinds for k in ks if k.grows and not (c.n_swa and k.kind in ("sliding", "chunked"))]
+    swa = [k for ks in kinds for k in ks if k.grows and c.n_swa and k.kind in ("sliding", "chunked")]
+    out = [("non-SWA" if swa else "", c.n_ctx, len(full), c.n_ctx * sum(k.bytes_per_token(kvf) for k in full))]
+    if swa:
+        out.append(("SWA", c.n_swa, len(swa), c.n_swa * sum(k.bytes_per_token(kvf) for k in swa)))
+    return tuple(x for x in out if x[2])
 
 
 # ---------------------------------------------------------------- the estimate's view
@@ -338,9 +349,9 @@ def notes(spec, kvf, st: Settings, c: Cells, flash: bool) -> tuple:
         out.append("kv: llama.cpp refuses a quantized V cache without flash attention "
                    "(\"quantized V cache was requested, but this requires Flash Attention\").")
     out.append("compute: llama.cpp's compute buffer is modelled from the tensors alive at the graph's peaks "
-               "(ggml-alloc), not simulated node by node: within about 1 MiB of what llama.cpp prints on the "
-               "CPU for the dense, GQA, SWA, MoE and MLA shapes tested; CUDA pads some tensors and may differ "
-               "by a few MiB.")
+               "(ggml-alloc), not replayed node by node: against the real llama.cpp on the CPU it comes out 2-7 MiB "
+               "under for dense, GQA, sliding-window and MoE shapes (up to 14 % at small sizes) and up to 33 MiB "
+               "under for MLA without flash attention; CUDA pads some tensors and may differ further.")
     if st.gpus and st.n_cpu_moe and spec.is_moe:
         out.append("compute: with experts in system RAM, llama.cpp copies a weight into the GPU compute buffer "
                    "for large batches (op offload); one expert tensor is counted.")
@@ -372,6 +383,12 @@ def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool
         v = size - k
         out.append(f"llama_kv_cache: size = {size / MiB:7.2f} MiB ({n_cells:6d} cells, {layers:3d} layers, "
                    f"{st.batch:2d}/1 seqs), K ({kvf.name}): {k / MiB:7.2f} MiB, V ({kvf.name}): {v / MiB:7.2f} MiB")
+    states = sum(g.state for g in gpus) + host.state
+    if states:
+        n_rs = sum(1 for ks in __import__("pycore.models", fromlist=["layer_kinds"]).layer_kinds(spec)
+                   for k in ks if not k.grows)
+        out.append(f"llama_memory_recurrent: size = {states / MiB:7.2f} MiB ({max(1, st.batch):6d} cells, "
+                   f"{n_rs:3d} layers, {st.batch:2d} seqs), R (f32), S (f32)")
     for i, g in enumerate(gpus):
         if g.compute:
             out.append(f"sched_reserve: {f'CUDA{i}':>10} compute buffer size = {mib(g.compute)}")

@@ -28,6 +28,18 @@ class Engine:
     window_cells: tuple  # sliding layers: (add the prefill chunk?, tokens added, extra cell blocks)
     source: str
     planner: str = ""  # module of pycore.engines with this engine's placement rules (a plan() function); "" = none
+    # Recurrent (conv and SSM) state: "f32" (llama.cpp), or "model" (the model dtype, the SSM state in the
+    # checkpoint's mamba_ssm_dtype when it names one), with where that comes from
+    state_dtype: str = "model"
+    state_source: str = ""
+
+    def state_value_bytes(self, ssm_dtype: str = "") -> tuple:
+        """(conv, ssm) bytes per state value this engine keeps for a model whose config asks for
+        `ssm_dtype` ("float32", "bfloat16", … or "" for the model dtype)."""
+        if self.state_dtype == "f32":
+            return 4, 4
+        ssm = {"float32": 4, "float": 4, "fp32": 4}.get(ssm_dtype, self.activation_bytes)
+        return self.activation_bytes, ssm
 
     def chunk(self, gpu_usable_bytes: int = 0) -> int:
         if self.large_gpu_chunk and gpu_usable_bytes >= 70 * GiB:

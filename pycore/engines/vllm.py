@@ -61,7 +61,7 @@ def kv_tokens_per_layer(layer, context: int, batch: int, chunk: int) -> int:
 
 @lru_cache(maxsize=512)
 def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
-    from ..memory import _device_weights, activation_phases
+    from ..memory import _device_weights, _state, activation_phases
     from ..models import attention_groups
     from ..engines import ENGINES
     from ..hardware import stage_layers
@@ -97,7 +97,9 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     needed_one = sum(kv_tokens_per_layer(layer, S, 1, tokens) * count * layer.bytes_per_token(kvf, lay.tp)
                      for layer, count in attention_groups(spec))
     concurrency = kv_tokens / (cdiv(S, BLOCK) * BLOCK) if S else 0.0
-    gpus = tuple(Share(weights=w_dev[i], kv_cache=kv_dev[i], compute=peak) for i in range(lay.devices))
+    state_dev = _state(spec, eng, s, lay)[0]  # one state slot per running sequence, in vLLM's state dtypes
+    gpus = tuple(Share(weights=w_dev[i], kv_cache=kv_dev[i], state=state_dev[i], compute=peak)
+                 for i in range(lay.devices))
     notes = ["compute: vLLM's activation peak is modelled from its profiling run (max_num_batched_tokens "
              "through the model, one sampled row per request); its non-torch memory is a logged figure "
              "scaled by the tensor-parallel size, not derived from code."]

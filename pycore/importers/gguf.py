@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 
 from ..errors import InputError, ModelFileError
 from ..ggml import GGML_TYPES_BY_ID
-from ..models import FULL, SLIDING, ModelSpec, parameter_count
+from ..models import (DENSE, FULL, GATED_DELTANET, MAMBA, MAMBA2, MOE, NO_FFN, NO_MIXER, PARALLEL_HYBRID, SHORT_CONV,
+                      SLIDING, ModelSpec, parameter_count)
 from .reader import file_id, file_name_of, quote
 
 MAGIC = b"GGUF"
@@ -328,7 +329,11 @@ FILE_TYPES = {
 # model is the base family). The families pycore knows use GGUF's names already.
 _ARCH_ALIASES = {"qwen2vl": "qwen2", "qwen3vl": "qwen3", "qwen3vlmoe": "qwen3moe", "mistral3": "llama"}
 _KNOWN_ARCHS = {"llama", "qwen2", "qwen2moe", "qwen3", "qwen3moe", "gemma", "gemma2", "gemma3", "phi3",
-                "deepseek2", "gpt-oss", "gptneox", "falcon", "starcoder2", "command-r"}
+                "deepseek2", "gpt-oss", "gptneox", "falcon", "starcoder2", "command-r",
+                # hybrids: their layer kinds are read from the tensors, their state sizes from {arch}.ssm.* /
+                # {arch}.shortconv.* (src/llama-arch.cpp LLM_KV_SSM_*, LLM_KV_SHORTCONV_L_CACHE)
+                "qwen3next", "qwen35", "qwen35moe", "jamba", "mamba", "mamba2", "nemotron_h", "nemotron_h_moe",
+                "granitehybrid", "falcon-h1", "lfm2", "lfm2moe"}
 # Layers of sliding-window attention when the file gives a window but no pattern: llama.cpp sets
 # these per architecture in src/llama-model.cpp (hparams.set_swa_pattern(n): layer i slides unless
 # i % n == n - 1).
@@ -525,6 +530,7 @@ class _SpecBuilder:
         self._ffn(L, fields)
         self._layout(fields)
         self._sliding(L, ctx, fields)
+        self._layer_kinds(L, fields)
 
         name = self.meta.get("general.name")
         name = name if isinstance(name, str) and name.strip() else (file_name or self.arch)
@@ -565,11 +571,11 @@ class _SpecBuilder:
         real = [k for k in kv if k]
         if not real:
             raise ModelFileError(f"{self.key('attention.head_count_kv')} is 0 for every layer: no attention to size")
-        if len(real) < L:
-            self.note(f"{L - len(real)} of {L} layers keep no KV cache (recurrent layers); the estimate "
-                      "counts every layer as attention, so its KV cache is an upper bound")
-        elif len(set(kv)) > 1:
-            self.note(f"KV heads vary by layer ({min(kv)}–{max(kv)}): the estimate uses {max(kv)}, an upper bound")
+        if len(real) < L and not self._recurrent_layers(L):
+            self.note(f"{L - len(real)} of {L} layers keep no KV cache by the metadata, yet hold attention "
+                      "tensors; the estimate counts every layer as attention, so its KV cache is an upper bound")
+        if len(set(real)) > 1:
+            self.note(f"KV heads vary by layer ({min(real)}–{max(real)}): the estimate uses {max(real)}, an upper bound")
         stated = self.key("attention.head_count_kv") in self.meta
         fields["num_kv_heads"] = self.fig("num_kv_heads", max(real), self.key("attention.head_count_kv")
                                           if stated else "none given: one per attention head", stated)
@@ -745,6 +751,94 @@ class _SpecBuilder:
                  src.startswith("attention."))
         if SLIDING in types and window < ctx:
             fields.update(layer_types=types, sliding_window=window)
+
+
+    # -- layers that are not attention (hybrids): kinds from the tensors, sizes from the metadata
+
+    def _mixer(self, i):
+        """The kind of layer i's mixer, from the tensors it holds (llama.cpp's GGUF names,
+        gguf-py/gguf/constants.py): None for attention, else a recurrent/convolution kind or NO_MIXER."""
+        b, has = f"blk.{i}.", self.has
+        if has(b + "shortconv.conv.weight"):
+            return SHORT_CONV
+        attention = has(b + "attn_q.weight") or has(b + "attn_k.weight") or has(b + "attn_kv_a_mqa.weight")
+        if has(b + "ssm_conv1d.weight") or has(b + "ssm_in.weight"):
+            if has(b + "ssm_x.weight"):
+                return MAMBA
+            if has(b + "ssm_ba.weight") or has(b + "ssm_beta.weight") or has(b + "ssm_alpha.weight"):
+                return GATED_DELTANET
+            return PARALLEL_HYBRID if attention else MAMBA2
+        if attention or has(b + "attn_qkv.weight"):
+            return None
+        return NO_MIXER
+
+    def _recurrent_layers(self, L):
+        return [i for i in range(L) if self._mixer(i) is not None]
+
+    def _layer_kinds(self, L, fields):
+        mixers = [self._mixer(i) for i in range(L)]
+        ffns = []
+        for i in range(L):
+            b = f"blk.{i}."
+            ffns.append(MOE if self.has(b + "ffn_gate_inp.weight") else
+                        DENSE if self.has(b + "ffn_down.weight") or self.has(b + "ffn_up.weight") else NO_FFN)
+        if all(m is None for m in mixers):
+            return
+        sliding = fields.get("layer_types") or (FULL,) * L
+        fields["layer_types"] = tuple(sliding[i] if m is None else m for i, m in enumerate(mixers))
+        self.fig("layer_types", ", ".join(f"{fields['layer_types'].count(k)} {k}" for k in dict.fromkeys(fields["layer_types"])),
+                 "the tensors of each block")
+        expected = [MOE if fields.get("num_experts") and i >= fields.get("first_dense_layers", 0) else DENSE
+                    for i in range(L)]
+        if ffns != expected:
+            fields["ffn_types"] = tuple(ffns)
+            if DENSE in ffns and not fields.get("intermediate_size"):
+                ne = self.ne(f"blk.{ffns.index(DENSE)}.ffn_down.weight")
+                if not ne or len(ne) != 2:
+                    raise ModelFileError(f"{self.key('feed_forward_length')} is missing: the FFN width is needed")
+                fields["intermediate_size"] = self.fig("intermediate_size", ne[0], "ffn_down.weight shape")
+        kinds = set(mixers)
+        first = {k: mixers.index(k) for k in kinds if k}
+        if kinds & {MAMBA, MAMBA2, PARALLEL_HYBRID}:
+            i = first.get(MAMBA, first.get(MAMBA2, first.get(PARALLEL_HYBRID)))
+            b = f"blk.{i}."
+            fields.update(ssm_d_inner=self._ssm("inner_size"), ssm_d_state=self._ssm("state_size"),
+                          ssm_d_conv=self._ssm("conv_kernel"), ssm_conv_bias=self.has(b + "ssm_conv1d.bias"),
+                          ssm_proj_bias=self.has(b + "ssm_in.bias"), ssm_inner_norms=self.has(b + "ssm_dt_norm.weight"))
+            if MAMBA in kinds:
+                fields["ssm_dt_rank"] = self._ssm("time_step_rank")
+            if kinds & {MAMBA2, PARALLEL_HYBRID}:
+                # llama.cpp writes a Mamba-2 layer's head count as ssm.time_step_rank
+                fields.update(ssm_num_heads=self._ssm("time_step_rank"), ssm_n_groups=self._ssm("group_count"),
+                              ssm_gated_norm=self.has(b + "ssm_norm.weight"))
+        if GATED_DELTANET in kinds:
+            # llama.cpp's Gated DeltaNet keys (convert_hf_to_gguf.py Qwen3NextModel): group_count = key heads,
+            # state_size = key head dim, time_step_rank = value heads, inner_size = value heads × value dim
+            nv, inner = self._ssm("time_step_rank"), self._ssm("inner_size")
+            if inner % nv:
+                raise ModelFileError(f"{self.key('ssm.inner_size')} {inner} does not divide into {nv} value heads")
+            fields.update(linear_num_key_heads=self._ssm("group_count"), linear_key_head_dim=self._ssm("state_size"),
+                          linear_num_value_heads=nv, linear_value_head_dim=inner // nv,
+                          linear_conv_kernel=self._ssm("conv_kernel"))
+            attn = next((i for i, m in enumerate(mixers) if m is None), None)
+            q = self.ne(f"blk.{attn}.attn_q.weight") if attn is not None else None
+            if q and len(q) == 2 and q[1] == 2 * fields["num_heads"] * fields.get("head_dim", 0):
+                fields["attn_output_gate"] = True  # the query projection also carries the output gate
+        attn = next((i for i, m in enumerate(mixers) if m is None), None)
+        if mixers[0] is not None and attn is not None:  # block 0 is not attention: its layout from an attention block
+            b, has = f"blk.{attn}.", self.has
+            fields.update(fused_qkv=has(b + "attn_qkv.weight"), qkv_bias=has(b + "attn_q.bias") or has(b + "attn_qkv.bias"),
+                          o_bias=has(b + "attn_output.bias"), qk_norm=has(b + "attn_q_norm.weight"))
+        if SHORT_CONV in kinds:
+            fields["conv_l_cache"] = self.fig("conv_l_cache", self.int_key("shortconv.l_cache", True),
+                                              self.key("shortconv.l_cache"))
+
+    def _ssm(self, name):
+        key = f"ssm.{name}"
+        value = self.int_key(key, True)
+        if not 0 < value <= 1 << 20:
+            raise ModelFileError(f"{self.key(key)} is {value:,}: not a usable size")
+        return self.fig(f"ssm_{name}", value, self.key(key))
 
 
 def _check_layer_numbers(tensors, n_layers):

@@ -7,7 +7,8 @@ take the defaults of the family's transformers configuration class (cited per fa
 import math
 
 from ..errors import InputError
-from ..models import FULL, SLIDING, ModelSpec
+from ..models import (CHUNKED, DENSE, FULL, GATED_DELTANET, LIGHTNING, MAMBA, MAMBA2, MAX_LAYERS, MOE, NO_FFN,
+                      NO_MIXER, PARALLEL_HYBRID, SHORT_CONV, SLIDING, ModelSpec)
 
 # model_type -> family settings. "defaults" are transformers' own for fields a config may omit
 # (src/transformers/models/<family>/configuration_<family>.py); "layout" is how the family builds
@@ -56,8 +57,87 @@ _FAMILIES = {
     "cohere": dict(arch="command-r", layout=dict(norms_per_layer=1),
                    defaults=dict(max_position_embeddings=8192, tie_word_embeddings=True)),
 }
+# ---------------------------------------------------------------- hybrid families (layer kinds beyond attention)
+# Families whose layers mix attention with recurrent, convolution or chunked layers, read by
+# _read_hybrid below. Defaults from each family's transformers configuration_<family>.py.
+_HYBRID_FAMILIES = {
+    # Qwen3-Next: Gated DeltaNet + gated full attention every 4th layer, MoE with a gated shared expert
+    "qwen3_next": dict(arch="qwen3next", layout=dict(qk_norm=True, attn_output_gate=True, shared_expert_gate=True),
+                       defaults=dict(max_position_embeddings=32768, tie_word_embeddings=False, head_dim=256,
+                                     full_attention_interval=4, num_experts=512, num_experts_per_tok=10,
+                                     decoder_sparse_step=1, linear_conv_kernel_dim=4, linear_key_head_dim=128,
+                                     linear_value_head_dim=128, linear_num_key_heads=16, linear_num_value_heads=32),
+                       linear=GATED_DELTANET),
+    # Qwen3.5 / 3.6 dense and MoE language models (text_config of qwen3_5 / qwen3_5_moe)
+    "qwen3_5_text": dict(arch="qwen35", layout=dict(qk_norm=True, attn_output_gate=True),
+                         defaults=dict(max_position_embeddings=262144, tie_word_embeddings=False, head_dim=256,
+                                       full_attention_interval=4, linear_conv_kernel_dim=4),
+                         linear=GATED_DELTANET),
+    "qwen3_5_moe_text": dict(arch="qwen35moe", layout=dict(qk_norm=True, attn_output_gate=True, shared_expert_gate=True),
+                             defaults=dict(max_position_embeddings=262144, tie_word_embeddings=False, head_dim=256,
+                                           full_attention_interval=4, linear_conv_kernel_dim=4, decoder_sparse_step=1),
+                             linear=GATED_DELTANET),
+    # LFM2: gated short convolutions + GQA with q/k norms (configuration_lfm2.py)
+    "lfm2": dict(arch="lfm2", layout=dict(qk_norm=True),
+                 defaults=dict(max_position_embeddings=128000, tie_word_embeddings=True, conv_L_cache=3)),
+    # Jamba: Mamba every layer but one in attn_layer_period, MoE every expert_layer_period (configuration_jamba.py)
+    "jamba": dict(arch="jamba", layout=dict(ssm_inner_norms=True),
+                  defaults=dict(max_position_embeddings=262144, tie_word_embeddings=False, attn_layer_period=8,
+                                attn_layer_offset=4, expert_layer_period=2, expert_layer_offset=1, num_experts=16,
+                                num_experts_per_tok=2, mamba_d_state=16, mamba_d_conv=4, mamba_expand=2,
+                                mamba_conv_bias=True, mamba_proj_bias=False)),
+    # Nemotron-H: one mixer per block from hybrid_override_pattern (configuration_nemotron_h.py)
+    "nemotron_h": dict(arch="nemotron_h", layout=dict(gated_mlp=False),
+                       defaults=dict(max_position_embeddings=4096, tie_word_embeddings=False, n_groups=8,
+                                     conv_kernel=4, use_conv_bias=True, use_bias=False, mamba_num_heads=128,
+                                     mamba_head_dim=64, ssm_state_size=128)),
+    # Granite 4.0-H: Mamba-2 and attention layers, MoE with a shared MLP (configuration_granitemoehybrid.py)
+    "granitemoehybrid": dict(arch="granitehybrid",
+                             defaults=dict(max_position_embeddings=2048, tie_word_embeddings=True, mamba_n_heads=128,
+                                           mamba_n_groups=1, mamba_d_state=256, mamba_d_conv=4, mamba_expand=2,
+                                           mamba_conv_bias=True, mamba_proj_bias=False, num_local_experts=0,
+                                           num_experts_per_tok=0, shared_intermediate_size=0)),
+    # Falcon-H1: attention and Mamba-2 side by side in every block (configuration_falcon_h1.py)
+    "falcon_h1": dict(arch="falcon-h1",
+                      defaults=dict(max_position_embeddings=8192, tie_word_embeddings=False, mamba_d_state=256,
+                                    mamba_n_heads=128, mamba_n_groups=1, mamba_d_conv=4, mamba_expand=2,
+                                    mamba_conv_bias=True, mamba_proj_bias=False, mamba_rms_norm=False)),
+    # Llama 4: chunked local attention on RoPE layers, NoPE full attention every 4th, MoE every
+    # interleave_moe_layer_step layers with a shared expert (configuration_llama4.py Llama4TextConfig)
+    "llama4_text": dict(arch="llama4", layout=dict(shared_expert_gate=False),
+                        defaults=dict(max_position_embeddings=4096 * 32, tie_word_embeddings=False,
+                                      attention_chunk_size=8192, interleave_moe_layer_step=1, num_local_experts=16,
+                                      num_experts_per_tok=1, head_dim=128)),
+    # MiniMax-01 / M1: lightning (linear) attention with a softmax-attention layer after every 7
+    # (attn_type_list: 0 lightning, 1 softmax), MoE in every layer (MiniMax-M1 configuration_minimax_m1.py;
+    # transformers' "minimax" spells the layout as layer_types)
+    "minimax_m1": dict(arch="minimax", defaults=dict(max_position_embeddings=4096 * 32, tie_word_embeddings=False,
+                                                     num_local_experts=8, num_experts_per_tok=2),
+                       linear=LIGHTNING),
+    "minimax": dict(arch="minimax", defaults=dict(max_position_embeddings=4096 * 32, tie_word_embeddings=False,
+                                                  num_local_experts=8, num_experts_per_tok=2),
+                    linear=LIGHTNING),
+    # DeepSeek-V3.2: DeepSeek-V3 with DeepSeek sparse attention (the lightning indexer)
+    "deepseek_v32": dict(arch="deepseek2", layout=dict(expert_score_bias=True),
+                         defaults=dict(max_position_embeddings=163840, tie_word_embeddings=False,
+                                       first_k_dense_replace=3, moe_layer_freq=1, n_shared_experts=1,
+                                       index_n_heads=64, index_head_dim=128, index_topk=2048)),
+}
+_FAMILIES.update({k: {kk: vv for kk, vv in v.items() if kk != "linear"} for k, v in _HYBRID_FAMILIES.items()})
+
+# transformers' layer_types words -> pycore's layer kinds ("linear_attention" and "mamba" depend on the family)
+_LAYER_WORDS = {"full_attention": FULL, "attention": FULL, "global": FULL, "sliding_attention": SLIDING,
+                "chunked_attention": CHUNKED, "conv": SHORT_CONV, "hybrid": PARALLEL_HYBRID,
+                "deepseek_sparse_attention": FULL}
+# Fields that describe recurrent or convolution layers: a config of an unknown family that has them cannot
+# be read as a plain decoder without inventing its state
+_STATE_FIELD_PREFIXES = ("ssm_", "mamba", "linear_", "conv_", "time_step", "attn_type_list",
+                         "hybrid_override_pattern", "layers_block_type", "attn_layer_period", "full_attn_idxs",
+                         "full_attention_interval", "shortconv", "short_conv", "rwkv", "d_state", "d_conv")
+
 # Multimodal wrappers whose language model sits in text_config
-_TEXT_CONFIG_WRAPPERS = {"gemma3": "gemma3_text", "llava": None, "mistral3": None, "llama4": None}
+_TEXT_CONFIG_WRAPPERS = {"gemma3": "gemma3_text", "llava": None, "mistral3": None, "llama4": "llama4_text",
+                         "qwen3_5": "qwen3_5_text", "qwen3_5_moe": "qwen3_5_moe_text", "lfm2_vl": "lfm2"}
 # Alternative spellings of the core fields (GPT-2 / Falcon / Bloom style)
 _ALIASES = {
     "hidden_size": ("n_embd", "d_model"),
@@ -85,7 +165,9 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
         raise InputError("model_type", "missing: config.json must say which architecture it is")
     family = _FAMILIES.get(model_type)
     if family is None:
-        notes.append(f"model_type {model_type[:40]!r} is not one pycore knows: read as a Llama-style decoder")
+        _refuse_unknown_layers(config, model_type)
+        notes.append(f"model_type {model_type[:40]!r} is not one pycore knows: read as a Llama-style decoder "
+                     "(standard fields only)")
         family = _FAMILIES["llama"]
     c = _Reader(config, family.get("defaults", {}))
     layout = dict(family.get("layout", {}))
@@ -139,12 +221,16 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
 
     _read_moe(c, model_type, fields, layout)
     _read_mla(c, model_type, fields)
+    if model_type in _HYBRID_FAMILIES:
+        _read_hybrid(c, model_type, fields, layout, layers, notes)
+    else:
+        _read_layer_types(c, model_type, fields, layers)
     if fields.get("intermediate_size") is None:
-        if fields.get("num_experts") and not fields.get("first_dense_layers"):
+        ffn = fields.get("ffn_types")
+        if (ffn and DENSE not in ffn) or (not ffn and fields.get("num_experts") and not fields.get("first_dense_layers")):
             fields["intermediate_size"] = 0
         else:
             raise InputError("intermediate_size", "missing: the FFN width is needed")
-    _read_layer_types(c, model_type, fields, layers)
     fields.update(layout)
     fields["notes"] = tuple(notes)
     return ModelSpec(**fields)
@@ -186,17 +272,60 @@ class _Reader:
         return _whole(key, value)
 
 
+# Sane upper limits for the counts a config gives, checked before any per-layer loop or allocation.
+# Each is well above every published model (the largest: ~126 layers, ~256k vocabulary, 384 experts,
+# 10M-token contexts), so a value past it is a typo or a hostile file, refused by name.
+MAX_COUNT = {
+    "num_hidden_layers": MAX_LAYERS, "vocab_size": 1 << 22, "hidden_size": 1 << 17, "num_attention_heads": 1 << 12,
+    "num_key_value_heads": 1 << 12, "head_dim": 1 << 13, "intermediate_size": 1 << 20,
+    "moe_intermediate_size": 1 << 20, "shared_expert_intermediate_size": 1 << 20, "ffn_hidden_size": 1 << 20,
+    "intermediate_size_mlp": 1 << 20, "shared_intermediate_size": 1 << 20, "block_ff_dim": 1 << 20,
+    "num_experts": 1 << 14, "num_local_experts": 1 << 14, "n_routed_experts": 1 << 14, "num_experts_per_tok": 1 << 14,
+    "n_shared_experts": 1 << 10, "first_k_dense_replace": MAX_LAYERS, "max_position_embeddings": 1 << 27,
+    "sliding_window": 1 << 27, "attention_chunk_size": 1 << 27, "max_window_layers": MAX_LAYERS,
+    "kv_lora_rank": 1 << 16, "q_lora_rank": 1 << 16, "qk_rope_head_dim": 1 << 13, "qk_nope_head_dim": 1 << 13,
+    "v_head_dim": 1 << 13, "index_n_heads": 1 << 12, "index_head_dim": 1 << 13,
+    "linear_num_key_heads": 1 << 12, "linear_num_value_heads": 1 << 12, "linear_key_head_dim": 1 << 13,
+    "linear_value_head_dim": 1 << 13, "linear_conv_kernel_dim": 1 << 10, "conv_L_cache": 1 << 10,
+    "mamba_d_state": 1 << 14, "ssm_state_size": 1 << 14, "mamba_d_conv": 1 << 10, "conv_kernel": 1 << 10,
+    "mamba_expand": 64, "expand": 64, "mamba_n_heads": 1 << 14, "mamba_num_heads": 1 << 14, "mamba_d_head": 1 << 14,
+    "mamba_head_dim": 1 << 14, "mamba_n_groups": 1 << 12, "n_groups": 1 << 12, "mamba_d_ssm": 1 << 20,
+    "mamba_dt_rank": 1 << 16,
+}
+MAX_ANY = 1 << 40  # any other whole number in a config (ids, periods, …)
+MAX_LIST = MAX_LAYERS  # entries in a per-layer list (layer_types, mlp_only_layers, …)
+
+
+def _quote(value, limit: int = 40) -> str:
+    """At most `limit` characters of a value, for an error message (a 300-digit number is not echoed)."""
+    text = repr(value) if not isinstance(value, int) else str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _whole(key, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(key, f"expected a whole number, got {str(value)[:40]!r}")
+        raise InputError(key, f"expected a whole number, got {_quote(str(value))}")
     if isinstance(value, float):
         if not math.isfinite(value) or value != int(value):
-            raise InputError(key, f"expected a whole number, got {value!r}")
+            raise InputError(key, f"expected a whole number, got {_quote(value)}")
         value = int(value)
     if value < 0:
-        raise InputError(key, f"must not be negative, got {value}")
-    if value > 10**12:
-        raise InputError(key, f"{value} is absurdly large")
+        raise InputError(key, f"must not be negative, got {_quote(value)}")
+    limit = MAX_COUNT.get(key, MAX_ANY)
+    if value > limit:
+        raise InputError(key, f"{_quote(value)} is more than {limit:,}, the most this calculator accepts")
+    return value
+
+
+def _list(c, key) -> list:
+    """A per-layer list from the config, its length checked before anything iterates it."""
+    value = c.optional(key, None)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise InputError(key, f"expected a list, got {_quote(value)}")
+    if len(value) > MAX_LIST:
+        raise InputError(key, f"{len(value):,} entries: more than {MAX_LIST:,}")
     return value
 
 
@@ -215,7 +344,7 @@ def _read_moe(c, model_type, fields, layout):
         shared = c.optional("shared_expert_intermediate_size", 0) if model_type == "qwen2_moe" else 0
         fields["shared_expert_intermediate_size"] = shared
         layout["shared_expert_gate"] = bool(shared)
-    elif model_type in ("deepseek_v2", "deepseek_v3"):
+    elif model_type in ("deepseek_v2", "deepseek_v3", "deepseek_v32"):
         routed = c.optional("n_routed_experts", 0)
         if not routed:
             return
@@ -231,7 +360,7 @@ def _read_moe(c, model_type, fields, layout):
 
 
 def _read_mla(c, model_type, fields):
-    if model_type not in ("deepseek_v2", "deepseek_v3"):
+    if model_type not in ("deepseek_v2", "deepseek_v3", "deepseek_v32"):
         return
     fields.update(kv_lora_rank=c.required("kv_lora_rank"), q_lora_rank=c.optional("q_lora_rank", 0) or 0,
                   qk_rope_head_dim=c.required("qk_rope_head_dim"), qk_nope_head_dim=c.required("qk_nope_head_dim"),
@@ -242,9 +371,13 @@ def _read_mla(c, model_type, fields):
 def _read_layer_types(c, model_type, fields, layers):
     """Which layers use sliding-window attention, and the window."""
     window = c.optional("sliding_window", None)
-    explicit = c.optional("layer_types", None)
-    if isinstance(explicit, list) and explicit:
-        types = tuple(SLIDING if str(t).startswith("sliding") else FULL for t in explicit)
+    explicit = _list(c, "layer_types")
+    if explicit:
+        kinds = _layer_kinds(c, model_type, layers)
+        if any(k not in (FULL, SLIDING) for k in kinds):  # a recurrent or chunked layer in an attention-only family
+            raise InputError("layer_types", f"{model_type} layers are full or sliding attention; "
+                             f"{_quote(next(t for t, k in zip(explicit, kinds) if k not in (FULL, SLIDING)))} is not")
+        types = kinds
     elif not window:
         return
     elif model_type in ("gemma2", "gpt_oss"):
@@ -305,3 +438,222 @@ def checkpoint_format(config: dict) -> tuple:
 
 def _dtype_format(config) -> str:
     return _DTYPES.get(str(config.get("torch_dtype", config.get("dtype", "bfloat16"))).lower(), "BF16")
+
+
+# ---------------------------------------------------------------- hybrid families
+
+def _refuse_unknown_layers(config: dict, model_type: str):
+    """An unknown model_type is read as a plain decoder only when nothing in it says otherwise. Fields of
+    recurrent or convolution layers, or layer_types naming such layers, mean the layer kinds and their
+    state cannot be known: say so rather than print a figure that looks exact."""
+    types = config.get("layer_types")
+    if isinstance(types, list):
+        if len(types) > MAX_LIST:
+            raise InputError("layer_types", f"{len(types):,} entries: more than {MAX_LIST:,}")
+        unknown = sorted({str(t)[:30] for t in types if _LAYER_WORDS.get(str(t)) not in (FULL, SLIDING, CHUNKED)})
+        if unknown:
+            raise InputError("layer_types", f"model_type {model_type[:40]!r} is not one pycore knows, and its layer "
+                             f"kinds {', '.join(unknown[:4])} keep a state whose size it cannot read")
+    state_fields = sorted(k[:40] for k in config if isinstance(k, str) and k.startswith(_STATE_FIELD_PREFIXES))
+    if state_fields:
+        raise InputError("model_type", f"{model_type[:40]!r} is not one pycore knows, and its config describes "
+                         f"recurrent or convolution layers ({', '.join(state_fields[:4])}): their kinds and state "
+                         "cannot be read from the standard fields")
+
+
+def _layer_kinds(c, model_type, layers, linear_kind=None, mamba_kind=None) -> tuple:
+    """The explicit layer_types of a config as pycore layer kinds, or None when it has none."""
+    explicit = _list(c, "layer_types")
+    if not explicit:
+        return None
+    if len(explicit) != layers:
+        raise InputError("layer_types", f"{len(explicit)} entries for {layers} layers")
+    words = dict(_LAYER_WORDS, linear_attention=linear_kind, mamba=mamba_kind)
+    out = []
+    for t in explicit:
+        kind = words.get(t) if isinstance(t, str) else None
+        if kind is None:
+            raise InputError("layer_types", f"{_quote(t)} is not a layer kind pycore knows for {model_type}")
+        out.append(kind)
+    return tuple(out)
+
+
+def _read_hybrid(c, model_type, fields, layout, layers, notes):
+    """Layer kinds, state sizes and per-layer FFN kinds of the hybrid families (_HYBRID_FAMILIES)."""
+    H = fields["hidden_size"]
+    if model_type in ("qwen3_next", "qwen3_5_text", "qwen3_5_moe_text"):
+        _read_qwen_gdn(c, model_type, fields, layers)
+    elif model_type == "lfm2":
+        types = _layer_kinds(c, model_type, layers)
+        if types is None:
+            idxs = _list(c, "full_attn_idxs")
+            if idxs is None:
+                raise InputError("layer_types", "missing: LFM2 needs layer_types or full_attn_idxs")
+            attention = {_whole("full_attn_idxs", i) for i in idxs}
+            types = tuple(FULL if i in attention else SHORT_CONV for i in range(layers))
+        width = c.optional("block_ff_dim", None) or fields["intermediate_size"]
+        if width is None:
+            raise InputError("block_ff_dim", "missing: the FFN width is needed")
+        if c.optional("block_auto_adjust_ff_dim", True):
+            # transformers Lfm2MLP: 2/3 of the width, times the multiplier, rounded up to block_multiple_of
+            width = int(2 * width / 3)
+            multiplier = c.config.get("block_ffn_dim_multiplier")
+            if isinstance(multiplier, (int, float)) and not isinstance(multiplier, bool) and 0 < multiplier < 64:
+                width = int(multiplier * width)
+            step = c.optional("block_multiple_of", 256) or 1
+            width = step * -(-width // step)
+        fields.update(layer_types=types, intermediate_size=width, conv_l_cache=c.required("conv_L_cache"))
+        if isinstance(c.config.get("tie_embedding"), bool):  # LFM2's own spelling
+            fields["tie_embeddings"] = c.config["tie_embedding"]
+    elif model_type == "jamba":
+        period, offset = c.required("attn_layer_period"), c.optional("attn_layer_offset", 0)
+        e_period, e_offset = c.required("expert_layer_period"), c.optional("expert_layer_offset", 0)
+        for key, p in (("attn_layer_period", period), ("expert_layer_period", e_period)):
+            if p == 0:
+                raise InputError(key, "must be at least 1")
+        experts = c.optional("num_experts", 0)
+        fields["layer_types"] = tuple(FULL if i % period == offset else MAMBA for i in range(layers))
+        fields["ffn_types"] = tuple(MOE if experts > 1 and i % e_period == e_offset else DENSE for i in range(layers))
+        if experts > 1:
+            fields.update(num_experts=experts, experts_per_token=c.required("num_experts_per_tok"),
+                          expert_intermediate_size=fields["intermediate_size"])
+        expand = c.required("mamba_expand")
+        rank = c.config.get("mamba_dt_rank", "auto")
+        fields.update(ssm_d_inner=expand * H, ssm_d_state=c.required("mamba_d_state"), ssm_d_conv=c.required("mamba_d_conv"),
+                      ssm_dt_rank=-(-H // 16) if rank == "auto" else _whole("mamba_dt_rank", rank),
+                      ssm_conv_bias=bool(c.optional("mamba_conv_bias", True)),
+                      ssm_proj_bias=bool(c.optional("mamba_proj_bias", False)))
+    elif model_type == "nemotron_h":
+        pattern = c.config.get("hybrid_override_pattern")
+        if not isinstance(pattern, str) or not pattern:
+            raise InputError("hybrid_override_pattern", "missing: Nemotron-H needs its layer pattern")
+        if len(pattern) != layers:
+            raise InputError("hybrid_override_pattern", f"{min(len(pattern), 10**6):,} characters for {layers} layers")
+        kinds = {"M": (MAMBA2, NO_FFN), "*": (FULL, NO_FFN), "-": (NO_MIXER, DENSE), "E": (NO_MIXER, MOE)}
+        bad = sorted(set(pattern) - set(kinds))
+        if bad:
+            raise InputError("hybrid_override_pattern", f"unknown layer symbol {_quote(bad[0][:5])}: M, *, - and E are known")
+        fields["layer_types"] = tuple(kinds[ch][0] for ch in pattern)
+        fields["ffn_types"] = tuple(kinds[ch][1] for ch in pattern)
+        if "E" in pattern:
+            width = c.required("moe_intermediate_size")
+            fields.update(num_experts=c.required("n_routed_experts"), experts_per_token=c.required("num_experts_per_tok"),
+                          expert_intermediate_size=width,
+                          shared_expert_intermediate_size=c.optional("moe_shared_expert_intermediate_size", 0) or 0)
+            layout["expert_score_bias"] = True
+        head_dim = c.optional("attention_head_dim", None) or c.optional("head_dim", None)
+        if head_dim:
+            fields["head_dim"] = head_dim
+        heads = c.required("mamba_num_heads")
+        fields.update(ssm_num_heads=heads, ssm_d_inner=heads * c.required("mamba_head_dim"),
+                      ssm_d_state=c.required("ssm_state_size"), ssm_d_conv=c.required("conv_kernel"),
+                      ssm_n_groups=c.required("n_groups"), ssm_conv_bias=bool(c.optional("use_conv_bias", True)),
+                      ssm_proj_bias=bool(c.optional("use_bias", False)))
+        layout["norms_per_layer"] = 2  # one norm per block: the mixer's or the FFN's (models.weight_tensors)
+        layout["mlp_bias"] = bool(c.optional("mlp_bias", False))
+    elif model_type == "granitemoehybrid":
+        types = _layer_kinds(c, model_type, layers, mamba_kind=MAMBA2)
+        if types is None:
+            block = _list(c, "layers_block_type")
+            if block is None:
+                raise InputError("layer_types", "missing: Granite hybrid models need layer_types")
+            types = tuple(MAMBA2 if t == "mamba" else FULL for t in block)
+            if len(types) != layers:
+                raise InputError("layers_block_type", f"{len(types)} entries for {layers} layers")
+        experts = c.optional("num_local_experts", 0)
+        shared = c.optional("shared_intermediate_size", 0)
+        fields["layer_types"] = types
+        if experts:
+            fields.update(num_experts=experts, experts_per_token=c.required("num_experts_per_tok"),
+                          expert_intermediate_size=fields["intermediate_size"], intermediate_size=0,
+                          shared_expert_intermediate_size=shared)
+        else:  # the dense variants: the shared MLP is the FFN
+            fields["intermediate_size"] = shared or fields["intermediate_size"]
+        _read_mamba2(c, fields, H)
+    elif model_type == "falcon_h1":
+        fields["layer_types"] = (PARALLEL_HYBRID,) * layers
+        _read_mamba2(c, fields, H, d_ssm=c.optional("mamba_d_ssm", None))
+        layout["ssm_gated_norm"] = bool(c.optional("mamba_rms_norm", False))
+        bias = bool(c.optional("projectors_bias", False))
+        layout.update(qkv_bias=bias, o_bias=bias)
+    elif model_type == "llama4_text":
+        types = _layer_kinds(c, model_type, layers)
+        if types is None:
+            no_rope = _list(c, "no_rope_layers")
+            if not no_rope:  # transformers' default: every 4th layer is a NoPE full-attention layer
+                no_rope = [int((i + 1) % 4 != 0) for i in range(layers)]
+            if len(no_rope) != layers:
+                raise InputError("no_rope_layers", f"{len(no_rope)} entries for {layers} layers")
+            types = tuple(CHUNKED if r else FULL for r in no_rope)  # RoPE layers use chunked attention
+        chunk = c.optional("attention_chunk_size", None)
+        if not chunk or chunk >= fields["max_context"]:
+            types = tuple(FULL if t == CHUNKED else t for t in types)
+        fields.update(layer_types=types, attention_chunk=chunk or 0)
+        step = c.optional("interleave_moe_layer_step", 1) or 1
+        moe_layers = _list(c, "moe_layers")
+        moe = ({_whole("moe_layers", i) for i in moe_layers} if moe_layers
+               else set(range(step - 1, layers, step)))
+        width = fields["intermediate_size"]
+        fields.update(num_experts=c.required("num_local_experts"), experts_per_token=c.required("num_experts_per_tok"),
+                      expert_intermediate_size=width, shared_expert_intermediate_size=width,
+                      ffn_types=tuple(MOE if i in moe else DENSE for i in range(layers)),
+                      intermediate_size=c.optional("intermediate_size_mlp", None) or width)
+    elif model_type in ("minimax_m1", "minimax"):
+        types = _layer_kinds(c, model_type, layers, linear_kind=LIGHTNING)
+        if types is None:
+            flags = _list(c, "attn_type_list")
+            if flags is None:
+                raise InputError("attn_type_list", "missing: MiniMax needs attn_type_list or layer_types")
+            if len(flags) != layers or any(f not in (0, 1) or isinstance(f, bool) for f in flags):
+                raise InputError("attn_type_list", f"expected {layers} entries of 0 (lightning) or 1 (softmax)")
+            types = tuple(FULL if f == 1 else LIGHTNING for f in flags)
+        width = fields["intermediate_size"]
+        fields.update(layer_types=types, num_experts=c.required("num_local_experts"),
+                      experts_per_token=c.required("num_experts_per_tok"), expert_intermediate_size=width,
+                      intermediate_size=0, shared_expert_intermediate_size=c.optional("shared_intermediate_size", 0) or 0)
+    elif model_type == "deepseek_v32":
+        fields.update(index_n_heads=c.required("index_n_heads"), index_head_dim=c.required("index_head_dim"))
+        notes.append("DeepSeek sparse attention: the indexer's key cache is counted as vLLM keeps it (FP8 keys with "
+                     "a float32 scale per 128 values) whatever the KV format chosen")
+
+
+def _read_mamba2(c, fields, H, d_ssm=None):
+    """Mamba-2 sizes under the mamba_* names of Granite 4.0-H and Falcon-H1."""
+    heads = c.required("mamba_n_heads")
+    head = c.config.get("mamba_d_head", "auto")
+    d_inner = d_ssm or (c.required("mamba_expand") * H if head in ("auto", None) else heads * _whole("mamba_d_head", head))
+    fields.update(ssm_num_heads=heads, ssm_d_inner=d_inner, ssm_d_state=c.required("mamba_d_state"),
+                  ssm_d_conv=c.required("mamba_d_conv"), ssm_n_groups=c.required("mamba_n_groups"),
+                  ssm_conv_bias=bool(c.optional("mamba_conv_bias", True)),
+                  ssm_proj_bias=bool(c.optional("mamba_proj_bias", False)))
+
+
+def _read_qwen_gdn(c, model_type, fields, layers):
+    """Qwen3-Next and Qwen3.5/3.6: Gated DeltaNet layers and full attention every full_attention_interval-th
+    layer (or as layer_types says); MoE layers by decoder_sparse_step and mlp_only_layers
+    (transformers modeling_qwen3_next.py Qwen3NextDecoderLayer)."""
+    types = _layer_kinds(c, model_type, layers, linear_kind=GATED_DELTANET)
+    if types is None:
+        interval = c.required("full_attention_interval")
+        if interval == 0:
+            raise InputError("full_attention_interval", "must be at least 1")
+        types = tuple(FULL if (i + 1) % interval == 0 else GATED_DELTANET for i in range(layers))
+    fields.update(layer_types=types, linear_num_key_heads=c.required("linear_num_key_heads"),
+                  linear_num_value_heads=c.required("linear_num_value_heads"),
+                  linear_key_head_dim=c.required("linear_key_head_dim"),
+                  linear_value_head_dim=c.required("linear_value_head_dim"),
+                  linear_conv_kernel=c.required("linear_conv_kernel_dim"))
+    dtype = c.config.get("mamba_ssm_dtype")
+    if isinstance(dtype, str):
+        fields["ssm_dtype"] = dtype[:20]
+    experts = c.optional("num_experts", 0) if model_type != "qwen3_5_text" else 0
+    if experts:
+        step = c.optional("decoder_sparse_step", 1) or 1
+        dense_only = {_whole("mlp_only_layers", i) for i in (_list(c, "mlp_only_layers") or [])}
+        fields.update(num_experts=experts, experts_per_token=c.required("num_experts_per_tok"),
+                      expert_intermediate_size=c.required("moe_intermediate_size"),
+                      shared_expert_intermediate_size=c.optional("shared_expert_intermediate_size", 0) or 0,
+                      ffn_types=tuple(MOE if i not in dense_only and (i + 1) % step == 0 else DENSE
+                                      for i in range(layers)))
+        if DENSE not in fields["ffn_types"] and fields.get("intermediate_size") is None:
+            fields["intermediate_size"] = 0
