@@ -20,8 +20,10 @@ RUNS = 7
 
 
 def clear_caches():
+    from pycore.engines import layers, llamacpp, ollama, vllm
     for fn in (formats.weight_storage, formats.gguf_tensors, memory._device_weights, memory._weights_text,
-               models.weight_tensors, models.parameter_count, models.attention_layers, models.attention_groups):
+               models.weight_tensors, models.parameter_count, models.attention_layers, models.attention_groups,
+               layers.layer_weights, llamacpp.plan, llamacpp.estimate_plan, ollama.estimate_plan, vllm.estimate_plan):
         fn.cache_clear()
 
 
@@ -72,6 +74,16 @@ def main():
         cold = statistics.median(hardware_first_ms(gpu_id, cold=True) for _ in range(3))
         warm = statistics.median(hardware_first_ms(gpu_id, cold=False) for _ in range(RUNS))
         print(f"{gpu_id:<16} {cold:>10.1f} {warm:>10.1f}")
+    print()
+    print("estimates/s with an engine profile's placement rules on (GPU + system RAM, log lines, inverse answers)")
+    for label, s in (
+            ("llama.cpp full", Scenario("llama-3.1-8b", weights="Q4_K_M", context=8192, gpu="rtx-4090", engine="llama.cpp")),
+            ("llama.cpp --ngl 40", Scenario("llama-3.1-70b", weights="Q4_K_M", context=8192, gpu="rtx-4090",
+                                            engine="llama.cpp", ngl=40)),
+            ("ollama", Scenario("gpt-oss-120b", weights="MXFP4", context=8192, gpu="rtx-4090", engine="ollama")),
+            ("vllm", Scenario("llama-3.1-8b", weights="BF16", context=8192, gpu="h100-sxm", engine="vllm"))):
+        rate = statistics.median(estimates_per_second(s) for _ in range(RUNS))
+        print(f"{label:<20} {rate:>12,.0f}")
 
 
 if __name__ == "__main__":

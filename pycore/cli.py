@@ -48,7 +48,20 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--gpu-memory", type=float, default=None, metavar="GIB", help="a custom GPU's memory in GiB")
     e.add_argument("--gpus", type=_int, default=1, help="number of GPUs")
     e.add_argument("--parallel", default="tensor", choices=("tensor", "pipeline"))
-    e.add_argument("--engine", default="auto", help="auto, llama.cpp, vllm or transformers")
+    e.add_argument("--engine", default="auto", help="auto, llama.cpp, ollama, vllm or transformers")
+    e.add_argument("--flash-attn", default="auto", choices=("auto", "on", "off"),
+                   help="llama.cpp --flash-attn / OLLAMA_FLASH_ATTENTION")
+    e.add_argument("--ubatch", type=_int, default=None, metavar="N", help="llama.cpp --ubatch-size (512); Ollama num_batch")
+    e.add_argument("--ngl", type=_int, default=None, metavar="N",
+                   help="llama.cpp --n-gpu-layers / Ollama num_gpu (default: all)")
+    e.add_argument("--n-cpu-moe", type=_int, default=0, metavar="N", help="llama.cpp: experts of the first N layers in RAM")
+    e.add_argument("--swa-full", action="store_true", help="llama.cpp: full-size cache for sliding-window layers")
+    e.add_argument("--no-kv-offload", action="store_true", help="llama.cpp: keep the KV cache in system RAM")
+    e.add_argument("--ram", type=float, default=None, metavar="GIB", help="system RAM in GiB (default 32; "
+                   "Apple silicon: the unified memory)")
+    e.add_argument("--gpu-memory-utilization", type=float, default=None, metavar="F", help="vLLM (0, 1]")
+    e.add_argument("--max-num-batched-tokens", type=_int, default=None, metavar="N", help="vLLM")
+    e.add_argument("--max-num-seqs", type=_int, default=None, metavar="N", help="vLLM")
     e.add_argument("--activations", default="peak", choices=("peak", "seed", "none"))
     e.add_argument("--kv-method", default="exact", choices=("exact", "seed"))
     e.add_argument("--overhead", type=float, default=None, metavar="GIB", help="runtime overhead per GPU in GiB")
@@ -121,6 +134,20 @@ def _gib(field, value):
     return int(value * GiB)
 
 
+def _whole(field, value):
+    if value is not None and value < 0:
+        raise InputError(field, f"must be 0 or more, got {value:,}")
+    return value
+
+
+def _ram(value):
+    if value is None:
+        return None
+    if value != value or value <= 0:
+        raise InputError("ram", f"{value} GiB of system RAM is not a usable size: give more than 0")
+    return _gib("ram", value)
+
+
 def run(argv) -> str:
     args = _parser().parse_args(argv)
     if args.command == "estimate":
@@ -144,7 +171,12 @@ def _estimate(args) -> str:
     s = Scenario(model=model, weights=args.weights or weights, kv=args.kv, batch=args.batch, context=context, gpu=args.gpu,
                  gpus=args.gpus, parallel=args.parallel, engine=args.engine, activations=args.activations,
                  kv_method=args.kv_method, overhead_bytes=_gib("overhead", args.overhead),
-                 gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory), prefill_chunk=args.prefill_chunk)
+                 gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory), prefill_chunk=args.prefill_chunk,
+                 flash_attn=args.flash_attn, ubatch=args.ubatch, ngl=_whole("ngl", args.ngl),
+                 n_cpu_moe=_whole("n_cpu_moe", args.n_cpu_moe), swa_full=args.swa_full,
+                 kv_offload=not args.no_kv_offload, ram_bytes=_ram(args.ram),
+                 gpu_memory_utilization=args.gpu_memory_utilization,
+                 max_num_batched_tokens=args.max_num_batched_tokens, max_num_seqs=args.max_num_seqs)
     e = estimate(s)
     if args.json:
         return json.dumps(_with_source(estimate_dict(e), args), indent=2)

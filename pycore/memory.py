@@ -7,15 +7,17 @@ from functools import lru_cache
 
 from . import presets
 from .engines import Engine, engine as engine_named
+from .engines.plan import EnginePlan, Share
 from .formats import (BNB, FILE, GGUF_PRESET, GGUF_TYPE, KVFormat, WeightFormat, kv_format, weight_format,
                       weight_storage)
 from .hardware import GPU, Layout, custom_gpu, gpu as gpu_named, layout as make_layout, stage_layers
 from .models import (ModelSpec, ParameterCount, attention_groups, attention_layers, parameter_count, state_groups, state_layers,
                      tp_share)
 from .scenario import Scenario
-from .units import format_bytes
+from .units import GiB, format_bytes
 
 ITEM_KEYS = ("weights", "kv_cache", "state", "activations", "overhead")
+DEFAULT_RAM = 32 * GiB  # system RAM when the user gives none: a common desktop/workstation size
 LOGIT_BYTES = 4  # logits are float32 when sampled (llama.cpp output buffer, vLLM sampler .to(float32))
 
 
@@ -35,7 +37,7 @@ class Device:
     index: int
     weights: int
     kv_cache: int
-    activations: int
+    activations: int  # llama.cpp / Ollama: this GPU's compute buffer
     overhead: int
     state: int = 0  # recurrent and conv state (fixed per sequence)
 
@@ -50,6 +52,9 @@ class Fit:
     capacity: int  # per GPU, what the engine may use: usable × memory fraction
     fits: bool
     headroom: int  # smallest (capacity − device total) over the GPUs; negative when it does not fit
+    ram: int = 0  # system RAM checked (0: not checked); unified memory: the one pool
+    ram_headroom: int = 0  # ram − what stays in system RAM (unified: − everything)
+    unified: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ class Estimate:
     fit: object  # Fit, or None without a GPU
     state: LineItem = None  # recurrent + conv state, fixed per sequence (0 B without such layers)
     warnings: tuple = ()  # str each: approximations, unread fields, parts not counted (never silent)
+    host: object = None  # Share kept in system RAM (engines with placement rules), else None
+    engine_plan: object = None  # EnginePlan of engines with placement rules, else None
 
     @property
     def items(self) -> tuple:
@@ -120,6 +127,9 @@ def estimate(s: Scenario) -> Estimate:
     chunk = s.prefill_chunk or eng.chunk(device.usable_bytes if device else 0)
     params = parameter_count(spec)
 
+    if eng.planner and s.kv_method == "exact" and s.activations == "peak":
+        return _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk)
+
     w_dev = _device_weights(spec, fmt, lay)
     # a model file's own tensors already hold its towers and MTP layers
     parts_dev, parts_note = _part_weights(spec, eng.name, lay) if fmt.group != FILE else ((0,) * lay.devices, ())
@@ -133,12 +143,7 @@ def estimate(s: Scenario) -> Estimate:
     weights_item = _weights_item(spec, fmt, params, w_dev, lay)
     if parts_note:
         weights_item = replace(weights_item, notes=weights_item.notes + parts_note)
-    overhead_item = LineItem(
-        "overhead", "Overhead", overhead * lay.devices,
-        "runtime and CUDA context per GPU × GPUs",
-        f"{format_bytes(overhead)} × {lay.devices} = {overhead * lay.devices:,} B",
-        "entered by the user" if s.overhead_bytes is not None else eng.source,
-        ("The seed allows 1–2 GB for CUDA context and runtime; a bare CUDA context measures about 0.3–0.4 GB.",))
+    overhead_item = _overhead_item(s, eng, overhead, lay.devices)
     fit = None
     if device:
         capacity = int(device.usable_bytes * eng.memory_fraction)
@@ -166,6 +171,72 @@ def _warnings(spec: ModelSpec, eng: Engine, s: Scenario) -> tuple:
             seen.add(w)
             unique.append(w)
     return tuple(unique)
+
+
+def _overhead_item(s, eng, overhead, n_gpus) -> LineItem:
+    return LineItem(
+        "overhead", "Overhead", overhead * n_gpus,
+        "runtime and CUDA context per GPU × GPUs",
+        f"{format_bytes(overhead)} × {n_gpus} = {overhead * n_gpus:,} B",
+        "entered by the user" if s.overhead_bytes is not None else eng.source,
+        ("The seed allows 1–2 GB for CUDA context and runtime; a bare CUDA context measures about 0.3–0.4 GB.",))
+
+
+def _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk) -> Estimate:
+    """An engine with its own placement rules (pycore.engines.<planner>.estimate_plan) decides each
+    GPU's and the host's share; the line items are their sums, so GPUs + host = the total."""
+    import importlib
+    rules = importlib.import_module(f"pycore.engines.{eng.planner}")
+    plan: EnginePlan = rules.estimate_plan(spec, fmt, kvf, s, lay, device, chunk)
+    n_gpus = len(plan.gpus)
+    # the per-GPU overhead the engine's rules budgeted (the user's --overhead included)
+    overhead = eng.overhead_bytes if plan.overhead_bytes is None else plan.overhead_bytes
+    h = plan.host
+    # the parts the engine loads besides the language model (a vLLM vision tower) are in its plan's weights
+    # (pycore/engines/vllm.py); here only their note. A model file's own tensors already hold them.
+    parts_note = _part_weights(spec, eng.name, lay)[1] if fmt.group != FILE else ()
+    gpus = plan.gpus
+    devices = tuple(Device(i, g.weights, g.kv_cache, g.compute, overhead if g.total else 0, g.state)
+                    for i, g in enumerate(gpus))
+    notes = plan.notes
+    gpu_w = sum(g.weights for g in gpus)
+    w_formula, rows, w_source, w_notes = _weights_text(spec, fmt)
+    weights_item = LineItem(
+        "weights", "Weights", gpu_w + h.weights, w_formula,
+        f"{rows}; placed by {eng.label}: GPUs {gpu_w:,} B + system RAM {h.weights:,} B",
+        w_source, w_notes + parts_note + tuple(n.split(": ", 1)[1] for n in notes if n.startswith("weights:")))
+    gpu_kv = sum(g.kv_cache for g in gpus)
+    caches = "; ".join(f"{label + ' ' if label else ''}{cells:,} cells × {layers} layers = {size:,} B"
+                       for label, cells, layers, size in plan.caches) or "no attention layers"
+    kv_item = LineItem(
+        "kv_cache", "KV cache", gpu_kv + h.kv_cache,
+        f"cells {eng.label} allocates × Σ over layers (K + V bytes per cell), in the cache format",
+        f"{caches} → GPUs {gpu_kv:,} B + system RAM {h.kv_cache:,} B",
+        f"{eng.label}: {eng.source}", tuple(n.split(": ", 1)[1] for n in notes if n.startswith("kv:")))
+    gpu_rs = sum(g.state for g in gpus)
+    state_item = _state(spec, eng, s, lay)[1]
+    state_item = replace(state_item, bytes=gpu_rs + h.state,
+                         substituted=state_item.substituted + (f"; placed by {eng.label}: GPUs {gpu_rs:,} B + "
+                                                               f"system RAM {h.state:,} B" if gpu_rs + h.state else ""))
+    gpu_c = sum(g.compute for g in gpus)
+    act_item = LineItem(
+        "activations", "Activations", gpu_c + h.compute + h.output,
+        "the engine's compute buffers (per GPU and on the host) and its logits output buffer",
+        f"GPU compute buffers {', '.join(f'{g.compute:,}' for g in gpus) or 'none'} B + host compute "
+        f"{h.compute:,} B + output {h.output:,} B",
+        f"{eng.label}: {eng.source}", tuple(n.split(": ", 1)[1] for n in notes if n.startswith("compute:")))
+    overhead_item = _overhead_item(s, eng, overhead, sum(1 for d in devices if d.overhead))
+    fit = None
+    if device:
+        capacity = int(device.usable_bytes * plan.capacity_fraction)
+        headroom = min((capacity - d.total for d in devices), default=capacity)
+        unified = device.vendor == "Apple"
+        ram = s.ram_bytes or (device.memory_bytes if unified else DEFAULT_RAM)
+        ram_headroom = ram - (h.total + (sum(d.total for d in devices) if unified else 0))
+        fit = Fit(device, capacity, headroom >= 0 and ram_headroom >= 0, headroom, ram, ram_headroom, unified)
+    warnings = _warnings(spec, eng, s) + tuple(n.split(": ", 1)[1] for n in notes)
+    return Estimate(s, model_id, spec, fmt, kvf, eng, lay, params, weights_item, kv_item, act_item,
+                    overhead_item, devices, fit, state=state_item, warnings=warnings, host=h, engine_plan=plan)
 
 
 # ---------------------------------------------------------------- weights

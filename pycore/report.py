@@ -20,9 +20,29 @@ def by_part_dict(params) -> dict:
 
 
 def fit_dict(fit, gpus: int) -> dict:
-    return {"gpu": fit.gpu.id, "gpu_name": fit.gpu.name, "gpus": gpus, "memory_bytes": fit.gpu.memory_bytes,
-            "usable_bytes": fit.gpu.usable_bytes, "capacity_bytes": fit.capacity, "fits": fit.fits,
-            "headroom_bytes": fit.headroom}
+    out = {"gpu": fit.gpu.id, "gpu_name": fit.gpu.name, "gpus": gpus, "memory_bytes": fit.gpu.memory_bytes,
+           "usable_bytes": fit.gpu.usable_bytes, "capacity_bytes": fit.capacity, "fits": fit.fits,
+           "headroom_bytes": fit.headroom}
+    if getattr(fit, "ram", 0):
+        out.update(ram_bytes=fit.ram, ram_headroom_bytes=fit.ram_headroom, unified_memory=fit.unified)
+    return out
+
+
+def host_dict(h) -> dict:
+    """What stays in system RAM: weights, KV cache (and recurrent state), compute and output buffers."""
+    return {"bytes": h.total, "weights": h.weights, "kv_cache": h.kv_cache + h.state, "state": h.state,
+            "compute": h.compute + h.output, "compute_buffer": h.compute, "output_buffer": h.output}
+
+
+def engine_dict(e) -> dict:
+    out = {"name": e.engine.name, "label": e.engine.label}
+    if e.engine_plan is not None:
+        out.update(e.engine_plan.fields)
+        out["log"] = list(e.engine_plan.log)
+        out["notes"] = list(e.engine_plan.notes)
+    else:
+        out["log"] = []
+    return out
 
 
 def scenario_dict(e: Estimate) -> dict:
@@ -48,8 +68,10 @@ def estimate_dict(e: Estimate) -> dict:
     out["total"] = {"bytes": e.total, "formula": "weights + KV cache + recurrent state + activations + overhead",
                     "substituted": " + ".join(f"{e.item(k).bytes:,}" for k in ITEM_KEYS) + f" = {e.total:,} B"}
     out["devices"] = [{"index": d.index, "weights": d.weights, "kv_cache": d.kv_cache, "state": d.state,
-                       "activations": d.activations,
-                       "overhead": d.overhead, "total": d.total} for d in e.devices]
+                       "activations": d.activations, "overhead": d.overhead, "total": d.total} for d in e.devices]
+    if e.host is not None:
+        out["host"] = host_dict(e.host)
+    out["engine"] = engine_dict(e)
     if e.fit:
         out["fit"] = fit_dict(e.fit, e.layout.devices)
     # speed (issue #13): decode/prefill tokens per second when the device's bandwidth is known
@@ -73,7 +95,13 @@ def estimate_table(e: Estimate, system: str = BINARY) -> str:
         lines.append(f"{it.label:<{width}}  {format_bytes(it.bytes, system):>12}  {it.bytes:>18,} B")
         lines.append(f"{'':<{width}}  {it.substituted}")
     lines.append(f"{'Total':<{width}}  {format_bytes(e.total, system):>12}  {e.total:>18,} B")
-    if len(e.devices) > 1:
+    if e.host is not None and e.engine_plan is not None and e.host.total:
+        h = e.host
+        lines.append("")
+        lines.append(f"System RAM: {format_bytes(h.total, system)} (weights {format_bytes(h.weights, system)}, "
+                     f"KV {format_bytes(h.kv_cache + h.state, system)}, compute and output buffers "
+                     f"{format_bytes(h.compute + h.output, system)})")
+    if len(e.devices) > 1 or (e.host is not None and e.host.total):
         lines.append("")
         for d in e.devices:
             lines.append(f"GPU {d.index}: {format_bytes(d.total, system)} (weights {format_bytes(d.weights, system)}, "
@@ -82,18 +110,42 @@ def estimate_table(e: Estimate, system: str = BINARY) -> str:
     if e.fit:
         lines.append("")
         lines.append(fit_sentence(e.fit, e.layout.devices, system))
+    if e.engine_plan is not None:
+        answers = _engine_answers(e.engine_plan.fields)
+        if answers:
+            lines += ["", *answers]
+        lines += ["", f"{e.engine.label} will print (predicted):", *(f"  {line}" for line in e.engine_plan.log)]
     if e.warnings:
         lines += ["", "Notes:"] + [f"- {w}" for w in e.warnings]
     return "\n".join(lines)
+
+
+def _engine_answers(f: dict) -> list:
+    out = []
+    if f.get("max_ngl_that_fits") is not None:
+        out.append(f"Largest --n-gpu-layers that fits: {f['max_ngl_that_fits']} of {f['layers_total']}")
+    if f.get("min_n_cpu_moe_that_fits") is not None:
+        out.append(f"Smallest --n-cpu-moe that fits (all layers offloaded): {f['min_n_cpu_moe_that_fits']}")
+    if f.get("system_ram_needed_bytes") is not None:
+        out.append(f"System RAM needed: {format_bytes(f['system_ram_needed_bytes'])}")
+    return out
 
 
 def fit_sentence(fit, gpus: int, system: str = BINARY) -> str:
     """The verdict for a fit on `gpus` GPUs of one kind (the capacity and headroom of each)."""
     where = f"{gpus} × {fit.gpu.name}" if gpus > 1 else fit.gpu.name
     usable = f"{format_bytes(fit.capacity, system)} usable" + (" per GPU" if gpus > 1 else "")
+    ram = ""
+    if getattr(fit, "ram", 0):
+        pool = "unified memory" if fit.unified else "system RAM"
+        ram = (f" {pool} {format_bytes(fit.ram, system)}: " +
+               (f"{format_bytes(fit.ram_headroom, system)} to spare." if fit.ram_headroom >= 0 else
+                f"{format_bytes(-fit.ram_headroom, system)} short."))
     if fit.fits:
-        return f"Fits on {where}: {usable}, {format_bytes(fit.headroom, system)} to spare."
-    return f"Does not fit on {where}: {usable}, {format_bytes(-fit.headroom, system)} short."
+        return f"Fits on {where}: {usable}, {format_bytes(fit.headroom, system)} to spare." + ram
+    if fit.headroom >= 0:
+        return f"Does not fit: the GPU part fits on {where} ({usable}) but{ram}"
+    return f"Does not fit on {where}: {usable}, {format_bytes(-fit.headroom, system)} short." + ram
 
 
 def estimate_markdown(e: Estimate, system: str = BINARY) -> str:

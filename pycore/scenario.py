@@ -13,6 +13,8 @@ MAX_BATCH = 1 << 20
 MAX_CONTEXT = 1 << 27  # 134M tokens: beyond any model's window, still exact arithmetic
 MAX_GPUS = 4096
 MAX_OVERHEAD = 1 << 44  # 16 TiB
+MAX_LAYERS = 10_000  # --ngl / --n-cpu-moe beyond any model's depth (llama.cpp clamps 999 to all)
+FLASH_ATTN = ("auto", "on", "off")
 ACTIVATION_METHODS = ("peak", "seed", "none")
 KV_METHODS = ("exact", "seed")
 
@@ -33,6 +35,17 @@ class Scenario:
     overhead_bytes: object = None  # None: the engine's default
     gpu_memory_bytes: object = None  # a custom GPU capacity instead of a catalog GPU
     prefill_chunk: object = None  # None: the engine's default
+    # Engine settings (llama.cpp / Ollama / vLLM); None: the engine's default
+    flash_attn: str = "auto"  # llama.cpp --flash-attn, OLLAMA_FLASH_ATTENTION
+    ubatch: object = None  # llama.cpp --ubatch-size (512); Ollama num_batch
+    ngl: object = None  # llama.cpp --n-gpu-layers / Ollama num_gpu: None = all
+    n_cpu_moe: int = 0  # llama.cpp --n-cpu-moe: experts of the first N layers in system RAM
+    swa_full: bool = False  # llama.cpp --swa-full
+    kv_offload: bool = True  # llama.cpp --no-kv-offload when False
+    ram_bytes: object = None  # system RAM; None: DEFAULT_RAM
+    gpu_memory_utilization: object = None  # vLLM; None: the engine's default
+    max_num_batched_tokens: object = None  # vLLM; None: its default
+    max_num_seqs: object = None  # vLLM; None: its default (256)
 
     def __post_init__(self):
         whole = object.__setattr__  # normalise whole floats (4096.0) to int on a frozen instance
@@ -45,6 +58,23 @@ class Scenario:
             whole(self, "overhead_bytes", _count("overhead", self.overhead_bytes, MAX_OVERHEAD, allow_zero=True))
         if self.gpu_memory_bytes is not None:
             whole(self, "gpu_memory_bytes", _count("gpu_memory", self.gpu_memory_bytes, 1 << 50))
+        for name, limit in (("ubatch", MAX_CONTEXT), ("max_num_batched_tokens", MAX_CONTEXT), ("max_num_seqs", MAX_BATCH)):
+            if getattr(self, name) is not None:
+                whole(self, name, _count(name, getattr(self, name), limit))
+        if self.ngl is not None:
+            whole(self, "ngl", _count("ngl", self.ngl, MAX_LAYERS, allow_zero=True))
+        whole(self, "n_cpu_moe", _count("n_cpu_moe", self.n_cpu_moe, MAX_LAYERS, allow_zero=True))
+        if self.ram_bytes is not None:
+            whole(self, "ram_bytes", _count("ram", self.ram_bytes, 1 << 50))
+        if self.gpu_memory_utilization is not None:
+            u = self.gpu_memory_utilization
+            if isinstance(u, bool) or not isinstance(u, (int, float)) or not (0 < u <= 1):
+                raise InputError("gpu_memory_utilization", f"must be in (0, 1], got {str(u)[:40]}")
+        if self.flash_attn not in FLASH_ATTN:
+            raise InputError("flash_attn", f"must be one of {', '.join(FLASH_ATTN)}")
+        for name in ("swa_full", "kv_offload"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(name, "expected true or false")
         if self.activations not in ACTIVATION_METHODS:
             raise InputError("activations", f"must be one of {', '.join(ACTIVATION_METHODS)}")
         if self.kv_method not in KV_METHODS:

@@ -17,12 +17,17 @@ def acts(model, context, engine, method="peak", **kw):
     return estimate(Scenario(model, weights="FP16", context=context, engine=engine, activations=method, **kw)).activations.bytes
 
 
+def gpu_compute(model, context, **kw):
+    """llama.cpp's compute buffer on the GPU (the line `<GPU> compute buffer size = …`)."""
+    return estimate(Scenario(model, weights="FP16", context=context, engine="llama.cpp", **kw)).devices[0].activations
+
+
 @pytest.mark.parametrize("n_ctx,n_ubatch", sorted(PYTHIA_COMPUTE_BUFFER))
 def test_llama_cpp_compute_buffer(n_ctx, n_ubatch):
     # llama.cpp reserves its graph for n_ubatch tokens all producing float32 logits:
     # 512 × 50,304 × 4 B + 512 × 2,048 × 4 B = 102.25 MiB (logged "compute buffer size = 102.25 MiB").
     logged = PYTHIA_COMPUTE_BUFFER[(n_ctx, n_ubatch)]
-    ours = acts("pythia-1.4b", n_ctx, "llama.cpp", prefill_chunk=n_ubatch)
+    ours = gpu_compute("pythia-1.4b", n_ctx, ubatch=n_ubatch)
     assert ours == n_ubatch * 50304 * 4 + n_ubatch * 2048 * 4
     assert abs(ours - logged) <= 0.005 * MiB  # printed with two decimals
     seed = acts("pythia-1.4b", n_ctx, "llama.cpp", method="seed")

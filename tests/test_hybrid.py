@@ -197,7 +197,8 @@ def test_deepseek_v32_sparse_attention_adds_the_indexer():
 
 def test_every_estimate_reports_state_and_warnings():
     d = estimate_dict(estimate(Scenario("llama-3.1-8b", weights="BF16")))
-    assert d["state"]["bytes"] == 0 and d["warnings"] == []
+    # a dense model read completely: only the engine's own approximations (vLLM for BF16) are noted
+    assert d["state"]["bytes"] == 0 and all("vLLM" in w for w in d["warnings"])
     assert d["total"]["bytes"] == sum(d[k]["bytes"] for k in ("weights", "kv_cache", "state", "activations", "overhead"))
     e = estimate(Scenario(spec_from_config(QWEN35_9B), weights="BF16"))
     d = estimate_dict(e)

@@ -23,9 +23,13 @@ def test_hybrid_model_shows_its_state_row_and_notes(app):
     expect(box).to_be_visible()
     expect(app.locator("#model-notes li")).to_have_count(len(e.warnings))
     expect(app.locator("#model-notes")).to_contain_text(e.warnings[0][:60])
-    # a model without notes hides the block again; its state row says 0
+    # a dense model read completely: the block keeps only the engine's own approximation notes; state 0
     app.select_option("#model", "llama-3.1-8b")
-    expect(box).to_be_hidden()
+    e2, _ = urlstate.estimate_from_fields(dict(urlstate.DEFAULTS, model="llama-3.1-8b"))
+    hybrid_only = [w for w in e.warnings if w not in e2.warnings]
+    assert hybrid_only, "the hybrid model has notes of its own (its recurrent layers)"
+    expect(app.locator("#model-notes li")).to_have_count(len(e2.warnings))
+    expect(app.locator("#model-notes")).not_to_contain_text(hybrid_only[0][:60])
     expect(row).to_have_attribute("data-bytes", "0")
 
 

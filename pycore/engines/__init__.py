@@ -1,0 +1,50 @@
+"""Inference engines: one profile per engine (pycore.engines.profile.Engine), and per engine a module
+of its own memory rules (llamacpp, ollama, vllm) that places weights, KV cache and compute buffers on
+each GPU and in system RAM, and predicts the log lines the engine prints.
+
+`from pycore.engines import Engine, ENGINES, engine` is the public surface.
+"""
+from ..errors import UnknownNameError
+from ..units import GiB, MiB
+from .profile import Engine
+
+ENGINES = {e.name: e for e in (
+    Engine("llama.cpp", "llama.cpp", 4, 512, 0, True, 1.0, 512 * MiB, 256, (True, 0, 0),
+           "llama.cpp: f32 compute graph reserved for n_ubatch = 512 tokens all producing logits "
+           "(common/common.h, llama-context.cpp sched_reserve); n_ctx padded to 256 cells, SWA layers "
+           "keep window + n_ubatch cells (llama-context.cpp, llama-kv-cache-iswa.cpp, PR #17046); "
+           "CUDA context about 300-400 MB (pytorch/pytorch#86509, #109888)", "llamacpp",
+           state_dtype="f32", state_source="llama.cpp keeps the conv (R) and recurrent (S) state in f32, one cell "
+           "per sequence (src/llama-model.cpp create_memory: GGML_TYPE_F32 for both; src/llama-memory-recurrent.cpp)"),
+    Engine("ollama", "Ollama", 4, 512, 0, True, 1.0, 457 * MiB, 256, (True, 0, 0),
+           "Ollama: num_ctx × num_parallel cells, num_batch 512 (api/types.go), its estimate "
+           "(llm/memory.go estimateGPULayers, fs/ggml/ggml.go GraphSize) and its minimum of 457 MiB per "
+           "CUDA/ROCm GPU (ml/device.go MinimumMemory), ollama/ollama@f560bd077^", "ollama",
+           state_dtype="f32", state_source="Ollama's llama.cpp runner keeps recurrent state in f32 (fs/ggml/ggml.go "
+           "GraphSize: 'recurrent always uses F32 in llama.cpp backend')"),
+    Engine("vllm", "vLLM", 2, 2048, 8192, False, 0.92, 1 * GiB, 16, (True, -1, 1),
+           "vLLM: gpu_memory_utilization 0.92 (vllm/config/cache.py, 0.9 before v0.21), API-server "
+           "max_num_batched_tokens 2048, 8192 on GPUs of 70 GiB+ (engine/arg_utils.py get_batch_defaults), "
+           "one logit row per sequence, 16-token KV blocks, sliding layers window-1+chunk tokens plus one "
+           "block (v1/kv_cache_interface.py); non-torch memory 0.07-0.39 GiB and CUDA graphs 0.36-1.28 GiB "
+           "in logs (vllm-project/vllm#11251, #21489)", "vllm",
+           state_source="vLLM: conv state in the model dtype, SSM state in mamba_ssm_cache_dtype (the config's "
+           "mamba_ssm_dtype when given) else the model dtype (vllm/model_executor/layers/mamba/mamba_utils.py "
+           "MambaStateDtypeCalculator); one state slot per running sequence"),
+    Engine("transformers", "Hugging Face transformers", 2, 0, 0, False, 1.0, 512 * MiB, 1, (False, 0, 0),
+           "transformers generate(): the whole prompt in one forward pass, logits_to_keep=1 "
+           "(generation/utils.py), sliding layers keep the window (cache_utils.py DynamicSlidingWindowLayer); "
+           "CUDA context about 300-400 MB (pytorch/pytorch#86509, #109888)",
+           state_source="transformers: conv and recurrent states in the model dtype, one per sequence "
+           "(cache_utils.py linear-attention layers; the SSM state in the config's mamba_ssm_dtype when given)"),
+)}
+
+
+def engine(name: str) -> Engine:
+    try:
+        return ENGINES[name]
+    except (KeyError, TypeError):
+        raise UnknownNameError("engine", f"unknown engine {str(name)[:40]!r} (one of {', '.join(ENGINES)}, auto)") from None
+
+
+__all__ = ["Engine", "ENGINES", "engine"]

@@ -1,0 +1,396 @@
+"""llama.cpp's memory rules: KV cells, sliding windows, the output buffer and the compute buffer.
+
+Each rule cites llama.cpp's source at commit 0c1e57098bba43ac29e6e3b677cdceebdd22334f (the copy that
+llama-cpp-python 0.3.36 vendors, the one the tests run):
+
+- n_ctx is padded to 256 cells (src/llama-context.cpp: `cparams.n_ctx = GGML_PAD(cparams.n_ctx, 256)`);
+  sequences share one unified cache of n_ctx cells (llama-server's --kv-unified, the default with
+  several slots), so --batch B sequences of C tokens need pad(B × C, 256) cells.
+- A layer's K and V are tensors [n_embd_k_gqa, kv_size] and [n_embd_v_gqa, kv_size] in type_k/type_v
+  (src/llama-kv-cache.cpp); MLA caches K only (the latent plus the RoPE key).
+- Sliding-window layers keep pad(min(n_ctx, n_swa × n_seq + n_ubatch), 256) cells, or all n_ctx with
+  --swa-full (src/llama-kv-cache-iswa.cpp), but only for architectures whose loader sets a window
+  type: Phi-3 turns it off ("Phi SWA is currently disabled", src/models/phi3.cpp), and the Llama
+  loader (Mistral v0.1) and StarCoder2 never read `sliding_window`, so their layers keep every cell.
+- Recurrent state (Mamba, RWKV, Gated DeltaNet) is kept in f32, one cell per sequence
+  (src/llama-model.cpp create_memory: llama_memory_recurrent(GGML_TYPE_F32, GGML_TYPE_F32, n_seq_max)).
+- The output buffer holds n_vocab float32 logits for each of n_seq_max rows at start
+  (src/llama-context.cpp output_reserve(n_seq_max)); it grows only when a batch asks for more logits.
+- The compute buffer is what ggml-alloc needs for the worst-case graph: n_ubatch tokens, every one
+  producing logits (sched_reserve: n_outputs_pp = min(n_tokens, n_outputs_max = n_batch)), with the
+  whole cache in view. See compute_buffer().
+"""
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..units import MiB
+
+CELL_PAD = 256  # llama-context.cpp: GGML_PAD(n_ctx, 256); llama-kv-cache-iswa.cpp pads the SWA cache to 256
+DEFAULT_UBATCH = 512  # common/common.h: n_ubatch = 512
+DEFAULT_BATCH = 2048  # common/common.h: n_batch = 2048 (logical batch; n_outputs_max)
+SOURCE_COMMIT = "llama.cpp 0c1e57098bba43ac29e6e3b677cdceebdd22334f"
+
+# Architectures (GGUF names) whose llama.cpp loader reads `<arch>.attention.sliding_window` and sets a
+# sliding-window type, so their sliding layers get the small SWA cache (src/models/<arch>.cpp).
+# Every other architecture runs its sliding layers as full attention: Phi-3 disables its window on
+# purpose (src/models/phi3.cpp), Mistral v0.1 converts to `llama` and StarCoder2 to `starcoder2`,
+# whose loaders never read one.
+SWA_ARCHS = frozenset({
+    "gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "gpt-oss", "cohere2", "cohere2moe",
+    "exaone4", "exaone-moe", "olmo2", "granite-swa", "llama4", "afmoe", "laguna", "lfm2", "lfm2moe",
+    "mimo2", "smallthinker", "step35", "plamo3", "modern-bert", "dots3note", "deepseek4",
+})
+
+
+def pad(n: int, step: int = CELL_PAD) -> int:
+    return -(-n // step) * step
+
+
+@dataclass(frozen=True)
+class Cells:
+    """KV cells llama.cpp allocates for one scenario."""
+
+    n_ctx: int  # cells of the full-attention cache (all sequences)
+    n_swa: int  # cells of the sliding-window cache (0 when the model or llama.cpp has none)
+    swa_honoured: bool  # False: the model has sliding layers but llama.cpp runs them as full attention
+
+
+def cells(spec, batch: int, context: int, ubatch: int, swa_full: bool = False) -> Cells:
+    """n_ctx = pad(batch × context, 256); SWA cache = pad(min(n_ctx, window × batch + n_ubatch), 256).
+    Chunked local attention (Llama 4) is llama.cpp's SWA type CHUNKED with the chunk as its window."""
+    n_ctx = pad(batch * context)
+    types = spec.layer_types or ()
+    sliding = "sliding" in types or "chunked" in types
+    honoured = sliding and spec.arch in SWA_ARCHS
+    if not honoured:
+        return Cells(n_ctx, 0, not sliding)
+    window = spec.sliding_window if "sliding" in types else getattr(spec, "attention_chunk", 0)
+    n_swa = n_ctx if swa_full else pad(min(n_ctx, window * batch + min(ubatch, n_ctx)))
+    return Cells(n_ctx, n_swa, True)
+
+
+def layer_cells(spec, c: Cells) -> tuple:
+    """Cells each layer keeps (0 for a layer without a KV cache)."""
+    if not c.n_swa:
+        return (c.n_ctx,) * spec.num_layers
+    return tuple(c.n_swa if spec.layer_type(i) in ("sliding", "chunked") else c.n_ctx for i in range(spec.num_layers))
+
+
+def kv_row_bytes(spec, kvf) -> tuple:
+    """(K bytes, V bytes) of one cell of one layer: rows of n_embd_k_gqa and n_embd_v_gqa values in the
+    cache type (block types with their scales); MLA: K is the latent + RoPE key, no V."""
+    if spec.is_mla:
+        return kvf.row_bytes(spec.kv_lora_rank + spec.qk_rope_head_dim), 0
+    width = spec.num_kv_heads * spec.head_dim
+    return kvf.row_bytes(width), kvf.row_bytes(width)
+
+
+def output_buffer(spec, n_seq: int) -> int:
+    """n_vocab × n_seq_max × 4 B (float32 logits), llama-context.cpp output_reserve."""
+    return spec.vocab_size * n_seq * 4
+
+
+def flash_attention(setting: str, kvf) -> bool:
+    """auto = on where the backend runs the fused op for the layer's device (llama-context.cpp
+    resolve_fused_ops; CPU, CUDA, Metal and Vulkan all do); on/off as given."""
+    return setting != "off"
+
+
+# ---------------------------------------------------------------- compute buffer
+
+def compute_buffer(spec, n_tokens: int, n_outputs: int, c: Cells, flash: bool, with_output: bool = True) -> int:
+    """Bytes ggml-alloc reserves for llama.cpp's worst-case graph (sched_reserve) on one backend.
+
+    ggml-alloc (ggml/src/ggml-alloc.c) places each intermediate tensor when its op runs and frees it
+    after its last consumer; element-wise ops (softmax, RoPE, norms, add, mul) reuse their input's
+    memory in place. The buffer is the high-water mark. Graph inputs are allocated first and live
+    until their last consumer. What is alive at each peak of the llama.cpp graph (src/llama-graph.cpp):
+
+    - attention: the mask(s) [n_kv, n_tokens] (f32, or an f16 copy with flash attention), the
+      residual stream and the normed input [n_embd, n_tokens], Q [n_head × head_dim, n_tokens], and
+      without flash attention the scores KQ [n_kv, n_tokens, n_head] f32 (softmax runs in place);
+      with flash attention its f32 output [head_dim × n_head, n_tokens];
+    - feed-forward: the residual, gate, up and their product [n_ff, n_tokens] (MoE: per used expert);
+    - output: the logits [n_vocab, n_outputs] f32 and the final hidden states.
+    """
+    T, H, f32 = n_tokens, spec.hidden_size, 4
+    n_kv_full, n_kv_swa = c.n_ctx, c.n_swa
+    mask_bytes = 2 if flash else 4
+    masks = _mask(n_kv_full, T, mask_bytes) + (_mask(n_kv_swa, T, mask_bytes) if n_kv_swa else 0)
+    inputs = T * 4 * 2 + T * 8 * 2  # token ids and positions (i32), K and V row indices (i64)
+    residual = T * H * f32
+    if spec.is_mla:
+        q_width = spec.num_heads * (spec.qk_nope_head_dim + spec.qk_rope_head_dim)
+        v_width = spec.num_heads * spec.v_head_dim
+    else:
+        q_width = spec.num_heads * spec.head_dim
+        v_width = q_width
+    n_kv = max(n_kv_full if not n_kv_swa or "full" in (spec.layer_types or ("full",)) else 0, n_kv_swa)
+    if flash:
+        attention = residual * 2 + T * q_width * f32 + T * v_width * f32
+    else:
+        attention = residual * 2 + T * q_width * f32 + n_kv * T * spec.num_heads * f32
+    if spec.is_moe:
+        width = spec.expert_intermediate_size * spec.experts_per_token
+        ffn = residual * 2 + 3 * T * width * f32 + T * spec.num_experts * f32 * 2
+        if spec.first_dense_layers:
+            ffn = max(ffn, residual * 2 + 3 * T * spec.intermediate_size * f32)
+    else:
+        ffn = residual * 2 + 3 * T * spec.intermediate_size * f32
+    output = n_outputs * spec.vocab_size * f32 + residual
+    return max(inputs + masks + max(attention, ffn), output if with_output else 0)
+
+
+def _mask(n_kv: int, n_tokens: int, bytes_per: int) -> int:
+    return n_kv * n_tokens * bytes_per
+
+
+def host_inputs(spec, n_tokens: int) -> int:
+    """With layers on a GPU, what the host compute buffer keeps (CUDA_Host): the token embeddings
+    looked up on the CPU, where token_embd stays (src/llama-model.cpp: dev_input is the CPU),
+    [n_embd, n_tokens] f32, and the token ids."""
+    return n_tokens * spec.hidden_size * 4 + n_tokens * 4
+
+
+def mib(n: int) -> str:
+    return f"{n / MiB:8.2f} MiB"
+
+
+# ---------------------------------------------------------------- placement over GPUs and the host
+
+@dataclass(frozen=True)
+class Settings:
+    """llama.cpp's own settings, as llama-server spells them."""
+
+    batch: int  # sequences (--parallel), sharing one unified cache
+    context: int  # tokens per sequence
+    ubatch: int = DEFAULT_UBATCH  # --ubatch-size
+    flash_attn: str = "auto"  # --flash-attn auto|on|off
+    ngl: int = -1  # --n-gpu-layers; -1 = all (the default, src/llama-model.cpp n_gpu_layers())
+    n_cpu_moe: int = 0  # --n-cpu-moe: experts of the first N layers stay in system RAM
+    swa_full: bool = False  # --swa-full
+    kv_offload: bool = True  # False: --no-kv-offload
+    gpus: int = 1  # GPUs the layers are split over (--tensor-split evenly); 0 = CPU only
+
+
+def layer_devices(n_layer: int, ngl: int, gpus: int) -> tuple:
+    """Device of each layer 0..n_layer (n_layer is the output layer): -1 for the CPU, else the GPU.
+
+    src/llama-model.cpp load_tensors: i_gpu_start = max(n_layer + 1 - ngl, 0); layers from there on go
+    to the GPUs, split by the cumulative --tensor-split fractions (even here): GPU = upper_bound(splits,
+    (il - i_gpu_start) / act_gpu_layers). The output layer is offloaded first, then the last blocks."""
+    if gpus <= 0:
+        return (-1,) * (n_layer + 1)
+    ngl = n_layer + 1 if ngl < 0 else min(ngl, n_layer + 1)
+    start = n_layer + 1 - ngl
+    if ngl == 0:
+        return (-1,) * (n_layer + 1)
+    # upper_bound over the even splits (g + 1) / gpus of f = (il − start) / ngl is ⌊f × gpus⌋
+    return (-1,) * start + tuple((il - start) * gpus // ngl for il in range(start, n_layer + 1))
+
+
+@lru_cache(maxsize=2048)
+def plan(spec, fmt, kvf, st: Settings):
+    """Where llama.cpp puts every byte for this scenario: (gpus, host, caches, n_ctx, flash, T).
+
+    Weights: token_embd always in system RAM (dev_input is the CPU; with a GPU it is the
+    `CPU_Mapped model buffer`); block i on its layer's device, its experts in RAM when i < --n-cpu-moe;
+    the output head on the output layer's device (a tied head is a second copy there, TENSOR_DUPLICATED).
+    KV: each layer's cells on its device (in RAM with --no-kv-offload). Compute: every GPU holding layers
+    reserves the worst-case graph; the host keeps the graph inputs (the token embeddings looked up on the
+    CPU, the f32 masks, positions; sched assigns graph inputs to the CPU backend) or, when blocks run on
+    the CPU, the whole graph. Output: the logits buffer in RAM."""
+    from .layers import layer_weights
+    from .plan import Share
+
+    L = spec.num_layers
+    c = cells(spec, st.batch, st.context, st.ubatch, st.swa_full)
+    T = min(c.n_ctx, st.ubatch)
+    flash = flash_attention(st.flash_attn, kvf)
+    lw = layer_weights(spec, fmt)
+    devs = layer_devices(L, st.ngl, st.gpus)
+    from ..models import layer_kinds
+    k_row, v_row = kv_row_bytes(spec, kvf)
+    per_layer_cells = layer_cells(spec, c)
+    kinds = layer_kinds(spec)
+    n = max(st.gpus, 0)
+    w, kv, rs = [0] * n, [0] * n, [0] * n
+    host_w, host_kv, host_rs = lw.token_embd, 0, 0
+    for il in range(L):
+        d = devs[il]
+        # attention kinds cache per cell; recurrent/conv kinds keep f32 state, one cell per sequence
+        # (src/llama-model.cpp create_memory: llama_memory_recurrent(GGML_TYPE_F32, GGML_TYPE_F32, n_seq_max))
+        layer_kv = sum(per_layer_cells[il] * k.bytes_per_token(kvf) for k in kinds[il] if k.grows)
+        layer_rs = sum(st.batch * k.state_bytes(4, 4) for k in kinds[il] if not k.grows)
+        experts_home = il < st.n_cpu_moe
+        if d < 0:
+            host_w += lw.layers[il]
+        else:
+            w[d] += lw.layers[il] - (lw.experts[il] if experts_home else 0)
+            host_w += lw.experts[il] if experts_home else 0
+        if d < 0 or not st.kv_offload:
+            host_kv += layer_kv
+            host_rs += layer_rs
+        else:
+            kv[d] += layer_kv
+            rs[d] += layer_rs
+    out_dev = devs[L]
+    if out_dev < 0:
+        host_w += lw.output_own
+    else:
+        w[out_dev] += lw.output
+    graph = compute_buffer(spec, T, T, c, flash)
+    blocks_on_cpu = any(d < 0 for d in devs[:L]) or (not st.kv_offload and n > 0)
+    gpu_compute = [graph if any(d == g for d in devs) else 0 for g in range(n)]
+    if n and any(d >= 0 for d in devs) and st.n_cpu_moe and spec.is_moe and T >= 32:
+        # op offload (--op-offload, on by default): matrix products of weights kept in RAM run on the GPU
+        # for batches of 32+ tokens, so the scheduler copies such a weight into the GPU's compute buffer
+        # (ggml-backend.cpp ggml_backend_sched offload_op); one expert tensor at a time
+        gpu_compute = [g + (lw.largest if g else 0) for g in gpu_compute]
+    if n == 0 or out_dev < 0:
+        host_compute = graph
+    elif blocks_on_cpu:  # the CPU runs its blocks; the logits are computed on the output layer's GPU
+        host_compute = compute_buffer(spec, T, T, c, flash, with_output=False)
+    else:
+        mask_bytes = _mask(c.n_ctx, T, 4) + (_mask(c.n_swa, T, 4) if c.n_swa else 0)
+        host_compute = host_inputs(spec, T) + mask_bytes + T * 8 * 2 + T * 4
+    gpus = tuple(Share(weights=w[g], kv_cache=kv[g], state=rs[g], compute=gpu_compute[g]) for g in range(n))
+    host = Share(weights=host_w, kv_cache=host_kv, state=host_rs, compute=host_compute,
+                 output=output_buffer(spec, st.batch))
+    caches = _caches(spec, c, kinds, kvf)
+    return gpus, host, caches, c, flash, T
+
+
+def _caches(spec, c: Cells, kinds, kvf) -> tuple:
+    """(label, cells, layers, bytes) per KV cache, in llama.cpp's order (iSWA: the base, then the SWA cache)."""
+    full = [k for ks in kinds for k in ks if k.grows and not (c.n_swa and k.kind in ("sliding", "chunked"))]
+    swa = [k for ks in kinds for k in ks if k.grows and c.n_swa and k.kind in ("sliding", "chunked")]
+    out = [("non-SWA" if swa else "", c.n_ctx, len(full), c.n_ctx * sum(k.bytes_per_token(kvf) for k in full))]
+    if swa:
+        out.append(("SWA", c.n_swa, len(swa), c.n_swa * sum(k.bytes_per_token(kvf) for k in swa)))
+    return tuple(x for x in out if x[2])
+
+
+# ---------------------------------------------------------------- the estimate's view
+
+def settings_from(s, gpus: int) -> Settings:
+    return Settings(batch=s.batch, context=s.context, ubatch=s.ubatch or s.prefill_chunk or DEFAULT_UBATCH, flash_attn=s.flash_attn,
+                    ngl=-1 if s.ngl is None else s.ngl, n_cpu_moe=s.n_cpu_moe, swa_full=s.swa_full,
+                    kv_offload=s.kv_offload, gpus=gpus)
+
+
+@lru_cache(maxsize=512)
+def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
+    """llama.cpp's EnginePlan for a Scenario: placement, its figures, log lines and warnings."""
+    from .plan import EnginePlan
+    st = settings_from(s, lay.devices)
+    gpus, host, caches, c, flash, T = plan(spec, fmt, kvf, st)
+    L = spec.num_layers
+    ngl = L + 1 if st.ngl < 0 else min(st.ngl, L + 1)
+    fields = {"n_ctx": c.n_ctx, "n_ubatch": T, "flash_attn": flash, "layers_on_gpu": ngl if st.gpus else 0,
+              "layers_total": L + 1, "compute_buffer_bytes": [g.compute for g in gpus],
+              "host_compute_buffer_bytes": host.compute, "output_buffer_bytes": host.output,
+              "kv_cells": c.n_ctx, "swa_cells": c.n_swa}
+    from . import ENGINES
+    overhead = s.overhead_bytes if s.overhead_bytes is not None else ENGINES["llama.cpp"].overhead_bytes
+    if device is not None:
+        budget = device.usable_bytes - overhead
+        fields["max_ngl_that_fits"] = max_ngl(spec, fmt, kvf, st, budget)
+        fields["min_n_cpu_moe_that_fits"] = min_n_cpu_moe(spec, fmt, kvf, st, budget) if spec.is_moe else None
+    fields["system_ram_needed_bytes"] = host.total
+    return EnginePlan(gpus, host, caches, fields, log_lines(spec, kvf, st, gpus, host, caches, c, flash, T),
+                      notes(spec, kvf, st, c, flash), overhead_bytes=overhead)
+
+
+def fits(gpus, budget: int) -> bool:
+    return all(g.total <= budget for g in gpus)
+
+
+def max_ngl(spec, fmt, kvf, st: Settings, budget: int):
+    """The largest --n-gpu-layers whose GPUs each fit in `budget` bytes (None when not even 0 layers
+    leave room: the CPU-only case needs no GPU memory, so 0 always fits). GPU bytes grow with ngl."""
+    from dataclasses import replace
+    lo, hi = 0, spec.num_layers + 1
+    if fits(plan(spec, fmt, kvf, replace(st, ngl=hi))[0], budget):
+        return hi
+    while hi - lo > 1:  # invariant: lo fits, hi does not
+        mid = (lo + hi) // 2
+        if fits(plan(spec, fmt, kvf, replace(st, ngl=mid))[0], budget):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def min_n_cpu_moe(spec, fmt, kvf, st: Settings, budget: int):
+    """The smallest --n-cpu-moe (experts of the first N layers in RAM) that fits with every layer
+    offloaded; None when even all experts in RAM do not fit."""
+    from dataclasses import replace
+    full = replace(st, ngl=-1)
+    lo, hi = -1, spec.num_layers
+    if not fits(plan(spec, fmt, kvf, replace(full, n_cpu_moe=hi))[0], budget):
+        return None
+    while hi - lo > 1:  # invariant: hi fits, lo does not (or is -1)
+        mid = (lo + hi) // 2
+        if fits(plan(spec, fmt, kvf, replace(full, n_cpu_moe=mid))[0], budget):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def notes(spec, kvf, st: Settings, c: Cells, flash: bool) -> tuple:
+    out = []
+    if not c.swa_honoured:
+        out.append(f"kv: llama.cpp runs {spec.arch}'s sliding-window layers as full attention (no SWA in its "
+                   f"loader, src/models/): every layer keeps all {c.n_ctx:,} cells, not the "
+                   f"{spec.sliding_window:,}-token window.")
+    if not flash and kvf.ggml and kvf.ggml not in ("F16", "BF16", "F32") and kvf.name not in ("f16", "bf16", "f32"):
+        out.append("kv: llama.cpp refuses a quantized V cache without flash attention "
+                   "(\"quantized V cache was requested, but this requires Flash Attention\").")
+    out.append("compute: llama.cpp's compute buffer is modelled from the tensors alive at the graph's peaks "
+               "(ggml-alloc), not replayed node by node: against the real llama.cpp on the CPU it comes out 2-7 MiB "
+               "under for dense, GQA, sliding-window and MoE shapes (up to 14 % at small sizes) and up to 33 MiB "
+               "under for MLA without flash attention; CUDA pads some tensors and may differ further.")
+    if st.gpus and st.n_cpu_moe and spec.is_moe:
+        out.append("compute: with experts in system RAM, llama.cpp copies a weight into the GPU compute buffer "
+                   "for large batches (op offload); one expert tensor is counted.")
+    if st.gpus > 1:
+        out.append("weights: llama.cpp splits layers over GPUs (--split-mode layer, even --tensor-split).")
+    return tuple(out)
+
+
+def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool, T: int) -> tuple:
+    """The lines llama.cpp prints for these buffers (src/llama-model.cpp, llama-context.cpp, llama-kv-cache.cpp)."""
+    L = spec.num_layers
+    ngl = L + 1 if st.ngl < 0 else min(st.ngl, L + 1)
+    host_name = "CUDA_Host" if st.gpus and ngl else "CPU"
+    out = [f"load_tensors: offloaded {ngl if st.gpus else 0}/{L + 1} layers to GPU"]
+    out.append(f"load_tensors: {'CPU_Mapped':>12} model buffer size = {mib(host.weights)}")
+    out += [f"load_tensors: {f'CUDA{i}':>12} model buffer size = {mib(g.weights)}" for i, g in enumerate(gpus) if g.weights]
+    out.append(f"llama_context: n_ctx = {c.n_ctx}")
+    out.append(f"llama_context: n_ubatch = {T}")
+    out.append(f"llama_context: flash_attn = {st.flash_attn}" + (" (resolved: enabled)" if st.flash_attn == "auto" and flash else ""))
+    out.append(f"llama_context: {host_name:>10}  output buffer size = {mib(host.output)}")
+    for i, g in enumerate(gpus):
+        if g.kv_cache:
+            out.append(f"llama_kv_cache: {f'CUDA{i}':>10} KV buffer size = {mib(g.kv_cache)}")
+    if host.kv_cache:
+        out.append(f"llama_kv_cache: {'CPU':>10} KV buffer size = {mib(host.kv_cache)}")
+    k_row, v_row = kv_row_bytes(spec, kvf)
+    for label, n_cells, layers, size in caches:
+        k = n_cells * layers * k_row
+        v = size - k
+        out.append(f"llama_kv_cache: size = {size / MiB:7.2f} MiB ({n_cells:6d} cells, {layers:3d} layers, "
+                   f"{st.batch:2d}/1 seqs), K ({kvf.name}): {k / MiB:7.2f} MiB, V ({kvf.name}): {v / MiB:7.2f} MiB")
+    states = sum(g.state for g in gpus) + host.state
+    if states:
+        n_rs = sum(1 for ks in __import__("pycore.models", fromlist=["layer_kinds"]).layer_kinds(spec)
+                   for k in ks if not k.grows)
+        out.append(f"llama_memory_recurrent: size = {states / MiB:7.2f} MiB ({max(1, st.batch):6d} cells, "
+                   f"{n_rs:3d} layers, {st.batch:2d} seqs), R (f32), S (f32)")
+    for i, g in enumerate(gpus):
+        if g.compute:
+            out.append(f"sched_reserve: {f'CUDA{i}':>10} compute buffer size = {mib(g.compute)}")
+    out.append(f"sched_reserve: {host_name:>10} compute buffer size = {mib(host.compute)}")
+    return tuple(out)
