@@ -145,3 +145,20 @@ def test_which_parts_each_engine_loads():
     one = (("token_embd.weight", (5120, 131072), "BF16", 2 * 5120 * 131072),)
     filed = replace(spec, file_tensors=one, file_id="one-tensor", file_kind="safetensors")
     assert estimate(Scenario(filed, weights="file", engine="vllm")).weights.bytes == 2 * 5120 * 131072
+
+
+def test_vllm_budget_holds_the_vision_tower_llama_cpp_does_not():
+    # Qwen3.5-9B's tower is 456,010,480 parameters (333 tensors of the checkpoint, shared/reference/arch_dev.json,
+    # counted in test_qwen35_vision_tower_hand_count): vLLM loads it in BF16 beside the language model, 2 bytes
+    # each, and its KV budget shrinks by as much; llama.cpp's text GGUF leaves it out.
+    from dataclasses import replace
+    from pycore.memory import estimate
+    from pycore.scenario import Scenario
+    vllm = estimate(Scenario("qwen3.5-9b", weights="BF16", engine="vllm", gpu="h100-sxm"))
+    cpp = estimate(Scenario("qwen3.5-9b", weights="BF16", engine="llama.cpp", gpu="h100-sxm"))
+    tower = 2 * 456_010_480
+    assert sum(d.weights for d in vllm.devices) - sum(d.weights for d in cpp.devices) - cpp.host.weights == tower
+    alone = estimate(Scenario(replace(model("qwen3.5-9b"), parts=()), weights="BF16", engine="vllm", gpu="h100-sxm"))
+    budget = "kv_cache_available_bytes"
+    assert alone.engine_plan.fields[budget] - vllm.engine_plan.fields[budget] == tower
+    assert not any("vision" in n and "loaded in 16-bit" in n for n in cpp.weights.notes)
