@@ -11,7 +11,7 @@ from functools import lru_cache
 from . import gguf_recipes
 from .errors import UnknownNameError
 from .ggml import GGML_TYPES
-from .models import MATRIX, ModelSpec, Tensor, file_tensor, weight_tensors
+from .models import ATTENTION_TYPES, MATRIX, ModelSpec, Tensor, file_tensor, weight_tensors
 
 FILE = "From the file"
 FLOAT = "Float"
@@ -157,8 +157,9 @@ class FileFormat(WeightFormat):
 def gguf_traits(spec: ModelSpec) -> gguf_recipes.ModelTraits:
     # llama-model.cpp: LLM_TYPE_70B is an 80-layer Llama with grouped KV heads, or an 80-layer Qwen2
     llama_70b = spec.arch == "llama" and spec.gqa_ratio > 1 and spec.num_experts != 8
+    first_has_kv = spec.arch not in gguf_recipes.PER_LAYER_KV_ARCHS or spec.layer_type(0) in ATTENTION_TYPES
     return gguf_recipes.ModelTraits(
-        n_layer=spec.num_layers, n_gqa=spec.gqa_ratio, n_expert=spec.num_experts,
+        n_layer=spec.num_layers, n_gqa=spec.gqa_ratio if first_has_kv else 0, n_expert=spec.num_experts,
         is_falcon=spec.arch == "falcon",
         is_70b=spec.num_layers == 80 and (llama_70b or spec.arch == "qwen2"))
 

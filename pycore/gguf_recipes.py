@@ -110,12 +110,21 @@ def use_more_bits(i: int, n: int) -> bool:
 class ModelTraits:
     """What the rules look at besides a tensor's own name and shape."""
 
-    n_layer: int
-    n_gqa: int  # query heads per KV head
+    n_layer: int  # blocks in the file (llama.cpp's n_layer_all, NextN blocks included)
+    n_gqa: int  # query heads per KV head of block 0 as the file states them (hparams.n_gqa(0)): 0 where
+    # block 0 is recurrent and the converter wrote 0 KV heads for it (see PER_LAYER_KV_ARCHS)
     n_expert: int  # 0 for dense models
     is_falcon: bool = False
     is_70b: bool = False  # llama.cpp's LLM_TYPE_70B (80-layer Llama / Qwen2)
     has_imatrix: bool = False
+
+
+# Architectures whose converter writes attention.head_count_kv per block, 0 for the blocks without
+# attention (convert_hf_to_gguf.py @a458664fc83b6513baea7adafcb0ef0626b006f8: LFM2Model, LFM2MoeModel set
+# num_key_value_heads to a list; JambaModel, NemotronHModel, GraniteHybridModel likewise). llama.cpp's rules
+# read n_gqa() of block 0 (llama-hparams.cpp: 0 when that block has no KV heads), so a hybrid that starts
+# with a recurrent block never gets the n_gqa >= 4 bumps. Qwen3-Next/Qwen3.5 write one number.
+PER_LAYER_KV_ARCHS = frozenset({"jamba", "lfm2", "lfm2moe", "nemotron_h", "nemotron_h_moe", "granitehybrid"})
 
 
 def supports(preset: str, rules: str) -> bool:
@@ -130,7 +139,7 @@ def assign_types(preset: str, tensors, traits: ModelTraits, rules: str = "2026")
     has_output = any(name == "output.weight" for name, _ in tensors)
     n_attention_wv = sum(1 for name, _ in tensors if category(name) in _ATTN_V_LIKE)
     imatrix = traits.has_imatrix or preset in _NEEDS_IMATRIX
-    state = {"i_attention_wv": 0, "i_ffn_down": 0}
+    state = {"i_attention_wv": 0, "i_ffn_down": 0, "i_ffn_gate": 0, "i_ffn_up": 0}
     out = []
     for name, ne in tensors:
         if not allows_quantization(name, ne):
@@ -149,6 +158,15 @@ def assign_types(preset: str, tensors, traits: ModelTraits, rules: str = "2026")
 
 def _layer_of(name: str) -> int:
     return int(name.split(".")[1]) if name.startswith("blk.") else 0
+
+
+def _ffn_layer(name: str, counter: str, m: ModelTraits, state) -> int:
+    """layer_info in llama_tensor_get_type_impl: with experts (n_expert > 1) the block number in the name;
+    without, the count of ffn_down (ffn_gate, ffn_up) tensors seen so far, which differs from the block
+    number where some blocks have no FFN (Nemotron-H: Mamba-2 and attention blocks carry none)."""
+    i = state[counter]
+    state[counter] = i + 1
+    return _layer_of(name) if m.n_expert > 1 else i
 
 
 def fallback(type_name: str, row: int, rules: str = "2026") -> str:
@@ -243,7 +261,7 @@ def _pick(ftype, new, name, ne, cat, m: ModelTraits, imatrix, has_output, n_atte
             return "IQ2_S"
         return new
     if cat == FFN_DOWN:
-        i, n = _layer_of(name), m.n_layer
+        i, n = _ffn_layer(name, "i_ffn_down", m, state), m.n_layer
         if ftype == "Q2_K":
             return "Q3_K"
         if ftype == "Q2_K_S":
@@ -279,7 +297,7 @@ def _pick(ftype, new, name, ne, cat, m: ModelTraits, imatrix, has_output, n_atte
         return {"Q2_K": "Q3_K", "IQ3_XXS": "IQ3_S", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K",
                 "IQ3_M": "Q4_K"}.get(ftype, new)
     if cat in (FFN_GATE, FFN_UP):
-        i, n = _layer_of(name), m.n_layer
+        i, n = _ffn_layer(name, "i_ffn_gate" if cat == FFN_GATE else "i_ffn_up", m, state), m.n_layer
         if ftype == "IQ3_XS" and n // 8 <= i < 7 * n // 8:
             return "IQ3_XXS"
     return new
