@@ -6,21 +6,23 @@ architecture (F16 matrices, F32 norms, biases, convolutions and routers), quanti
 read back with gguf-py, and every tensor's type must be the one pycore predicts from the spec alone.
 """
 import ctypes
+import os
 
 import pytest
 
-from gguf_files import converter_metadata, tiny, write_spec_gguf
-from pycore.formats import weight_format, weight_storage
+import gguf
+from gguf_files import converter_metadata, pick_types, tiny, write_gguf
+from pycore.formats import gguf_tensors, weight_format, weight_storage
 from pycore.gguf_recipes import PRESETS
-from pycore.models import DENSE, FULL, GATED_DELTANET, MAMBA, MAMBA2, MOE, NO_FFN, NO_MIXER, SHORT_CONV
+from pycore.models import DENSE, FULL, GATED_DELTANET, MAMBA, MAMBA2, MOE, NO_FFN, NO_MIXER, SHORT_CONV, SLIDING
+from pycore.parts import MTPLayers, _mtp_block
 
 llama_cpp = pytest.importorskip("llama_cpp")
-GGUFReader = pytest.importorskip("gguf").GGUFReader
 
 # The k-quant mixes and the i-quant with GQA rules; IQ4_XS is slow to quantize, so only where it tells
 # something (a hybrid whose block 0 has no KV heads, the Gated DeltaNet's attn_qkv).
 PRESETS_CHECKED = ("Q2_K", "Q3_K_M", "Q4_K_S", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0")
-EXTRA_PRESETS = {"nemotron_h": ("IQ4_XS",), "qwen35": ("IQ4_XS",), "llama": ("Q3_K_L", "Q4_0")}
+EXTRA_PRESETS = {"nemotron_h": ("IQ4_XS",), "qwen35": ("IQ4_XS",), "llama": ("Q3_K_L", "Q4_0"), "gemma3n": ("IQ4_XS",)}
 
 
 def _cases():
@@ -55,13 +57,35 @@ SPECS = {
                                        (MAMBA2, NO_MIXER, MAMBA2, NO_MIXER, MAMBA2, FULL, NO_MIXER, MAMBA2,
                                         NO_MIXER, MAMBA2, NO_MIXER, MAMBA2, FULL, NO_MIXER, MAMBA2, NO_MIXER)),
                        ssm_d_inner=256, ssm_d_state=32, ssm_d_conv=4, ssm_n_groups=2, ssm_num_heads=8),
-    # dense reference: a plain Llama with 16 layers
+    # dense reference: a plain Llama
     "llama": tiny(num_layers=8, **_HEADS),
+    # Gemma 3n: AltUp, LAuReL and per_layer_model_proj matrices, which llama-quantize leaves in 16 bits
+    "gemma3n": tiny(arch="gemma3n", num_layers=4, norms_per_layer=4, tie_embeddings=True, **_HEADS, sliding_window=512,
+                    layer_types=(SLIDING, SLIDING, SLIDING, FULL), per_layer_input_size=256, per_layer_vocab=256,
+                    altup_inputs=4, laurel_rank=64),
+    # GLM-4.5 (glm4moe) with its NextN layer kept as block 15 of 16: the rules count 16 blocks
+    # (use_more_bits(i, 16) differs from (i, 15) on 15 of the 45 attn_v/ffn_down tensors).
+    "glm4moe-nextn": tiny(arch="glm4moe", num_layers=15, **_HEADS, num_experts=4, experts_per_token=2,
+                          expert_intermediate_size=256, shared_expert_intermediate_size=256, first_dense_layers=1,
+                          expert_score_bias=True, qkv_bias=True, parts=(MTPLayers(1),)),
 }
 
 # Archs whose converter writes head_count_kv per layer, 0 for the layers without attention
 # (convert_hf_to_gguf.py JambaModel, LFM2Model, NemotronHModel, GraniteHybridModel).
 _KV_PER_LAYER = {"jamba", "lfm2", "nemotron_h", "granitehybrid"}
+
+
+def _tensors(spec):
+    """(name, ne) as the converter writes them; GLM-4.5's NextN block after the language model's blocks
+    (llama.cpp src/llama-model.cpp LLM_ARCH_GLM4_MOE: the layer's own tensors plus nextn.eh_proj, enorm,
+    hnorm and shared_head_norm)."""
+    out = [(t.name, t.ne) for t in gguf_tensors(spec)]
+    if spec.arch == "glm4moe":
+        L, H = spec.num_layers, spec.hidden_size
+        out += [(f"blk.{L}." + t.name.split(".", 2)[2], t.ne) for t in _mtp_block(spec)]
+        out += [(f"blk.{L}.nextn.eh_proj.weight", (2 * H, H))]
+        out += [(f"blk.{L}.nextn.{n}.weight", (H,)) for n in ("enorm", "hnorm", "shared_head_norm")]
+    return out
 
 
 def _metadata(spec):
@@ -71,6 +95,16 @@ def _metadata(spec):
         md.append(lambda w: w.add_head_count_kv([spec.num_kv_heads if t == FULL else 0 for t in spec.layer_types]))
     else:
         md.append(lambda w: w.add_head_count_kv(spec.num_kv_heads))
+    if spec.arch == "gemma3n":
+        md += [lambda w: w.add_altup_active_idx(0), lambda w: w.add_altup_num_inputs(spec.altup_inputs),
+               lambda w: w.add_embedding_length_per_layer_input(spec.per_layer_input_size),
+               lambda w: w.add_shared_kv_layers(2), lambda w: w.add_sliding_window_pattern(
+                   [t == SLIDING for t in spec.layer_types]), lambda w: w.add_activation_sparsity_scale([0.0] * 4)]
+    if spec.arch == "glm4moe":  # convert_hf_to_gguf.py Glm4MoeModel: block_count counts the NextN layer
+        md += [lambda w: w.add_block_count(spec.num_layers + 1), lambda w: w.add_nextn_predict_layers(1),
+               lambda w: w.add_rope_dimension_count(16), lambda w: w.add_expert_shared_count(1),
+               lambda w: w.add_expert_weights_scale(1.0), lambda w: w.add_expert_weights_norm(True),
+               lambda w: w.add_expert_gating_func(gguf.ExpertGatingFuncType.SIGMOID)]
     if spec.arch == "nemotron_h":
         md.append(lambda w: w.add_layer_norm_eps(1e-5))
     if spec.arch == "qwen35":
@@ -84,7 +118,8 @@ def _quiet(level, text, user_data):  # llama.cpp logs every tensor; keep the tes
 
 
 def _quantize(src, dst, preset):
-    llama_cpp.llama_log_set(_quiet, None)
+    if not os.environ.get("QUANTIZE_LOG"):  # QUANTIZE_LOG=1 shows what llama.cpp says
+        llama_cpp.llama_log_set(_quiet, None)
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = PRESETS[preset][0]
     params.nthread = 2
@@ -97,11 +132,11 @@ def quantized(tmp_path_factory):
     root = tmp_path_factory.mktemp("quantize")
     out = {}
     for name, spec in SPECS.items():
-        src = write_spec_gguf(root / f"{name}.gguf", spec, metadata=_metadata(spec))
+        src = write_gguf(root / f"{name}.gguf", spec.arch, _metadata(spec), pick_types(_tensors(spec), ("F16",)))
         for preset in PRESETS_CHECKED + EXTRA_PRESETS.get(name, ()):
             dst = root / f"{name}-{preset}.gguf"
             assert _quantize(src, dst, preset) == 0, (name, preset)
-            out[name, preset] = {t.name: (t.tensor_type.name, int(t.n_bytes)) for t in GGUFReader(dst).tensors}
+            out[name, preset] = {t.name: (t.tensor_type.name, int(t.n_bytes)) for t in gguf.GGUFReader(dst).tensors}
     return out
 
 
@@ -110,6 +145,9 @@ def test_every_tensor_type_as_the_real_quantizer(quantized, name, preset):
     real = quantized[name, preset]
     stored = weight_storage(SPECS[name], weight_format(preset))
     predicted = {t.name: (s.label, s.bytes) for t, s in stored.tensors}
-    wrong = {n: (real.get(n), predicted.get(n)) for n in real.keys() | predicted.keys() if real.get(n) != predicted.get(n)}
+    # the file holds exactly the predicted tensors, plus GLM's NextN block (in the file, not loaded)
+    nextn = {n for n, _ in _tensors(SPECS[name])} - predicted.keys()
+    assert real.keys() - predicted.keys() == nextn and (not nextn or name == "glm4moe-nextn")
+    wrong = {n: (real[n], predicted.get(n)) for n in real.keys() - nextn if real[n] != predicted.get(n)}
     assert not wrong, f"(real, predicted): {wrong}"
-    assert stored.total == sum(b for _, b in real.values())
+    assert stored.total == sum(b for n, (_, b) in real.items() if n not in nextn)
