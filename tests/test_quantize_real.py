@@ -14,7 +14,8 @@ import gguf
 from gguf_files import converter_metadata, pick_types, tiny, write_gguf
 from pycore.formats import gguf_tensors, weight_format, weight_storage
 from pycore.gguf_recipes import PRESETS
-from pycore.models import DENSE, FULL, GATED_DELTANET, MAMBA, MAMBA2, MOE, NO_FFN, NO_MIXER, SHORT_CONV, SLIDING
+from pycore.models import (DENSE, FULL, GATED_DELTANET, MAMBA, MAMBA2, MOE, NO_FFN, NO_MIXER, PARALLEL_HYBRID,
+                           SHORT_CONV, SLIDING)
 from pycore.parts import MTPLayers, _mtp_block
 
 llama_cpp = pytest.importorskip("llama_cpp")
@@ -22,11 +23,18 @@ llama_cpp = pytest.importorskip("llama_cpp")
 # The k-quant mixes and the i-quant with GQA rules; IQ4_XS is slow to quantize, so only where it tells
 # something (a hybrid whose block 0 has no KV heads, the Gated DeltaNet's attn_qkv).
 PRESETS_CHECKED = ("Q2_K", "Q3_K_M", "Q4_K_S", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0")
-EXTRA_PRESETS = {"nemotron_h": ("IQ4_XS",), "qwen35": ("IQ4_XS",), "llama": ("Q3_K_L", "Q4_0"), "gemma3n": ("IQ4_XS",)}
+EXTRA_PRESETS = {"nemotron_h": ("IQ4_XS",), "qwen35": ("IQ4_XS",), "llama": ("Q3_K_L", "Q4_0")}
+# fewer presets where the family adds tensors but no new rule
+ONLY_PRESETS = {"qwen3next": ("Q4_K_M",), "granitehybrid": ("Q2_K",), "falcon-h1": ("Q4_K_M",),
+                "gemma3n": ("Q2_K", "Q4_K_M", "Q8_0"), "glm4moe-nextn": ("Q3_K_M", "Q4_K_M")}
+
+
+def _presets(name):
+    return ONLY_PRESETS.get(name, PRESETS_CHECKED + EXTRA_PRESETS.get(name, ()))
 
 
 def _cases():
-    return [(name, p) for name in SPECS for p in PRESETS_CHECKED + EXTRA_PRESETS.get(name, ())]
+    return [(name, p) for name in SPECS for p in _presets(name)]
 
 
 # 8 query heads on 2 KV heads (n_gqa 4, where llama.cpp's rules change), 8 or 16 layers for use_more_bits.
@@ -57,6 +65,20 @@ SPECS = {
                                        (MAMBA2, NO_MIXER, MAMBA2, NO_MIXER, MAMBA2, FULL, NO_MIXER, MAMBA2,
                                         NO_MIXER, MAMBA2, NO_MIXER, MAMBA2, FULL, NO_MIXER, MAMBA2, NO_MIXER)),
                        ssm_d_inner=256, ssm_d_state=32, ssm_d_conv=4, ssm_n_groups=2, ssm_num_heads=8),
+    # Qwen3-Next: Gated DeltaNet with one β/α projection (ssm_ba), MoE with a gated shared expert
+    "qwen3next": tiny(arch="qwen3next", num_layers=8, qk_norm=True, attn_output_gate=True,
+                      **{**_HEADS, "intermediate_size": 0}, layer_types=(GATED_DELTANET,) * 3 + (FULL,) + (GATED_DELTANET,) * 3 + (FULL,),
+                      linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=64, linear_value_head_dim=64,
+                      linear_conv_kernel=4, num_experts=4, experts_per_token=2, expert_intermediate_size=256,
+                      shared_expert_intermediate_size=256, shared_expert_gate=True),
+    # Granite 4.0-H: Mamba-2 first (no KV heads in block 0), MoE with a shared MLP, tied embeddings
+    "granitehybrid": tiny(arch="granitehybrid", num_layers=8, tie_embeddings=True, **{**_HEADS, "intermediate_size": 0},
+                          layer_types=(MAMBA2, MAMBA2, MAMBA2, FULL) * 2, ssm_d_inner=512, ssm_d_state=32, ssm_d_conv=4,
+                          ssm_n_groups=1, ssm_num_heads=8, num_experts=4, experts_per_token=2,
+                          expert_intermediate_size=256, shared_expert_intermediate_size=256),
+    # Falcon-H1: attention and Mamba-2 side by side in every block
+    "falcon-h1": tiny(arch="falcon-h1", num_layers=8, **_HEADS, layer_types=(PARALLEL_HYBRID,) * 8, ssm_d_inner=512,
+                      ssm_d_state=32, ssm_d_conv=4, ssm_n_groups=1, ssm_num_heads=8, ssm_gated_norm=False),
     # dense reference: a plain Llama
     "llama": tiny(num_layers=8, **_HEADS),
     # Gemma 3n: AltUp, LAuReL and per_layer_model_proj matrices, which llama-quantize leaves in 16 bits
@@ -65,7 +87,7 @@ SPECS = {
                     altup_inputs=4, laurel_rank=64),
     # GLM-4.5 (glm4moe) with its NextN layer kept as block 15 of 16: the rules count 16 blocks
     # (use_more_bits(i, 16) differs from (i, 15) on 15 of the 45 attn_v/ffn_down tensors).
-    "glm4moe-nextn": tiny(arch="glm4moe", num_layers=15, **_HEADS, num_experts=4, experts_per_token=2,
+    "glm4moe-nextn": tiny(arch="glm4moe", num_layers=15, **_HEADS, num_experts=2, experts_per_token=1,
                           expert_intermediate_size=256, shared_expert_intermediate_size=256, first_dense_layers=1,
                           expert_score_bias=True, qkv_bias=True, parts=(MTPLayers(1),)),
 }
@@ -133,7 +155,7 @@ def quantized(tmp_path_factory):
     out = {}
     for name, spec in SPECS.items():
         src = write_gguf(root / f"{name}.gguf", spec.arch, _metadata(spec), pick_types(_tensors(spec), ("F16",)))
-        for preset in PRESETS_CHECKED + EXTRA_PRESETS.get(name, ()):
+        for preset in _presets(name):
             dst = root / f"{name}-{preset}.gguf"
             assert _quantize(src, dst, preset) == 0, (name, preset)
             out[name, preset] = {t.name: (t.tensor_type.name, int(t.n_bytes)) for t in gguf.GGUFReader(dst).tensors}
