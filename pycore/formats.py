@@ -11,7 +11,7 @@ from functools import lru_cache
 from . import gguf_recipes
 from .errors import UnknownNameError
 from .ggml import GGML_TYPES
-from .models import MATRIX, ModelSpec, Tensor, file_tensor, weight_tensors
+from .models import ATTENTION_TYPES, MATRIX, ModelSpec, Tensor, file_tensor, weight_tensors
 
 FILE = "From the file"
 FLOAT = "Float"
@@ -105,7 +105,8 @@ class ExpertQuantFormat(WeightFormat):
 @dataclass(frozen=True)
 class GGUFFormat(WeightFormat):
     """A GGUF file: a llama-quantize preset (per-tensor recipe) or one ggml type for every tensor (--pure).
-    Tensors llama.cpp never quantizes (norms, biases, routers) stay F32 as the converter wrote them."""
+    Tensors llama.cpp never quantizes keep the type the converter wrote (gguf_recipes.kept_type: F32 for norms,
+    biases, routers and kernels, 16-bit for the few matrices it leaves alone)."""
 
     preset: str = ""  # llama-quantize preset name, or "" for --pure
     ggml: str = ""  # the single type when pure
@@ -122,7 +123,7 @@ class GGUFFormat(WeightFormat):
 
     def _pure_type(self, t):
         if not gguf_recipes.allows_quantization(t.name, t.ne):
-            return "F32"
+            return gguf_recipes.kept_type(t.name, t.ne)
         return gguf_recipes.fallback(self.ggml, t.ne[0])
 
 
@@ -157,10 +158,13 @@ class FileFormat(WeightFormat):
 def gguf_traits(spec: ModelSpec) -> gguf_recipes.ModelTraits:
     # llama-model.cpp: LLM_TYPE_70B is an 80-layer Llama with grouped KV heads, or an 80-layer Qwen2
     llama_70b = spec.arch == "llama" and spec.gqa_ratio > 1 and spec.num_experts != 8
+    first_has_kv = spec.arch not in gguf_recipes.PER_LAYER_KV_ARCHS or spec.layer_type(0) in ATTENTION_TYPES
     return gguf_recipes.ModelTraits(
-        n_layer=spec.num_layers, n_gqa=spec.gqa_ratio, n_expert=spec.num_experts,
+        n_layer=spec.num_layers, n_gqa=spec.gqa_ratio if first_has_kv else 0, n_expert=spec.num_experts,
         is_falcon=spec.arch == "falcon",
-        is_70b=spec.num_layers == 80 and (llama_70b or spec.arch == "qwen2"))
+        is_70b=spec.num_layers == 80 and (llama_70b or spec.arch == "qwen2"),
+        nextn_blocks=sum(getattr(p, "count", 0) for p in spec.parts if p.key == "mtp")
+        if spec.arch in gguf_recipes.NEXTN_KEPT_ARCHS else 0)
 
 
 # ---------------------------------------------------------------- byte rules of the quantizers

@@ -13,7 +13,10 @@ time, and a file carries the rules of the day it was made, so three eras are kep
   Q2_K also bumps ffn_gate/ffn_up to Q3_K, fixed first-layer cut-offs, no GQA or MoE rules.
 
 No importance matrix unless the preset requires one, no user overrides. Summary:
-shared/reference/gguf-preset-rules.md.
+shared/reference/gguf-preset-rules.md. The rules read a few facts of the file besides names and shapes
+(ModelTraits): n_gqa of block 0 as the file states it (0 for hybrids that open with a recurrent block),
+the FFN position counted rather than read from the name in models without experts, and the NextN
+blocks GLM files carry. tests/test_quantize_real.py checks every tensor against libllama's quantizer.
 """
 from dataclasses import dataclass
 from functools import lru_cache
@@ -83,22 +86,53 @@ def category(name: str) -> str:
     return OTHER
 
 
-_NEVER_QUANTIZED = ("_norm.weight", "ffn_gate_inp.weight", "ssm_conv1d", "attn_rel_b.weight", "altup", "laurel",
-                    "per_layer_model_proj", "time_mix_first.weight", "shortconv.conv.weight")
+# tensor_allows_quantization @007dbbf3: substrings of names that keep the type they were converted in
+_NEVER_QUANTIZED = (
+    "_norm.weight", "ffn_gate_inp.weight", "ffn_gate_tid2eid.weight", "altup", "laurel", "per_layer_model_proj",
+    "ssm_conv1d", "shortconv.conv.weight", "indexer.k_proj.weight", "indexer.q_proj.weight",
+    "time_mix_first.weight", "time_mix_w0.weight", "time_mix_w1.weight", "time_mix_w2.weight", "time_mix_v0.weight",
+    "time_mix_v1.weight", "time_mix_v2.weight", "time_mix_a0.weight", "time_mix_a1.weight", "time_mix_a2.weight",
+    "time_mix_g1.weight", "time_mix_g2.weight", "time_mix_decay_w1.weight", "time_mix_decay_w2.weight",
+    "time_mix_lerp_fused.weight", "attn_rel_b.weight",
+    ".position_embd", "sam.pos_embd", "sam.neck.", "sam.net_", ".rel_pos", ".patch_embd", ".patch_merger",
+    "a.rvq.codebook", "mm.a.code_embd")
+
+# convert_hf_to_gguf.py (ModelBase.prepare_tensors @a458664f) writes these in F32 whatever --outtype says:
+# 1-D tensors, "*_norm.weight", names not ending in ".weight" (ssm_a from A_log, ssm_d from D), routers,
+# positional embeddings, convolution kernels of Mamba and LFM2, RWKV's small time-mix weights.
+_CONVERTED_F32 = ("ffn_gate_inp", "position_embd", "token_types", "ssm_conv1d", "shortconv.conv",
+                  "time_mix_first", "time_mix_w1", "time_mix_w2", "time_mix_decay_w1", "time_mix_decay_w2",
+                  "time_mix_lerp_fused", "posnet")
+
+
+def _n_dims(ne: tuple) -> int:
+    dims = len(ne)
+    while dims > 1 and ne[dims - 1] == 1:  # ggml_n_dims ignores trailing 1s
+        dims -= 1
+    return dims
 
 
 @lru_cache(maxsize=1 << 16)
 def allows_quantization(name: str, ne: tuple) -> bool:
-    """tensor_allows_quantization: 2-D and 3-D '*weight' tensors that are not norms, routers or
-    positional embeddings. Everything else keeps its converted type (F32 for these)."""
-    dims = len(ne)
-    while dims > 1 and ne[dims - 1] == 1:  # ggml_n_dims ignores trailing 1s
-        dims -= 1
-    if dims < 2 or not name.endswith("weight"):
+    """tensor_allows_quantization: 2-D and 3-D '*weight' tensors that are not norms, routers, convolution
+    kernels, positional embeddings or the small tensors listed above. The others keep the type the
+    converter wrote (kept_type)."""
+    if _n_dims(ne) < 2 or not name.endswith("weight"):
         return False
     if name in ("position_embd.weight", "token_types.weight"):
         return False
     return not any(s in name for s in _NEVER_QUANTIZED)
+
+
+@lru_cache(maxsize=1 << 16)
+def kept_type(name: str, ne: tuple) -> str:
+    """The type of a tensor llama-quantize does not quantize: the one convert_hf_to_gguf.py wrote. F32 for
+    norms, biases, routers and kernels; the 16-bit --outtype (F16, the converter's default; BF16 is the
+    same size) for the matrices llama-quantize leaves alone (Gemma 3n's AltUp and LAuReL matrices,
+    per_layer_model_proj, MiniMax's indexer projections, T5's attn_rel_b)."""
+    if _n_dims(ne) < 2 or name.endswith("_norm.weight") or not name.endswith(".weight"):
+        return "F32"
+    return "F32" if any(s in name for s in _CONVERTED_F32) else "F16"
 
 
 def use_more_bits(i: int, n: int) -> bool:
@@ -110,12 +144,35 @@ def use_more_bits(i: int, n: int) -> bool:
 class ModelTraits:
     """What the rules look at besides a tensor's own name and shape."""
 
-    n_layer: int
-    n_gqa: int  # query heads per KV head
+    n_layer: int  # the language model's blocks
+    n_gqa: int  # query heads per KV head of block 0 as the file states them (hparams.n_gqa(0)): 0 where
+    # block 0 is recurrent and the converter wrote 0 KV heads for it (see PER_LAYER_KV_ARCHS)
     n_expert: int  # 0 for dense models
     is_falcon: bool = False
     is_70b: bool = False  # llama.cpp's LLM_TYPE_70B (80-layer Llama / Qwen2)
     has_imatrix: bool = False
+    # blocks the file carries after the language model's (GLM-4.5's NextN layer, see NEXTN_KEPT_ARCHS): not
+    # among the tensors predicted (llama.cpp does not load them) but counted by the rules: in n_layer_all
+    # (init_quantize_state_counters: n_ffn_down = hparams.n_layer_all) and, one attn_v each, in n_attention_wv
+    nextn_blocks: int = 0
+
+    @property
+    def n_layer_all(self) -> int:
+        return self.n_layer + self.nextn_blocks
+
+
+# Architectures whose converter writes attention.head_count_kv per block, 0 for the blocks without
+# attention (convert_hf_to_gguf.py @a458664fc83b6513baea7adafcb0ef0626b006f8: LFM2Model, LFM2MoeModel set
+# num_key_value_heads to a list; JambaModel, NemotronHModel, GraniteHybridModel likewise). llama.cpp's rules
+# read n_gqa() of block 0 (llama-hparams.cpp: 0 when that block has no KV heads), so a hybrid that starts
+# with a recurrent block never gets the n_gqa >= 4 bumps. Qwen3-Next/Qwen3.5 write one number.
+PER_LAYER_KV_ARCHS = frozenset({"jamba", "lfm2", "lfm2moe", "nemotron_h", "nemotron_h_moe", "granitehybrid"})
+
+
+# Architectures whose converter keeps the NextN/MTP layers in the GGUF as extra blocks (block_count =
+# num_hidden_layers + num_nextn_predict_layers; llama.cpp loads them with TENSOR_SKIP): GLM-4.5/4.6/4.7
+# (convert_hf_to_gguf.py Glm4MoeModel). DeepSeek-V3 and Qwen3-Next/Qwen3.5 conversions drop them.
+NEXTN_KEPT_ARCHS = frozenset({"glm4moe"})
 
 
 def supports(preset: str, rules: str) -> bool:
@@ -128,13 +185,13 @@ def assign_types(preset: str, tensors, traits: ModelTraits, rules: str = "2026")
         raise ValueError(f"preset {preset} does not exist in the {rules} rules")
     _, default = PRESETS[preset]
     has_output = any(name == "output.weight" for name, _ in tensors)
-    n_attention_wv = sum(1 for name, _ in tensors if category(name) in _ATTN_V_LIKE)
+    n_attention_wv = sum(1 for name, _ in tensors if category(name) in _ATTN_V_LIKE) + traits.nextn_blocks
     imatrix = traits.has_imatrix or preset in _NEEDS_IMATRIX
-    state = {"i_attention_wv": 0, "i_ffn_down": 0}
+    state = {"i_attention_wv": 0, "i_ffn_down": 0, "i_ffn_gate": 0, "i_ffn_up": 0}
     out = []
     for name, ne in tensors:
         if not allows_quantization(name, ne):
-            out.append("F32")
+            out.append(kept_type(name, ne))
             continue
         cat = category(name)
         if rules == "2026":
@@ -149,6 +206,15 @@ def assign_types(preset: str, tensors, traits: ModelTraits, rules: str = "2026")
 
 def _layer_of(name: str) -> int:
     return int(name.split(".")[1]) if name.startswith("blk.") else 0
+
+
+def _ffn_layer(name: str, counter: str, m: ModelTraits, state) -> int:
+    """layer_info in llama_tensor_get_type_impl: with experts (n_expert > 1) the block number in the name;
+    without, the count of ffn_down (ffn_gate, ffn_up) tensors seen so far, which differs from the block
+    number where some blocks have no FFN (Nemotron-H: Mamba-2 and attention blocks carry none)."""
+    i = state[counter]
+    state[counter] = i + 1
+    return _layer_of(name) if m.n_expert > 1 else i
 
 
 def fallback(type_name: str, row: int, rules: str = "2026") -> str:
@@ -189,7 +255,7 @@ def _pick(ftype, new, name, ne, cat, m: ModelTraits, imatrix, has_output, n_atte
         if cat == FFN_DOWN:  # counts ffn_down tensors, not layers (two per layer with shared experts)
             i = state["i_ffn_down"]
             state["i_ffn_down"] = i + 1
-            if i < m.n_layer // 8:
+            if i < m.n_layer_all // 8:
                 return "IQ3_S" if ftype in ("IQ2_S", "IQ2_M") else "Q2_K"
             return new
         if cat == ATTN_OUTPUT:
@@ -243,7 +309,7 @@ def _pick(ftype, new, name, ne, cat, m: ModelTraits, imatrix, has_output, n_atte
             return "IQ2_S"
         return new
     if cat == FFN_DOWN:
-        i, n = _layer_of(name), m.n_layer
+        i, n = _ffn_layer(name, "i_ffn_down", m, state), m.n_layer_all
         if ftype == "Q2_K":
             return "Q3_K"
         if ftype == "Q2_K_S":
@@ -279,7 +345,7 @@ def _pick(ftype, new, name, ne, cat, m: ModelTraits, imatrix, has_output, n_atte
         return {"Q2_K": "Q3_K", "IQ3_XXS": "IQ3_S", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K",
                 "IQ3_M": "Q4_K"}.get(ftype, new)
     if cat in (FFN_GATE, FFN_UP):
-        i, n = _layer_of(name), m.n_layer
+        i, n = _ffn_layer(name, "i_ffn_gate" if cat == FFN_GATE else "i_ffn_up", m, state), m.n_layer_all
         if ftype == "IQ3_XS" and n // 8 <= i < 7 * n // 8:
             return "IQ3_XXS"
     return new

@@ -312,7 +312,8 @@ def weight_tensors(spec: ModelSpec) -> tuple:
 
     def add(role, layer, ne, kind=MATRIX, suffix="weight"):
         prefix = f"blk.{layer}." if layer >= 0 else ""
-        out.append(Tensor(f"{prefix}{role}.{suffix}", role, layer, tuple(ne), kind, tp_layout(role, suffix)))
+        name = f"{prefix}{role}.{suffix}" if suffix else prefix + role  # ssm_a, ssm_d: no suffix in GGUF
+        out.append(Tensor(name, role, layer, tuple(ne), kind, tp_layout(role, suffix)))
 
     def norm(role, layer, width):
         add(role, layer, (width,), SMALL)
@@ -457,8 +458,8 @@ def _mamba_tensors(spec, i, mamba1, add, norm, linear):
             add("ssm_dt_norm", i, (R,), SMALL)
             add("ssm_b_norm", i, (N,), SMALL)
             add("ssm_c_norm", i, (N,), SMALL)
-        add("ssm_a", i, (N, D), SMALL)
-        add("ssm_d", i, (D,), SMALL)
+        add("ssm_a", i, (N, D), SMALL, "")  # A_log and D: gguf-py SSM_A "blk.{bid}.ssm_a"
+        add("ssm_d", i, (D,), SMALL, "")
     else:
         G, heads = spec.ssm_n_groups, spec.ssm_num_heads
         conv = D + 2 * G * N
@@ -467,8 +468,8 @@ def _mamba_tensors(spec, i, mamba1, add, norm, linear):
         if spec.ssm_conv_bias:
             add("ssm_conv1d", i, (conv,), SMALL, "bias")
         add("ssm_dt", i, (heads,), SMALL, "bias")
-        add("ssm_a", i, (heads,), SMALL)
-        add("ssm_d", i, (heads,), SMALL)
+        add("ssm_a", i, (heads,), SMALL, "")
+        add("ssm_d", i, (heads,), SMALL, "")
         if spec.ssm_gated_norm:
             add("ssm_norm", i, (D,), SMALL)
     linear("ssm_out", i, D, H, bias=bias)
@@ -487,7 +488,7 @@ def _gated_deltanet_tensors(spec, i, add, norm, linear):
     linear("attn_gate", i, H, value)  # z, the output gate
     add("ssm_conv1d", i, (spec.linear_conv_kernel, 2 * key + value))
     add("ssm_dt", i, (nv,), SMALL, "bias")
-    add("ssm_a", i, (nv,), SMALL)
+    add("ssm_a", i, (nv,), SMALL, "")
     if spec.arch == "qwen3next":
         linear("ssm_ba", i, H, 2 * nv)  # β and α per value head, one projection
     else:  # Qwen3.5: two projections (ssm_beta, ssm_alpha)

@@ -10,7 +10,7 @@ from gguf.constants import GGML_QUANT_SIZES
 
 from pycore.formats import gguf_tensors
 from pycore.importers.reader import BytesReader, NeedMoreBytes
-from pycore.gguf_recipes import allows_quantization
+from pycore.gguf_recipes import allows_quantization, kept_type
 from pycore.models import FULL, GATED_DELTANET, MAMBA, SHORT_CONV, SLIDING, ModelSpec
 
 # Small enough to write in milliseconds, large enough for k-quant rows (multiples of 256).
@@ -92,12 +92,13 @@ def finish(writer, path=None):
 
 
 def pick_types(tensors, matrix_types):
-    """Assign types as llama-quantize would: tensors it never quantizes (norms, biases, routers) F32;
+    """Assign types as llama-quantize would: tensors it never quantizes keep the converter's type (F32 for
+    norms, biases, routers);
     matrices cycle through `matrix_types`, falling back to F16 where a row is not whole blocks."""
     out, i = [], 0
     for name, ne in tensors:
         if not allows_quantization(name, ne):
-            out.append((name, ne, "F32"))
+            out.append((name, ne, kept_type(name, ne)))
             continue
         t = matrix_types[i % len(matrix_types)]
         i += 1

@@ -111,3 +111,35 @@ def test_fallback_for_rows_that_do_not_fill_blocks():
     assert types["blk.3.ffn_down.weight"] == "Q8_0"  # use_more_bits(3, 4): Q6_K, then fallback
     assert types["blk.0.ffn_down.weight"] == "Q5_0"  # Q4_K, then fallback
     assert types["blk.0.attn_norm.weight"] == "F32"
+
+
+def test_hybrid_rules_by_hand():
+    """llama-quant.cpp @007dbbf3 llama_tensor_get_type_impl, worked by hand (tests/test_quantize_real.py
+    checks the same against libllama's quantizer)."""
+    from gguf_files import tiny
+    from pycore.models import DENSE, FULL, MAMBA2, NO_FFN, NO_MIXER
+    # 16 blocks, an MLP in the odd ones (Nemotron-H style). Without experts llama.cpp numbers ffn_down by
+    # count: use_more_bits(c, 16) holds for c in {0, 1, 4, 7}, the 1st, 2nd, 5th and 8th MLP = blocks 1, 3,
+    # 9, 15 (by block number it would have been 1, 7, 13, 15).
+    kinds = tuple(NO_MIXER if i % 2 else (FULL if i == 4 else MAMBA2) for i in range(16))
+    spec = tiny(arch="nemotron_h", num_layers=16, gated_mlp=False, num_heads=8, num_kv_heads=2, head_dim=32,
+                layer_types=kinds, ffn_types=tuple(DENSE if k == NO_MIXER else NO_FFN for k in kinds),
+                ssm_d_inner=256, ssm_d_state=32, ssm_d_conv=4, ssm_n_groups=2, ssm_num_heads=8)
+    types = {t.name: s.label for t, s in weight_storage(spec, weight_format("Q4_K_M")).tensors}
+    assert {i for i in range(16) if types.get(f"blk.{i}.ffn_down.weight") == "Q6_K"} == {1, 3, 9, 15}
+    # Block 0 is Mamba-2 and the converter wrote 0 KV heads for it: n_gqa() = 0, so Q2_K keeps attn_v at
+    # Q3_K although 8 heads share 2 KV heads (n_gqa 4 would give Q4_K).
+    q2 = {t.name: s.label for t, s in weight_storage(spec, weight_format("Q2_K")).tensors}
+    assert q2["blk.4.attn_v.weight"] == "Q3_K"
+
+
+def test_kept_types_follow_the_converter():
+    # convert_hf_to_gguf.py @a458664f writes F32 for 1-D tensors, *_norm.weight, names without ".weight"
+    # (ssm_a from A_log) and conv kernels; other matrices in --outtype (F16). llama-quantize keeps both.
+    from pycore.gguf_recipes import allows_quantization, kept_type
+    assert not allows_quantization("blk.0.altup_router.weight", (2048, 4))
+    assert kept_type("blk.0.altup_router.weight", (2048, 4)) == "F16"
+    assert kept_type("per_layer_model_proj.weight", (2048, 8960)) == "F16"
+    assert kept_type("blk.0.ssm_a", (16, 8192)) == "F32" and not allows_quantization("blk.0.ssm_a", (16, 8192))
+    assert kept_type("blk.0.ssm_conv1d.weight", (4, 8192)) == "F32"
+    assert kept_type("blk.0.ssm_norm.weight", (128, 64)) == "F32"

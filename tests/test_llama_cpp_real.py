@@ -21,7 +21,8 @@ from pycore.models import SLIDING, ModelSpec
 from pycore.scenario import Scenario
 from pycore.units import MiB
 
-pytestmark = pytest.mark.skipif(not available(), reason="llama-cpp-python is not installed (requirements-dev.txt)")
+# The real engine is a test dependency (requirements-dev.txt): missing, these tests fail rather than skip.
+assert available(), "llama-cpp-python is not installed: pip install -r requirements-dev.txt"
 
 # A Qwen2.5-0.5B-like block (896 wide, 14 heads, 2 KV heads of 64, FFN 4,864; Qwen/Qwen2.5-0.5B
 # config.json) with a smaller vocabulary and two layers: the compute buffer depends on the widths,
