@@ -22,7 +22,10 @@ storage) in one running headless Chromium. Per page and run:
   own network events, page and service worker together: until interactive, and over the whole first
   visit (until the network has been quiet for 2 s, service-worker precaching included);
 - repeat visit (this calculator): the same profile again: interactive, and bytes over the network;
-- offline.html (this calculator): the single file opened from disk with the network blocked.
+- offline.html (this calculator): the single file opened from disk with the network blocked;
+- start-up phases (this calculator): HTML parsed, first paint, Pyodide asked for (py:load), Pyodide running
+  from its snapshot (py:loaded: WebAssembly compiled, memory restored), app.py started, pycore imported,
+  the page bound and live (app:ready), interactive.
 """
 import argparse
 import statistics
@@ -92,7 +95,11 @@ SUMMARY = """() => {
   }
   const after = m.longtasks.filter(([t, d]) => t + d > (m.fcp || 0) && t < (m.interactive || Infinity));
   const ready = performance.getEntriesByName('app:ready')[0];
-  return {fcp: m.fcp, interactive: m.interactive, ready: ready ? ready.startTime : null, cls,
+  const mark = n => { const e = performance.getEntriesByName(n)[0]; return e ? e.startTime : null; };
+  const phases = {parsed: performance.getEntriesByType('navigation')[0].domInteractive, fcp: m.fcp,
+                  'py:load': mark('py:load'), 'py:loaded': mark('py:loaded'), 'app:start': mark('app:start'),
+                  'app:imported': mark('app:imported'), 'app:ready': mark('app:ready'), interactive: m.interactive};
+  return {fcp: m.fcp, interactive: m.interactive, ready: ready ? ready.startTime : null, cls, phases,
           tbt: after.reduce((s, [t, d]) => s + Math.max(0, d - 50), 0),
           longest: after.reduce((s, [t, d]) => Math.max(s, d), 0), longtasks: after.length};
 }"""
@@ -206,6 +213,11 @@ def report(name, runs):
     print(f"  bytes until interactive:             {med(runs, 'bytes_interactive') / 1e6:8.2f} MB")
     print(f"  bytes over the whole first visit:    {med(runs, 'bytes_visit') / 1e6:8.2f} MB "
           f"in {med(runs, 'requests_visit'):.0f} requests")
+    phases = [k for k, v in runs[0]["phases"].items() if v is not None]
+    if len(phases) > 2:  # this calculator's own marks: where the time to interactive goes
+        at = {k: statistics.median(r["phases"][k] for r in runs if r["phases"].get(k) is not None) for k in phases}
+        steps = ", ".join(f"{b} +{at[b] - at[a]:.0f}" for a, b in zip(phases, phases[1:]))
+        print(f"  start-up phases (ms, medians):       {phases[0]} {at[phases[0]]:.0f}, {steps}")
     if runs[0].get("repeat"):
         print(f"  repeat visit:                        {med(runs, 'interactive', 'repeat'):8.0f} ms interactive, "
               f"{med(runs, 'bytes_network', 'repeat') / 1e6:.2f} MB over the network")
