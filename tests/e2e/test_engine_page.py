@@ -135,3 +135,28 @@ def test_the_prerendered_page_carries_the_engine_blocks(open_site):
     expect(page.locator("#engine-plan")).to_have_attribute("data-host-bytes", str(e.host.total))
     assert page.locator("#engine-log").text_content() == "\n".join(e.engine_plan.log)
     assert page.locator("#placement-chart svg").count() == 1
+
+
+def test_copy_button_copies_the_log_lines(open_site):
+    page = open_site("?" + urlencode(dict(BASE, ngl=8)))
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    e = estimate(Scenario(**BASE, ngl=8))
+    expect(page.locator("#engine-log")).to_have_text("\n".join(e.engine_plan.log))
+    page.locator("#copy-log").click()
+    expect(page.locator("#log-status")).to_have_text("Log lines copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == "\n".join(e.engine_plan.log)
+
+
+BOXES = "#results, #answers, #engine-section, #placement-chart, #engine-log, #curve-section, details.more"
+
+
+def test_first_paint_keeps_its_geometry(open_site):
+    """The pre-rendered page already holds the engine blocks at their final size: Python starting changes no box."""
+    page = open_site("", ready=False, viewport={"width": 1280, "height": 900})
+    measure = f"""() => [...document.querySelectorAll("{BOXES}")].map(n => {{
+        const r = n.getBoundingClientRect(); return [n.id || n.className, r.x, r.y, r.width, r.height]; }})"""
+    before = page.evaluate(measure)
+    assert page.locator("html[data-py=ready]").count() == 0  # measured before Python took over
+    page.locator("html[data-py=ready]").wait_for(state="attached", timeout=60_000)
+    page.wait_for_timeout(300)  # the secondary render (answers, curve) runs after a zero timeout
+    assert page.evaluate(measure) == before
