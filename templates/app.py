@@ -333,12 +333,23 @@ class Page:
             if box is not None:
                 box.textContent = message
                 box.hidden = not message
-            node = self.inputs.get(name)
+            node = self.inputs.get(name) or el(name)
             if node is not None:
                 if message:
                     node.setAttribute("aria-invalid", "true")
+                    self.reveal(node)
                 else:
                     node.removeAttribute("aria-invalid")
+
+    def reveal(self, node):
+        """A field with a message is shown, even when it sits in a closed "More settings" or in another
+        engine's settings (a link's ngl=-1, a bad value typed before the engine changed)."""
+        box = node.closest("[data-engines]")
+        if box:
+            box.hidden = False
+        details = node.closest("details")
+        if details:
+            details.open = True
 
     def set_slot(self, name, text):
         node = self.slots.get(name)

@@ -160,3 +160,13 @@ def test_first_paint_keeps_its_geometry(open_site):
     page.locator("html[data-py=ready]").wait_for(state="attached", timeout=60_000)
     page.wait_for_timeout(300)  # the secondary render (answers, curve) runs after a zero timeout
     assert page.evaluate(measure) == before
+
+
+def test_a_bad_value_in_a_link_is_shown_at_its_field(open_site):
+    """ngl=-1 in a link: "More settings" opens on the message; the vLLM value shows though llama.cpp is chosen."""
+    page = open_site("?" + urlencode(dict(BASE, ngl=-1, gpu_memory_utilization=1.5)))
+    expect(page.locator("#ngl-error")).to_be_visible()
+    expect(page.locator("#ngl-error")).to_contain_text("at least 0")
+    expect(page.locator("#gpu_memory_utilization-error")).to_be_visible()
+    expect(page.locator("#stale-note")).to_be_visible()
+    expect_total(page, estimate(Scenario(**BASE)))  # the pre-rendered default stays, marked stale
