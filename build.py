@@ -118,6 +118,8 @@ def catalog() -> dict:
         "kv_methods": [("exact", "Exact per layer (GQA, MLA, sliding windows)"),
                        ("seed", "Seed formula: 2·B·S·H·L·bytes (multi-head attention only)")],
         "parallel": [("tensor", "Tensor parallel"), ("pipeline", "Pipeline parallel")],
+        "flash_attn": [("auto", "auto (on where the backend supports it)"), ("on", "on"),
+                       ("off", "off (adds the f32 KQ scores to the compute buffer)")],
         "custom_fields": list(urlstate.CUSTOM_FIELDS.items()),
         "sliding_patterns": [(key, label) for key, (label, _) in urlstate.SLIDING_PATTERNS.items()],
         "methods": [("full", "Full fine-tuning"), ("lora", "LoRA"), ("qlora", "QLoRA (base in NF4)")],

@@ -131,3 +131,55 @@ def context_curve(e: Estimate, system: str = BINARY) -> str:
               "nowhere in this range." if fits_up_to else "before the shortest context.") if capacity else "."))
     return _svg(width, height, "Memory versus context length", desc, "".join(body), "curve")
 
+
+
+MAX_PLACEMENT_ROWS = 8  # GPU rows drawn; more GPUs are summed up in the description
+
+
+def placement_bars(e: Estimate, system: str = BINARY) -> str:
+    """Where an engine with placement rules (llama.cpp, Ollama, vLLM) puts the bytes: one stacked bar per
+    GPU (weights, KV cache, state, compute buffer, overhead) against its usable capacity, and one for what
+    stays in system RAM against the RAM checked. `e.host` must be set (e.engine_plan is not None)."""
+    h = e.host
+    rows = [(f"GPU {d.index}", [(key, label, getattr(d, key)) for key, label in _SEGMENTS], e.fit.capacity if e.fit else 0)
+            for d in e.devices[:MAX_PLACEMENT_ROWS]]
+    ram = e.fit.ram if e.fit else 0
+    pool = "Unified memory" if e.fit and e.fit.unified else "System RAM"
+    rows.append((pool, [("weights", "Weights", h.weights), ("kv_cache", "KV cache", h.kv_cache),
+                        ("state", "Recurrent state", h.state), ("activations", "Compute and output buffers",
+                                                                 h.compute + h.output)], ram))
+    scale = max([sum(p[2] for p in parts) for _, parts, _ in rows] + [cap for _, _, cap in rows]) or 1
+    left, bar_w, row_h, bar_h = 4, 632, 46, 18
+    body = []
+    for i, (name, parts, cap) in enumerate(rows):
+        y = 8 + i * row_h
+        total = sum(size for _, _, size in parts)
+        text = f"{name}: {format_bytes(total, system)}" + (f" of {format_bytes(cap, system)}" +
+                                                           (" usable" if name.startswith("GPU") else "") if cap else "")
+        body.append(f'<text class="legend" x="{left}" y="{y + 12}">{escape(text)}</text>')
+        x = float(left)
+        for key, label, size in parts:
+            w = bar_w * size / scale
+            if w > 0:
+                body.append(f'<rect class="seg seg-{key}" x="{x:.2f}" y="{y + 18}" width="{w:.2f}" height="{bar_h}">'
+                            f'<title>{escape(f"{name}, {label}: {format_bytes(size, system)}")}</title></rect>')
+            x += w
+        body.append(f'<rect class="track" x="{left}" y="{y + 18}" width="{bar_w}" height="{bar_h}" fill="none"/>')
+        if cap:
+            cx = left + bar_w * cap / scale
+            body.append(f'<line class="capacity" x1="{cx:.2f}" x2="{cx:.2f}" y1="{y + 15}" y2="{y + 18 + bar_h + 3}"/>')
+    legend_y, lx = 8 + len(rows) * row_h + 10, left
+    for key, label in _SEGMENTS:
+        label = "Compute buffers" if key == "activations" else label
+        width = 16 + 7 * len(label)
+        if lx > left and lx + width > left + bar_w:
+            legend_y, lx = legend_y + 18, left
+        body.append(f'<rect class="seg seg-{key}" x="{lx}" y="{legend_y - 10}" width="10" height="10"/>'
+                    f'<text class="legend" x="{lx + 14}" y="{legend_y}">{escape(label)}</text>')
+        lx += width
+    more = len(e.devices) - MAX_PLACEMENT_ROWS
+    desc = (f"{e.engine.label}, {e.model.name}: " +
+            "; ".join(f"{name} {format_bytes(sum(p[2] for p in parts), system)}"
+                      + (f" of {format_bytes(cap, system)}" if cap else "") for name, parts, cap in rows) +
+            (f"; {more} more GPUs not drawn" if more > 0 else "") + ".")
+    return _svg(640, legend_y + 8, "On the GPUs and in " + ("unified memory" if pool.startswith("Unified") else "system RAM"), desc, "".join(body), "placement")

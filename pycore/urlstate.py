@@ -19,11 +19,16 @@ from .units import GiB
 # Query keys, in the order they appear in a link. The first seven are the public contract.
 KEYS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel", "engine", "act", "kvm",
         "overhead", "gpumem", "chunk", "units", "name", "cfg",
+        # engine settings (llama.cpp / Ollama, vLLM) and the system RAM checked beside the GPUs
+        "flash_attn", "ubatch", "ngl", "n_cpu_moe", "swa_full", "no_kv_offload", "ram",
+        "gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs",
         # training (mode=train); batch is then the micro-batch and context the sequence length
         "mode", "method", "rank", "modules", "dq", "precision", "optimizer", "ckpt", "zero", "fsdp", "tp")
 DEFAULTS = {"model": "llama-3.1-8b", "weights": "Q4_K_M", "kv": "f16", "batch": "1", "context": "", "gpu": "rtx-4090",
             "gpus": "1", "parallel": "tensor", "engine": "auto", "act": "peak", "kvm": "exact", "overhead": "",
             "gpumem": "", "chunk": "", "units": "GiB", "name": "", "cfg": "",
+            "flash_attn": "auto", "ubatch": "", "ngl": "", "n_cpu_moe": "", "swa_full": "0", "no_kv_offload": "0",
+            "ram": "", "gpu_memory_utilization": "", "max_num_batched_tokens": "", "max_num_seqs": "",
             "mode": "infer", "method": "lora", "rank": "8", "modules": "q,k,v,o", "dq": "1",
             "precision": "mixed_bf16", "optimizer": "adamw", "ckpt": "none", "zero": "0", "fsdp": "none", "tp": "1"}
 TRAINING = "train"
@@ -48,8 +53,8 @@ def to_query(fields: dict) -> str:
     """The query string for a link: only the fields that differ from the defaults, the seven public keys
     always, so a link keeps meaning the same thing if the defaults change."""
     public = KEYS[:7]
-    pairs = [(k, str(fields.get(k, ""))) for k in KEYS
-             if k in public or str(fields.get(k, "")) != DEFAULTS[k]]
+    pairs = [(k, str(fields.get(k, DEFAULTS[k]))) for k in KEYS  # a field the page lacks keeps its default
+             if k in public or str(fields.get(k, DEFAULTS[k])) != DEFAULTS[k]]
     return urlencode(pairs)
 
 
@@ -90,6 +95,57 @@ def gib(text: str, field: str):
     if value > 1 << 24:
         raise InputError(field, "larger than any device")
     return int(value * GiB)
+
+
+def optional_whole(text: str, field: str, low: int = 1):
+    """A whole number from a form, or None (the engine's default) when blank."""
+    return whole(text, field, low) if str(text or "").strip() else None
+
+
+def utilization(text: str, field: str):
+    """vLLM's gpu_memory_utilization from a form: a fraction in (0, 1]; '' -> None (its default)."""
+    raw = str(text or "").strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(field, f"not a number: {text[:30]!r}") from None
+    if not math.isfinite(value) or not 0 < value <= 1:
+        raise InputError(field, "a fraction of the GPU's memory, more than 0 and at most 1 (e.g. 0.9)")
+    return value
+
+
+def ram_size(text: str, field: str):
+    """System RAM in bytes from a GiB figure; '' -> None (the default); 0 is refused."""
+    value = gib(text, field)
+    if value == 0:
+        raise InputError(field, "must be more than zero (blank = the default)")
+    return value
+
+
+def flag(text) -> bool:
+    """A checkbox carried in a link: '1' on, '0' or blank off."""
+    return str(text or "").strip().lower() not in ("0", "", "false", "off", "no")
+
+
+def engine_settings(fields: dict, take) -> dict:
+    """The Scenario's engine settings (llama.cpp / Ollama / vLLM) and system RAM from the form's fields;
+    each bad value is reported at its own field through `take`."""
+    return dict(
+        flash_attn=str(fields.get("flash_attn") or "auto"),
+        ubatch=take("ubatch", optional_whole, fields.get("ubatch", ""), "ubatch"),
+        ngl=take("ngl", optional_whole, fields.get("ngl", ""), "ngl", 0),
+        n_cpu_moe=take("n_cpu_moe", optional_whole, fields.get("n_cpu_moe", ""), "n_cpu_moe", 0) or 0,
+        swa_full=flag(fields.get("swa_full")),
+        kv_offload=not flag(fields.get("no_kv_offload")),
+        ram_bytes=take("ram", ram_size, fields.get("ram", ""), "ram"),
+        gpu_memory_utilization=take("gpu_memory_utilization", utilization, fields.get("gpu_memory_utilization", ""),
+                                    "gpu_memory_utilization"),
+        max_num_batched_tokens=take("max_num_batched_tokens", optional_whole, fields.get("max_num_batched_tokens", ""),
+                                    "max_num_batched_tokens"),
+        max_num_seqs=take("max_num_seqs", optional_whole, fields.get("max_num_seqs", ""), "max_num_seqs"),
+    )
 
 
 def custom_model(fields: dict):
@@ -215,6 +271,7 @@ def estimate_from_fields(fields: dict, spec_override=None):
         overhead_bytes=take("overhead", gib, fields.get("overhead", ""), "overhead"),
         prefill_chunk=take("chunk", lambda: whole(fields["chunk"], "chunk") if str(fields.get("chunk", "")).strip()
                            else None),
+        **engine_settings(fields, take),
     )
     gpu, gpu_memory = _custom_gpu(fields, take, errors)
     if errors or model is None:
@@ -310,7 +367,7 @@ _TRAIN_FIELD_OF = {"micro_batch": "batch", "seq_len": "context", "lora_rank": "r
 
 # Scenario field names -> form field names, where they differ
 _FIELD_OF = {"activations": "act", "kv_method": "kvm", "overhead": "overhead", "gpu_memory": "gpumem",
-             "prefill_chunk": "chunk", "arguments": "model"}
+             "prefill_chunk": "chunk", "arguments": "model", "ram_bytes": "ram", "kv_offload": "no_kv_offload"}
 
 
 EMBED_FIELDS = ("model", "weights", "kv", "context", "batch", "gpu", "gpus")

@@ -47,6 +47,8 @@ def estimate_view(e: Estimate, system: str = BINARY) -> dict:
                             "per-GPU figures" if multi else ""),
         "bar_svg": charts.breakdown_bar(e, system),
         "engine": e.engine.label,
+        "engine_name": e.engine.name,
+        **engine_view(e, system),
         "context_note": f"model maximum {e.model.max_context:,} tokens",
     }
 
@@ -118,13 +120,64 @@ def _facts(e: Estimate) -> dict:
             "bpw": f"{e.bits_per_weight:.3f} ({e.weight_format.name})"}
 
 
+def engine_view(e: Estimate, system: str = BINARY) -> dict:
+    """The engine's placement (GPU / system RAM figure) and the log lines it will print (issue #10):
+    `placement_svg` is "" and `log` empty for an engine without placement rules (transformers)."""
+    plan = e.engine_plan
+    if plan is None:
+        return {"placement_svg": "", "log": "", "log_title": "", "host_bytes": 0,
+                "no_plan": f"{e.engine.label} has no placement rules here: everything is counted on the GPUs."}
+    return {"placement_svg": charts.placement_bars(e, system), "log": "\n".join(plan.log),
+            "log_title": f"What {e.engine.label} will print (predicted)", "no_plan": "", "host_bytes": e.host.total}
+
+
+def offload_answers(e: Estimate, system: str = BINARY) -> dict:
+    """The offload answers (llama.cpp, Ollama): the largest --n-gpu-layers that fits, the smallest
+    --n-cpu-moe that fits, and the system RAM this setting needs; words for engines without offload."""
+    plan = e.engine_plan
+    if plan is None or "layers_total" not in plan.fields:
+        words = f"{e.engine.label} keeps every layer on the GPUs (no partial offload)"
+        return {"max_ngl": words, "min_n_cpu_moe": words,
+                "ram_needed": (f"{format_bytes(e.host.total, system)}: {e.engine.label} keeps the model on the GPUs"
+                               if e.host is not None else words)}
+    f, total = plan.fields, plan.fields["layers_total"]
+    ram = f.get("system_ram_needed_bytes", 0)
+    ram_text = format_bytes(ram, system) + " at this setting"
+    if e.fit and e.fit.ram:
+        pool = "unified memory" if e.fit.unified else "system RAM"
+        ram_text += (f" (of {format_bytes(e.fit.ram, system)} {pool}: " +
+                     ("fits)" if e.fit.ram_headroom >= 0 else f"{format_bytes(-e.fit.ram_headroom, system)} short)"))
+    if not e.fit:
+        blank = "choose a GPU"
+        return {"max_ngl": blank, "min_n_cpu_moe": blank if e.model.is_moe else "dense model: no experts to move",
+                "ram_needed": ram_text}
+    n = f.get("max_ngl_that_fits")
+    if n is None:
+        max_ngl = "none"
+    elif n >= total:
+        max_ngl = f"{n} of {n} layers: all on the GPU"
+    else:
+        max_ngl = f"{n} of {total} layers: the other {total - n} in system RAM"
+    m = f.get("min_n_cpu_moe_that_fits")
+    if not e.model.is_moe:
+        moe = "dense model: no experts to move"
+    elif m is None:
+        moe = "none: even with every layer's experts in system RAM the rest does not fit"
+    elif m == 0:
+        moe = "0: every expert fits on the GPU"
+    else:
+        moe = f"{m}: the experts of the first {m} layers in system RAM, all else on the GPU"
+    return {"max_ngl": max_ngl, "min_n_cpu_moe": moe, "ram_needed": ram_text}
+
+
 def answers_view(e: Estimate, system: str = BINARY) -> dict:
     """The inverse answers for the scenario's GPU; empty texts without one."""
     s = e.scenario
     if not e.fit:
         blank = "choose a GPU"
-        return {"max_context": blank, "max_batch": blank, "best_format": blank, "fewest_gpus": blank}
-    out = {}
+        return {"max_context": blank, "max_batch": blank, "best_format": blank, "fewest_gpus": blank,
+                **offload_answers(e, system)}
+    out = offload_answers(e, system)
     for key, fn, fmt in (("max_context", max_context, lambda v: f"{v:,} tokens"),
                          ("max_batch", max_batch, lambda v: f"{v:,} sequences of {s.context:,} tokens"),
                          ("best_format", best_format, str),
@@ -177,6 +230,7 @@ def slots(view: dict) -> dict:
     """The view as {slot name: text}: the names the page's data-slot attributes use."""
     out = _item_slots(view)
     out.update(engine=view["engine"], context_note=view["context_note"], devices_caption=view["devices_caption"])
+    out["engine.log"], out["engine.log_title"], out["engine.no_plan"] = view["log"], view["log_title"], view["no_plan"]
     out["speed"], out["speed.formula"] = view["speed"]["text"], view["speed"]["formula"]
     for key, value in view["facts"].items():
         out[f"fact.{key}"] = value

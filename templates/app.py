@@ -30,7 +30,12 @@ window.performance.mark("app:imported")
 
 FORM_FIELDS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel", "engine", "act", "kvm",
                "overhead", "gpumem", "chunk", "name",
+               "flash_attn", "ubatch", "ngl", "n_cpu_moe", "ram", "gpu_memory_utilization", "max_num_batched_tokens",
+               "max_num_seqs",
                "method", "rank", "precision", "optimizer", "ckpt", "zero", "fsdp", "tp")
+CHECKBOXES = ("swa_full", "no_kv_offload")  # engine switches: "1" checked, "0" not
+NUMBERS = ("batch", "context", "gpus", "overhead", "gpumem", "chunk", "ubatch", "ngl", "n_cpu_moe", "ram",
+           "gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs")
 # The two fields whose meaning changes with the question asked
 LABELS = {"infer": {"batch": "Batch size", "context": "Context length"},
           "train": {"batch": "Micro-batch size", "context": "Sequence length"}}
@@ -233,7 +238,11 @@ class Page:
         fields["modules"] = ",".join(str(box.value) for box in document.querySelectorAll('input[name="modules"]:checked'))
         dq = el("dq")
         fields["dq"] = "1" if dq is None or dq.checked else "0"
-        for name in ("batch", "context", "gpus", "overhead", "gpumem", "chunk"):
+        for name in CHECKBOXES:
+            box = el(name)
+            if box is not None:
+                fields[name] = "1" if box.checked else "0"
+        for name in NUMBERS:
             node = self.inputs.get(name)
             if node is not None and node.validity.badInput:
                 fields[name] = "not a number"
@@ -254,6 +263,9 @@ class Page:
             box.checked = str(box.value) in modules
         if el("dq") is not None:
             el("dq").checked = str(fields.get("dq", "1")) != "0"
+        for name in CHECKBOXES:
+            if el(name) is not None:
+                el(name).checked = urlstate.flag(fields.get(name, "0"))
         if fields.get("model") == urlstate.CUSTOM and fields.get("cfg"):
             self.fill_custom(fields["cfg"])
         self.toggle_sections(fields)
@@ -315,18 +327,29 @@ class Page:
         self.schedule_secondary(self.generation)
 
     def show_errors(self, errors: dict):
-        for name in list(FORM_FIELDS) + ["cfg", "modules"]:
+        for name in list(FORM_FIELDS) + list(CHECKBOXES) + ["cfg", "modules"]:
             message = errors.get(name, "")
             box = el(name + "-error")
             if box is not None:
                 box.textContent = message
                 box.hidden = not message
-            node = self.inputs.get(name)
+            node = self.inputs.get(name) or el(name)
             if node is not None:
                 if message:
                     node.setAttribute("aria-invalid", "true")
+                    self.reveal(node)
                 else:
                     node.removeAttribute("aria-invalid")
+
+    def reveal(self, node):
+        """A field with a message is shown, even when it sits in a closed "More settings" or in another
+        engine's settings (a link's ngl=-1, a bad value typed before the engine changed)."""
+        box = node.closest("[data-engines]")
+        if box:
+            box.hidden = False
+        details = node.closest("details")
+        if details:
+            details.open = True
 
     def set_slot(self, name, text):
         node = self.slots.get(name)
@@ -339,6 +362,21 @@ class Page:
         self.render_items(v, V.slots)
         self.render_devices(v["devices"])
         self.render_notes(v["warnings"])
+        self.render_engine(v)
+
+    def render_engine(self, v):
+        """The engine's settings shown for the engine that applies, its GPU / system-RAM figure and the log
+        lines it will print (slots, filled by V.slots)."""
+        for box in document.querySelectorAll("[data-engines]"):
+            box.hidden = v["engine_name"] not in str(box.dataset.engines).split()
+        plan_box, none = el("engine-plan"), el("engine-none")
+        if plan_box is None:
+            return
+        plan_box.hidden, none.hidden = bool(v["no_plan"]), not v["no_plan"]
+        plan_box.dataset.hostBytes = str(v["host_bytes"])
+        if v["placement_svg"] and self.shown.get("#placement") != v["placement_svg"]:
+            self.shown["#placement"] = v["placement_svg"]
+            self.put_svg(el("placement-chart"), v["placement_svg"])
 
     def render_notes(self, warnings):
         """The estimate's warnings as a visible list (textContent only: a model name or field from a
@@ -441,7 +479,7 @@ class Page:
 
     def on_input(self, event):
         target_id = str(event.target.id)
-        if not (target_id in self.inputs or target_id.startswith("cfg_") or target_id == "model-search"
+        if not (target_id in self.inputs or target_id in CHECKBOXES or target_id.startswith("cfg_") or target_id == "model-search"
                 or str(event.target.name) in ("units", "mode", "modules")):
             return
         if target_id == "model-search":
@@ -492,6 +530,19 @@ class Page:
             el("action-status").textContent = "Could not reach the clipboard: the link is in the address bar."
         try:
             window.navigator.clipboard.writeText(url).then(create_proxy(done), create_proxy(failed))
+        except Exception:  # no clipboard API (non-secure context)
+            failed()
+
+    def copy_log(self, _event):
+        text = str(el("engine-log").textContent)
+
+        def done(*_):
+            el("log-status").textContent = "Log lines copied."
+
+        def failed(*_):
+            el("log-status").textContent = "Could not reach the clipboard: select the lines and copy them."
+        try:
+            window.navigator.clipboard.writeText(text).then(create_proxy(done), create_proxy(failed))
         except Exception:  # no clipboard API (non-secure context)
             failed()
 
@@ -725,7 +776,7 @@ class Page:
         for button_id, handler in (("copy-link", self.copy_link), ("export-json", self.export_json),
                                    ("export-md", self.export_markdown), ("embed-code", self.show_embed_code),
                                    ("use-config", self.on_use_config), ("hub-load", self.on_hub_load),
-                                   ("hwfirst-run", self.list_fitting)):
+                                   ("hwfirst-run", self.list_fitting), ("copy-log", self.copy_log)):
             if el(button_id) is not None:
                 self.on(el(button_id), "click", handler)
         document.documentElement.dataset.py = "ready"

@@ -121,3 +121,65 @@ def test_choosing_a_preset_selects_the_format_its_checkpoint_ships_in():
     assert shipped_weights("qwen3-8b", "Q5_K_M") == "Q5_K_M"  # a 16-bit checkpoint keeps the user's choice
     assert shipped_weights("llama-3.1-8b", "MXFP4") == "BF16"  # leaving another checkpoint's own format
     assert shipped_weights("not-a-preset", "Q4_K_M") == "Q4_K_M"
+
+
+# ---------------------------------------------------------------- engine settings (issue #10, the page)
+
+ENGINE_LINKS = [  # form fields -> the Scenario fields they must give (pycore.scenario)
+    (dict(ngl="20", flash_attn="off", ram="16"), dict(ngl=20, flash_attn="off", ram_bytes=16 << 30)),
+    (dict(ngl="0", ubatch="256", no_kv_offload="1"), dict(ngl=0, ubatch=256, kv_offload=False)),
+    (dict(model="gemma-3-27b", swa_full="1", flash_attn="on", ram="12.5"),
+     dict(model="gemma-3-27b", swa_full=True, flash_attn="on", ram_bytes=int(12.5 * 2**30))),
+    (dict(model="qwen3-30b-a3b", n_cpu_moe="12", ram="64"), dict(model="qwen3-30b-a3b", n_cpu_moe=12, ram_bytes=64 << 30)),
+    (dict(weights="BF16", engine="vllm", gpu="h100-sxm", gpu_memory_utilization="0.8", max_num_batched_tokens="4096",
+          max_num_seqs="16"),
+     dict(weights="BF16", engine="vllm", gpu="h100-sxm", gpu_memory_utilization=0.8, max_num_batched_tokens=4096,
+          max_num_seqs=16)),
+]
+
+
+@pytest.mark.parametrize("form,scenario", ENGINE_LINKS)
+def test_engine_settings_round_trip_through_a_link(form, scenario):
+    f = fields(**form, context="4096")
+    query = urlstate.to_query(f)
+    for key in form:  # every changed engine setting is in the link, under its own key
+        assert f"{key}=" in query
+    back = urlstate.parse_query("?" + query)
+    assert back == f
+    e, errors = urlstate.estimate_from_fields(back)
+    assert errors == {}
+    want = estimate(Scenario(**{"model": "llama-3.1-8b", "weights": "Q4_K_M", "gpu": "rtx-4090", "context": 4096,
+                                **scenario}))
+    assert e.scenario == want.scenario
+    assert (e.total, e.host, e.engine_plan.log) == (want.total, want.host, want.engine_plan.log)
+
+
+def test_engine_defaults_stay_out_of_the_link():
+    query = urlstate.to_query(fields(context="4096"))
+    for key in ("flash_attn", "ubatch", "ngl", "n_cpu_moe", "swa_full", "no_kv_offload", "ram",
+                "gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs"):
+        assert key + "=" not in query
+    # a page without the engine inputs (the embed) keeps their defaults, never blanks
+    partial = {k: v for k, v in fields(context="4096").items() if k not in ("flash_attn", "swa_full")}
+    assert urlstate.to_query(partial) == query
+    e, errors = urlstate.estimate_from_fields(partial)
+    assert errors == {} and e.scenario.flash_attn == "auto" and e.scenario.ngl is None
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"ngl": "-1"}, "ngl"), ({"ngl": "2.5"}, "ngl"), ({"ngl": "1e9"}, "ngl"), ({"n_cpu_moe": "-3"}, "n_cpu_moe"),
+    ({"ubatch": "0"}, "ubatch"), ({"ram": "0"}, "ram"), ({"ram": "-8"}, "ram"), ({"ram": "lots"}, "ram"),
+    ({"ram": "1e300"}, "ram"), ({"gpu_memory_utilization": "1.5"}, "gpu_memory_utilization"),
+    ({"gpu_memory_utilization": "0"}, "gpu_memory_utilization"), ({"gpu_memory_utilization": "nan"}, "gpu_memory_utilization"),
+    ({"max_num_seqs": "0"}, "max_num_seqs"), ({"max_num_batched_tokens": "x"}, "max_num_batched_tokens"),
+    ({"flash_attn": "maybe"}, "flash_attn"),
+])
+def test_bad_engine_settings_are_named_at_their_field(changes, field):
+    e, errors = urlstate.estimate_from_fields(fields(**changes))
+    assert e is None and list(errors) == [field], errors
+    assert errors[field]
+
+
+def test_utilization_message_says_the_range():
+    _, errors = urlstate.estimate_from_fields(fields(engine="vllm", weights="BF16", gpu_memory_utilization="1.5"))
+    assert "at most 1" in errors["gpu_memory_utilization"]

@@ -1,0 +1,62 @@
+"""The page's engine blocks (pycore.view.engine_view / offload_answers, pycore.charts.placement_bars): the
+figures come from the estimate's engine plan, never computed again; the SVG is well-formed and escaped."""
+import xml.etree.ElementTree as ET
+
+from pycore import Scenario, estimate
+from pycore import view as V
+from pycore.charts import MAX_PLACEMENT_ROWS, placement_bars
+from pycore.units import format_bytes
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_offload_answers_are_the_plans_figures():
+    # Llama 3.1 70B Q4_K_M on one RTX 4090: llama.cpp's plan says how many of its 81 layers fit
+    e = estimate(Scenario("llama-3.1-70b", weights="Q4_K_M", gpu="rtx-4090", ram_bytes=64 << 30))
+    f = e.engine_plan.fields
+    a = V.offload_answers(e)
+    assert 0 < f["max_ngl_that_fits"] < f["layers_total"] == 81
+    assert a["max_ngl"] == f"{f['max_ngl_that_fits']} of 81 layers: the other {81 - f['max_ngl_that_fits']} in system RAM"
+    assert a["min_n_cpu_moe"] == "dense model: no experts to move"
+    assert a["ram_needed"].startswith(format_bytes(e.host.total) + " at this setting (of 64.00 GiB system RAM")
+
+
+def test_moe_answer_names_the_layers_whose_experts_stay_in_ram():
+    e = estimate(Scenario("qwen3-30b-a3b", weights="Q4_K_M", gpu="rtx-3060", context=32768))
+    m = e.engine_plan.fields["min_n_cpu_moe_that_fits"]
+    assert m and m > 0
+    assert V.offload_answers(e)["min_n_cpu_moe"].startswith(f"{m}: the experts of the first {m} layers")
+
+
+def test_engines_without_offload_say_so():
+    e = estimate(Scenario("llama-3.1-8b", weights="BF16", gpu="h100-sxm", engine="vllm"))
+    assert "no partial offload" in V.offload_answers(e)["max_ngl"]
+    t = estimate(Scenario("llama-3.1-8b", weights="BF16", gpu="h100-sxm", engine="transformers"))
+    view = V.estimate_view(t)
+    assert view["placement_svg"] == "" and view["log"] == "" and view["no_plan"]
+
+
+def test_placement_bars_hold_each_gpu_and_the_host():
+    e = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", gpu="rtx-4090", ngl=20, ram_bytes=16 << 30))
+    svg = ET.fromstring(placement_bars(e))
+    desc = svg.find(SVG + "desc").text
+    d = e.devices[0]
+    assert f"GPU 0 {format_bytes(d.total)} of {format_bytes(e.fit.capacity)}" in desc
+    assert f"System RAM {format_bytes(e.host.total)} of 16.00 GiB" in desc
+    drawn = [r for r in svg.iter(SVG + "rect") if r.find(SVG + "title") is not None]
+    assert {r.find(SVG + "title").text.split(",")[0] for r in drawn} == {"GPU 0", "System RAM"}
+
+
+def test_placement_bars_are_bounded_for_many_gpus():
+    e = estimate(Scenario("llama-3.1-70b", weights="Q4_K_M", gpu="rtx-4090", gpus=12, parallel="pipeline"))
+    svg = ET.fromstring(placement_bars(e))
+    rows = {t.text.split(":")[0] for t in svg.iter(SVG + "text") if t.text.startswith("GPU ")}
+    assert len(rows) == MAX_PLACEMENT_ROWS
+    assert "4 more GPUs not drawn" in svg.find(SVG + "desc").text
+
+
+def test_log_slot_is_the_engines_lines():
+    e = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", gpu="rtx-4090", flash_attn="off"))
+    slots = V.slots(V.estimate_view(e))
+    assert slots["engine.log"].split("\n") == list(e.engine_plan.log)
+    assert slots["engine.log_title"] == "What llama.cpp will print (predicted)"
