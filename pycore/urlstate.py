@@ -81,15 +81,21 @@ def whole(text: str, field: str, low: int = 1) -> int:
     return int(value)
 
 
-def gib(text: str, field: str):
-    """Bytes from a GiB figure in a form; '' -> None (use the default)."""
-    raw = str(text).strip().replace(",", "")
+def _number(raw: str, text, field: str):
+    """A float from a form's cleaned text `raw`; None when blank; a message naming `field` otherwise."""
     if not raw:
         return None
     try:
-        value = float(raw)
+        return float(raw)
     except ValueError:
-        raise InputError(field, f"not a number: {text[:30]!r}") from None
+        raise InputError(field, f"not a number: {str(text)[:30]!r}") from None
+
+
+def gib(text: str, field: str):
+    """Bytes from a GiB figure in a form; '' -> None (use the default)."""
+    value = _number(str(text).strip().replace(",", ""), text, field)
+    if value is None:
+        return None
     if not math.isfinite(value) or value < 0:
         raise InputError(field, "must be a size in GiB, zero or more")
     if value > 1 << 24:
@@ -104,13 +110,9 @@ def optional_whole(text: str, field: str, low: int = 1):
 
 def utilization(text: str, field: str):
     """vLLM's gpu_memory_utilization from a form: a fraction in (0, 1]; '' -> None (its default)."""
-    raw = str(text or "").strip().replace(",", ".")
-    if not raw:
+    value = _number(str(text or "").strip().replace(",", "."), text, field)
+    if value is None:
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InputError(field, f"not a number: {text[:30]!r}") from None
     if not math.isfinite(value) or not 0 < value <= 1:
         raise InputError(field, "a fraction of the GPU's memory, more than 0 and at most 1 (e.g. 0.9)")
     return value

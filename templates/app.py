@@ -522,25 +522,20 @@ class Page:
         fields = self.read_fields()
         url = (str(window.location.origin) + str(window.location.pathname) + "?" + urlstate.to_query(fields)
                + self.hub_query(fields))
-
-        def done(*_):
-            el("action-status").textContent = "Link copied."
-
-        def failed(*_):
-            el("action-status").textContent = "Could not reach the clipboard: the link is in the address bar."
-        try:
-            window.navigator.clipboard.writeText(url).then(create_proxy(done), create_proxy(failed))
-        except Exception:  # no clipboard API (non-secure context)
-            failed()
+        self.to_clipboard(url, "action-status", "Link copied.",
+                          "Could not reach the clipboard: the link is in the address bar.")
 
     def copy_log(self, _event):
-        text = str(el("engine-log").textContent)
+        self.to_clipboard(str(el("engine-log").textContent), "log-status", "Log lines copied.",
+                          "Could not reach the clipboard: select the lines and copy them.")
 
+    @staticmethod
+    def to_clipboard(text, status_id, copied, refused):
         def done(*_):
-            el("log-status").textContent = "Log lines copied."
+            el(status_id).textContent = copied
 
         def failed(*_):
-            el("log-status").textContent = "Could not reach the clipboard: select the lines and copy them."
+            el(status_id).textContent = refused
         try:
             window.navigator.clipboard.writeText(text).then(create_proxy(done), create_proxy(failed))
         except Exception:  # no clipboard API (non-secure context)
