@@ -632,9 +632,8 @@ PRESET_TABLE = (
                 'sliding_window': 1024,
                 'sliding_window_pattern': 6,
                 'attention_bias': False},
-     'source': 'NVIDIA/TensorRT-LLM tests/unittest/_torch/modeling/test_modeling_gemma3.py @fe6fa01d; another '
-               'public file (find_string hit, repo not identified) quotes the 27B text part verbatim with '
-               'num_hidden_layers 62 a'},
+     'source': 'NVIDIA/TensorRT-LLM tests/unittest/_torch/modeling/test_modeling_gemma3.py @fe6fa01d; '
+               'https://huggingface.co/google/gemma-3-27b-it/blob/main/config.json (text_config)'},
     {'id': 'phi-3-mini-4k',
      'name': 'Phi-3 mini 4k instruct',
      'hf_repo': 'microsoft/Phi-3-mini-4k-instruct',
