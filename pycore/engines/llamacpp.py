@@ -306,20 +306,27 @@ def fits(gpus, budget: int) -> bool:
     return all(g.total <= budget for g in gpus)
 
 
+def _first_fit(lo: int, hi: int, fits_at) -> int:
+    """The smallest n in (lo, hi] with fits_at(n), for a fits_at that is False up to some n and True from
+    there on; fits_at(hi) must hold. About log2(hi − lo) plans."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if fits_at(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def max_ngl(spec, fmt, kvf, st: Settings, budget: int):
     """The largest --n-gpu-layers whose GPUs each fit in `budget` bytes (None when not even 0 layers
     leave room: the CPU-only case needs no GPU memory, so 0 always fits). GPU bytes grow with ngl."""
     from dataclasses import replace
-    lo, hi = 0, spec.num_layers + 1
-    if fits(plan(spec, fmt, kvf, replace(st, ngl=hi))[0], budget):
-        return hi
-    while hi - lo > 1:  # invariant: lo fits, hi does not
-        mid = (lo + hi) // 2
-        if fits(plan(spec, fmt, kvf, replace(st, ngl=mid))[0], budget):
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    top = spec.num_layers + 1
+    too_many = lambda n: not fits(plan(spec, fmt, kvf, replace(st, ngl=n))[0], budget)  # noqa: E731
+    if not too_many(top):
+        return top
+    return _first_fit(0, top, too_many) - 1  # 0 layers always fit
 
 
 def min_n_cpu_moe(spec, fmt, kvf, st: Settings, budget: int):
@@ -327,16 +334,10 @@ def min_n_cpu_moe(spec, fmt, kvf, st: Settings, budget: int):
     offloaded; None when even all experts in RAM do not fit."""
     from dataclasses import replace
     full = replace(st, ngl=-1)
-    lo, hi = -1, spec.num_layers
-    if not fits(plan(spec, fmt, kvf, replace(full, n_cpu_moe=hi))[0], budget):
+    fits_at = lambda n: fits(plan(spec, fmt, kvf, replace(full, n_cpu_moe=n))[0], budget)  # noqa: E731
+    if not fits_at(spec.num_layers):
         return None
-    while hi - lo > 1:  # invariant: hi fits, lo does not (or is -1)
-        mid = (lo + hi) // 2
-        if fits(plan(spec, fmt, kvf, replace(full, n_cpu_moe=mid))[0], budget):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return _first_fit(-1, spec.num_layers, fits_at)
 
 
 def notes(spec, kvf, st: Settings, c: Cells, flash: bool) -> tuple:
