@@ -79,6 +79,8 @@ def _choose(candidates, base, gpus, ram_bytes, guess=None):
         i = len(candidates) - 1
         if over(i) > ram_bytes or over(i) >= est(i).weights.bytes:
             return None
+    if over(i) <= 0:  # the GPUs have room: the fit failed on system RAM, which offloading cannot help
+        return None
     return (*candidates[i], est(i), over(i) / est(i).weights.bytes)
 
 

@@ -97,3 +97,13 @@ def test_bench_partial_offload_is_slower():
                            "--ngl", "16", "-p", "512", "-n", "128", "--json"]))
     assert half[1]["tokens_per_s"] < full[1]["tokens_per_s"] / 2
     assert main(["bench", "--model", "llama-2-7b", "--gpu", "rtx-4090", "-p", "x"]) == 2
+
+
+def test_a_fit_that_fails_on_system_ram_is_not_offered_as_an_offload():
+    # Found by the property above: a 128 GB M2 Ultra (unified memory) with 16 GiB entered as its RAM. Every
+    # model whose GPU share fits still fails on that RAM; offloading weights to RAM cannot help it, so such a
+    # model is not listed (before: listed with a negative share of its weights "in RAM").
+    from pycore.hardware import gpu
+    from pycore.hwfirst import fit_table
+    rows = fit_table(gpu("m2-ultra-128gb"), gpus=2, context=2048, ram_bytes=16 << 30)
+    assert all(0 <= r["host_share"] <= 1 for r in rows)
