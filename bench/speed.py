@@ -1,8 +1,9 @@
-"""The speed model against published llama-bench results (tests/speed_reference.py, a transcription of
-shared/reference/speed_dev.json): predicted vs published tokens/s for every row, and the median absolute
-error per backend and test kind. `--fit` searches the efficiency tables' values per backend (a grid
-minimising the median absolute error over all of that backend's devices) and prints them; the tables in
-pycore/speed.py hold the chosen values.
+"""The speed model against published llama-bench results: the development rows (tests/speed_reference.py, a
+transcription of shared/reference/speed_dev.json) and the held-out rows (tests/speed_heldout.py, published
+results that are not in that file, each with its URL). Prints predicted vs published tokens/s for every row
+(--rows) and the median absolute error per backend and test kind, for both sets. `--fit` searches the
+efficiency tables' values per backend (a grid minimising the median absolute error over all of that backend's
+devices, development rows only) and prints them; the tables in pycore/speed.py hold the chosen values.
 
     .venv/bin/python bench/speed.py [--rows] [--fit]
 """
@@ -17,11 +18,12 @@ from pycore import speed as S  # noqa: E402
 from pycore.hardware import gpu  # noqa: E402
 from pycore.memory import estimate  # noqa: E402
 from pycore.scenario import Scenario  # noqa: E402
+from speed_heldout import ROWS as HELDOUT  # noqa: E402
 from speed_reference import ROWS  # noqa: E402
 
 
 def predict(row):
-    gid, backend, model, quant, test, _ = row
+    gid, backend, model, quant, test = row[:5]
     e = estimate(Scenario(model, weights=quant, context=512, engine="llama.cpp"))
     device = gpu(gid)
     if test.startswith("tg"):
@@ -32,10 +34,10 @@ def predict(row):
     return S.speed(e, device, depth=0, prompt_tokens=n, backend=backend, batch=1).prefill_tokens_per_s
 
 
-def errors():
+def errors(rows_in=ROWS):
     """{(backend, kind): [abs % error]} and the per-row table."""
     out, rows = {}, []
-    for row in ROWS:
+    for row in rows_in:
         got = predict(row)
         err = (got - row[5]) / row[5] * 100
         kind = "tg" if row[4].startswith("tg") else "pp"
@@ -52,8 +54,7 @@ def table(errs) -> str:
 
 
 def _key(table, row):
-    backend, device = row[1], gpu(row[0])
-    return next((k for k in ((backend, device.kind), (backend, device.vendor)) if k in table), backend)
+    return S.efficiency_key(table, row[1], gpu(row[0]))
 
 
 def _median_error(rows):
@@ -98,29 +99,40 @@ def fit():
         S.DECODE_MOE_LAYER_SECONDS[key] = best[1] * 1e-6
         print(f"decode  MoE layer {key:<14} {len(tg):>3} rows: {best[1]} µs per MoE layer "
               f"(median |err| {best[0] * 100:.1f}%)")
-    for key in S.PREFILL_COMPUTE_EFFICIENCY:
-        pp = [r for r in ROWS if r[4].startswith("pp") and _key(S.PREFILL_COMPUTE_EFFICIENCY, r) == key]
-        if len(pp) < 2:
-            continue
-        best = None
-        for ceff in [x / 100 for x in range(2, 101, 1)]:
-            S.PREFILL_COMPUTE_EFFICIENCY[key] = ceff
-            score = _median_error(pp)
-            if best is None or score < best[0]:
-                best = (score, ceff)
-        S.PREFILL_COMPUTE_EFFICIENCY[key] = best[1]
-        print(f"prefill {str(key):<24} {len(pp):>3} rows: efficiency {best[1]:.2f} (median |err| {best[0] * 100:.1f}%)")
+    soc = [r for r in ROWS if r[4].startswith("pp") and S.sustained_compute(gpu(r[0]), r[1]) != 1]
+    for _ in range(2):  # backend efficiencies with the SoC factor held, then the SoC factor; twice
+        for key in S.PREFILL_COMPUTE_EFFICIENCY:
+            pp = [r for r in ROWS if r[4].startswith("pp") and _key(S.PREFILL_COMPUTE_EFFICIENCY, r) == key]
+            if len(pp) < 2:
+                continue
+            best = None
+            for ceff in [x / 100 for x in range(2, 101, 1)]:
+                S.PREFILL_COMPUTE_EFFICIENCY[key] = ceff
+                score = _median_error(pp)
+                if best is None or score < best[0]:
+                    best = (score, ceff)
+            S.PREFILL_COMPUTE_EFFICIENCY[key] = best[1]
+            print(f"prefill {str(key):<24} {len(pp):>3} rows: efficiency {best[1]:.2f} (median |err| {best[0] * 100:.1f}%)")
+        ratios = []
+        for r in soc:
+            ratios.append(r[5] / predict(r) * S.SOC_SUSTAINED_COMPUTE)
+        S.SOC_SUSTAINED_COMPUTE = round(statistics.median(ratios), 2)
+        print(f"prefill SoC sustained fraction over {len(soc)} rows ({len({r[0] for r in soc})} devices): "
+              f"{S.SOC_SUSTAINED_COMPUTE:.2f}")
 
 
 def main():
     if "--fit" in sys.argv:
         fit()
-    errs, rows = errors()
-    if "--rows" in sys.argv:
-        for row, got, err in rows:
-            print(f"{row[0]:<24} {row[1]:<7} {row[2]:<14} {row[3]:<7} {row[4]:<7} {row[5]:>10.2f} {got:>10.2f} {err:>+7.1f}%")
-    print(f"{len(ROWS)} published llama-bench rows (shared/reference/speed_dev.json)")
-    print(table(errs))
+    for name, rows_in, where in (("development", ROWS, "shared/reference/speed_dev.json"),
+                                 ("held-out", HELDOUT, "tests/speed_heldout.py, not fitted on")):
+        errs, rows = errors(rows_in)
+        if "--rows" in sys.argv:
+            for row, got, err in rows:
+                print(f"{row[0]:<24} {row[1]:<7} {row[2]:<14} {row[3]:<7} {row[4]:<7} {row[5]:>10.2f} {got:>10.2f} "
+                      f"{err:>+7.1f}%")
+        print(f"{name}: {len(rows_in)} published llama-bench rows ({where})")
+        print(table(errs))
 
 
 if __name__ == "__main__":

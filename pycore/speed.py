@@ -21,15 +21,18 @@ from .errors import InputError
 from .models import attention_groups
 
 # ---------------------------------------------------------------- efficiency tables
-# Keys: a backend, or (backend, device kind or vendor) where a class of devices behaves differently; the
-# most specific key present applies (see `efficiency`). Every value is fitted by `bench/speed.py --fit` on
-# the published llama-bench results of shared/reference/speed_dev.json: for each key, the value that
-# minimises the median absolute error over all of its rows (never one device): CUDA 9 GeForce/workstation/
-# Spark devices, CUDA data center 2 (A100, H100), Metal 26 Apple chips M1 to M4 Ultra, Vulkan 8
-# NVIDIA/AMD devices, Vulkan on Intel 2 (Arc A770, B580), ROCm 2 (RX 7900 XT, Strix Halo). The CPU
-# backend has one published row (Strix Halo): its values are set from it and stated as such; SYCL has none.
-# Fitted in this order: bandwidth efficiency and fixed cost per key (tg rows), the MoE layer cost (MoE tg
-# rows), the prefill efficiency (pp rows); the grid caps bandwidth efficiency at 0.90.
+# Keys: a backend, or (backend, device class, kind or vendor) where a class of devices behaves differently;
+# the most specific key present applies (see `efficiency_key`). Every value is fitted by `bench/speed.py
+# --fit` on the published llama-bench results of shared/reference/speed_dev.json: for each key, the value
+# that minimises the median absolute error over all of its rows (never one device): CUDA 9 GeForce/
+# workstation/Spark devices, CUDA wide-tensor data-center parts 2 (A100, H100), Metal 26 Apple chips M1 to
+# M4 Ultra, Vulkan 8 NVIDIA/AMD devices, Vulkan on Intel 2 (Arc A770, B580), ROCm 2 (RX 7900 XT, Strix
+# Halo). The CPU backend has one published row (Strix Halo): its values are set from it and stated as such;
+# SYCL has none. Fitted in this order: bandwidth efficiency and fixed cost per key (tg rows), the MoE layer
+# cost (MoE tg rows), then twice in turn the prefill efficiency per key (pp rows) and the sustained fraction
+# of power-limited SoCs (SOC_SUSTAINED_COMPUTE); the grid caps bandwidth efficiency at 0.90. The held-out rows
+# of tests/speed_heldout.py (published results not in speed_dev.json) are never fitted on: bench/speed.py
+# prints the error on both sets.
 #
 # Fraction of the datasheet bandwidth that llama.cpp's decode kernels reach.
 DECODE_BANDWIDTH_EFFICIENCY = {
@@ -65,19 +68,45 @@ DECODE_MOE_LAYER_SECONDS = {
     "SYCL": 40e-6,  # no published row read
     "CPU": 40e-6,  # no published row read
 }
-# Fraction of the dense FP16 tensor throughput that prefill reaches. llama.cpp's quantized matrix kernels
-# (MMQ, mma.sync) do not use Hopper's wgmma and leave data-center parts far from peak; Vulkan on Intel does
-# not reach the XMX units.
+# Fraction of the FP16-equivalent peak of the matmul path (see MATMUL_PATHS below) that prefill reaches.
+# llama.cpp's quantized matrix kernels (MMQ, mma.sync) do not use Hopper's wgmma and leave data-center parts
+# far from peak; Vulkan on Intel does not reach the XMX units.
 PREFILL_COMPUTE_EFFICIENCY = {
-    "CUDA": 0.43,
-    ("CUDA", "datacenter"): 0.13,
-    "Metal": 0.69,
-    "Vulkan": 0.37,
+    "CUDA": 0.44,
+    ("CUDA", "wide-tensor"): 0.14,  # A100, H100 (see WIDE_TENSOR_CORE_IDS)
+    "Metal": 0.72,
+    "Vulkan": 0.36,
     ("Vulkan", "Intel"): 0.07,
-    "ROCm": 0.26,
+    "ROCm": 0.76,  # of INT8 / 2 on RDNA3 (MMQ): 7900 XT, Strix Halo; the least certain entry (3 rows)
     "SYCL": 0.10,
     "CPU": 0.60,
 }
+# Which kernel multiplies a weight matrix by a micro-batch, and so which peak bounds prefill. llama.cpp's
+# ggml_cuda_should_use_mmq (ggml/src/ggml-cuda/mmq.cu, ggml-org/llama.cpp@027ef8769913a5f665e287c5e1f13d9d633a9d57)
+# sends a ggml block-quantized weight (Q4_0 … Q8_0, the K-quants, IQ types, MXFP4) on CUDA and ROCm to MMQ,
+# which quantizes the activations to 8 bits and multiplies with int8 tensor cores (NVIDIA Turing and later),
+# int8 WMMA/MFMA (AMD RDNA3, RDNA4, CDNA) or dp4a dot products (Pascal, RDNA2): its peak is the INT8 rate.
+# A float weight (F16, BF16, F32), or a GPU without an int8 path (V100: FP16 tensor cores only; the catalog's
+# INT8 figure is 0), goes to cuBLAS/hipBLAS FP16 GEMM: the FP16 rate. Metal, Vulkan and SYCL dequantize inside
+# their FP16 matrix kernels (simdgroup matrices, cooperative matrices, XMX): the FP16 rate.
+# A path's FP16-equivalent peak is FP16 TFLOPS, or INT8 TOPS / 2 for MMQ: every tensor core since Turing does
+# two int8 operations per FP16 FLOP (RTX 4090: 660.6 TOPS / 330.3 TFLOPS), so one efficiency per backend
+# covers both paths where that ratio holds, and the paths differ where it does not: Pascal (INT8 by dp4a = 4 ×
+# its FP32 rate; a Tesla P40 ran Llama 2 7B Q4_0 at pp512 = 912 t/s, ggml-org/llama.cpp#4766: 12.3 TOPS, over
+# its 11.8 TFLOPS FP32 peak, so MMQ is not bound by the float rate) and RDNA3 (int8 WMMA at the FP16 rate).
+MMQ_BACKENDS = ("CUDA", "ROCm")
+MATMUL_PATHS = {
+    "mmq": "MMQ: int8 activations × quantized weights on the INT8 units (peak INT8 TOPS / 2)",
+    "fp16": "FP16 matrix units (dequantize + BLAS GEMM, or the backend's FP16 matrix kernels)",
+    "cpu": "the CPU cores' SIMD rate",
+}
+# Systems on a chip that share one package power limit between CPU and GPU (NVIDIA DGX Spark and Jetson, AMD
+# Ryzen AI Max "Strix Halo") run long matrix work below the boost clock their datasheet peak assumes: the
+# fraction of that peak they sustain. Fitted by bench/speed.py --fit after the backend efficiencies, as the
+# median ratio of published to predicted prefill over the SoC rows of speed_dev.json on every backend but
+# Metal and CPU (DGX Spark on CUDA; Strix Halo on Vulkan and ROCm: 2 devices of 2 vendors). Apple chips are
+# not covered: the Metal efficiency is fitted on Apple chips alone, so it already holds their sustained clock.
+SOC_SUSTAINED_COMPUTE = 0.54
 # Routed experts in prefill: each expert's matmul sees only tokens × experts_per_token / num_experts rows
 # of a pass; tensor-core tiles are MOE_TILE_ROWS rows, so a thinner matmul wastes the rest of the tile.
 MOE_TILE_ROWS = 128
@@ -92,13 +121,32 @@ ALLREDUCE_SECONDS = 10e-6
 HOP_SECONDS = 20e-6
 
 
-def efficiency(table: dict, backend: str, device) -> float:
-    """The most specific entry of `table` for this backend and device: (backend, kind), (backend,
-    vendor), then backend."""
-    for key in ((backend, device.kind), (backend, device.vendor)):
+# Data-center GPUs whose SMs carry wider tensor cores than the GeForce parts of their generation (GA100: 1,024
+# dense FP16 FMA per clock per SM against 512 on GA10x; GH100 and GB100 feed theirs through wgmma/tcgen05):
+# llama.cpp's MMQ issues mma.sync and does its loads, unpacking and scaling on the SIMT units, which do not
+# widen with the tensor cores, so it reaches a smaller share of these parts' peak (PREFILL_COMPUTE_EFFICIENCY's
+# ("CUDA", "wide-tensor") entry, fitted on the A100 and H100 rows). Catalog ids by prefix; the H20 (a GH100
+# with its tensor rate cut to 148 TFLOPS) and the PCIe/inference parts of other dies are not in the class.
+WIDE_TENSOR_CORE_IDS = ("a100", "a800", "h100", "h800", "h200", "gh200", "b200", "gb200", "b300", "gb300")
+
+
+def device_class(device) -> str:
+    """The device's class for the efficiency tables: "wide-tensor" (WIDE_TENSOR_CORE_IDS), else its kind."""
+    return "wide-tensor" if device.id.startswith(WIDE_TENSOR_CORE_IDS) else device.kind
+
+
+def efficiency_key(table: dict, backend: str, device):
+    """The most specific key of `table` for this backend and device: (backend, class), (backend, kind),
+    (backend, vendor), then backend."""
+    for key in ((backend, device_class(device)), (backend, device.kind), (backend, device.vendor)):
         if key in table:
-            return table[key]
-    return table[backend]
+            return key
+    return backend
+
+
+def efficiency(table: dict, backend: str, device) -> float:
+    """The entry of `table` for this backend and device (see efficiency_key)."""
+    return table[efficiency_key(table, backend, device)]
 
 
 BACKENDS = tuple(k for k in DECODE_BANDWIDTH_EFFICIENCY if isinstance(k, str))
@@ -242,8 +290,11 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
     fixed = efficiency(DECODE_FIXED_SECONDS, backend, device)
     ceff = efficiency(PREFILL_COMPUTE_EFFICIENCY, backend, device)
     bw = device.bandwidth_gbps * 1e9
+    float_dense, float_expert = float_matmul_shares(spec, e.weight_format)
     peak_tflops = _peak_tflops(device, backend)
-    flops_peak = (peak_tflops or 0) * 1e12
+    if peak_tflops:  # batched decode multiplies the weights on the same path as prefill
+        peak_tflops = matmul_peak(device, backend, float_dense < 0.5)[0] or peak_tflops
+    flops_peak = (peak_tflops or 0) * 1e12 * sustained_compute(device, backend)
 
     w_decode, w_pass, params, expert_params, head_params, expert_bytes = weight_reads(spec, e.weight_format)
     coverage = 1.0
@@ -292,7 +343,7 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
 
     if not peak_tflops:  # a custom device given by memory and bandwidth only: no prefill figure
         return Speed(decode, None, None, decode_bound, None, gpu_bytes + host_w, tuple(figs))
-    counts = (params, expert_params, head_params, w_pass)
+    counts = (params, expert_params, head_params, w_pass, float_dense, float_expert)
     pdepth = depth if prefill_depth is None else _check("prefill_depth", prefill_depth, 0, 1 << 27)
     pp, pbound, pfig = _prefill(spec, device, backend, prompt_tokens, pdepth, tp, counts, host_share,
                                 host_bandwidth_gbps, flash_attn, where)
@@ -318,11 +369,62 @@ def _peak_tflops(device, backend) -> float:
     return device.fp16_tflops
 
 
+_MMQ_LABELS = ("Q", "IQ", "TQ", "MXFP4", "NVFP4")  # ggml block-quantized types (labels as formats.py prints them)
+
+
+def _is_block_quantized(label: str) -> bool:
+    return label.startswith(_MMQ_LABELS) and not label.startswith("QLORA")
+
+
+@lru_cache(maxsize=1024)
+def float_matmul_shares(spec, fmt) -> tuple:
+    """(share of the non-expert, share of the routed-expert) matrix parameters a token multiplies that are
+    stored as floats (F16, BF16, F32, FP8…) rather than a ggml block-quantized type: the part of prefill that
+    runs on the FP16 path even on a backend with MMQ (see MATMUL_PATHS). Same tensors as weight_reads."""
+    from .formats import weight_storage
+    dense = dense_f = expert = expert_f = 0
+    for t, s in weight_storage(spec, fmt).tensors:
+        if t.role in ("token_embd", "position_embd") and not (t.role == "token_embd" and spec.tie_embeddings):
+            continue
+        if t.kind != "matrix" and t.role != "output":
+            continue
+        is_float = not _is_block_quantized(s.label)
+        if t.is_expert:
+            expert += t.numel
+            expert_f += t.numel if is_float else 0
+        else:
+            dense += t.numel
+            dense_f += t.numel if is_float else 0
+    return (dense_f / dense if dense else 0.0), (expert_f / expert if expert else 0.0)
+
+
+def matmul_peak(device, backend: str, quantized: bool) -> tuple:
+    """(FP16-equivalent peak in TFLOPS, path key of MATMUL_PATHS) of the kernel that multiplies a weight by a
+    micro-batch: MMQ at INT8 TOPS / 2 for a block-quantized weight on CUDA/ROCm where the device has an int8
+    path, else the FP16 rate (the CPU cores' rate for the CPU backend). None for the peak when unknown."""
+    if backend == "CPU":
+        return _peak_tflops(device, backend), "cpu"
+    if quantized and backend in MMQ_BACKENDS and device.int8_tops:
+        return device.int8_tops / 2, "mmq"
+    return device.fp16_tflops, "fp16"
+
+
+def sustained_compute(device, backend: str) -> float:
+    """SOC_SUSTAINED_COMPUTE on a power-limited system on a chip (a unified-memory device that is not Apple's,
+    on a GPU backend), else 1."""
+    if device.kind == "unified" and device.vendor != "Apple" and backend not in ("Metal", "CPU"):
+        return SOC_SUSTAINED_COMPUTE
+    return 1.0
+
+
 def _prefill(spec, device, backend, tokens, depth, tp, counts, host_share, host_bw, flash_attn, where):
-    params, expert_params, head_params, w_pass = counts
+    params, expert_params, head_params, w_pass, float_dense, float_expert = counts
     ceff = efficiency(PREFILL_COMPUTE_EFFICIENCY, backend, device)
     eff = efficiency(DECODE_BANDWIDTH_EFFICIENCY, backend, device)
-    peak = _peak_tflops(device, backend)
+    q_peak, q_path = matmul_peak(device, backend, True)
+    f_peak, f_path = matmul_peak(device, backend, False)
+    q_peak = q_peak or f_peak
+    sus = sustained_compute(device, backend)
     passes = -(-tokens // UBATCH)
     per_pass = min(tokens, UBATCH)
     # The output head runs for the last token of a pass only (llama.cpp computes the logits it returns).
@@ -335,8 +437,17 @@ def _prefill(spec, device, backend, tokens, depth, tp, counts, host_share, host_
     experts = 2 * expert_params * tokens
     attn = attention_flops(spec, tokens, depth)
     flops = matmul + experts + attn
-    t_compute = (matmul + attn + experts / tile) / (tp * peak * 1e12 * ceff)
-    passes = -(-tokens // UBATCH)
+
+    def on_paths(f, share_float):  # FLOPs → FP16-equivalent TFLOP-seconds at unit efficiency
+        return f * (1 - share_float) / q_peak + f * share_float / f_peak
+
+    # attention (QKᵀ, AV) runs on the FP16 units (flash attention's tensor-core kernels, or BLAS)
+    t_compute = (on_paths(matmul, float_dense) + on_paths(experts / tile, float_expert) + attn / f_peak) / (
+        tp * 1e12 * ceff * sus)
+    # Every pass runs the whole graph once: the same per-step launches and small kernels as a decode step.
+    moe_layers = sum(1 for i in range(spec.num_layers) if spec.is_moe_layer(i)) if spec.is_moe else 0
+    graph = (efficiency(DECODE_FIXED_SECONDS, backend, device)
+             + moe_layers * efficiency(DECODE_MOE_LAYER_SECONDS, backend, device))
     host_w = int(w_pass * host_share)
     reads = passes * (w_pass - host_w)
     scores = 0
@@ -351,19 +462,41 @@ def _prefill(spec, device, backend, tokens, depth, tp, counts, host_share, host_
         # Layers left in system RAM: llama.cpp copies their weights to the GPU for each large pass
         # (or computes on the CPU); either way they cross at host speed once per pass.
         t_mem += passes * host_w / (host_bw * 1e9 * DECODE_BANDWIDTH_EFFICIENCY["CPU"])
-    t = max(t_compute, t_mem)
+    t = max(t_compute, t_mem) + passes * graph
     bound = "compute" if t_compute >= t_mem else "memory"
     rate = tokens / t
+    if float_dense >= 1 and float_expert in (0.0, 1.0) and (float_expert == 1 or not expert_params):
+        path_txt = f"{f_peak:g} TFLOPS ({MATMUL_PATHS[f_path]})"
+    elif q_path == f_path:
+        path_txt = f"{q_peak:g} TFLOPS ({MATMUL_PATHS[q_path]})"
+    else:
+        path_txt = (f"{q_peak:g} TFLOPS ({MATMUL_PATHS[q_path]}) for quantized weights, {f_peak:g} TFLOPS "
+                    f"for float weights ({float_dense:.0%} of dense parameters) and attention")
+    notes = []
+    if expert_params and float_expert > 0 and backend in MMQ_BACKENDS:
+        notes.append("Float (F16/BF16) expert weights on CUDA/ROCm: llama.cpp has no MMQ kernel for them and "
+                     "multiplies each expert with its own BLAS call, which adds a launch and synchronisation per "
+                     "expert and layer that this estimate does not count: expect prefill to be slower.")
+    if sus != 1:
+        notes.append(f"{device.name} shares one power limit between CPU and GPU: prefill is taken at "
+                     f"{SOC_SUSTAINED_COMPUTE:.0%} of the datasheet peak (fitted on DGX Spark and Strix Halo results).")
+    if backend == "ROCm":
+        notes.append("ROCm prefill depends on the ROCm release: on a new GPU generation an early rocBLAS/hipBLASLt "
+                     "can be several times slower (Strix Halo: 34 vs 99 tokens/s on Llama 3.3 70B pp512 between "
+                     "ROCm 6.4 and 7.0).")
     fig = Figure(
         "prefill", "Prefill (prompt processing)", rate, "tokens/s",
-        "tokens / max(FLOPs / (dense FP16 throughput × efficiency), weight and score bytes / (bandwidth × "
-        "efficiency)); FLOPs = 2 × active parameters × tokens + attention (QKᵀ and AV over the cached tokens)",
+        "tokens / (max(FLOPs / (peak of the matmul path × efficiency), weight and score bytes / (bandwidth × "
+        "efficiency)) + passes × graph cost); FLOPs = 2 × active parameters × tokens + attention (QKᵀ and AV "
+        "over the cached tokens); path: MMQ (INT8 TOPS / 2) for quantized weights on CUDA/ROCm, else FP16",
         f"FLOPs = 2 × {dense:,} dense × {tokens:,} + 2 × {head_params:,} head × {passes} + 2 × {expert_params:,} "
         f"expert × {tokens:,}{f' (at {tile:.2f} of a {MOE_TILE_ROWS}-row tile)' if expert_params else ''} + {attn:,} "
-        f"attention at depth {depth:,} = {flops:,}; / ({peak:g} TFLOPS × {ceff}{f' × {tp}' if tp > 1 else ''}) = "
+        f"attention at depth {depth:,} = {flops:,}; / ({path_txt} × {ceff}"
+        f"{f' × {sus} sustained (power-limited SoC)' if sus != 1 else ''}{f' × {tp}' if tp > 1 else ''}) = "
         f"{t_compute * 1e3:.2f} ms; memory {passes} pass(es) × {w_pass - host_w:,} B"
-        f"{f' + {scores:,} B scores (no flash attention)' if scores else ''} → {t_mem * 1e3:.2f} ms; "
-        f"{tokens:,} tokens / {t * 1e3:.2f} ms = {rate:,.1f} tokens/s on {where} ({bound}-bound)")
+        f"{f' + {scores:,} B scores (no flash attention)' if scores else ''} → {t_mem * 1e3:.2f} ms; graph "
+        f"{passes} × {graph * 1e3:.2f} ms; {tokens:,} tokens / {t * 1e3:.2f} ms = {rate:,.1f} tokens/s on {where} "
+        f"({bound}-bound)", notes=tuple(notes))
     return rate, bound, fig
 
 
