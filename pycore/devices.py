@@ -89,6 +89,7 @@ _URL = {
     "m4": "https://www.apple.com/newsroom/2024/05/apple-introduces-m4-chip/",
     "m4-pro": "https://www.apple.com/newsroom/2024/10/apple-introduces-m4-pro-and-m4-max/",
     "m5": "https://www.apple.com/newsroom/2025/10/apple-unleashes-m5-the-next-big-leap-in-ai-performance-for-apple-silicon/",
+    "m5-pro": "https://www.macrumors.com/2026/03/03/apple-unveils-macbook-pro-with-m5-pro-and-m5-max-chips-with-neural-accelerators/",
     "ddr": "https://www.jedec.org/standards-documents/docs/jesd79-5c",
 }
 
@@ -310,7 +311,24 @@ APPLE_CHIPS = (
     ("M4 Max", 32, 410, 1.578, (36,), "m4-pro"),
     ("M4 Max", 40, 546, 1.578, (48, 64, 128), "m4-pro"),
     ("M5", 10, 153, 1.6, (16, 24, 32), "m5"),
+    # Announced 2026-03-03 (Apple newsroom, as reported by MacRumors): M5 Pro up to a 20-core GPU, up to 64 GB at
+    # 307 GB/s; M5 Max up to a 40-core GPU, up to 128 GB at 614 GB/s. Only these top configurations are listed:
+    # the binned GPUs and smaller memory options were not read from a source. Clock taken as the M5's.
+    ("M5 Pro", 20, 307, 1.6, (64,), "m5-pro"),
+    ("M5 Max", 40, 614, 1.6, (128,), "m5-pro"),
 )
+# FP16 matrix FLOPs per GPU core per clock that llama.cpp's Metal backend reaches the units of: 256 (128 FP32/
+# FP16 lanes × 2 for an FMA) through simdgroup matrices up to M4; the M5 family adds a Neural Accelerator to each
+# GPU core, which llama.cpp drives through the Metal 4 tensor API on M5 and later (ggml-org/llama.cpp#16634).
+# Apple states "over 4x the peak GPU compute for AI compared to M4" for the M5 and for the M5 Pro/Max against
+# the M4 Pro/Max (sources "m5", "m5-pro"): taken as 4 × 256 per core per clock (derived from that claim; Apple
+# prints no TFLOPS figure).
+APPLE_MATRIX_FLOPS_PER_CORE_CLOCK = {"M5": 1024}
+
+
+def apple_matrix_flops_per_clock(chip: str) -> int:
+    """FP16 matrix FLOPs per GPU core per clock for an Apple chip name ("M5 Max" → the "M5" entry), 256 by default."""
+    return APPLE_MATRIX_FLOPS_PER_CORE_CLOCK.get(chip.split(" ")[0], 256)
 
 # CPU-only systems: (id, name, RAM GiB as commonly fitted, DDR kind, MT/s, channels, FP16-equivalent
 # TFLOPS of the cores (cores × SIMD FLOPs/clk × clock), note)

@@ -145,7 +145,10 @@ def _apple():
             cores_by_option.setdefault((chip, gb), []).append(cores)
     for chip, cores, bw, clock, options, src in D.APPLE_CHIPS:
         slug = chip.lower().replace(" ", "-")
-        tflops = round(cores * 256 * clock / 1000, 1)
+        per_clock = D.apple_matrix_flops_per_clock(chip)
+        accel = ("; the GPU Neural Accelerators, used by llama.cpp through the Metal 4 tensor API: 4 × 256, "
+                 "from Apple's \"over 4x the peak GPU compute for AI\"" if per_clock != 256 else "")
+        tflops = round(cores * per_clock * clock / 1000, 1)
         for gb in options:
             variants = cores_by_option[(chip, gb)]
             gid = f"{slug}-{gb}gb" if cores == max(variants) else f"{slug}-{cores}c-{gb}gb"
@@ -155,7 +158,8 @@ def _apple():
                            "unified memory; usable = Metal's default GPU working set", "Apple silicon (unified memory)",
                            "unified", "LPDDR5X" if chip[:2] in ("M4", "M5") else "LPDDR5", "unified",
                            float(bw), tflops, 0.0, False, False, "Metal", D.url(src),
-                           f"{cores} cores × 256 FP16 FLOPs/clk × {clock} GHz (derived; Apple prints no tensor figure)"))
+                           f"{cores} cores × {per_clock} FP16 FLOPs/clk × {clock} GHz (derived; Apple prints no tensor "
+                           f"figure{accel})"))
     return out
 
 

@@ -22,6 +22,8 @@ Mapping and caveats, row group by row group:
 - ggml-org/llama.cpp#13506 (0cc4m, 2025-05-14): RTX 3090 on Vulkan with NV_coopmat2, llama 8B Q4_0
   (4.33 GiB, 8.03 B: Llama 3.1 8B), flash attention off and on.
 - ggml-org/llama.cpp#12833 (jeffbolznv, 2025-04): RTX 3070 on Vulkan with NV_coopmat2, llama 8B Q4_K_M, fa 1.
+- ggml-org/llama.cpp#16634 (mweinbach, 2025-10-25, the PR adding the Metal 4 tensor API): Apple M5 (10-core GPU,
+  memory not stated: the 16 GB entry, same bandwidth and GPU), "llama 7B Q4_0 3.83 GiB 7.24 B" = Mistral 7B v0.1.
 """
 
 _XD = "https://github.com/XiongjieDai/GPU-Benchmarks-on-LLM-Inference/blob/00dd2bdeb2404263f22bd6c1cd46ce397e341db5/README.md"
@@ -95,4 +97,8 @@ ROWS = (
      "NV_coopmat2, fa 1"),
     ("rtx-3070", "Vulkan", "llama-3.1-8b", "Q4_K_M", "pp512", 2607.34, "https://github.com/ggml-org/llama.cpp/pull/12833",
      "NV_coopmat2, fa 1"),
+    ("m5-16gb", "Metal", "mistral-7b-v0.1", "Q4_0", "pp512", 608.05, "https://github.com/ggml-org/llama.cpp/pull/16634",
+     "Metal 4 tensor API branch"),
+    ("m5-16gb", "Metal", "mistral-7b-v0.1", "Q4_0", "tg128", 26.59, "https://github.com/ggml-org/llama.cpp/pull/16634",
+     "Metal 4 tensor API branch"),
 )
