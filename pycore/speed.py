@@ -74,7 +74,7 @@ DECODE_MOE_LAYER_SECONDS = {
 PREFILL_COMPUTE_EFFICIENCY = {
     "CUDA": 0.44,
     ("CUDA", "wide-tensor"): 0.14,  # A100, H100 (see WIDE_TENSOR_CORE_IDS)
-    "Metal": 0.72,
+    "Metal": 0.74,  # of the FP16 rate, F16 weights; quantized ones × METAL_QUANTIZED_MATMUL
     "Vulkan": 0.36,
     ("Vulkan", "Intel"): 0.07,
     "ROCm": 0.76,  # of INT8 / 2 on RDNA3 (MMQ): 7900 XT, Strix Halo; the least certain entry (3 rows)
@@ -100,6 +100,13 @@ MATMUL_PATHS = {
     "fp16": "FP16 matrix units (dequantize + BLAS GEMM, or the backend's FP16 matrix kernels)",
     "cpu": "the CPU cores' SIMD rate",
 }
+# Metal's matrix kernels dequantize each tile of a quantized weight on the GPU's ALUs before the simdgroup (or
+# tensor) multiply, so a quantized weight multiplies slower than an F16 one. The factor per Apple GPU generation
+# is the median ratio of quantized (Q8_0, Q4_0) to F16 pp512 over the chips of speed_dev.json that have both:
+# 0.885 on M1 and M2 (13 chips: e.g. M1 Max 530.06 / 599.53, M2 Ultra 1238.48 / 1401.85), 0.96 on M3 and M4
+# (10 chips: e.g. M3 Ultra 1471.24 / 1538.34, M4 Max 885.68 / 922.83); later chips take the M3/M4 value.
+METAL_QUANTIZED_MATMUL = {"m1": 0.885, "m2": 0.885}
+METAL_QUANTIZED_MATMUL_DEFAULT = 0.96
 # Systems on a chip that share one package power limit between CPU and GPU (NVIDIA DGX Spark and Jetson, AMD
 # Ryzen AI Max "Strix Halo") run long matrix work below the boost clock their datasheet peak assumes: the
 # fraction of that peak they sustain. Fitted by bench/speed.py --fit after the backend efficiencies, as the
@@ -409,6 +416,14 @@ def matmul_peak(device, backend: str, quantized: bool) -> tuple:
     return device.fp16_tflops, "fp16"
 
 
+def quantized_matmul_factor(device, backend: str) -> float:
+    """Throughput of a quantized weight's matmul relative to an F16 one on the same units: METAL_QUANTIZED_MATMUL
+    on Metal (by the chip generation of the catalog id), 1 elsewhere (MMQ's cost is in its efficiency)."""
+    if backend != "Metal" or device.vendor != "Apple":
+        return 1.0
+    return METAL_QUANTIZED_MATMUL.get(device.id[:2], METAL_QUANTIZED_MATMUL_DEFAULT)
+
+
 def sustained_compute(device, backend: str) -> float:
     """SOC_SUSTAINED_COMPUTE on a power-limited system on a chip (a unified-memory device that is not Apple's,
     on a GPU backend), else 1."""
@@ -423,7 +438,7 @@ def _prefill(spec, device, backend, tokens, depth, tp, counts, host_share, host_
     eff = efficiency(DECODE_BANDWIDTH_EFFICIENCY, backend, device)
     q_peak, q_path = matmul_peak(device, backend, True)
     f_peak, f_path = matmul_peak(device, backend, False)
-    q_peak = q_peak or f_peak
+    q_peak = (q_peak or f_peak) * quantized_matmul_factor(device, backend)
     sus = sustained_compute(device, backend)
     passes = -(-tokens // UBATCH)
     per_pass = min(tokens, UBATCH)
