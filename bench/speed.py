@@ -23,15 +23,18 @@ from speed_reference import ROWS  # noqa: E402
 
 
 def predict(row):
+    """Predicted tokens/s for a row; its test is llama-bench's name: ppN, tgN, optionally "@dD" (after D tokens)."""
     gid, backend, model, quant, test = row[:5]
     e = estimate(Scenario(model, weights=quant, context=512, engine="llama.cpp"))
     device = gpu(gid)
-    if test.startswith("tg"):
-        n = int(test[2:])
-        # llama-bench tg128 generates 128 tokens from an empty cache: mean depth n / 2
-        return S.speed(e, device, depth=n // 2, prompt_tokens=512, backend=backend, batch=1).decode_tokens_per_s
+    test, _, depth = test.partition("@d")
+    depth = int(depth or 0)
     n = int(test[2:])
-    return S.speed(e, device, depth=0, prompt_tokens=n, backend=backend, batch=1).prefill_tokens_per_s
+    if test.startswith("tg"):
+        # llama-bench tg128 generates 128 tokens after the depth: mean depth depth + n / 2
+        return S.speed(e, device, depth=depth + n // 2, prompt_tokens=512, backend=backend, batch=1).decode_tokens_per_s
+    return S.speed(e, device, depth=0, prompt_tokens=n, backend=backend, batch=1,
+                   prefill_depth=depth).prefill_tokens_per_s
 
 
 def errors(rows_in=ROWS):

@@ -22,6 +22,12 @@ Mapping and caveats, row group by row group:
 - ggml-org/llama.cpp#13506 (0cc4m, 2025-05-14): RTX 3090 on Vulkan with NV_coopmat2, llama 8B Q4_0
   (4.33 GiB, 8.03 B: Llama 3.1 8B), flash attention off and on.
 - ggml-org/llama.cpp#12833 (jeffbolznv, 2025-04): RTX 3070 on Vulkan with NV_coopmat2, llama 8B Q4_K_M, fa 1.
+- ggml-org/llama.cpp#7676 (June 2024, "CUDA: use tensor cores for MMQ") and #7860 (June 2024, "CUDA: int8 tensor
+  cores for MMQ (q4_K, q5_K, q6_K)"), JohannesGaessler: RTX 4090, "llama 8B" (Llama 3 8B), microbatch 512, the PR
+  column (merged): the int8 MMQ path this model assumes; the master column of the same tables (6,280 and 5,611
+  t/s) is the dequantization + cuBLAS path of May 2024 that the XiongjieDai rows were measured on.
+- ggml-org/llama.cpp#17505 (JohannesGaessler, November 2025): RTX 3090, llama 8B Q4_0 (Llama 3.1 8B), microbatch
+  512, pp512 after 32,768 cached tokens (flash attention), the master column: prefill at depth.
 - ggml-org/llama.cpp#16634 (mweinbach, 2025-10-25, the PR adding the Metal 4 tensor API): Apple M5 (10-core GPU,
   memory not stated: the 16 GB entry, same bandwidth and GPU), "llama 7B Q4_0 3.83 GiB 7.24 B" = Mistral 7B v0.1.
 """
@@ -97,6 +103,12 @@ ROWS = (
      "NV_coopmat2, fa 1"),
     ("rtx-3070", "Vulkan", "llama-3.1-8b", "Q4_K_M", "pp512", 2607.34, "https://github.com/ggml-org/llama.cpp/pull/12833",
      "NV_coopmat2, fa 1"),
+    ("rtx-4090", "CUDA", "llama-3-8b", "Q4_0", "pp512", 10358.75, "https://github.com/ggml-org/llama.cpp/pull/7676",
+     "ubatch 512, PR column"),
+    ("rtx-4090", "CUDA", "llama-3-8b", "Q4_K_S", "pp2048", 9278.55, "https://github.com/ggml-org/llama.cpp/pull/7860",
+     "ubatch 512, PR column"),
+    ("rtx-3090", "CUDA", "llama-3.1-8b", "Q4_0", "pp512@d32768", 1470.93, "https://github.com/ggml-org/llama.cpp/pull/17505",
+     "ubatch 512, master column"),
     ("m5-16gb", "Metal", "mistral-7b-v0.1", "Q4_0", "pp512", 608.05, "https://github.com/ggml-org/llama.cpp/pull/16634",
      "Metal 4 tensor API branch"),
     ("m5-16gb", "Metal", "mistral-7b-v0.1", "Q4_0", "tg128", 26.59, "https://github.com/ggml-org/llama.cpp/pull/16634",

@@ -26,10 +26,13 @@ BOUNDS = {("Metal", "tg"): 8, ("Metal", "pp"): 6, ("CUDA", "tg"): 10, ("CUDA", "
 
 def _predict(gid, backend, model, quant, test):
     e = estimate(Scenario(model, weights=quant, context=512, engine="llama.cpp"))
+    test, _, depth = test.partition("@d")  # llama-bench's "pp512@d32768": 512 tokens after 32,768
+    depth = int(depth or 0)
     n = int(test[2:])
-    if test.startswith("tg"):  # tg128: 128 tokens from an empty cache, mean depth 64
-        return speed(e, gpu(gid), depth=n // 2, backend=backend, batch=1).decode_tokens_per_s
-    return speed(e, gpu(gid), depth=0, prompt_tokens=n, backend=backend, batch=1).prefill_tokens_per_s
+    if test.startswith("tg"):  # tg128: 128 tokens after the depth, mean depth + 64
+        return speed(e, gpu(gid), depth=depth + n // 2, backend=backend, batch=1).decode_tokens_per_s
+    return speed(e, gpu(gid), depth=0, prompt_tokens=n, backend=backend, batch=1,
+                 prefill_depth=depth).prefill_tokens_per_s
 
 
 def test_published_llama_bench_results_per_backend():
