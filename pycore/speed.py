@@ -26,7 +26,7 @@ from .models import attention_groups
 # --fit` on the published llama-bench results of shared/reference/speed_dev.json: for each key, the value
 # that minimises the median absolute error over all of its rows (never one device): CUDA 9 GeForce/
 # workstation/Spark devices, CUDA wide-tensor data-center parts 2 (A100, H100), Metal 26 Apple chips M1 to
-# M4 Ultra, Vulkan 8 NVIDIA/AMD devices, Vulkan on Intel 2 (Arc A770, B580), ROCm 2 (RX 7900 XT, Strix
+# M4 Ultra, Vulkan 10 NVIDIA/AMD/Intel devices (decode: Intel's 2 Arc cards apart), ROCm 2 (RX 7900 XT, Strix
 # Halo). The CPU backend has one published row (Strix Halo): its values are set from it and stated as such;
 # SYCL has none. Fitted in this order: bandwidth efficiency and fixed cost per key (tg rows), the MoE layer
 # cost (MoE tg rows), then twice in turn the prefill efficiency per key (pp rows) and the sustained fraction
@@ -70,15 +70,14 @@ DECODE_MOE_LAYER_SECONDS = {
 }
 # Fraction of the FP16-equivalent peak of the matmul path (see MATMUL_PATHS below) that prefill reaches.
 # llama.cpp's quantized matrix kernels (MMQ, mma.sync) do not use Hopper's wgmma and leave data-center parts
-# far from peak; Vulkan on Intel does not reach the XMX units.
+# far from peak (WIDE_TENSOR_CORE_IDS); Vulkan on Intel runs on the vector engines (ARC_XMX_TO_VECTOR).
 PREFILL_COMPUTE_EFFICIENCY = {
     "CUDA": 0.44,
     ("CUDA", "wide-tensor"): 0.14,  # A100, H100 (see WIDE_TENSOR_CORE_IDS)
     "Metal": 0.74,  # of the FP16 rate, F16 weights; quantized ones × METAL_QUANTIZED_MATMUL
-    "Vulkan": 0.36,
-    ("Vulkan", "Intel"): 0.07,
+    "Vulkan": 0.38,
     "ROCm": 0.76,  # of INT8 / 2 on RDNA3 (MMQ): 7900 XT, Strix Halo; the least certain entry (3 rows)
-    "SYCL": 0.10,
+    "SYCL": 0.10,  # no published row read: of XMX, as Vulkan on Intel reaches of it (0.38 / ARC_XMX_TO_VECTOR)
     "CPU": 0.60,
 }
 # Which kernel multiplies a weight matrix by a micro-batch, and so which peak bounds prefill. llama.cpp's
@@ -99,7 +98,17 @@ MATMUL_PATHS = {
     "mmq": "MMQ: int8 activations × quantized weights on the INT8 units (peak INT8 TOPS / 2)",
     "fp16": "FP16 matrix units (dequantize + BLAS GEMM, or the backend's FP16 matrix kernels)",
     "cpu": "the CPU cores' SIMD rate",
+    "vector": "the vector engines (FP16 or int8 dot products), no matrix units",
 }
+# Vulkan on Intel Arc: llama.cpp's ggml_vk_khr_cooperative_matrix_support (ggml/src/ggml-vulkan/ggml-vulkan.cpp)
+# allows cooperative matrices on Intel for the Xe2 architecture only, and the published Arc results (A770,
+# B580 in speed_dev.json) ran without them: the matmuls run on the vector engines (FP16 FMA, or int8 dot
+# products for quantized weights), not on the XMX units the catalog's FP16 figure counts. Per Xe-core and clock
+# XMX does 2,048 FP16 FLOPs (Alchemist: 16 engines × 128; Battlemage: 8 × 256) and the vector engines 512 FP16
+# FLOPs (Alchemist 16 × 8 FP32 lanes × 2 FMA × 2 for FP16; Battlemage 8 × 16 × 2 × 2), the same FP16-equivalent
+# rate as their int8 dot products (4 int8 products per FP32 lane, / 2): the vector rate is the XMX figure / 4
+# (A770: 137.6 / 4 = 34.4 TFLOPS).
+ARC_XMX_TO_VECTOR = 4
 # Metal's matrix kernels dequantize each tile of a quantized weight on the GPU's ALUs before the simdgroup (or
 # tensor) multiply, so a quantized weight multiplies slower than an F16 one. The factor per Apple GPU generation
 # is the median ratio of quantized (Q8_0, Q4_0) to F16 pp512 over the chips of speed_dev.json that have both:
@@ -413,6 +422,8 @@ def matmul_peak(device, backend: str, quantized: bool) -> tuple:
         return _peak_tflops(device, backend), "cpu"
     if quantized and backend in MMQ_BACKENDS and device.int8_tops:
         return device.int8_tops / 2, "mmq"
+    if backend == "Vulkan" and device.vendor == "Intel" and device.fp16_tflops:
+        return device.fp16_tflops / ARC_XMX_TO_VECTOR, "vector"
     return device.fp16_tflops, "fp16"
 
 

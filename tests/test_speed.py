@@ -97,6 +97,8 @@ def test_prefill_matmul_path_follows_llama_cpp_dispatch():
     assert S.matmul_peak(gpu("v100-32gb"), "CUDA", True) == (125.0, "fp16")
     assert S.matmul_peak(gpu("rx-7900-xt"), "ROCm", True) == (51.5, "mmq")  # RDNA3: int8 WMMA at the FP16 rate
     assert S.matmul_peak(gpu("rx-7900-xt"), "Vulkan", True) == (103.0, "fp16")
+    # Vulkan on Intel Arc: no cooperative matrices in the published builds → the vector engines, XMX / 4
+    assert S.matmul_peak(gpu("arc-a770"), "Vulkan", True) == (34.4, "vector")
     f16 = estimate(Scenario("llama-3.1-8b", weights="F16", context=512, engine="llama.cpp"))
     q4 = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=512, engine="llama.cpp"))
     assert S.float_matmul_shares(f16.model, f16.weight_format) == (1.0, 0.0)
