@@ -123,6 +123,14 @@ METAL_QUANTIZED_MATMUL_DEFAULT = 0.96
 # Metal and CPU (DGX Spark on CUDA; Strix Halo on Vulkan and ROCm: 2 devices of 2 vendors). Apple chips are
 # not covered: the Metal efficiency is fitted on Apple chips alone, so it already holds their sustained clock.
 SOC_SUSTAINED_COMPUTE = 0.54
+# Softmax inside attention, per score (one query, one key, one head): the exponential on the special-function
+# units (16 per clock per SM on NVIDIA compute capability 7.5–12.x, CUDA C++ Programming Guide, "Arithmetic
+# Instructions" throughput table) and about six FP32 operations (scale, running max, subtract, sum, rescale,
+# convert; 128 per clock per SM) take 1/16 + 6/128 = 0.109 SM-clocks, which the flash-attention kernels spend
+# between their two matrix products; at the 1,024 dense FP16 FLOPs per clock per SM of Turing to Blackwell
+# GeForce tensor cores that is the time of 112 FLOPs. Counted as 112 FLOP-equivalents per score on the FP16
+# path, on every GPU backend (derived, not fitted: +22% on the 4 × 128 = 512 FLOPs of a head_dim-128 score).
+SOFTMAX_FLOPS_PER_SCORE = 112
 # Routed experts in prefill: each expert's matmul sees only tokens × experts_per_token / num_experts rows
 # of a pass; tensor-core tiles are MOE_TILE_ROWS rows, so a thinner matmul wastes the rest of the tile.
 MOE_TILE_ROWS = 128
@@ -238,13 +246,9 @@ def kv_bytes_per_token(spec, kvf, depth: int) -> int:
                for layer, count in attention_groups(spec))
 
 
-def attention_flops(spec, tokens: int, depth: int) -> int:
-    """FLOPs of QKᵀ and AV for `tokens` new tokens after `depth` cached ones: each query position p
-    attends to min(p, window) keys, 2 FLOPs per multiply-add, once for scores and once for values."""
-    if spec.is_mla:
-        per_key = 2 * spec.num_heads * (spec.qk_nope_head_dim + spec.qk_rope_head_dim + spec.v_head_dim)
-    else:
-        per_key = 2 * spec.num_heads * 2 * spec.head_dim
+def attended_keys(spec, tokens: int, depth: int) -> int:
+    """Σ over attention layers of the keys the `tokens` new tokens after `depth` cached ones attend to: each
+    query position p sees min(p, window) keys (itself included). Per head: × num_heads for the scores."""
     total = 0
     for layer, count in attention_groups(spec):
         window = layer.cached_tokens(1 << 62)
@@ -257,7 +261,17 @@ def attention_flops(spec, tokens: int, depth: int) -> int:
             inside = window - lo + 1
             keys = (lo + window) * inside // 2 + window * (tokens - inside)
         total += count * keys
-    return per_key * total
+    return total
+
+
+def attention_flops(spec, tokens: int, depth: int) -> int:
+    """FLOPs of QKᵀ and AV for `tokens` new tokens after `depth` cached ones: each query position p
+    attends to min(p, window) keys, 2 FLOPs per multiply-add, once for scores and once for values."""
+    if spec.is_mla:
+        per_key = 2 * spec.num_heads * (spec.qk_nope_head_dim + spec.qk_rope_head_dim + spec.v_head_dim)
+    else:
+        per_key = 2 * spec.num_heads * 2 * spec.head_dim
+    return per_key * attended_keys(spec, tokens, depth)
 
 
 # ---------------------------------------------------------------- the model
@@ -462,13 +476,14 @@ def _prefill(spec, device, backend, tokens, depth, tp, counts, host_share, host_
     matmul = 2 * dense * tokens + 2 * head_params * passes
     experts = 2 * expert_params * tokens
     attn = attention_flops(spec, tokens, depth)
+    softmax = SOFTMAX_FLOPS_PER_SCORE * spec.num_heads * attended_keys(spec, tokens, depth) if backend != "CPU" else 0
     flops = matmul + experts + attn
 
     def on_paths(f, share_float):  # FLOPs → FP16-equivalent TFLOP-seconds at unit efficiency
         return f * (1 - share_float) / q_peak + f * share_float / f_peak
 
     # attention (QKᵀ, AV) runs on the FP16 units (flash attention's tensor-core kernels, or BLAS)
-    t_compute = (on_paths(matmul, float_dense) + on_paths(experts / tile, float_expert) + attn / f_peak) / (
+    t_compute = (on_paths(matmul, float_dense) + on_paths(experts / tile, float_expert) + (attn + softmax) / f_peak) / (
         tp * 1e12 * ceff * sus)
     # Every pass runs the whole graph once: the same per-step launches and small kernels as a decode step.
     moe_layers = sum(1 for i in range(spec.num_layers) if spec.is_moe_layer(i)) if spec.is_moe else 0
@@ -517,7 +532,7 @@ def _prefill(spec, device, backend, tokens, depth, tp, counts, host_share, host_
         "over the cached tokens); path: MMQ (INT8 TOPS / 2) for quantized weights on CUDA/ROCm, else FP16",
         f"FLOPs = 2 × {dense:,} dense × {tokens:,} + 2 × {head_params:,} head × {passes} + 2 × {expert_params:,} "
         f"expert × {tokens:,}{f' (at {tile:.2f} of a {MOE_TILE_ROWS}-row tile)' if expert_params else ''} + {attn:,} "
-        f"attention at depth {depth:,} = {flops:,}; / ({path_txt} × {ceff}"
+        f"attention at depth {depth:,} = {flops:,}{f' (+ {softmax:,} softmax FLOP-equivalents)' if softmax else ''}; / ({path_txt} × {ceff}"
         f"{f' × {sus} sustained (power-limited SoC)' if sus != 1 else ''}{f' × {tp}' if tp > 1 else ''}) = "
         f"{t_compute * 1e3:.2f} ms; memory {passes} pass(es) × {w_pass - host_w:,} B"
         f"{f' + {scores:,} B scores (no flash attention)' if scores else ''} → {t_mem * 1e3:.2f} ms; graph "

@@ -75,14 +75,16 @@ def test_prefill_hand_calculation_rtx_4090():
     # Llama 2 7B Q4_0, pp512 on an RTX 4090 (CUDA: MMQ at INT8 660.6 TOPS / 2 = 330.3 TFLOPS FP16-equivalent).
     # Dense matmul parameters: 32 layers × (4 × 4096² + 3 × 4096 × 11008) = 6,476,005,376; output head
     # 32,000 × 4,096 = 131,072,000, run for the pass's last token only. Attention at depth 0: each layer's 512
-    # queries see 1…512 keys = 131,328 keys × 16,384 FLOPs × 32 layers = 68,853,694,464.
-    # FLOPs = 2 × 6,476,005,376 × 512 + 2 × 131,072,000 + 68,853,694,464 = 6,700,545,343,488;
-    # time = FLOPs / (330.3e12 × 0.44) + 1 pass × 1.0 ms graph cost = 46.105 + 1.0 ms → 10,869 tokens/s
-    # (published 11,992.70, speed_dev.json CUDA scoreboard: −9.4%).
+    # queries see 1…512 keys = 131,328 keys × 16,384 FLOPs × 32 layers = 68,853,694,464; the softmax adds
+    # 112 FLOP-equivalents per score: 131,328 keys × 32 heads × 32 layers × 112 = 15,061,745,664.
+    # FLOPs = 2 × 6,476,005,376 × 512 + 2 × 131,072,000 + 68,853,694,464 + 15,061,745,664 = 6,715,607,089,152;
+    # time = FLOPs / (330.3e12 × 0.44) + 1 pass × 1.0 ms graph cost = 46.209 + 1.0 ms → 10,845 tokens/s
+    # (published 11,992.70, speed_dev.json CUDA scoreboard: −9.6%).
     e = estimate(Scenario("llama-2-7b", weights="Q4_0", context=512, engine="llama.cpp"))
     assert attention_flops(e.model, 512, 0) == 68_853_694_464
     sp = speed(e, gpu("rtx-4090"), depth=0, prompt_tokens=512, backend="CUDA")
-    expected = 512 / (6_700_545_343_488 / (330.3e12 * S.PREFILL_COMPUTE_EFFICIENCY["CUDA"])
+    assert S.attended_keys(e.model, 512, 0) == 131_328 * 32
+    expected = 512 / (6_715_607_089_152 / (330.3e12 * S.PREFILL_COMPUTE_EFFICIENCY["CUDA"])
                       + S.DECODE_FIXED_SECONDS["CUDA"])
     assert sp.prefill_tokens_per_s == pytest.approx(expected, rel=1e-9)
     assert sp.prefill_tokens_per_s == pytest.approx(11992.70, rel=0.15)
