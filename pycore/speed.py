@@ -506,13 +506,18 @@ def _prefill(spec, device, backend, tokens, depth, tp, counts, host_share, host_
     t = max(t_compute, t_mem) + passes * graph
     bound = "compute" if t_compute >= t_mem else "memory"
     rate = tokens / t
-    if float_dense >= 1 and float_expert in (0.0, 1.0) and (float_expert == 1 or not expert_params):
+    all_float = float_dense >= 1 and (float_expert >= 1 or not expert_params)
+    none_float = float_dense == 0 and float_expert == 0
+    qf = quantized_matmul_factor(device, backend)
+    if all_float:
         path_txt = f"{f_peak:g} TFLOPS ({MATMUL_PATHS[f_path]})"
     elif q_path == f_path:
-        path_txt = f"{q_peak:g} TFLOPS ({MATMUL_PATHS[q_path]})"
+        path_txt = (f"{f_peak:g} TFLOPS ({MATMUL_PATHS[f_path]}){f', quantized weights at × {qf} (dequantization)' if qf != 1 else ''}")
+    elif none_float:
+        path_txt = f"{q_peak:g} TFLOPS ({MATMUL_PATHS[q_path]}); attention at {f_peak:g} TFLOPS ({MATMUL_PATHS[f_path]})"
     else:
         path_txt = (f"{q_peak:g} TFLOPS ({MATMUL_PATHS[q_path]}) for quantized weights, {f_peak:g} TFLOPS "
-                    f"for float weights ({float_dense:.0%} of dense parameters) and attention")
+                    f"({MATMUL_PATHS[f_path]}) for float weights ({float_dense:.0%} of dense parameters) and attention")
     notes = []
     if expert_params and float_expert > 0 and backend in MMQ_BACKENDS:
         notes.append("Float (F16/BF16) expert weights on CUDA/ROCm: llama.cpp has no MMQ kernel for them and "
