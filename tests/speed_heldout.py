@@ -28,6 +28,9 @@ Mapping and caveats, row group by row group:
   t/s) is the dequantization + cuBLAS path of May 2024 that the XiongjieDai rows were measured on.
 - ggml-org/llama.cpp#17505 (JohannesGaessler, November 2025): RTX 3090, llama 8B Q4_0 (Llama 3.1 8B), microbatch
   512, pp512 after 32,768 cached tokens (flash attention), the master column: prefill at depth.
+- ggml-org/llama.cpp#26284 ("HIP: tune rdna 3 mmq configs", IMbackK): RX 7900 XTX on ROCm, llama 8B Q4_K_M
+  (Llama 3.1 8B shapes), microbatch 512, the master column: pp2048 and tg64, from an empty cache and after 4,096
+  tokens (RDNA3 MMQ of today).
 - ggml-org/llama.cpp#16634 (mweinbach, 2025-10-25, the PR adding the Metal 4 tensor API): Apple M5 (10-core GPU,
   memory not stated: the 16 GB entry, same bandwidth and GPU), "llama 7B Q4_0 3.83 GiB 7.24 B" = Mistral 7B v0.1.
 """
@@ -108,6 +111,14 @@ ROWS = (
     ("rtx-4090", "CUDA", "llama-3-8b", "Q4_K_S", "pp2048", 9278.55, "https://github.com/ggml-org/llama.cpp/pull/7860",
      "ubatch 512, PR column"),
     ("rtx-3090", "CUDA", "llama-3.1-8b", "Q4_0", "pp512@d32768", 1470.93, "https://github.com/ggml-org/llama.cpp/pull/17505",
+     "ubatch 512, master column"),
+    ("rx-7900-xtx", "ROCm", "llama-3.1-8b", "Q4_K_M", "pp2048", 3189.36, "https://github.com/ggml-org/llama.cpp/pull/26284",
+     "ubatch 512, master column"),
+    ("rx-7900-xtx", "ROCm", "llama-3.1-8b", "Q4_K_M", "pp2048@d4096", 2677.85,
+     "https://github.com/ggml-org/llama.cpp/pull/26284", "ubatch 512, master column"),
+    ("rx-7900-xtx", "ROCm", "llama-3.1-8b", "Q4_K_M", "tg64", 105.75, "https://github.com/ggml-org/llama.cpp/pull/26284",
+     "ubatch 512, master column"),
+    ("rx-7900-xtx", "ROCm", "llama-3.1-8b", "Q4_K_M", "tg64@d4096", 98.67, "https://github.com/ggml-org/llama.cpp/pull/26284",
      "ubatch 512, master column"),
     ("m5-16gb", "Metal", "mistral-7b-v0.1", "Q4_0", "pp512", 608.05, "https://github.com/ggml-org/llama.cpp/pull/16634",
      "Metal 4 tensor API branch"),

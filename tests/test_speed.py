@@ -46,13 +46,14 @@ def test_published_llama_bench_results_per_backend():
 
 
 # Bound on the median absolute error per backend and test kind over tests/speed_heldout.py: published results
-# that are not in speed_dev.json and that nothing is fitted on (50 rows: Llama 3 8B Q4_K_M/F16 on seven GeForce
-# cards and four Apple chips from May 2024, Strix Halo on ROCm 7 and Vulkan, P40, RDNA2, Vulkan coopmat2). The
-# builds span January 2024 to September 2025 and llama.cpp's kernels changed in between (K-quant prefill on
+# that are not in speed_dev.json and that nothing is fitted on (59 rows: Llama 3 8B Q4_K_M/F16 on seven GeForce
+# cards and four Apple chips from May 2024, RTX 4090 MMQ and RTX 3090 at depth, RX 7900 XTX ROCm MMQ, Strix Halo
+# on ROCm 7 and Vulkan, P40, RDNA2, Vulkan coopmat2, Apple M5). The builds span January 2024 to 2026 and
+# llama.cpp's kernels changed in between (K-quant prefill on
 # CUDA went from dequantization + cuBLAS to MMQ in mid-2024; ROCm's BLAS libraries for RDNA3.5 only matured
 # with ROCm 7), so the bounds are the measured error (bench/speed.py) with a margin, not a target.
 HELDOUT_BOUNDS = {("CUDA", "tg"): 12, ("CUDA", "pp"): 20, ("Metal", "tg"): 20, ("Metal", "pp"): 25,
-                  ("ROCm", "tg"): 15, ("ROCm", "pp"): 70, ("Vulkan", "tg"): 60, ("Vulkan", "pp"): 30}
+                  ("ROCm", "tg"): 15, ("ROCm", "pp"): 40, ("Vulkan", "tg"): 60, ("Vulkan", "pp"): 30}
 
 
 def test_heldout_published_results_per_backend():
