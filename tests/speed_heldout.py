@@ -13,8 +13,9 @@ Mapping and caveats, row group by row group:
 - kyuz0/amd-strix-halo-toolboxes benchmark/results logs (llama-bench -ngl 999 -mmp 0, pp512 and tg128, builds
   6119–6486 of August–September 2025) on a Ryzen AI Max+ 395 (Framework Desktop, 128 GB): Llama 3.3 70B Q4_K_M
   on ROCm 7 RC (hipBLASLt) and Vulkan RADV, Qwen3-30B-A3B BF16 on ROCm 7 RC.
-- ggml-org/llama.cpp#4766 (JohannesGaessler, January 2024, performance table of the PR): Tesla P40, llama 7B
-  Q4_0 (Llama 2 7B), pp512 and tg128, the master column.
+- ggml-org/llama.cpp#4766 (JohannesGaessler, January 2024, performance table of the PR): Tesla P40 and RTX 3090,
+  llama 7B Q4_0 (P40) and F16 (RTX 3090) (Llama 2 7B), pp512 and tg128, the master column (the RTX 3090's Q4_0
+  rows of that table are left out: speed_dev.json holds that device, model and test from a later build).
 - ggml-org/llama.cpp#5835 (Nindaleth, 2024-03-03): RX 6700 XT, ROCm 6.0, "llama 7B Q4_0 3.83 GiB 7.24 B" =
   Mistral 7B Instruct v0.2 (same shapes as the mistral-7b-v0.1 preset; v0.2 changes RoPE theta and drops the
   sliding window, neither of which changes the bytes or FLOPs at these depths).
@@ -91,6 +92,8 @@ ROWS = (
     # llama.cpp pull requests
     ("p40", "CUDA", "llama-2-7b", "Q4_0", "pp512", 912.41, "https://github.com/ggml-org/llama.cpp/pull/4766", "P40, master"),
     ("p40", "CUDA", "llama-2-7b", "Q4_0", "tg128", 56.79, "https://github.com/ggml-org/llama.cpp/pull/4766", "P40, master"),
+    ("rtx-3090", "CUDA", "llama-2-7b", "F16", "pp512", 4184.85, "https://github.com/ggml-org/llama.cpp/pull/4766", "master"),
+    ("rtx-3090", "CUDA", "llama-2-7b", "F16", "tg128", 48.52, "https://github.com/ggml-org/llama.cpp/pull/4766", "master"),
     ("rx-6700-xt", "ROCm", "mistral-7b-v0.1", "Q4_0", "pp512", 1017.28, "https://github.com/ggml-org/llama.cpp/pull/5835",
      "Mistral 7B v0.2, ROCm 6.0"),
     ("rx-6700-xt", "ROCm", "mistral-7b-v0.1", "Q4_0", "tg128", 58.97, "https://github.com/ggml-org/llama.cpp/pull/5835",

@@ -46,7 +46,7 @@ def test_published_llama_bench_results_per_backend():
 
 
 # Bound on the median absolute error per backend and test kind over tests/speed_heldout.py: published results
-# that are not in speed_dev.json and that nothing is fitted on (59 rows: Llama 3 8B Q4_K_M/F16 on seven GeForce
+# that are not in speed_dev.json and that nothing is fitted on (61 rows: Llama 3 8B Q4_K_M/F16 on seven GeForce
 # cards and four Apple chips from May 2024, RTX 4090 MMQ and RTX 3090 at depth, RX 7900 XTX ROCm MMQ, Strix Halo
 # on ROCm 7 and Vulkan, P40, RDNA2, Vulkan coopmat2, Apple M5). The builds span January 2024 to 2026 and
 # llama.cpp's kernels changed in between (K-quant prefill on
