@@ -102,26 +102,36 @@ def fit():
         S.DECODE_MOE_LAYER_SECONDS[key] = best[1] * 1e-6
         print(f"decode  MoE layer {key:<14} {len(tg):>3} rows: {best[1]} µs per MoE layer "
               f"(median |err| {best[0] * 100:.1f}%)")
-    soc = [r for r in ROWS if r[4].startswith("pp") and S.sustained_compute(gpu(r[0]), r[1]) != 1]
-    for _ in range(2):  # backend efficiencies with the SoC factor held, then the SoC factor; twice
-        for key in S.PREFILL_COMPUTE_EFFICIENCY:
-            pp = [r for r in ROWS if r[4].startswith("pp") and _key(S.PREFILL_COMPUTE_EFFICIENCY, r) == key]
-            if len(pp) < 2:
-                continue
-            best = None
-            for ceff in [x / 100 for x in range(2, 101, 1)]:
-                S.PREFILL_COMPUTE_EFFICIENCY[key] = ceff
-                score = _median_error(pp)
-                if best is None or score < best[0]:
-                    best = (score, ceff)
-            S.PREFILL_COMPUTE_EFFICIENCY[key] = best[1]
-            print(f"prefill {str(key):<24} {len(pp):>3} rows: efficiency {best[1]:.2f} (median |err| {best[0] * 100:.1f}%)")
-        ratios = []
-        for r in soc:
-            ratios.append(r[5] / predict(r) * S.SOC_SUSTAINED_COMPUTE)
-        S.SOC_SUSTAINED_COMPUTE = round(statistics.median(ratios), 2)
-        print(f"prefill SoC sustained fraction over {len(soc)} rows ({len({r[0] for r in soc})} devices): "
-              f"{S.SOC_SUSTAINED_COMPUTE:.2f}")
+    # Prefill, in three steps so that each value comes from rows it alone explains: (1) the efficiency of every
+    # key with at least 2 rows off power-limited SoCs, on those rows; (2) the SoC sustained fraction, the median
+    # ratio of published to predicted over the SoC rows of the keys fitted in (1); (3) the remaining keys (ROCm:
+    # one discrete device) on all their rows, the SoC fraction held.
+    def is_soc(r):
+        return S.sustained_compute(gpu(r[0]), r[1]) != 1
+
+    def fit_key(key, rows):
+        best = None
+        for ceff in [x / 100 for x in range(2, 101, 1)]:
+            S.PREFILL_COMPUTE_EFFICIENCY[key] = ceff
+            score = _median_error(rows)
+            if best is None or score < best[0]:
+                best = (score, ceff)
+        S.PREFILL_COMPUTE_EFFICIENCY[key] = best[1]
+        print(f"prefill {str(key):<24} {len(rows):>3} rows: efficiency {best[1]:.2f} (median |err| {best[0] * 100:.1f}%)")
+
+    pp_rows = {key: [r for r in ROWS if r[4].startswith("pp") and _key(S.PREFILL_COMPUTE_EFFICIENCY, r) == key]
+               for key in S.PREFILL_COMPUTE_EFFICIENCY}
+    first = [k for k, rows in pp_rows.items() if len([r for r in rows if not is_soc(r)]) >= 2]
+    for key in first:
+        fit_key(key, [r for r in pp_rows[key] if not is_soc(r)])
+    soc = [r for k in first for r in pp_rows[k] if is_soc(r)]
+    S.SOC_SUSTAINED_COMPUTE = 1.0
+    S.SOC_SUSTAINED_COMPUTE = round(statistics.median(r[5] / predict(r) for r in soc), 2)
+    print(f"prefill SoC sustained fraction over {len(soc)} rows ({len({r[0] for r in soc})} devices): "
+          f"{S.SOC_SUSTAINED_COMPUTE:.2f}")
+    for key, rows in pp_rows.items():
+        if key not in first and len(rows) >= 2:
+            fit_key(key, rows)
 
 
 def main():

@@ -29,8 +29,10 @@ from .models import attention_groups
 # M4 Ultra, Vulkan 10 NVIDIA/AMD/Intel devices (decode: Intel's 2 Arc cards apart), ROCm 2 (RX 7900 XT, Strix
 # Halo). The CPU backend has one published row (Strix Halo): its values are set from it and stated as such;
 # SYCL has none. Fitted in this order: bandwidth efficiency and fixed cost per key (tg rows), the MoE layer
-# cost (MoE tg rows), then twice in turn the prefill efficiency per key (pp rows) and the sustained fraction
-# of power-limited SoCs (SOC_SUSTAINED_COMPUTE); the grid caps bandwidth efficiency at 0.90. The held-out rows
+# cost (MoE tg rows), the prefill efficiency of every key with 2 or more rows off power-limited SoCs (on those
+# rows), the sustained fraction of power-limited SoCs (SOC_SUSTAINED_COMPUTE, on the SoC rows of those keys),
+# then the prefill efficiency of the other keys (ROCm) on all their rows; the grid caps bandwidth efficiency
+# at 0.90. The held-out rows
 # of tests/speed_heldout.py (published results not in speed_dev.json) are never fitted on: bench/speed.py
 # prints the error on both sets.
 #
@@ -75,8 +77,8 @@ PREFILL_COMPUTE_EFFICIENCY = {
     "CUDA": 0.44,
     ("CUDA", "wide-tensor"): 0.14,  # A100, H100 (see WIDE_TENSOR_CORE_IDS)
     "Metal": 0.74,  # of the FP16 rate, F16 weights; quantized ones × METAL_QUANTIZED_MATMUL
-    "Vulkan": 0.38,
-    "ROCm": 0.76,  # of INT8 / 2 on RDNA3 (MMQ): 7900 XT, Strix Halo; the least certain entry (3 rows)
+    "Vulkan": 0.40,
+    "ROCm": 0.80,  # of INT8 / 2 on RDNA3 (MMQ): 7900 XT, Strix Halo; the least certain entry (3 rows)
     "SYCL": 0.10,  # no published row read: of XMX, as Vulkan on Intel reaches of it (0.38 / ARC_XMX_TO_VECTOR)
     "CPU": 0.60,
 }
@@ -118,11 +120,12 @@ METAL_QUANTIZED_MATMUL = {"m1": 0.885, "m2": 0.885}
 METAL_QUANTIZED_MATMUL_DEFAULT = 0.96
 # Systems on a chip that share one package power limit between CPU and GPU (NVIDIA DGX Spark and Jetson, AMD
 # Ryzen AI Max "Strix Halo") run long matrix work below the boost clock their datasheet peak assumes: the
-# fraction of that peak they sustain. Fitted by bench/speed.py --fit after the backend efficiencies, as the
-# median ratio of published to predicted prefill over the SoC rows of speed_dev.json on every backend but
-# Metal and CPU (DGX Spark on CUDA; Strix Halo on Vulkan and ROCm: 2 devices of 2 vendors). Apple chips are
-# not covered: the Metal efficiency is fitted on Apple chips alone, so it already holds their sustained clock.
-SOC_SUSTAINED_COMPUTE = 0.54
+# fraction of that peak they sustain. Fitted by bench/speed.py --fit after the CUDA and Vulkan efficiencies
+# (fitted on discrete GPUs), as the median ratio of published to predicted prefill over the SoC rows of
+# speed_dev.json on those backends (DGX Spark on CUDA, Strix Halo on Vulkan: 2 devices of 2 vendors, 5 rows).
+# Apple chips are not covered: the Metal efficiency is fitted on Apple chips alone, so it already holds their
+# sustained clock.
+SOC_SUSTAINED_COMPUTE = 0.52
 # Softmax inside attention, per score (one query, one key, one head): the exponential on the special-function
 # units (16 per clock per SM on NVIDIA compute capability 7.5–12.x, CUDA C++ Programming Guide, "Arithmetic
 # Instructions" throughput table) and about six FP32 operations (scale, running max, subtract, sum, rescale,
