@@ -1952,5 +1952,48 @@ HYBRID_PRESET_TABLE = (
                 'tie_word_embeddings': False,
                 'vocab_size': 200064},
      'source': 'https://huggingface.co/MiniMaxAI/MiniMax-M1-80k/blob/main/config.json'},
+    {'id': 'kimi-linear-48b-a3b',
+     'name': 'Kimi Linear 48B-A3B Instruct',
+     'hf_repo': 'moonshotai/Kimi-Linear-48B-A3B-Instruct',
+     'weights': 'BF16',
+     'config': {'architectures': ['KimiLinearForCausalLM'],
+                'model_type': 'kimi_linear',
+                'dtype': 'bfloat16',
+                'first_k_dense_replace': 1,
+                'head_dim': 72,
+                'hidden_size': 2304,
+                'intermediate_size': 9216,
+                'kv_lora_rank': 512,
+                'linear_attn_config': {'full_attn_layers': [4, 8, 12, 16, 20, 24, 27],
+                                       'head_dim': 128,
+                                       'kda_layers': [1, 2, 3, 5, 6, 7, 9, 10, 11, 13, 14, 15, 17, 18, 19, 21, 22,
+                                                      23, 25, 26],
+                                       'num_heads': 32,
+                                       'short_conv_kernel_size': 4},
+                'mla_use_nope': True,
+                'model_max_length': 1048576,
+                'moe_intermediate_size': 1024,
+                'moe_layer_freq': 1,
+                'num_attention_heads': 32,
+                'num_experts': 256,
+                'num_experts_per_token': 8,
+                'num_hidden_layers': 27,
+                'num_key_value_heads': 32,
+                'num_nextn_predict_layers': 0,
+                'num_shared_experts': 1,
+                'q_lora_rank': None,
+                'qk_nope_head_dim': 128,
+                'qk_rope_head_dim': 64,
+                'v_head_dim': 128,
+                'vocab_size': 163840,
+                'tie_word_embeddings': False},
+     # The Firworks NVFP4 copy republishes the checkpoint's config.json with a quantization_config added (left
+     # out here); vocab_size, v_head_dim and tie_word_embeddings, past the excerpt read, are vLLM's
+     # KimiLinearConfig defaults and are confirmed by a real GGUF header (bartowski's Q4_K_M: token_embd
+     # 2304 x 163840, a separate output matrix, attention.value_length_mla 128; pmains/kimi-linear-48b-ssd-streaming
+     # benchmarks/results/phase-02-gguf-header-analysis.json @1cf673da).
+     'source': 'https://huggingface.co/Firworks/Kimi-Linear-48B-A3B-Instruct-nvfp4/resolve/main/config.json '
+               '(of moonshotai/Kimi-Linear-48B-A3B-Instruct); vllm-project/vllm '
+               'vllm/transformers_utils/configs/kimi_linear.py @6b065994'},
 )
 PRESET_TABLE = PRESET_TABLE + HYBRID_PRESET_TABLE

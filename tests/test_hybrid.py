@@ -275,7 +275,7 @@ def test_estimate_cost_depends_on_layer_kinds_not_layer_count():
 
 # ---------------------------------------------------------------- GGUF files of hybrid models
 
-@pytest.mark.parametrize("name", ["qwen35-gdn", "jamba-mamba", "lfm2-conv"])
+@pytest.mark.parametrize("name", ["qwen35-gdn", "jamba-mamba", "lfm2-conv", "kimi-kda"])
 def test_hybrid_gguf_reads_back_its_layer_kinds_and_state(tmp_path, name):
     # A real GGUF written by gguf-py with the keys llama.cpp's converter writes (0 KV heads for recurrent
     # layers, {arch}.ssm.* or {arch}.shortconv.l_cache) and the converter's tensor names.
