@@ -167,7 +167,7 @@ def test_lfm2_350m_caches_only_its_six_attention_layers():
 
 def test_llama4_scout_and_maverick():
     # Meta's model cards: Scout 17B active / 109B total, Maverick 17B active / 400B total (rounded figures
-    # that include the vision encoder, which is not counted here).
+    # that include the vision encoder, counted in by_part "vision": exact totals in tests/test_parts.py).
     for cfg, total, moe_layers in ((LLAMA4_SCOUT, 109e9, 48), (LLAMA4_MAVERICK, 400e9, 24)):
         spec = spec_from_config(cfg)
         p = parameter_count(spec)

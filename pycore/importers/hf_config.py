@@ -337,7 +337,8 @@ MAX_COUNT = {
     "mamba_d_state": 1 << 14, "ssm_state_size": 1 << 14, "mamba_d_conv": 1 << 10, "conv_kernel": 1 << 10,
     "mamba_expand": 64, "expand": 64, "mamba_n_heads": 1 << 14, "mamba_num_heads": 1 << 14, "mamba_d_head": 1 << 14,
     "mamba_head_dim": 1 << 14, "mamba_n_groups": 1 << 12, "n_groups": 1 << 12, "mamba_d_ssm": 1 << 20,
-    "mamba_dt_rank": 1 << 16,
+    "mamba_dt_rank": 1 << 16, "image_size": 1 << 14, "patch_size": 1 << 10, "projector_input_dim": 1 << 17,
+    "projector_output_dim": 1 << 17, "vision_output_dim": 1 << 17,
 }
 MAX_ANY = 1 << 40  # any other whole number in a config (ids, periods, …)
 MAX_LIST = MAX_LAYERS  # entries in a per-layer list (layer_types, mlp_only_layers, …)
@@ -533,7 +534,7 @@ def _deepstack(vision) -> int:
 def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: list) -> tuple:
     """The checkpoint's vision tower (vision_config) and MTP layers as pycore.parts specs; a tower of a kind
     pycore cannot lay out, or an audio tower, becomes a note rather than a silent zero."""
-    from ..parts import MTPLayers, PixtralVisionTower, QwenVisionTower, SiglipVisionTower
+    from ..parts import Llama4VisionTower, MTPLayers, PixtralVisionTower, QwenVisionTower, SiglipVisionTower
     parts = []
     vision = top.get("vision_config") if isinstance(top, dict) else None
     if isinstance(vision, dict):
@@ -559,6 +560,15 @@ def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: 
                 intermediate=v.required("intermediate_size"), text_hidden=text_hidden,
                 image_size=v.optional("image_size", 896), patch_size=v.optional("patch_size", 14),
                 channels=v.optional("num_channels", 3)))
+        elif kind == "llama4_vision_model":
+            parts.append(Llama4VisionTower(
+                layers=layers("num_hidden_layers"), hidden=v.required("hidden_size"),
+                intermediate=v.required("intermediate_size"), text_hidden=text_hidden,
+                image_size=v.required("image_size"), patch_size=v.required("patch_size"),
+                channels=v.optional("num_channels", 3), projector_input_dim=v.required("projector_input_dim"),
+                projector_output_dim=v.required("projector_output_dim"),
+                vision_output_dim=v.required("vision_output_dim"),
+                projector_bias=bool(vision.get("multi_modal_projector_bias", False))))
         elif kind == "pixtral":
             parts.append(PixtralVisionTower(
                 layers=layers("num_hidden_layers"), hidden=v.required("hidden_size"),
