@@ -68,6 +68,9 @@ def test_qwen35_config_reads_its_vision_tower_and_mtp_layer():
     f32 = 24 * (32 + 128)
     assert 2 * n.total + 2 * f32 == 19_306_216_416
     assert n.total == 9_653_108_208 - f32
+    # and the Hub API's own element count agrees: https://huggingface.co/api/models/Qwen/Qwen3.5-9B
+    # safetensors.total = 9,653,104,368 (as recorded 2026-09-25 in a public model-licence audit table)
+    assert n.total == 9_653_104_368
 
 
 def test_mtp_layer_hand_count_dense_model():

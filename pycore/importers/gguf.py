@@ -334,6 +334,10 @@ _KNOWN_ARCHS = {"llama", "qwen2", "qwen2moe", "qwen3", "qwen3moe", "gemma", "gem
                 # {arch}.shortconv.* (src/llama-arch.cpp LLM_KV_SSM_*, LLM_KV_SHORTCONV_L_CACHE)
                 "qwen3next", "qwen35", "qwen35moe", "jamba", "mamba", "mamba2", "nemotron_h", "nemotron_h_moe",
                 "granitehybrid", "falcon-h1", "lfm2", "lfm2moe", "kimi-linear"}
+# Architectures whose layers keep a cache pycore does not model: refused by name rather than read as a standard
+# decoder (src/llama-arch.cpp LLM_ARCH_DEEPSEEK4 "deepseek4")
+_UNMODELLED_ARCHS = {"deepseek4": "DeepSeek V4's compressed sparse and heavily compressed attentions are not "
+                                  "modelled, so its KV cache cannot be counted here"}
 # Layers of sliding-window attention when the file gives a window but no pattern: llama.cpp sets
 # these per architecture in src/llama-model.cpp (hparams.set_swa_pattern(n): layer i slides unless
 # i % n == n - 1).
@@ -518,6 +522,8 @@ class _SpecBuilder:
         H = self.fig("hidden_size", self.int_key("embedding_length", True), self.key("embedding_length"))
         ctx = self.fig("max_context", self.int_key("context_length", True), self.key("context_length"))
         fields = dict(arch=_ARCH_ALIASES.get(self.arch, self.arch), hidden_size=H, num_layers=L, max_context=ctx)
+        if self.arch in _UNMODELLED_ARCHS:
+            raise ModelFileError(f"architecture {quote(self.arch)}: {_UNMODELLED_ARCHS[self.arch]}")
         if self.arch not in _KNOWN_ARCHS and self.arch not in _ARCH_ALIASES:
             self.note(f"architecture {quote(self.arch)} is not one pycore knows: read as a standard decoder "
                       "from its metadata; the weights are still exact from the file's tensors")

@@ -174,6 +174,13 @@ _STATE_FIELD_PREFIXES = ("ssm_", "mamba", "linear_", "conv_", "time_step", "attn
                          "hybrid_override_pattern", "layers_block_type", "attn_layer_period", "full_attn_idxs",
                          "full_attention_interval", "shortconv", "short_conv", "rwkv", "d_state", "d_conv")
 
+# DeepSeek V4's compressed attentions (vllm/model_executor/models/deepseek_v4.py, DeepseekV4Indexer and
+# DeepseekV4MultiHeadLatentAttentionWrapper; config fields compress_ratios, compress_rope_theta, hc_mult): a KV
+# cache compressed per layer by its own ratio, plus hyper-connections. Not modelled: refused by name, never read
+# as a plain decoder.
+_COMPRESSED_LAYER_WORDS = ("compressed_sparse_attention", "heavily_compressed_attention")
+_COMPRESSED_FIELDS = ("compress_ratios", "compress_rope_theta", "hc_mult")
+
 # Multimodal wrappers whose language model sits in text_config
 _TEXT_CONFIG_WRAPPERS = {"gemma3": "gemma3_text", "llava": None, "mistral3": None, "llama4": "llama4_text",
                          "qwen3_5": "qwen3_5_text", "gemma3n": "gemma3n_text", "qwen3_5_moe": "qwen3_5_moe_text", "lfm2_vl": "lfm2"}
@@ -654,10 +661,20 @@ def _refuse_unknown_layers(config: dict, model_type: str):
     if isinstance(types, list):
         if len(types) > MAX_LIST:
             raise InputError("layer_types", f"{len(types):,} entries: more than {MAX_LIST:,}")
+        compressed = sorted({str(t) for t in types if str(t) in _COMPRESSED_LAYER_WORDS})
+        if compressed:
+            raise InputError("layer_types", f"{', '.join(compressed)} layers (DeepSeek V4's compressed attentions) "
+                             "are not modelled: their KV cache and weights cannot be counted here")
         unknown = sorted({str(t)[:30] for t in types if _LAYER_WORDS.get(str(t)) not in (FULL, SLIDING, CHUNKED)})
         if unknown:
             raise InputError("layer_types", f"model_type {model_type[:40]!r} is not one pycore knows, and its layer "
                              f"kinds {', '.join(unknown[:4])} keep a state whose size it cannot read")
+    compressed_fields = sorted(k for k in _COMPRESSED_FIELDS if k in config)
+    if compressed_fields or model_type == "deepseek_v4":
+        raise InputError("model_type", f"{model_type[:40]!r} describes compressed attention "
+                         f"({', '.join(compressed_fields) or 'DeepSeek V4'}): DeepSeek V4's compressed sparse and "
+                         "heavily compressed attentions and hyper-connections are not modelled, so its KV cache and "
+                         "weights cannot be counted here")
     state_fields = sorted(k[:40] for k in config if isinstance(k, str) and k.startswith(_STATE_FIELD_PREFIXES))
     if state_fields:
         raise InputError("model_type", f"{model_type[:40]!r} is not one pycore knows, and its config describes "
@@ -676,6 +693,9 @@ def _layer_kinds(c, model_type, layers, linear_kind=None, mamba_kind=None) -> tu
     out = []
     for t in explicit:
         kind = words.get(t) if isinstance(t, str) else None
+        if t in _COMPRESSED_LAYER_WORDS:
+            raise InputError("layer_types", f"{t} layers (DeepSeek V4's compressed attentions) are not modelled: "
+                             "their KV cache and weights cannot be counted here")
         if kind is None:
             raise InputError("layer_types", f"{_quote(t)} is not a layer kind pycore knows for {model_type}")
         out.append(kind)
