@@ -3,6 +3,7 @@ DeepSeek-style MoE. Read from its published config.json (pycore/preset_data.py, 
 figures found independently of this code: a real GGUF header's element count, the model card's parameter counts,
 and the state per sequence worked out by hand from the engines' state shapes."""
 import copy
+import gc
 import time
 
 import pytest
@@ -114,6 +115,7 @@ def test_state_dtype_and_nope_are_said():
 def test_bad_linear_attn_config_ends_in_a_message(change, field):
     cfg = copy.deepcopy(KIMI)
     change(cfg)
+    gc.collect()  # a collector pass over the 5-million-entry list is not the reader's time
     start = time.perf_counter()
     with pytest.raises(InputError) as err:
         spec_from_config(cfg)
@@ -126,3 +128,23 @@ def test_without_linear_attn_config_every_layer_is_mla():
     cfg = {k: v for k, v in KIMI.items() if k != "linear_attn_config"}
     spec = spec_from_config(cfg)
     assert set(spec.layer_types) == {FULL} and not spec.has_state
+
+
+def test_q4_k_m_recipe_on_kda_tensors_matches_a_real_file():
+    # bartowski's Kimi-Linear-48B-A3B-Instruct Q4_K_M (llama.cpp b7966), header read in pmains/kimi-linear-48b-ssd-
+    # streaming benchmarks/results/phase-02-gguf-header-analysis.json @1cf673da, bytes per tensor category:
+    #   "kda": 220 tensors, 26,155,520 B (F32, Q4_K, Q5_0) - the 11 ssm_* tensors of each of the 20 KDA layers
+    #   "embedding": 212,336,640 B (Q4_K); "output": 309,666,816 B (F32 norm + Q6_K head); "router": 61,341,696 B (F32)
+    # The GGUF preset rules (pycore/gguf_recipes.py) reproduce these categories to the byte.
+    from pycore.formats import weight_format, weight_storage
+    stored = weight_storage(model("kimi-linear-48b-a3b"), weight_format("Q4_K_M"))
+    by_role = {}
+    for t, s in stored.tensors:
+        key = ("kda" if t.role.startswith("ssm_") else "embedding" if t.role == "token_embd"
+               else "output" if t.role in ("output", "output_norm") else "router" if t.role == "ffn_gate_inp" else None)
+        if key:
+            count, size = by_role.get(key, (0, 0))
+            by_role[key] = (count + 1, size + s.bytes)
+    assert by_role["kda"] == (220, 26_155_520)
+    assert by_role["embedding"][1] == 212_336_640 and by_role["output"][1] == 309_666_816
+    assert by_role["router"][1] == 61_341_696
