@@ -1,6 +1,6 @@
 """Layer kinds, each answering two questions: how many bytes grow with the tokens a sequence keeps
 (the KV cache of attention layers), and how many bytes are fixed per sequence (the conv and
-recurrent state of Mamba, Gated DeltaNet, lightning attention and short-convolution layers).
+recurrent state of Mamba, Gated DeltaNet, Kimi Delta Attention, lightning attention and short-convolution layers).
 
 Modelled on vLLM's vllm/v1/kv_cache_interface.py (one small frozen spec per kind: FullAttentionSpec,
 SlidingWindowSpec, ChunkedLocalAttentionSpec, MLAAttentionSpec, MambaSpec) and on llama.cpp's memory
@@ -244,6 +244,35 @@ class GatedDeltaNetState(_State):
     def describe(self) -> str:
         return (f"conv ({self.conv_kernel} − 1) × (2 × {self.n_k_heads} × {self.k_head_dim} + {self.n_v_heads} × "
                 f"{self.v_head_dim}) + state {self.n_v_heads} heads × {self.k_head_dim} × {self.v_head_dim} (Gated DeltaNet)")
+
+
+@dataclass(frozen=True)
+class KimiDeltaState(_State):
+    """A Kimi Delta Attention layer (Kimi Linear `kda_layers`): Gated DeltaNet with a per-channel decay gate.
+    Queries, keys and values each have their own short causal convolution (q_conv1d, k_conv1d, v_conv1d over
+    heads × head_dim channels, kernel short_conv_kernel_size), so the conv state is 3 × (kernel − 1) × heads ×
+    head_dim values; the recurrent state is one head_dim × head_dim matrix per head.
+
+    vLLM vllm/model_executor/layers/mamba/mamba_utils.py @02d71083 MambaStateShapeCalculator.kda_state_shape:
+    conv (kernel − 1, (heads·dim + 2·heads·dim) / tp), recurrent (heads / tp, dim, dim); kda_state_dtype keeps
+    the recurrent state in float32 whatever the model dtype. llama.cpp (PR #18755, src/models/kimi-linear.cpp
+    causal_conv1d: n_embd_r_total = 3 × (d_conv − 1) × n_head × head_dim; n_embd_s = head_dim² × n_head)
+    has the same sizes, in f32. Tensor parallelism splits the heads."""
+
+    n_heads: int
+    head_dim: int
+    conv_kernel: int
+    kind = "kda"
+
+    def conv_values(self, tp: int = 1) -> int:
+        return 3 * (self.conv_kernel - 1) * _per_rank(self.n_heads, tp) * self.head_dim
+
+    def ssm_values(self, tp: int = 1) -> int:
+        return _per_rank(self.n_heads, tp) * self.head_dim * self.head_dim
+
+    def describe(self) -> str:
+        return (f"conv 3 (q, k, v) × ({self.conv_kernel} − 1) × {self.n_heads} × {self.head_dim} + state "
+                f"{self.n_heads} heads × {self.head_dim} × {self.head_dim} (Kimi Delta Attention)")
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass, field, fields
 from functools import cached_property, lru_cache
 
-from .attention import (ChunkedLocalAttention, FullAttention, GatedDeltaNetState, LatentAttention, LightningState,
-                        Mamba1State, Mamba2State, ShortConvState, SlidingWindowAttention, SparseLatentAttention)
+from .attention import (ChunkedLocalAttention, FullAttention, GatedDeltaNetState, KimiDeltaState, LatentAttention,
+                        LightningState, Mamba1State, Mamba2State, ShortConvState, SlidingWindowAttention, SparseLatentAttention)
 from .errors import InputError
 
 # The mixer of a layer (ModelSpec.layer_types), in the words of transformers' `layer_types`
@@ -19,11 +19,12 @@ CHUNKED = "chunked"  # attention within chunks of attention_chunk tokens (Llama 
 MAMBA = "mamba"  # Mamba (selective SSM)
 MAMBA2 = "mamba2"  # Mamba-2
 GATED_DELTANET = "gated_deltanet"  # Gated DeltaNet (Qwen3-Next, Qwen3.5 `linear_attention`)
+KDA = "kda"  # Kimi Delta Attention (Kimi Linear `kda_layers`)
 LIGHTNING = "lightning"  # lightning / linear attention (MiniMax-01/M1)
 SHORT_CONV = "conv"  # gated short convolution (LFM2)
 NO_MIXER = "mlp"  # a block with an FFN only (Nemotron-H '-')
 PARALLEL_HYBRID = "hybrid"  # attention and Mamba-2 side by side in one block (Falcon-H1)
-LAYER_TYPES = (FULL, SLIDING, CHUNKED, MAMBA, MAMBA2, GATED_DELTANET, LIGHTNING, SHORT_CONV, NO_MIXER, PARALLEL_HYBRID)
+LAYER_TYPES = (FULL, SLIDING, CHUNKED, MAMBA, MAMBA2, GATED_DELTANET, KDA, LIGHTNING, SHORT_CONV, NO_MIXER, PARALLEL_HYBRID)
 ATTENTION_TYPES = (FULL, SLIDING, CHUNKED, PARALLEL_HYBRID)  # layers that keep a KV cache
 # The feed-forward part of a layer (ModelSpec.ffn_types)
 DENSE, MOE, NO_FFN = "dense", "moe", "none"
@@ -159,6 +160,10 @@ class ModelSpec:
     linear_key_head_dim: int = 0
     linear_value_head_dim: int = 0
     linear_conv_kernel: int = 0
+    # Kimi Delta Attention layers (Kimi Linear linear_attn_config: num_heads, head_dim, short_conv_kernel_size)
+    kda_num_heads: int = 0
+    kda_head_dim: int = 0
+    kda_conv_kernel: int = 0
     # Short-convolution layers (LFM2)
     conv_l_cache: int = 0
     ssm_dtype: str = ""  # dtype the checkpoint asks for the recurrent state (mamba_ssm_dtype), "" = the model's
@@ -242,6 +247,9 @@ class ModelSpec:
                     _positive(name, getattr(self, name))
             if SHORT_CONV in kinds:
                 _positive("conv_L_cache", self.conv_l_cache)
+            if KDA in kinds:
+                for name in ("kda_num_heads", "kda_head_dim", "kda_conv_kernel"):
+                    _positive(name, getattr(self, name))
         if self.ffn_types:
             if len(self.ffn_types) != self.num_layers:
                 raise InputError("ffn_types", f"{len(self.ffn_types)} entries for {self.num_layers} layers")
@@ -341,6 +349,8 @@ def weight_tensors(spec: ModelSpec) -> tuple:
             _gated_deltanet_tensors(spec, i, add, norm, linear)
         elif mixer == SHORT_CONV:
             _short_conv_tensors(spec, i, add, linear)
+        elif mixer == KDA:
+            _kda_tensors(spec, i, add, linear)
         elif mixer == LIGHTNING:
             _lightning_tensors(spec, i, add, norm, linear)
         if spec.norms_per_layer == 4:  # Gemma 2/3: post-attention, pre-FFN and post-FFN norms
@@ -507,6 +517,29 @@ def _short_conv_tensors(spec, i, add, linear):
     linear("shortconv.out_proj", i, H, H)
 
 
+def _kda_tensors(spec, i, add, linear):
+    """A Kimi Delta Attention mixer (vLLM vllm/model_executor/layers/kda.py @01a7e5d9 KimiDeltaAttention: q/k/v
+    projections, a short conv per projection without bias, the low-rank decay gate f_a → f_b with dt_bias, the
+    β projection (one per head), A_log per head, the low-rank output gate g_a → g_b, a gated RMS norm over one
+    head and o_proj), in llama.cpp's GGUF names (attn_q/k/v, ssm_conv1d_q/k/v, ssm_f_a/f_b, ssm_beta, ssm_a,
+    ssm_dt.bias, ssm_g_a/g_b, ssm_norm, attn_output)."""
+    H, n, d, K = spec.hidden_size, spec.kda_num_heads, spec.kda_head_dim, spec.kda_conv_kernel
+    width = n * d
+    for p in ("q", "k", "v"):
+        linear(f"attn_{p}", i, H, width)
+    for p in ("q", "k", "v"):
+        add(f"ssm_conv1d_{p}", i, (K, width))
+    linear("ssm_f_a", i, H, d)
+    linear("ssm_f_b", i, d, width)
+    add("ssm_dt", i, (width,), SMALL, "bias")
+    linear("ssm_beta", i, H, n)
+    add("ssm_a", i, (n,), SMALL, "")
+    linear("ssm_g_a", i, H, d)
+    linear("ssm_g_b", i, d, width)
+    add("ssm_norm", i, (d,), SMALL)
+    linear("attn_output", i, width, H)
+
+
 def _lightning_tensors(spec, i, add, norm, linear):
     """MiniMax lightning attention (vLLM MiniMaxText01LinearAttention: qkv_proj, output_gate, a norm
     over the heads, out_proj)."""
@@ -618,6 +651,8 @@ def _kinds_of_type(spec: ModelSpec) -> dict:
         out[GATED_DELTANET] = (GatedDeltaNetState(spec.linear_num_key_heads, spec.linear_num_value_heads,
                                                   spec.linear_key_head_dim, spec.linear_value_head_dim,
                                                   spec.linear_conv_kernel),)
+    if KDA in kinds:
+        out[KDA] = (KimiDeltaState(spec.kda_num_heads, spec.kda_head_dim, spec.kda_conv_kernel),)
     if LIGHTNING in kinds:
         out[LIGHTNING] = (LightningState(spec.num_heads, spec.head_dim),)
     if SHORT_CONV in kinds:

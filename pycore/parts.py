@@ -174,6 +174,46 @@ class PixtralVisionTower:
 
 
 @dataclass(frozen=True)
+class Llama4VisionTower:
+    """Llama 4's vision encoder with its adapter and projector (transformers models/llama4/modeling_llama4.py
+    @000c33fd Llama4VisionModel, Llama4MultiModalProjector): an unfold patch embedding (a linear of
+    channels·patch² → hidden, no bias), a class embedding, a learned position embedding of
+    (image_size / patch_size)² + 1 rows, LayerNorms before and after `layers` ViT blocks (LayerNorm, biased
+    q/k/v/o and fc1/fc2), the pixel-shuffle adapter Llama4VisionMLP2 (fc1 intermediate → projector_input_dim,
+    fc2 projector_output_dim → projector_output_dim, biased only when multi_modal_projector_bias), and the
+    projector linear_1 vision_output_dim → the language width, without bias."""
+
+    layers: int
+    hidden: int
+    intermediate: int
+    text_hidden: int
+    image_size: int = 336
+    patch_size: int = 14
+    channels: int = 3
+    projector_input_dim: int = 4096
+    projector_output_dim: int = 4096
+    vision_output_dim: int = 4096
+    projector_bias: bool = False
+    key = VISION
+    label = "vision tower (Llama 4 ViT + pixel-shuffle adapter + projector)"
+
+    def tensors(self, spec=None) -> tuple:
+        b = _Builder("v.")
+        h = self.hidden
+        b.linear("patch_embd", self.channels * self.patch_size ** 2, h, bias=False)
+        b.raw("class_embd", (h,), small=True)
+        b.raw("position_embd.weight", (h, (self.image_size // self.patch_size) ** 2 + 1))
+        b.norm("pre_ln", h)
+        for i in range(self.layers):
+            _vit_block(b, i, h, self.intermediate, fused_qkv=False)
+        b.norm("post_ln", h)
+        b.linear("mm.adapter.fc1", self.intermediate, self.projector_input_dim, bias=self.projector_bias)
+        b.linear("mm.adapter.fc2", self.projector_output_dim, self.projector_output_dim, bias=self.projector_bias)
+        b.linear("mm.linear_1", self.vision_output_dim, self.text_hidden, bias=False)
+        return tuple(b.out)
+
+
+@dataclass(frozen=True)
 class MTPLayers:
     """Multi-token-prediction layers: each one decoder layer like the model's last (MoE where the model is),
     fed by a projection of [embedding; hidden] (2·hidden → hidden) between norms.

@@ -11,7 +11,7 @@ from gguf.constants import GGML_QUANT_SIZES
 from pycore.formats import gguf_tensors
 from pycore.importers.reader import BytesReader, NeedMoreBytes
 from pycore.gguf_recipes import allows_quantization, kept_type
-from pycore.models import FULL, GATED_DELTANET, MAMBA, SHORT_CONV, SLIDING, ModelSpec
+from pycore.models import FULL, GATED_DELTANET, KDA, MAMBA, SHORT_CONV, SLIDING, ModelSpec
 
 # Small enough to write in milliseconds, large enough for k-quant rows (multiples of 256).
 TINY = dict(vocab_size=512, hidden_size=256, num_layers=2, num_heads=4, num_kv_heads=2, head_dim=64,
@@ -52,6 +52,12 @@ SPECS = {
                         experts_per_token=2, expert_intermediate_size=512, ffn_types=("dense", "moe") * 2),
     "lfm2-conv": tiny(arch="lfm2", num_layers=3, qk_norm=True, tie_embeddings=True,
                       layer_types=(SHORT_CONV, FULL, SHORT_CONV), conv_l_cache=3),
+    # Kimi Delta Attention + NoPE MLA, DeepSeek-style MoE after one dense layer (Kimi Linear)
+    "kimi-kda": tiny(arch="kimi-linear", num_layers=4, num_kv_heads=4, head_dim=96, kv_lora_rank=256,
+                     qk_nope_head_dim=64, qk_rope_head_dim=32, v_head_dim=64, layer_types=(KDA, KDA, KDA, FULL),
+                     kda_num_heads=4, kda_head_dim=64, kda_conv_kernel=4, num_experts=4, experts_per_token=2,
+                     expert_intermediate_size=256, shared_expert_intermediate_size=256, first_dense_layers=1,
+                     expert_score_bias=True),
 }
 
 
@@ -142,8 +148,8 @@ def converter_metadata(spec: ModelSpec, name="tiny test model", file_type=None, 
     if s.sliding_window:
         md.append(lambda w: w.add_sliding_window(s.sliding_window))
     if s.has_state:  # llama.cpp's converter: 0 KV heads for recurrent layers, the state sizes in ssm.* keys
-        md.append(lambda w: w.add_head_count_kv([s.num_kv_heads if t in (FULL, SLIDING) else 0
-                                                  for t in s.layer_types]))
+        kv = 1 if s.is_mla and mla_style == "current" else s.num_kv_heads
+        md.append(lambda w: w.add_head_count_kv([kv if t in (FULL, SLIDING) else 0 for t in s.layer_types]))
         if s.ssm_d_inner:
             md += [lambda w: w.add_ssm_conv_kernel(s.ssm_d_conv), lambda w: w.add_ssm_inner_size(s.ssm_d_inner),
                    lambda w: w.add_ssm_state_size(s.ssm_d_state),
@@ -159,6 +165,8 @@ def converter_metadata(spec: ModelSpec, name="tiny test model", file_type=None, 
                    lambda w: w.add_full_attention_interval(4)]
         if s.conv_l_cache:
             md.append(lambda w: w.add_shortconv_l_cache(s.conv_l_cache))
+        if s.kda_head_dim:  # convert_hf_to_gguf.py KimiLinearModel
+            md += [lambda w: w.add_ssm_conv_kernel(s.kda_conv_kernel), lambda w: w.add_kda_head_dim(s.kda_head_dim)]
     if file_type is not None:
         md.append(lambda w: w.add_file_type(file_type))
     if tokens:

@@ -2,6 +2,7 @@
 found independently of this code: an engine's printed sizes, an official parameter count, or a hand
 count written out here."""
 import copy
+import math
 import json
 import time
 
@@ -167,7 +168,7 @@ def test_lfm2_350m_caches_only_its_six_attention_layers():
 
 def test_llama4_scout_and_maverick():
     # Meta's model cards: Scout 17B active / 109B total, Maverick 17B active / 400B total (rounded figures
-    # that include the vision encoder, which is not counted here).
+    # that include the vision encoder, counted in by_part "vision": exact totals in tests/test_parts.py).
     for cfg, total, moe_layers in ((LLAMA4_SCOUT, 109e9, 48), (LLAMA4_MAVERICK, 400e9, 24)):
         spec = spec_from_config(cfg)
         p = parameter_count(spec)
@@ -275,7 +276,7 @@ def test_estimate_cost_depends_on_layer_kinds_not_layer_count():
 
 # ---------------------------------------------------------------- GGUF files of hybrid models
 
-@pytest.mark.parametrize("name", ["qwen35-gdn", "jamba-mamba", "lfm2-conv"])
+@pytest.mark.parametrize("name", ["qwen35-gdn", "jamba-mamba", "lfm2-conv", "kimi-kda"])
 def test_hybrid_gguf_reads_back_its_layer_kinds_and_state(tmp_path, name):
     # A real GGUF written by gguf-py with the keys llama.cpp's converter writes (0 KV heads for recurrent
     # layers, {arch}.ssm.* or {arch}.shortconv.l_cache) and the converter's tensor names.
@@ -323,9 +324,69 @@ def test_minimax_m1_lightning_attention():
     assert e.kv_cache.bytes == 2 * 10 * 2 * 8 * 128 * 2 * 8192
 
 
-# ---------------------------------------------------------------- readers without a published figure here
-# Granite 4.0-H and Falcon-H1: no published config was at hand to check against, so these check the
-# readers' layout and state arithmetic by hand on small configs in each family's own field names.
+# ---------------------------------------------------------------- Granite 4.0-H and Falcon-H1
+
+def test_granite_40_h_tiny_against_its_gguf_header_and_card():
+    # A real GGUF header of Granite-4.0-H-Tiny (Unsloth Q4_0, gguf-dump in danbev/learning-ai
+    # notes/granite-model.md @33b65916): GGUF.tensor_count = 666, and these blk.0 (Mamba-2) shapes:
+    # ssm_in 1536 x 6448, ssm_conv1d 4 x 3328 + bias 3328, ssm_a / ssm_d / ssm_dt.bias 48, ssm_norm 3072,
+    # ssm_out 3072 x 1536, ffn_gate_inp 1536 x 64, ffn_{gate,up}_exps 1536 x 512 x 64, ffn_down_exps 512 x 1536 x 64,
+    # ffn_{gate,up}_shexp 1536 x 1024, ffn_down_shexp 1024 x 1536, attn_norm and ffn_norm 1536.
+    from pycore.models import weight_tensors
+    spec = spec_from_config(PRESETS["granite-4.0-h-tiny"].config)
+    assert len(weight_tensors(spec)) == 666
+    blk0 = {t.name: t.ne for t in weight_tensors(spec) if t.layer == 0}
+    assert blk0["blk.0.ssm_in.weight"] == (1536, 6448) and blk0["blk.0.ssm_conv1d.weight"] == (4, 3328)
+    assert blk0["blk.0.ffn_down_exps.weight"] == (512, 1536, 64) and blk0["blk.0.ffn_up_shexp.weight"] == (1536, 1024)
+    assert sum(map(math.prod, blk0.values())) == (1536 * 6448 + 4 * 3328 + 3328 + 3 * 48 + 3072 + 3072 * 1536
+                                                  + 1536 * 64 + 3 * 1536 * 512 * 64 + 3 * 1536 * 1024 + 2 * 1536)
+    # ibm-granite/granite-4.0-h-tiny model card (https://huggingface.co/ibm-granite/granite-4.0-h-tiny): "7B" total,
+    # "1B" active, whole billions: within half a billion of each (the active count with the tied embedding,
+    # as IBM's 9B for H-Small below only holds with it)
+    p = parameter_count(spec)
+    assert abs(p.total - 7e9) <= 0.5e9 and abs(p.active - 1e9) <= 0.5e9
+    # llama.cpp's conv state per Mamba-2 layer, as the same note prints it: n_embd_r() = 3 x 3328 = 9984 values
+    e = estimate(Scenario(spec, weights="BF16", batch=1, context=4096, engine="llama.cpp"))
+    assert e.state.bytes == 36 * (9984 + 3072 * 128) * 4
+    assert e.kv_cache.bytes == 4 * 2 * 4 * 128 * 2 * 4096
+
+
+def test_granite_40_h_small_against_its_card():
+    # ibm-granite/granite-4.0-h-small config.json fields (https://huggingface.co/ibm-granite/granite-4.0-h-small/
+    # blob/main/config.json, as quoted field by field in a public worked example): hidden 4096, 40 layers, 32 heads,
+    # 8 KV heads, 72 experts of 768, 10 per token, shared 1536, Mamba-2 expand 2 / state 128 / conv 4, tied, vocab
+    # 100352; the 9:1 layout of Tiny (attention at 5, 15, 25, 35). The quote leaves out the Mamba head split
+    # (128 heads of 64 here): it moves the count by 40 x 4 x 128 x 4097 values at most, 0.08B, far inside the
+    # card's rounding. Model card: "32B" total, "9B" active (whole billions).
+    cfg = dict(PRESETS["granite-4.0-h-tiny"].config, hidden_size=4096, num_attention_heads=32, num_key_value_heads=8,
+               num_local_experts=72, num_experts_per_tok=10, intermediate_size=768, shared_intermediate_size=1536,
+               mamba_n_heads=128, mamba_d_head=64)
+    p = parameter_count(spec_from_config(cfg))
+    assert abs(p.total - 32e9) <= 0.5e9 and abs(p.active - 9e9) <= 0.5e9
+
+
+def test_falcon_h1_05b_against_its_card():
+    # tiiuae/Falcon-H1-0.5B config.json (https://huggingface.co/tiiuae/Falcon-H1-0.5B-Instruct/blob/main/config.json,
+    # as republished verbatim in a public Megatron bridge test, FALCON_H1_500M_CONFIG): 36 parallel hybrid blocks of
+    # hidden 1024, 8 heads / 2 KV heads of 64, 24 Mamba heads of 64 (d_ssm 1536, not expand x hidden), state 128,
+    # FFN 2048, vocab 32784, untied, no mamba_rms_norm, no projector biases. Card: "0.5B" (one decimal: +-0.05B).
+    cfg = {"model_type": "falcon_h1", "attention_bias": False, "head_dim": 64, "hidden_size": 1024,
+           "intermediate_size": 2048, "mamba_conv_bias": True, "mamba_d_conv": 4, "mamba_d_head": 64,
+           "mamba_d_state": 128, "mamba_expand": 2, "mamba_n_groups": 1, "mamba_n_heads": 24,
+           "mamba_proj_bias": False, "mamba_rms_norm": False, "max_position_embeddings": 16384, "mlp_bias": False,
+           "num_attention_heads": 8, "num_hidden_layers": 36, "num_key_value_heads": 2, "projectors_bias": False,
+           "tie_word_embeddings": False, "vocab_size": 32784}
+    spec = spec_from_config(cfg)
+    assert abs(parameter_count(spec).total - 0.5e9) <= 0.05e9
+    # A public transfer study's expected cache geometry for this model lists conv [1, 1792, 4] and Mamba-2
+    # recurrent [1, 24, 64, 128]: 1792 = 1536 + 2 x 128 channels; llama.cpp (n_embd_r) and vLLM keep d_conv - 1 = 3
+    # of the 4 columns, counted here
+    e = estimate(Scenario(spec, weights="BF16", batch=1, context=2048, engine="llama.cpp"))
+    assert e.state.bytes == 36 * (3 * 1792 + 24 * 64 * 128) * 4
+    assert e.kv_cache.bytes == 36 * 2 * 2 * 64 * 2 * 2048
+
+
+# Small configs in each family's own field names: the readers' layout and state arithmetic by hand.
 
 def test_granite_hybrid_reader_by_hand():
     cfg = {"model_type": "granitemoehybrid", "vocab_size": 1000, "hidden_size": 128, "intermediate_size": 64,
@@ -359,3 +420,44 @@ def test_falcon_h1_reader_by_hand():
     # every block holds attention (KV cache) and Mamba-2 (state) side by side
     assert e.kv_cache.bytes == 2 * 2 * 512 * 2 * 2 * 16 * 2
     assert e.state.bytes == 2 * 2 * (3 * (96 + 2 * 8) + 96 * 8) * 4
+
+
+# ---------------------------------------------------------------- DeepSeek V4: refused by name, never guessed
+
+V4_LIKE = {"model_type": "deepseek_v4", "hidden_size": 4096, "num_hidden_layers": 4, "num_attention_heads": 64,
+           "num_key_value_heads": 1, "head_dim": 512, "vocab_size": 129280, "max_position_embeddings": 1048576,
+           "intermediate_size": 2048, "n_routed_experts": 256, "num_experts_per_tok": 6, "moe_intermediate_size": 2048,
+           "compress_ratios": [0, 4, 128, 4], "hc_mult": 4, "index_topk": 512}
+
+
+@pytest.mark.parametrize("cfg, field", [
+    # DeepSeek-V4's config (vllm/model_executor/models/deepseek_v4.py reads compress_ratios, hc_mult): even with
+    # every standard field present it must not be read as a Llama-style decoder
+    (V4_LIKE, "model_type"),
+    ({**V4_LIKE, "model_type": "brand_new_v4"}, "model_type"),
+    ({k: v for k, v in V4_LIKE.items() if k not in ("compress_ratios", "hc_mult")}, "model_type"),
+    # transformers' layer_types words for the two compressed attentions, in an unknown family and a known one
+    ({**V4_LIKE, "model_type": "brand_new", "compress_ratios": None, "hc_mult": None,
+      "layer_types": ["sliding_attention", "compressed_sparse_attention", "heavily_compressed_attention",
+                      "compressed_sparse_attention"]}, "layer_types"),
+    ({**QWEN3_NEXT_80B, "layer_types": ["heavily_compressed_attention"] * 48}, "layer_types"),
+])
+def test_deepseek_v4_compressed_attention_is_refused_by_name(cfg, field):
+    cfg = {k: v for k, v in cfg.items() if v is not None}
+    with pytest.raises(InputError) as err:
+        spec_from_config(cfg)
+    assert err.value.field == field
+    assert "compressed" in str(err.value) or "DeepSeek V4" in str(err.value)
+
+
+def test_deepseek4_gguf_is_refused_by_name(tmp_path):
+    from gguf_files import SPECS, converter_metadata, write_gguf
+    from pycore.errors import ModelFileError
+    from pycore.formats import gguf_tensors
+    from pycore.importers.gguf import import_gguf
+    from pycore.importers.reader import BytesReader
+    spec = SPECS["llama-gqa"]
+    path = write_gguf(tmp_path / "v4.gguf", "deepseek4", converter_metadata(spec),
+                      [(t.name, t.ne, "F32") for t in gguf_tensors(spec)])
+    with pytest.raises(ModelFileError, match="compressed"):
+        import_gguf(BytesReader(path.read_bytes()))

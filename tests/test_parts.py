@@ -68,6 +68,9 @@ def test_qwen35_config_reads_its_vision_tower_and_mtp_layer():
     f32 = 24 * (32 + 128)
     assert 2 * n.total + 2 * f32 == 19_306_216_416
     assert n.total == 9_653_108_208 - f32
+    # and the Hub API's own element count agrees: https://huggingface.co/api/models/Qwen/Qwen3.5-9B
+    # safetensors.total = 9,653,104,368 (as recorded 2026-09-25 in a public model-licence audit table)
+    assert n.total == 9_653_104_368
 
 
 def test_mtp_layer_hand_count_dense_model():
@@ -162,3 +165,31 @@ def test_vllm_budget_holds_the_vision_tower_llama_cpp_does_not():
     budget = "kv_cache_available_bytes"
     assert alone.engine_plan.fields[budget] - vllm.engine_plan.fields[budget] == tower
     assert not any("vision" in n and "loaded in 16-bit" in n for n in cpp.weights.notes)
+
+
+@pytest.mark.parametrize("preset_id,exact", [
+    # Hugging Face model API, safetensors.parameters.BF16 of each checkpoint:
+    # https://huggingface.co/api/models/meta-llama/Llama-4-Scout-17B-16E-Instruct (revision 92f3b159...:
+    # 108,641,793,536, recorded in a public acquisition report) and of Llama-4-Maverick-17B-128E-Instruct
+    # (401,583,781,376); the model cards round them to "109B" and "400B" total.
+    ("llama-4-scout", 108_641_793_536), ("llama-4-maverick", 401_583_781_376)])
+def test_llama4_with_its_vision_encoder_is_exact(preset_id, exact):
+    n = parameter_count(model(preset_id))
+    assert n.total == exact
+    # Hand count of the tower from modeling_llama4.py's shapes (hidden 1408, FFN 5632, 34 layers, 336 px images of
+    # 14 px patches, adapter 5632 → 4096 → 4096, projector 4096 → 5120), as a printed module table of the
+    # Scout checkpoint lists them: class embedding 1408, position embedding 577 × 1408 = 812,416, patch linear
+    # 588 × 1408 = 827,904, q/k/v/o 1408² + 1408 each, fc1 1408 × 5632 + 5632, fc2 5632 × 1408 + 1408, two
+    # LayerNorms per block, adapter fc1 23,068,672, fc2 16,777,216, projector 20,971,520.
+    h, i = 1408, 5632
+    block = 4 * (h * h + h) + (h * i + i) + (i * h + h) + 2 * 2 * h
+    tower = h + 577 * h + 588 * h + 2 * 2 * h + 34 * block + i * 4096 + 4096 * 4096 + 4096 * 5120
+    assert dict(n.by_part)["vision"] == tower == 871_932_416
+
+
+def test_llama4_vision_tower_loads_only_where_the_engine_loads_it():
+    from pycore.memory import estimate
+    from pycore.scenario import Scenario
+    vllm = estimate(Scenario("llama-4-scout", weights="BF16", engine="vllm"))
+    cpp = estimate(Scenario("llama-4-scout", weights="BF16", engine="llama.cpp"))
+    assert vllm.weights.bytes - cpp.weights.bytes == 2 * 871_932_416  # the tower in BF16, in vLLM only

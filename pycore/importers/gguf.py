@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import InputError, ModelFileError
 from ..ggml import GGML_TYPES_BY_ID
-from ..models import (DENSE, FULL, GATED_DELTANET, MAMBA, MAMBA2, MOE, NO_FFN, NO_MIXER, PARALLEL_HYBRID, SHORT_CONV,
+from ..models import (DENSE, FULL, GATED_DELTANET, KDA, MAMBA, MAMBA2, MOE, NO_FFN, NO_MIXER, PARALLEL_HYBRID, SHORT_CONV,
                       SLIDING, ModelSpec, parameter_count)
 from .reader import file_id, file_name_of, quote
 
@@ -333,7 +333,11 @@ _KNOWN_ARCHS = {"llama", "qwen2", "qwen2moe", "qwen3", "qwen3moe", "gemma", "gem
                 # hybrids: their layer kinds are read from the tensors, their state sizes from {arch}.ssm.* /
                 # {arch}.shortconv.* (src/llama-arch.cpp LLM_KV_SSM_*, LLM_KV_SHORTCONV_L_CACHE)
                 "qwen3next", "qwen35", "qwen35moe", "jamba", "mamba", "mamba2", "nemotron_h", "nemotron_h_moe",
-                "granitehybrid", "falcon-h1", "lfm2", "lfm2moe"}
+                "granitehybrid", "falcon-h1", "lfm2", "lfm2moe", "kimi-linear"}
+# Architectures whose layers keep a cache pycore does not model: refused by name rather than read as a standard
+# decoder (src/llama-arch.cpp LLM_ARCH_DEEPSEEK4 "deepseek4")
+_UNMODELLED_ARCHS = {"deepseek4": "DeepSeek V4's compressed sparse and heavily compressed attentions are not "
+                                  "modelled, so its KV cache cannot be counted here"}
 # Layers of sliding-window attention when the file gives a window but no pattern: llama.cpp sets
 # these per architecture in src/llama-model.cpp (hparams.set_swa_pattern(n): layer i slides unless
 # i % n == n - 1).
@@ -518,6 +522,8 @@ class _SpecBuilder:
         H = self.fig("hidden_size", self.int_key("embedding_length", True), self.key("embedding_length"))
         ctx = self.fig("max_context", self.int_key("context_length", True), self.key("context_length"))
         fields = dict(arch=_ARCH_ALIASES.get(self.arch, self.arch), hidden_size=H, num_layers=L, max_context=ctx)
+        if self.arch in _UNMODELLED_ARCHS:
+            raise ModelFileError(f"architecture {quote(self.arch)}: {_UNMODELLED_ARCHS[self.arch]}")
         if self.arch not in _KNOWN_ARCHS and self.arch not in _ARCH_ALIASES:
             self.note(f"architecture {quote(self.arch)} is not one pycore knows: read as a standard decoder "
                       "from its metadata; the weights are still exact from the file's tensors")
@@ -761,6 +767,8 @@ class _SpecBuilder:
         b, has = f"blk.{i}.", self.has
         if has(b + "shortconv.conv.weight"):
             return SHORT_CONV
+        if has(b + "ssm_conv1d_q.weight"):  # Kimi Delta Attention: q/k/v projections and one conv each
+            return KDA
         attention = has(b + "attn_q.weight") or has(b + "attn_k.weight") or has(b + "attn_kv_a_mqa.weight")
         if has(b + "ssm_conv1d.weight") or has(b + "ssm_in.weight"):
             if has(b + "ssm_x.weight"):
@@ -824,6 +832,14 @@ class _SpecBuilder:
             q = self.ne(f"blk.{attn}.attn_q.weight") if attn is not None else None
             if q and len(q) == 2 and q[1] == 2 * fields["num_heads"] * fields.get("head_dim", 0):
                 fields["attn_output_gate"] = True  # the query projection also carries the output gate
+        if KDA in kinds:
+            # llama.cpp src/models/kimi-linear.cpp: the KDA heads are attention.head_count, their width
+            # {arch}.kda.head_dim, the short-conv kernel {arch}.ssm.conv_kernel (convert_hf_to_gguf.py KimiLinearModel)
+            dim = self.int_key("kda.head_dim", True)
+            if not 0 < dim <= 1 << 13:
+                raise ModelFileError(f"{self.key('kda.head_dim')} is {dim:,}: not a usable size")
+            fields.update(kda_num_heads=fields["num_heads"], kda_head_dim=self.fig("kda_head_dim", dim, self.key("kda.head_dim")),
+                          kda_conv_kernel=self._ssm("conv_kernel"))
         attn = next((i for i, m in enumerate(mixers) if m is None), None)
         if mixers[0] is not None and attn is not None:  # block 0 is not attention: its layout from an attention block
             b, has = f"blk.{attn}.", self.has

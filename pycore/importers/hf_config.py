@@ -7,7 +7,7 @@ take the defaults of the family's transformers configuration class (cited per fa
 import math
 
 from ..errors import InputError
-from ..models import (CHUNKED, DENSE, FULL, GATED_DELTANET, LIGHTNING, MAMBA, MAMBA2, MAX_LAYERS, MOE, NO_FFN,
+from ..models import (CHUNKED, DENSE, FULL, GATED_DELTANET, KDA, LIGHTNING, MAMBA, MAMBA2, MAX_LAYERS, MOE, NO_FFN,
                       NO_MIXER, PARALLEL_HYBRID, SHORT_CONV, SLIDING, ModelSpec)
 from .quant_config import read_quantization
 
@@ -154,6 +154,13 @@ _HYBRID_FAMILIES = {
                          defaults=dict(max_position_embeddings=163840, tie_word_embeddings=False,
                                        first_k_dense_replace=3, moe_layer_freq=1, n_shared_experts=1,
                                        index_n_heads=64, index_head_dim=128, index_topk=2048)),
+    # Kimi Linear: Kimi Delta Attention layers (linear_attn_config.kda_layers) and NoPE MLA layers
+    # (full_attn_layers), DeepSeek-V3-style MoE with a sigmoid router and e_score_correction_bias (vLLM
+    # vllm/transformers_utils/configs/kimi_linear.py @6b065994 KimiLinearConfig defaults; the checkpoint states
+    # its context as model_max_length, not max_position_embeddings)
+    "kimi_linear": dict(arch="kimi-linear", layout=dict(expert_score_bias=True),
+                        defaults=dict(tie_word_embeddings=False, first_k_dense_replace=0, moe_layer_freq=1,
+                                      num_shared_experts=0)),
 }
 _FAMILIES.update({k: {kk: vv for kk, vv in v.items() if kk != "linear"} for k, v in _HYBRID_FAMILIES.items()})
 
@@ -166,6 +173,13 @@ _LAYER_WORDS = {"full_attention": FULL, "attention": FULL, "global": FULL, "slid
 _STATE_FIELD_PREFIXES = ("ssm_", "mamba", "linear_", "conv_", "time_step", "attn_type_list",
                          "hybrid_override_pattern", "layers_block_type", "attn_layer_period", "full_attn_idxs",
                          "full_attention_interval", "shortconv", "short_conv", "rwkv", "d_state", "d_conv")
+
+# DeepSeek V4's compressed attentions (vllm/model_executor/models/deepseek_v4.py, DeepseekV4Indexer and
+# DeepseekV4MultiHeadLatentAttentionWrapper; config fields compress_ratios, compress_rope_theta, hc_mult): a KV
+# cache compressed per layer by its own ratio, plus hyper-connections. Not modelled: refused by name, never read
+# as a plain decoder.
+_COMPRESSED_LAYER_WORDS = ("compressed_sparse_attention", "heavily_compressed_attention")
+_COMPRESSED_FIELDS = ("compress_ratios", "compress_rope_theta", "hc_mult")
 
 # Multimodal wrappers whose language model sits in text_config
 _TEXT_CONFIG_WRAPPERS = {"gemma3": "gemma3_text", "llava": None, "mistral3": None, "llama4": "llama4_text",
@@ -220,6 +234,8 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
         head_dim=head_dim, max_context=c.optional("max_position_embeddings", None) or 0,
         tie_embeddings=bool(c.optional("tie_word_embeddings", True)), source=source,
     )
+    if not fields["max_context"] and model_type == "kimi_linear":
+        fields["max_context"] = c.optional("model_max_length", None) or 0
     if not fields["max_context"]:
         raise InputError("max_position_embeddings", "missing: the model's maximum context is needed")
 
@@ -318,6 +334,7 @@ MAX_COUNT = {
     "moe_intermediate_size": 1 << 20, "shared_expert_intermediate_size": 1 << 20, "ffn_hidden_size": 1 << 20,
     "intermediate_size_mlp": 1 << 20, "shared_intermediate_size": 1 << 20, "block_ff_dim": 1 << 20,
     "num_experts": 1 << 14, "num_local_experts": 1 << 14, "n_routed_experts": 1 << 14, "num_experts_per_tok": 1 << 14,
+    "num_experts_per_token": 1 << 14, "num_shared_experts": 1 << 10, "model_max_length": 1 << 27,
     "n_shared_experts": 1 << 10, "first_k_dense_replace": MAX_LAYERS, "max_position_embeddings": 1 << 27,
     "sliding_window": 1 << 27, "attention_chunk_size": 1 << 27, "max_window_layers": MAX_LAYERS,
     "kv_lora_rank": 1 << 16, "q_lora_rank": 1 << 16, "qk_rope_head_dim": 1 << 13, "qk_nope_head_dim": 1 << 13,
@@ -327,7 +344,8 @@ MAX_COUNT = {
     "mamba_d_state": 1 << 14, "ssm_state_size": 1 << 14, "mamba_d_conv": 1 << 10, "conv_kernel": 1 << 10,
     "mamba_expand": 64, "expand": 64, "mamba_n_heads": 1 << 14, "mamba_num_heads": 1 << 14, "mamba_d_head": 1 << 14,
     "mamba_head_dim": 1 << 14, "mamba_n_groups": 1 << 12, "n_groups": 1 << 12, "mamba_d_ssm": 1 << 20,
-    "mamba_dt_rank": 1 << 16,
+    "mamba_dt_rank": 1 << 16, "image_size": 1 << 14, "patch_size": 1 << 10, "projector_input_dim": 1 << 17,
+    "projector_output_dim": 1 << 17, "vision_output_dim": 1 << 17,
 }
 MAX_ANY = 1 << 40  # any other whole number in a config (ids, periods, …)
 MAX_LIST = MAX_LAYERS  # entries in a per-layer list (layer_types, mlp_only_layers, …)
@@ -523,7 +541,7 @@ def _deepstack(vision) -> int:
 def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: list) -> tuple:
     """The checkpoint's vision tower (vision_config) and MTP layers as pycore.parts specs; a tower of a kind
     pycore cannot lay out, or an audio tower, becomes a note rather than a silent zero."""
-    from ..parts import MTPLayers, PixtralVisionTower, QwenVisionTower, SiglipVisionTower
+    from ..parts import Llama4VisionTower, MTPLayers, PixtralVisionTower, QwenVisionTower, SiglipVisionTower
     parts = []
     vision = top.get("vision_config") if isinstance(top, dict) else None
     if isinstance(vision, dict):
@@ -549,6 +567,15 @@ def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: 
                 intermediate=v.required("intermediate_size"), text_hidden=text_hidden,
                 image_size=v.optional("image_size", 896), patch_size=v.optional("patch_size", 14),
                 channels=v.optional("num_channels", 3)))
+        elif kind == "llama4_vision_model":
+            parts.append(Llama4VisionTower(
+                layers=layers("num_hidden_layers"), hidden=v.required("hidden_size"),
+                intermediate=v.required("intermediate_size"), text_hidden=text_hidden,
+                image_size=v.required("image_size"), patch_size=v.required("patch_size"),
+                channels=v.optional("num_channels", 3), projector_input_dim=v.required("projector_input_dim"),
+                projector_output_dim=v.required("projector_output_dim"),
+                vision_output_dim=v.required("vision_output_dim"),
+                projector_bias=bool(vision.get("multi_modal_projector_bias", False))))
         elif kind == "pixtral":
             parts.append(PixtralVisionTower(
                 layers=layers("num_hidden_layers"), hidden=v.required("hidden_size"),
@@ -577,7 +604,7 @@ def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: 
 
 
 def _read_mla(c, model_type, fields):
-    if model_type not in ("deepseek_v2", "deepseek_v3", "deepseek_v32"):
+    if model_type not in ("deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_linear"):
         return
     fields.update(kv_lora_rank=c.required("kv_lora_rank"), q_lora_rank=c.optional("q_lora_rank", 0) or 0,
                   qk_rope_head_dim=c.required("qk_rope_head_dim"), qk_nope_head_dim=c.required("qk_nope_head_dim"),
@@ -634,10 +661,20 @@ def _refuse_unknown_layers(config: dict, model_type: str):
     if isinstance(types, list):
         if len(types) > MAX_LIST:
             raise InputError("layer_types", f"{len(types):,} entries: more than {MAX_LIST:,}")
+        compressed = sorted({str(t) for t in types if str(t) in _COMPRESSED_LAYER_WORDS})
+        if compressed:
+            raise InputError("layer_types", f"{', '.join(compressed)} layers (DeepSeek V4's compressed attentions) "
+                             "are not modelled: their KV cache and weights cannot be counted here")
         unknown = sorted({str(t)[:30] for t in types if _LAYER_WORDS.get(str(t)) not in (FULL, SLIDING, CHUNKED)})
         if unknown:
             raise InputError("layer_types", f"model_type {model_type[:40]!r} is not one pycore knows, and its layer "
                              f"kinds {', '.join(unknown[:4])} keep a state whose size it cannot read")
+    compressed_fields = sorted(k for k in _COMPRESSED_FIELDS if k in config)
+    if compressed_fields or model_type == "deepseek_v4":
+        raise InputError("model_type", f"{model_type[:40]!r} describes compressed attention "
+                         f"({', '.join(compressed_fields) or 'DeepSeek V4'}): DeepSeek V4's compressed sparse and "
+                         "heavily compressed attentions and hyper-connections are not modelled, so its KV cache and "
+                         "weights cannot be counted here")
     state_fields = sorted(k[:40] for k in config if isinstance(k, str) and k.startswith(_STATE_FIELD_PREFIXES))
     if state_fields:
         raise InputError("model_type", f"{model_type[:40]!r} is not one pycore knows, and its config describes "
@@ -656,6 +693,9 @@ def _layer_kinds(c, model_type, layers, linear_kind=None, mamba_kind=None) -> tu
     out = []
     for t in explicit:
         kind = words.get(t) if isinstance(t, str) else None
+        if t in _COMPRESSED_LAYER_WORDS:
+            raise InputError("layer_types", f"{t} layers (DeepSeek V4's compressed attentions) are not modelled: "
+                             "their KV cache and weights cannot be counted here")
         if kind is None:
             raise InputError("layer_types", f"{_quote(t)} is not a layer kind pycore knows for {model_type}")
         out.append(kind)
@@ -795,10 +835,60 @@ def _read_hybrid(c, model_type, fields, layout, layers, notes):
         fields.update(layer_types=types, num_experts=c.required("num_local_experts"),
                       experts_per_token=c.required("num_experts_per_tok"), expert_intermediate_size=width,
                       intermediate_size=0, shared_expert_intermediate_size=c.optional("shared_intermediate_size", 0) or 0)
+    elif model_type == "kimi_linear":
+        _read_kimi_linear(c, fields, layers, notes)
     elif model_type == "deepseek_v32":
         fields.update(index_n_heads=c.required("index_n_heads"), index_head_dim=c.required("index_head_dim"))
         notes.append("DeepSeek sparse attention: the indexer's key cache is counted as vLLM keeps it (FP8 keys with "
                      "a float32 scale per 128 values) whatever the KV format chosen")
+
+
+def _read_kimi_linear(c, fields, layers, notes):
+    """Kimi Linear (vLLM vllm/model_executor/models/kimi_linear.py KimiDecoderLayer): layer i is KDA when i + 1 is
+    in linear_attn_config.kda_layers (1-based), else MLA; MoE from first_k_dense_replace on, every moe_layer_freq
+    layers, with num_shared_experts shared experts of moe_intermediate_size."""
+    lin = c.config.get("linear_attn_config")
+    if lin is None:  # KimiLinearConfig.is_linear_attn: no linear_attn_config, every layer is MLA
+        types = (FULL,) * layers
+    else:
+        if not isinstance(lin, dict):
+            raise InputError("linear_attn_config", "expected an object with kda_layers and full_attn_layers")
+        sub = _Reader(lin, {})
+        kda = _list(sub, "kda_layers")
+        full = _list(sub, "full_attn_layers")
+        if kda is None or full is None:
+            raise InputError("linear_attn_config", "kda_layers and full_attn_layers are both needed")
+        kda_set = {_whole("linear_attn_config.kda_layers", i) for i in kda}
+        full_set = {_whole("linear_attn_config.full_attn_layers", i) for i in full}
+        if kda_set & full_set or kda_set | full_set != set(range(1, layers + 1)):
+            raise InputError("linear_attn_config", f"kda_layers and full_attn_layers must split layers 1 to {layers} "
+                             "(1-based) between them, each layer once")
+        types = tuple(KDA if i + 1 in kda_set else FULL for i in range(layers))
+        if kda_set:
+            def size(key):
+                if lin.get(key) is None:
+                    raise InputError(f"linear_attn_config.{key}", "missing: the KDA state size needs it")
+                return _whole(f"linear_attn_config.{key}", lin[key])
+            fields.update(kda_num_heads=size("num_heads"), kda_head_dim=size("head_dim"),
+                          kda_conv_kernel=size("short_conv_kernel_size"))
+            if fields["kda_num_heads"] > 1 << 12 or fields["kda_head_dim"] > 1 << 13 or fields["kda_conv_kernel"] > 1 << 10:
+                raise InputError("linear_attn_config", "KDA heads, head_dim or kernel beyond any model")
+            # vLLM mamba_utils.py MambaStateDtypeCalculator.kda_state_dtype: the recurrent state is float32
+            fields["ssm_dtype"] = "float32"
+            notes.append("kimi_linear: the KDA recurrent state is counted in float32 and the conv state in the "
+                         "engine's state dtype (vLLM MambaStateDtypeCalculator.kda_state_dtype; llama.cpp: both f32)")
+    fields["layer_types"] = types
+    experts = c.optional("num_experts", 0) or 0
+    if experts:
+        width = c.required("moe_intermediate_size")
+        first, freq = c.optional("first_k_dense_replace", 0) or 0, c.optional("moe_layer_freq", 1) or 1
+        fields.update(num_experts=experts, experts_per_token=c.required("num_experts_per_token"),
+                      expert_intermediate_size=width,
+                      shared_expert_intermediate_size=(c.optional("num_shared_experts", 0) or 0) * width,
+                      ffn_types=tuple(MOE if i >= first and i % freq == 0 else DENSE for i in range(layers)))
+    if c.config.get("mla_use_nope"):
+        notes.append("kimi_linear: the MLA layers use no positional encoding (mla_use_nope), but still cache the "
+                     "qk_rope_head_dim values of each token beside the latent, as vLLM's MLA cache does")
 
 
 def _read_mamba2(c, fields, H, d_ssm=None):

@@ -1,0 +1,150 @@
+"""Kimi Linear (moonshotai/Kimi-Linear-48B-A3B-Instruct): Kimi Delta Attention (KDA) layers beside NoPE MLA layers,
+DeepSeek-style MoE. Read from its published config.json (pycore/preset_data.py, source there) and checked against
+figures found independently of this code: a real GGUF header's element count, the model card's parameter counts,
+and the state per sequence worked out by hand from the engines' state shapes."""
+import copy
+import gc
+import time
+
+import pytest
+
+from pycore.errors import InputError
+from pycore.importers.hf_config import spec_from_config
+from pycore.memory import estimate
+from pycore.models import DENSE, FULL, KDA, MOE, attention_layers, parameter_count, state_layers, weight_tensors
+from pycore.presets import PRESETS, model
+from pycore.scenario import Scenario
+from pycore.solve import max_context
+
+KIMI = PRESETS["kimi-linear-48b-a3b"].config
+MiB = 1 << 20
+
+
+def test_layout_follows_linear_attn_config():
+    # linear_attn_config lists layers 1-based (vLLM KimiLinearConfig.is_kda_layer: layer_idx + 1 in kda_layers):
+    # full_attn_layers [4, 8, ..., 24, 27] are 0-based layers 3, 7, ..., 23, 26
+    spec = model("kimi-linear-48b-a3b")
+    assert [i for i, t in enumerate(spec.layer_types) if t == FULL] == [3, 7, 11, 15, 19, 23, 26]
+    assert spec.layer_types.count(KDA) == 20
+    assert spec.ffn_types == (DENSE,) + (MOE,) * 26  # first_k_dense_replace 1, moe_layer_freq 1
+    assert spec.is_mla and spec.kv_lora_rank == 512 and spec.qk_rope_head_dim == 64 and not spec.q_lora_rank
+    assert spec.max_context == 1048576  # model_max_length: the config has no max_position_embeddings
+
+
+def test_total_matches_a_real_gguf_header_exactly():
+    # bartowski/moonshotai_Kimi-Linear-48B-A3B-Instruct-GGUF Q4_K_M, its header read by
+    # pmains/kimi-linear-48b-ssd-streaming benchmarks/results/phase-02-gguf-header-analysis.json @1cf673da:
+    # "header_total_elements": 49122681728 over 610 tensors; routed experts 47,110,422,528 (26 MoE layers ×
+    # 3 × 2304 × 1024 × 256); token_embd 377,487,360 (163840 × 2304).
+    spec = model("kimi-linear-48b-a3b")
+    n = parameter_count(spec)
+    assert n.total == 49_122_681_728
+    assert sum(t.numel for t in weight_tensors(spec) if t.is_expert) == 47_110_422_528 == 26 * 3 * 2304 * 1024 * 256
+    assert n.embedding == 377_487_360 == 163840 * 2304
+    # a hand count of one KDA mixer from vLLM's KimiDeltaAttention shapes (H 2304, 32 heads of 128, kernel 4):
+    # q, k, v; three convs; f_a, f_b; dt_bias; b_proj; A_log; g_a, g_b; o_norm; o_proj
+    H, w, d = 2304, 32 * 128, 128
+    kda = 3 * H * w + 3 * 4 * w + H * d + d * w + w + H * 32 + 32 + H * d + d * w + d + w * H
+    mixer = {"attn_q", "attn_k", "attn_v", "ssm_conv1d_q", "ssm_conv1d_k", "ssm_conv1d_v", "ssm_f_a", "ssm_f_b",
+             "ssm_dt", "ssm_beta", "ssm_a", "ssm_g_a", "ssm_g_b", "ssm_norm", "attn_output"}
+    assert sum(t.numel for t in weight_tensors(spec) if t.layer == 0 and t.role in mixer) == kda == 39_514_272
+
+
+def test_model_card_48b_total_3b_active():
+    # moonshotai/Kimi-Linear-48B-A3B-Instruct model card and MoonshotAI/Kimi-Linear README.md @16a0ae6d:
+    # "3B activated parameters and 48B total parameters". The card rounds to whole billions: the total is
+    # within half a billion of 48B only if the embedding and head are left out (49.12B - 2 × 0.377B = 48.37B);
+    # the active figure without the embedding lookup rounds to 3B (as Kimi K2's card counts, tests/test_families.py).
+    spec = model("kimi-linear-48b-a3b")
+    n = parameter_count(spec)
+    head = spec.vocab_size * spec.hidden_size
+    assert abs(n.total - n.embedding - head - 48e9) <= 0.5e9
+    assert round((n.active - n.embedding) / 1e9) == 3
+
+
+def test_state_per_sequence_by_hand():
+    # 20 KDA layers, 32 heads of 128, kernel 4. Per layer and sequence:
+    #   conv state: 3 (q, k, v) × (4 − 1) × 32 × 128 = 36,864 values
+    #   recurrent:  32 × 128 × 128 = 524,288 values
+    # llama.cpp keeps both in f32 (src/models/kimi-linear.cpp, llama-memory-recurrent): 20 × 561,152 × 4 B
+    #   = 44,892,160 B = 42.81 MiB per sequence;
+    # vLLM keeps the conv state in the model dtype (BF16) and the recurrent state in float32
+    # (mamba_utils.py kda_state_dtype): 20 × (36,864 × 2 + 524,288 × 4) = 43,417,600 B per sequence.
+    spec = model("kimi-linear-48b-a3b")
+    cpp = estimate(Scenario(spec, weights="BF16", batch=3, context=4096, engine="llama.cpp"))
+    assert cpp.state.bytes == 3 * 44_892_160
+    vllm = estimate(Scenario(spec, weights="BF16", batch=3, context=4096, engine="vllm"))
+    assert vllm.state.bytes == 3 * 43_417_600
+    assert len(state_layers(spec)) == 20 and {s.kind for s in state_layers(spec)} == {"kda"}
+
+
+def test_only_the_seven_mla_layers_grow_with_the_context():
+    # 7 MLA layers × (512 latent + 64 RoPE) values × 2 B per token, whatever the 32 heads (MLA caches no ×2)
+    spec = model("kimi-linear-48b-a3b")
+    a = estimate(Scenario(spec, weights="BF16", kv="f16", context=8192, engine="transformers"))
+    b = estimate(Scenario(spec, weights="BF16", kv="f16", context=8193, engine="transformers"))
+    assert a.kv_cache.bytes == 7 * 576 * 2 * 8192
+    assert b.kv_cache.bytes - a.kv_cache.bytes == 7 * 576 * 2 and a.state.bytes == b.state.bytes
+    assert len(attention_layers(spec)) == 7
+    s = Scenario(spec, weights="Q4_K_M", kv="f16", batch=16, context=4096, gpu="h100-sxm", engine="llama.cpp")
+    n = max_context(s).value
+    assert estimate(s.with_(context=n)).fit.fits and not estimate(s.with_(context=n + 1)).fit.fits
+
+
+def test_state_splits_over_tensor_parallel_ranks():
+    spec = model("kimi-linear-48b-a3b")
+    one = estimate(Scenario(spec, weights="BF16", batch=2, context=1024, engine="vllm"))
+    four = estimate(Scenario(spec, weights="BF16", batch=2, context=1024, engine="vllm", gpus=4))
+    assert [d.state for d in four.devices] == [one.state.bytes // 4] * 4  # 32 heads, 8 per rank
+
+
+def test_state_dtype_and_nope_are_said():
+    notes = " ".join(model("kimi-linear-48b-a3b").notes)
+    assert "float32" in notes and "mla_use_nope" in notes
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda c: c["linear_attn_config"].update(kda_layers=[1, 2, 3]), "linear_attn_config"),  # layers left over
+    (lambda c: c["linear_attn_config"].update(full_attn_layers=[1, 4, 8, 12, 16, 20, 24, 27]), "linear_attn_config"),
+    (lambda c: c["linear_attn_config"].update(kda_layers=list(range(5_000_000))), "kda_layers"),
+    (lambda c: c["linear_attn_config"].update(num_heads=10**40), "linear_attn_config.num_heads"),
+    (lambda c: c["linear_attn_config"].pop("head_dim"), "linear_attn_config.head_dim"),
+    (lambda c: c["linear_attn_config"].update(num_heads=1 << 20), "linear_attn_config"),
+    (lambda c: c.update(linear_attn_config="kda everywhere"), "linear_attn_config"),
+])
+def test_bad_linear_attn_config_ends_in_a_message(change, field):
+    cfg = copy.deepcopy(KIMI)
+    change(cfg)
+    gc.collect()  # a collector pass over the 5-million-entry list is not the reader's time
+    start = time.perf_counter()
+    with pytest.raises(InputError) as err:
+        spec_from_config(cfg)
+    assert time.perf_counter() - start < 0.2
+    assert err.value.field == field and len(str(err.value)) < 200
+
+
+def test_without_linear_attn_config_every_layer_is_mla():
+    # KimiLinearConfig.is_linear_attn is False without linear_attn_config: every layer MLA, no state
+    cfg = {k: v for k, v in KIMI.items() if k != "linear_attn_config"}
+    spec = spec_from_config(cfg)
+    assert set(spec.layer_types) == {FULL} and not spec.has_state
+
+
+def test_q4_k_m_recipe_on_kda_tensors_matches_a_real_file():
+    # bartowski's Kimi-Linear-48B-A3B-Instruct Q4_K_M (llama.cpp b7966), header read in pmains/kimi-linear-48b-ssd-
+    # streaming benchmarks/results/phase-02-gguf-header-analysis.json @1cf673da, bytes per tensor category:
+    #   "kda": 220 tensors, 26,155,520 B (F32, Q4_K, Q5_0) - the 11 ssm_* tensors of each of the 20 KDA layers
+    #   "embedding": 212,336,640 B (Q4_K); "output": 309,666,816 B (F32 norm + Q6_K head); "router": 61,341,696 B (F32)
+    # The GGUF preset rules (pycore/gguf_recipes.py) reproduce these categories to the byte.
+    from pycore.formats import weight_format, weight_storage
+    stored = weight_storage(model("kimi-linear-48b-a3b"), weight_format("Q4_K_M"))
+    by_role = {}
+    for t, s in stored.tensors:
+        key = ("kda" if t.role.startswith("ssm_") else "embedding" if t.role == "token_embd"
+               else "output" if t.role in ("output", "output_norm") else "router" if t.role == "ffn_gate_inp" else None)
+        if key:
+            count, size = by_role.get(key, (0, 0))
+            by_role[key] = (count + 1, size + s.bytes)
+    assert by_role["kda"] == (220, 26_155_520)
+    assert by_role["embedding"][1] == 212_336_640 and by_role["output"][1] == 309_666_816
+    assert by_role["router"][1] == 61_341_696
