@@ -83,6 +83,9 @@ class Scenario:
         whole(self, "num_speculative_tokens", _count("num_speculative_tokens", self.num_speculative_tokens,
                                                      MAX_SPECULATIVE_TOKENS, allow_zero=True))
         whole(self, "data_parallel_size", _count("data_parallel_size", self.data_parallel_size, MAX_GPUS))
+        if self.data_parallel_size * self.gpus > MAX_GPUS:
+            raise InputError("data_parallel_size", f"{self.data_parallel_size:,} engines × {self.gpus:,} GPUs is beyond "
+                             f"the supported maximum of {MAX_GPUS:,} GPUs")
         if not isinstance(self.speculative_method, str) or not isinstance(self.draft_model, str):
             raise InputError("speculative_method", "expected a method name and a draft model id")
         method = SPECULATIVE_ALIASES.get(self.speculative_method.strip().lower(), self.speculative_method.strip().lower())

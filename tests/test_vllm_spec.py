@@ -178,6 +178,7 @@ def test_speculative_state_blocks_per_request():
     (dict(speculative_method="draft_model", num_speculative_tokens=2), "draft_model"),
     (dict(speculative_method="mtp", num_speculative_tokens=1000), "num_speculative_tokens"),
     (dict(data_parallel_size=0), "data_parallel_size"),
+    (dict(data_parallel_size=4096, gpus=8), "data_parallel_size"),
     (dict(enable_expert_parallel="yes"), "enable_expert_parallel"),
 ])
 def test_bad_speculative_and_parallel_settings(kw, field):
@@ -227,3 +228,42 @@ def test_dp_with_tp_inside_each_engine():
 def test_expert_parallel_needs_moe():
     with pytest.raises(InputError, match="mixture-of-experts"):
         estimate(Scenario("llama-3.1-8b", gpus=2, enable_expert_parallel=True, **H100))
+
+
+# ---------------------------------------------------------------- command line
+
+def test_cli_speculative_config_and_data_parallel(capsys):
+    import json
+
+    from pycore.cli import main
+    assert main(["estimate", "--model", "qwen3.5-9b", "--engine", "vllm", "--gpu", "h100-sxm", "--context", "4096",
+                 "--speculative-config", '{"method": "qwen3_next_mtp", "num_speculative_tokens": 2}', "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["engine"]["speculative"] == {"method": "mtp", "num_speculative_tokens": 2,
+                                          "draft": "1 MTP layer of the checkpoint, 2 speculative tokens",
+                                          "draft_weights_bytes": 486_581_248, "draft_kv_layers": 1}
+    assert d["engine"]["block_size"] == 528 and "Add 3 padding layers" in " ".join(d["engine"]["log"])
+    assert main(["estimate", "--model", "llama-3.1-8b", "--engine", "vllm", "--gpu", "h100-sxm",
+                 "--speculative-config", '{"model": "llama-3.2-1b", "num_speculative_tokens": 4}', "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["engine"]["speculative"]["method"] == "draft_model"
+    assert main(["estimate", "--model", "llama-3.1-8b", "--engine", "vllm", "--speculative-config", "ngram:5"]) == 0
+    capsys.readouterr()
+    assert main(["estimate", "--model", "qwen3-30b-a3b", "--engine", "vllm", "--gpu", "h100-sxm", "--gpus", "2",
+                 "--data-parallel-size", "2", "--enable-expert-parallel", "--batch", "4", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert len(d["devices"]) == 4 and d["fit"]["gpus"] == 4 and d["engine"]["data_parallel_size"] == 2
+    # other engines ignore them, and say so
+    assert main(["estimate", "--model", "qwen3.5-9b", "--engine", "llama.cpp", "--speculative-config", "mtp:1",
+                 "--json"]) == 0
+    assert any("vLLM's own memory rules only" in w for w in json.loads(capsys.readouterr().out)["warnings"])
+
+
+@pytest.mark.parametrize("value", ['{"method": "mtp", "num_speculative_tokens": 1, "draft_tensor_parallel_size": 1}',
+                                   '{"method": "mtp"', '["mtp"]', "mtp:x", "mtp:0", "x" * 3000,
+                                   '{"method": "mtp", "num_speculative_tokens": 1.5}', "medusa:2",
+                                   '{"model": "no-such-model", "num_speculative_tokens": 2}'])
+def test_cli_bad_speculative_config_is_one_line(value, capsys):
+    from pycore.cli import main
+    assert main(["estimate", "--model", "qwen3.5-9b", "--engine", "vllm", "--speculative-config", value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
