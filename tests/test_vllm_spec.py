@@ -267,3 +267,23 @@ def test_cli_bad_speculative_config_is_one_line(value, capsys):
     assert main(["estimate", "--model", "qwen3.5-9b", "--engine", "vllm", "--speculative-config", value]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_form_fields_give_the_same_scenario():
+    # the page's fields (and a link's keys) for the new vLLM settings; a draft model left in its field after the
+    # method changed is not passed on
+    from pycore import urlstate
+    fields = dict(urlstate.DEFAULTS, model="qwen3-30b-a3b", weights="BF16", gpu="h100-sxm", engine="vllm",
+                  speculative_method="ngram", num_speculative_tokens="3", draft_model="llama-3.2-1b",
+                  data_parallel_size="2", enable_expert_parallel="1")
+    e, errors = urlstate.estimate_from_fields(fields)
+    assert not errors
+    s = e.scenario
+    assert (s.speculative_method, s.num_speculative_tokens, s.draft_model, s.data_parallel_size,
+            s.enable_expert_parallel) == ("ngram", 3, "", 2, True)
+    query = urlstate.to_query(fields)
+    assert "speculative_method=ngram" in query and "enable_expert_parallel=1" in query
+    e2, _ = urlstate.estimate_from_fields(urlstate.parse_query(query))
+    assert e2.total == e.total
+    _, errors = urlstate.estimate_from_fields(dict(fields, speculative_method="mtp", num_speculative_tokens=""))
+    assert "num_speculative_tokens" in errors
