@@ -16,6 +16,10 @@ blocks per request).
   (2H → H; EAGLE-3 3H → H), sharing embedding and head; its own config is not read (a warning says so).
 - draft_model: a separate model (a catalog preset) in its checkpoint's format; its layers join the pool.
 - ngram: no weights and no KV cache.
+
+max_num_batched_tokens is not raised: SpeculativeConfig sets no scheduler field (vllm/config/speculative.py
+@f19b16d9), and the drafted tokens of each running request count within that per-step budget. What changes the
+concurrency is the draft's KV per token and the state blocks per request.
 """
 from dataclasses import dataclass
 from functools import lru_cache
