@@ -221,6 +221,7 @@ def _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk) -> Es
     gpu_rs = sum(g.state for g in gpus)
     state_item = _state(spec, eng, s, lay)[1]
     state_item = replace(state_item, bytes=gpu_rs + h.state,
+                         notes=state_item.notes + tuple(n.split(": ", 1)[1] for n in notes if n.startswith("state:")),
                          substituted=state_item.substituted + (f"; placed by {eng.label}: GPUs {gpu_rs:,} B + "
                                                                f"system RAM {h.state:,} B" if gpu_rs + h.state else ""))
     gpu_c = sum(g.compute for g in gpus)

@@ -287,3 +287,21 @@ def test_form_fields_give_the_same_scenario():
     assert e2.total == e.total
     _, errors = urlstate.estimate_from_fields(dict(fields, speculative_method="mtp", num_speculative_tokens=""))
     assert "num_speculative_tokens" in errors
+
+
+def test_expert_parallel_size_is_dp_times_tp_as_logged():
+    # vllm-project/vllm-ascend#5461: DeepSeek V3.2 with DP 2 × TP 8 and expert parallelism logs
+    # "(Worker_DP0_TP5_EP5) [EP Rank 5/16] Expert parallelism is enabled. Expert placement strategy: linear.
+    # Local/global number of experts: 16/256." — ep_size = 2 × 8 = 16, 256 / 16 = 16 experts on each GPU
+    e = estimate(Scenario("deepseek-v3", context=4096, gpus=8, data_parallel_size=2,
+                          enable_expert_parallel=True, **{**H100, "weights": "FP8", "gpu": "h200"}))
+    assert ("[EP Rank 0/16] Expert parallelism is enabled. Expert placement strategy: linear. "
+            "Local/global number of experts: 16/256.") in e.engine_plan.log
+    spec = model("deepseek-v3")
+    experts, total = _expert_bytes(spec, "FP8")
+    tp8 = estimate(Scenario("deepseek-v3", context=4096, gpus=8, **{**H100, "weights": "FP8", "gpu": "h200"}))
+    non_expert = tp8.devices[0].weights - sum(
+        -(-s.bytes // 8) for t, s in weight_storage(spec, weight_format("FP8")).tensors if t.role in EXPERT_ROLES)
+    assert len(e.devices) == 16
+    assert e.devices[0].weights == non_expert + sum(
+        s.bytes * 16 // 256 for t, s in weight_storage(spec, weight_format("FP8")).tensors if t.role in EXPERT_ROLES)

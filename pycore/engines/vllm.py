@@ -164,6 +164,12 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                      f"HybridAttentionMambaModelConfig, kv_cache_utils.py). With prefix caching on a model that "
                      f"supports it (mamba_cache_mode align/all) vLLM rounds blocks to the Mamba chunk size and "
                      f"keeps more state blocks per request: not modelled.")
+        if pool.state_layers:
+            n_groups = pool.groups_of(pool.state_layers)
+            notes.append(f"state: vLLM allocates the state as pages of its KV pool: {B:,} sequences × {n_groups} state "
+                         f"group(s) × {pool.group_size} layers × {pool.state_blocks} block(s) × {pool.page:,} B = "
+                         f"{pool.state_bytes(B):,} B per GPU, against {pool.state_layers} layers × "
+                         f"{pool.state_page_bytes:,} B of state per sequence.")
         if len({layer.bytes_per_token(kvf, lay.tp) for p in pools for layer, _ in p.attention}) > 1:
             notes.append("kv: attention layers of different page sizes beside recurrent layers (a draft model on a "
                          "hybrid target): the pool is sized on the largest; vLLM may refuse this layout.")
@@ -180,6 +186,11 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
            f"Available KV cache memory: {max(available, 0) / GiB:.2f} GiB"]
     if d is not None and d.weights:
         log.insert(1, "Loading drafter model...")
+    if ep and spec.num_experts:
+        # vllm/model_executor/layers/fused_moe/layer.py determine_expert_map (linear placement): rank 0 holds
+        # ⌈experts / ep_size⌉ (the first experts % ep_size ranks hold one more than the rest)
+        log.insert(1, f"[EP Rank 0/{dp * lay.tp}] Expert parallelism is enabled. Expert placement strategy: linear. "
+                      f"Local/global number of experts: {cdiv(spec.num_experts, dp * lay.tp)}/{spec.num_experts}.")
     log += list(pool.log())
     log += [f"GPU KV cache size: {kv_tokens:,} tokens",
             f"Maximum concurrency for {S:,} tokens per request: {concurrency:.2f}x"]
