@@ -305,3 +305,34 @@ def test_expert_parallel_size_is_dp_times_tp_as_logged():
     assert len(e.devices) == 16
     assert e.devices[0].weights == non_expert + sum(
         s.bytes * 16 // 256 for t, s in weight_storage(spec, weight_format("FP8")).tensors if t.role in EXPERT_ROLES)
+
+
+@pytest.mark.parametrize("model_id, weights", [("qwen3-30b-a3b", "BF16"), ("gpt-oss-120b", "MXFP4")])
+def test_more_data_parallel_engines_hold_fewer_experts_each(model_id, weights):
+    # per GPU: experts fall as engines are added, attention stays; the GPUs' shares always add up to the total
+    last = None
+    for dp in (1, 2, 4, 8):
+        e = estimate(Scenario(model_id, context=4096, batch=16, data_parallel_size=dp, enable_expert_parallel=dp > 1,
+                              **{**H100, "weights": weights}))
+        assert sum(d.total for d in e.devices) == e.total and len(e.devices) == dp
+        if last is not None:
+            assert e.devices[0].weights < last.devices[0].weights
+            assert e.devices[0].kv_cache < last.devices[0].kv_cache  # each engine serves 16 / dp sequences
+        last = e
+
+
+def test_ollama_projector_follows_the_output_layer_to_ram():
+    # a partial offload keeps the output layer, and with it the vision tower and its graph, in system RAM
+    # (llm/memory.go: memoryLastLayer = output + projector weights + projector graph)
+    full = estimate(Scenario("mistral-small-3.1-24b", weights="Q4_K_M", engine="ollama", context=4096,
+                             gpu_memory_bytes=80 * GiB))
+    part = estimate(Scenario("mistral-small-3.1-24b", weights="Q4_K_M", engine="ollama", context=4096,
+                             gpu_memory_bytes=16 * GiB))
+    from pycore.engines.ollama import projector
+    w, graph, arch, loaded = projector(model("mistral-small-3.1-24b"))
+    # mistral3: image 1540, patch 14 → 110² = 12,100 patches: 4 × (1540² × 3 + 1024 × 14 + 12,100² × 16)
+    assert arch == "mistral3" and graph == 4 * (1540 * 1540 * 3 + 1024 * 14 + 12_100 ** 2 * 16)
+    assert full.engine_plan.fields["layers_on_gpu"] == 41 and full.devices[0].weights > full.host.weights + loaded
+    assert part.engine_plan.fields["layers_on_gpu"] < 41
+    assert part.host.weights >= loaded and part.host.compute >= graph
+    assert f'projector.weights="' in part.engine_plan.log[0]
