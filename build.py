@@ -37,6 +37,7 @@ from pycore import view as V  # noqa: E402
 from pycore.charts import context_curve  # noqa: E402
 from pycore.engines import ENGINES  # noqa: E402
 from pycore.formats import KV_FORMATS  # noqa: E402
+from pycore.presets import PRESETS  # noqa: E402
 from pycore.seed import examples_view  # noqa: E402
 from pycore.training import LORA_MODULES, OPTIMIZERS, PRECISIONS  # noqa: E402
 
@@ -118,6 +119,10 @@ def catalog() -> dict:
         "kv_methods": [("exact", "Exact per layer (GQA, MLA, sliding windows)"),
                        ("seed", "Seed formula: 2·B·S·H·L·bytes (multi-head attention only)")],
         "parallel": [("tensor", "Tensor parallel"), ("pipeline", "Pipeline parallel")],
+        "speculative": [("", "off"), ("mtp", "mtp (the checkpoint's MTP layers)"), ("eagle", "eagle (an EAGLE head)"),
+                        ("eagle3", "eagle3 (an EAGLE-3 head)"), ("draft_model", "draft_model (a smaller model)"),
+                        ("ngram", "ngram (prompt lookup, no draft weights)")],
+        "draft_models": [("", "—")] + [(p.id, p.name) for p in PRESETS.values()],
         "flash_attn": [("auto", "auto (on where the backend supports it)"), ("on", "on"),
                        ("off", "off (adds the f32 KQ scores to the compute buffer)")],
         "custom_fields": list(urlstate.CUSTOM_FIELDS.items()),

@@ -62,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--gpu-memory-utilization", type=float, default=None, metavar="F", help="vLLM (0, 1]")
     e.add_argument("--max-num-batched-tokens", type=_int, default=None, metavar="N", help="vLLM")
     e.add_argument("--max-num-seqs", type=_int, default=None, metavar="N", help="vLLM")
+    e.add_argument("--speculative-config", default=None, metavar="JSON|METHOD:N",
+                   help="vLLM speculative decoding, as vLLM takes it: '{\"method\": \"mtp\", "
+                   "\"num_speculative_tokens\": 1}' (methods mtp and its aliases, eagle, eagle3, ngram, draft_model "
+                   "with \"model\": a preset id), or the short form mtp:1")
+    e.add_argument("--data-parallel-size", type=_int, default=1, metavar="N",
+                   help="vLLM: data-parallel engines, each on --gpus GPUs")
+    e.add_argument("--enable-expert-parallel", action="store_true",
+                   help="vLLM: routed experts as whole experts over all data- and tensor-parallel GPUs")
     e.add_argument("--activations", default="peak", choices=("peak", "seed", "none"))
     e.add_argument("--kv-method", default="exact", choices=("exact", "seed"))
     e.add_argument("--overhead", type=float, default=None, metavar="GIB", help="runtime overhead per GPU in GiB")
@@ -176,11 +184,52 @@ def _estimate(args) -> str:
                  n_cpu_moe=_whole("n_cpu_moe", args.n_cpu_moe), swa_full=args.swa_full,
                  kv_offload=not args.no_kv_offload, ram_bytes=_ram(args.ram),
                  gpu_memory_utilization=args.gpu_memory_utilization,
-                 max_num_batched_tokens=args.max_num_batched_tokens, max_num_seqs=args.max_num_seqs)
+                 max_num_batched_tokens=args.max_num_batched_tokens, max_num_seqs=args.max_num_seqs,
+                 data_parallel_size=args.data_parallel_size, enable_expert_parallel=args.enable_expert_parallel,
+                 **speculative_config(args.speculative_config))
     e = estimate(s)
     if args.json:
         return json.dumps(_with_source(estimate_dict(e), args), indent=2)
     return estimate_table(e) + _source_line(args)
+
+
+SPECULATIVE_KEYS = ("method", "model", "num_speculative_tokens")
+
+
+def speculative_config(text) -> dict:
+    """Scenario fields from vLLM's --speculative-config (JSON with method, model, num_speculative_tokens) or
+    the short form METHOD:N. A "model" without a method is a draft model (vLLM detects the method from it);
+    with mtp it is the checkpoint itself and adds nothing."""
+    if text is None:
+        return {}
+    text = str(text).strip()
+    if len(text) > 2000:
+        raise InputError("speculative_config", "longer than 2,000 characters")
+    if text.startswith("{"):
+        try:
+            cfg = json.loads(text)
+        except ValueError as err:
+            raise InputError("speculative_config", f"not JSON: {str(err)[:80]}") from None
+        if not isinstance(cfg, dict):
+            raise InputError("speculative_config", "expected a JSON object")
+        unknown = sorted(set(cfg) - set(SPECULATIVE_KEYS))
+        if unknown:
+            raise InputError("speculative_config", f"{', '.join(map(str, unknown))[:80]} not modelled "
+                             f"(understood: {', '.join(SPECULATIVE_KEYS)})")
+    else:
+        method, _, n = text.partition(":")
+        cfg = {"method": method, "num_speculative_tokens": n}
+    method, draft, n = cfg.get("method") or "", cfg.get("model") or "", cfg.get("num_speculative_tokens")
+    if not isinstance(method, str) or not isinstance(draft, str):
+        raise InputError("speculative_config", "method and model must be names")
+    if draft and not method:
+        method = "draft_model"
+    try:
+        tokens = _int(str(n)) if n is not None else 0
+    except argparse.ArgumentTypeError as err:
+        raise InputError("num_speculative_tokens", str(err)) from None
+    return {"speculative_method": method, "num_speculative_tokens": tokens,
+            "draft_model": draft if method == "draft_model" else ""}
 
 
 def _source_line(args) -> str:

@@ -227,14 +227,16 @@ PIPELINE = "pipeline"
 
 @dataclass(frozen=True)
 class Layout:
-    """How the model is split: tp ranks per stage, pp stages; devices = tp × pp."""
+    """How the model is split: tp ranks per stage, pp stages; devices = tp × pp, times dp data-parallel
+    engines (vLLM --data-parallel-size: set by the vLLM planner on the estimate it returns)."""
 
     tp: int
     pp: int
+    dp: int = 1
 
     @property
     def devices(self) -> int:
-        return self.tp * self.pp
+        return self.tp * self.pp * self.dp
 
 
 def layout(parallel: str, gpus: int, spec) -> Layout:

@@ -153,16 +153,21 @@ def estimate(s: Scenario) -> Estimate:
                     overhead_item, devices, fit, state_item, _warnings(spec, eng, s))
 
 
-def _warnings(spec: ModelSpec, eng: Engine, s: Scenario) -> tuple:
+def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, planned: bool = False) -> tuple:
     """What the figures leave out or approximate, in words: the model's own notes (unknown model_type,
     unread fields, parts not counted) and the estimate's approximations for this scenario."""
     out = list(spec.notes)
     if spec.has_state:
         out.append("Activations of the recurrent/convolution layers are not modelled separately: the activation "
                    "peak is taken from the attention and MLP phases.")
-        if eng.name == "vllm":
+        if eng.name == "vllm" and not planned:  # the planner models the padding (pycore/engines/vllm_pool.py)
             out.append("vLLM pads each recurrent-state slot to its attention page size and keeps a few spare slots: "
                        "its state allocation can be larger than the state counted here.")
+    if (s.speculative_method or s.data_parallel_size > 1 or s.enable_expert_parallel) and not (
+            eng.name == "vllm" and planned):
+        out.append(f"Speculative decoding, data parallelism and expert parallelism are modelled for vLLM's own "
+                   f"memory rules only: ignored here ({eng.label}"
+                   f"{'' if eng.name != 'vllm' else ' with the seed or no-activation methods'}).")
     if s.kv_method == "seed" and spec.layer_types and any(t != "full" for t in spec.layer_types):
         out.append("The seed's KV formula counts every layer as full attention; this model's layers differ.")
     seen, unique = set(), []
@@ -216,6 +221,7 @@ def _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk) -> Es
     gpu_rs = sum(g.state for g in gpus)
     state_item = _state(spec, eng, s, lay)[1]
     state_item = replace(state_item, bytes=gpu_rs + h.state,
+                         notes=state_item.notes + tuple(n.split(": ", 1)[1] for n in notes if n.startswith("state:")),
                          substituted=state_item.substituted + (f"; placed by {eng.label}: GPUs {gpu_rs:,} B + "
                                                                f"system RAM {h.state:,} B" if gpu_rs + h.state else ""))
     gpu_c = sum(g.compute for g in gpus)
@@ -234,7 +240,9 @@ def _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk) -> Es
         ram = s.ram_bytes or (device.memory_bytes if unified else DEFAULT_RAM)
         ram_headroom = ram - (h.total + (sum(d.total for d in devices) if unified else 0))
         fit = Fit(device, capacity, headroom >= 0 and ram_headroom >= 0, headroom, ram, ram_headroom, unified)
-    warnings = _warnings(spec, eng, s) + tuple(n.split(": ", 1)[1] for n in notes)
+    warnings = _warnings(spec, eng, s, planned=True) + tuple(n.split(": ", 1)[1] for n in notes)
+    if n_gpus != lay.devices and n_gpus % lay.devices == 0:  # vLLM data-parallel engines, each on lay.devices GPUs
+        lay = replace(lay, dp=n_gpus // lay.devices)
     return Estimate(s, model_id, spec, fmt, kvf, eng, lay, params, weights_item, kv_item, act_item,
                     overhead_item, devices, fit, state=state_item, warnings=warnings, host=h, engine_plan=plan)
 

@@ -89,7 +89,10 @@ class QwenVisionTower:
     num_position_embeddings: int = 2304
     spatial_merge_size: int = 2
     deepstack: int = 0
+    heads: int = 16
+    image_size: int = 0  # the Qwen towers take any size (max_pixels); Ollama estimates no graph for them
     key = VISION
+    ollama_arch = "qwen3vl"
     label = "vision tower (Qwen-VL ViT + merger)"
 
     def tensors(self, spec=None) -> tuple:
@@ -124,8 +127,10 @@ class SiglipVisionTower:
     image_size: int = 896
     patch_size: int = 14
     channels: int = 3
+    heads: int = 16  # vision_config.num_attention_heads (the graph size Ollama estimates)
     key = VISION
     label = "vision tower (SigLIP + projector)"
+    ollama_arch = "gemma3"
 
     def tensors(self, spec=None) -> tuple:
         b = _Builder("v.")
@@ -156,7 +161,10 @@ class PixtralVisionTower:
     channels: int = 3
     spatial_merge_size: int = 2
     projector_bias: bool = False
+    image_size: int = 1540  # vision_config.image_size (Mistral Small 3.1: 1540)
+    heads: int = 16
     key = VISION
+    ollama_arch = "mistral3"
     label = "vision tower (Pixtral + projector)"
 
     def tensors(self, spec=None) -> tuple:

@@ -15,6 +15,14 @@ MAX_GPUS = 4096
 MAX_OVERHEAD = 1 << 44  # 16 TiB
 MAX_LAYERS = 10_000  # --ngl / --n-cpu-moe beyond any model's depth (llama.cpp clamps 999 to all)
 FLASH_ATTN = ("auto", "on", "off")
+MAX_SPECULATIVE_TOKENS = 64  # vLLM drafts a handful of tokens per step; 64 is beyond any published setting
+# vLLM --speculative-config methods (vllm/config/speculative.py@f19b16d9 SpeculativeMethod; the MTP model
+# types are deprecated aliases of "mtp" there, SpeculativeConfig.__post_init__)
+SPECULATIVE_METHODS = ("", "mtp", "eagle", "eagle3", "draft_model", "ngram")
+SPECULATIVE_ALIASES = {m: "mtp" for m in ("deepseek_mtp", "mimo_mtp", "glm4_moe_mtp", "glm4_moe_lite_mtp", "ernie_mtp",
+                                         "exaone_moe_mtp", "qwen3_next_mtp", "qwen3_5_mtp", "longcat_flash_mtp",
+                                         "pangu_ultra_moe_mtp", "step3p5_mtp")}
+SPECULATIVE_ALIASES.update({"[ngram]": "ngram", "ngram_gpu": "ngram"})
 ACTIVATION_METHODS = ("peak", "seed", "none")
 KV_METHODS = ("exact", "seed")
 
@@ -46,6 +54,14 @@ class Scenario:
     gpu_memory_utilization: object = None  # vLLM; None: the engine's default
     max_num_batched_tokens: object = None  # vLLM; None: its default
     max_num_seqs: object = None  # vLLM; None: its default (256)
+    # vLLM --speculative-config: method ("" none, "mtp", "eagle", "eagle3", "draft_model", "ngram"),
+    # num_speculative_tokens, and the draft model's preset id (method draft_model)
+    speculative_method: str = ""
+    num_speculative_tokens: int = 0
+    draft_model: str = ""
+    # vLLM --data-parallel-size (engines per tensor-parallel group) and --enable-expert-parallel
+    data_parallel_size: int = 1
+    enable_expert_parallel: bool = False
 
     def __post_init__(self):
         whole = object.__setattr__  # normalise whole floats (4096.0) to int on a frozen instance
@@ -64,6 +80,25 @@ class Scenario:
         if self.ngl is not None:
             whole(self, "ngl", _count("ngl", self.ngl, MAX_LAYERS, allow_zero=True))
         whole(self, "n_cpu_moe", _count("n_cpu_moe", self.n_cpu_moe, MAX_LAYERS, allow_zero=True))
+        whole(self, "num_speculative_tokens", _count("num_speculative_tokens", self.num_speculative_tokens,
+                                                     MAX_SPECULATIVE_TOKENS, allow_zero=True))
+        whole(self, "data_parallel_size", _count("data_parallel_size", self.data_parallel_size, MAX_GPUS))
+        if self.data_parallel_size * self.gpus > MAX_GPUS:
+            raise InputError("data_parallel_size", f"{self.data_parallel_size:,} engines × {self.gpus:,} GPUs is beyond "
+                             f"the supported maximum of {MAX_GPUS:,} GPUs")
+        if not isinstance(self.speculative_method, str) or not isinstance(self.draft_model, str):
+            raise InputError("speculative_method", "expected a method name and a draft model id")
+        method = SPECULATIVE_ALIASES.get(self.speculative_method.strip().lower(), self.speculative_method.strip().lower())
+        if method not in SPECULATIVE_METHODS:
+            raise InputError("speculative_method", f"must be one of {', '.join(m for m in SPECULATIVE_METHODS if m)} "
+                             f"(or an MTP alias such as deepseek_mtp), got {str(method)[:40]!r}")
+        whole(self, "speculative_method", method)
+        if method and not self.num_speculative_tokens:
+            raise InputError("num_speculative_tokens", f"speculative method {method} needs num_speculative_tokens ≥ 1")
+        if self.num_speculative_tokens and not method:
+            raise InputError("speculative_method", "num_speculative_tokens needs a speculative method")
+        if (method == "draft_model") != bool(self.draft_model):
+            raise InputError("draft_model", "a draft model (a preset id) goes with method draft_model, and only with it")
         if self.ram_bytes is not None:
             whole(self, "ram_bytes", _count("ram", self.ram_bytes, 1 << 50))
         if self.gpu_memory_utilization is not None:
@@ -72,7 +107,7 @@ class Scenario:
                 raise InputError("gpu_memory_utilization", f"must be in (0, 1], got {str(u)[:40]}")
         if self.flash_attn not in FLASH_ATTN:
             raise InputError("flash_attn", f"must be one of {', '.join(FLASH_ATTN)}")
-        for name in ("swa_full", "kv_offload"):
+        for name in ("swa_full", "kv_offload", "enable_expert_parallel"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(name, "expected true or false")
         if self.activations not in ACTIVATION_METHODS:
@@ -81,7 +116,7 @@ class Scenario:
             raise InputError("kv_method", f"must be one of {', '.join(KV_METHODS)}")
         if not isinstance(self.model, (str, ModelSpec)):
             raise InputError("model", "expected a preset id or a model read from a file")
-        for name in ("weights", "kv", "gpu", "parallel", "engine"):
+        for name in ("weights", "kv", "gpu", "parallel", "engine", "draft_model"):
             if not isinstance(getattr(self, name), str):
                 raise InputError(name, "expected a name")
 

@@ -585,5 +585,6 @@ def estimate_speed(e):
         return None
     parallel = "tensor" if e.layout.tp > 1 else "pipeline"
     # decode at the full context; prefill and time to first token for a prompt that fills it
-    return speed(e, e.fit.gpu, gpus=e.layout.devices, parallel=parallel, prompt_tokens=e.scenario.context,
+    # one engine's GPUs: vLLM data-parallel engines each serve their own requests (layout.dp)
+    return speed(e, e.fit.gpu, gpus=e.layout.devices // e.layout.dp, parallel=parallel, prompt_tokens=e.scenario.context,
                  prefill_depth=0)

@@ -22,6 +22,7 @@ KEYS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel",
         # engine settings (llama.cpp / Ollama, vLLM) and the system RAM checked beside the GPUs
         "flash_attn", "ubatch", "ngl", "n_cpu_moe", "swa_full", "no_kv_offload", "ram",
         "gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs",
+        "speculative_method", "num_speculative_tokens", "draft_model", "data_parallel_size", "enable_expert_parallel",
         # training (mode=train); batch is then the micro-batch and context the sequence length
         "mode", "method", "rank", "modules", "dq", "precision", "optimizer", "ckpt", "zero", "fsdp", "tp")
 DEFAULTS = {"model": "llama-3.1-8b", "weights": "Q4_K_M", "kv": "f16", "batch": "1", "context": "", "gpu": "rtx-4090",
@@ -29,6 +30,8 @@ DEFAULTS = {"model": "llama-3.1-8b", "weights": "Q4_K_M", "kv": "f16", "batch": 
             "gpumem": "", "chunk": "", "units": "GiB", "name": "", "cfg": "",
             "flash_attn": "auto", "ubatch": "", "ngl": "", "n_cpu_moe": "", "swa_full": "0", "no_kv_offload": "0",
             "ram": "", "gpu_memory_utilization": "", "max_num_batched_tokens": "", "max_num_seqs": "",
+            "speculative_method": "", "num_speculative_tokens": "", "draft_model": "", "data_parallel_size": "",
+            "enable_expert_parallel": "0",
             "mode": "infer", "method": "lora", "rank": "8", "modules": "q,k,v,o", "dq": "1",
             "precision": "mixed_bf16", "optimizer": "adamw", "ckpt": "none", "zero": "0", "fsdp": "none", "tp": "1"}
 TRAINING = "train"
@@ -134,6 +137,7 @@ def flag(text) -> bool:
 def engine_settings(fields: dict, take) -> dict:
     """The Scenario's engine settings (llama.cpp / Ollama / vLLM) and system RAM from the form's fields;
     each bad value is reported at its own field through `take`."""
+    method = str(fields.get("speculative_method") or "").strip()[:40]
     return dict(
         flash_attn=str(fields.get("flash_attn") or "auto"),
         ubatch=take("ubatch", optional_whole, fields.get("ubatch", ""), "ubatch"),
@@ -147,6 +151,14 @@ def engine_settings(fields: dict, take) -> dict:
         max_num_batched_tokens=take("max_num_batched_tokens", optional_whole, fields.get("max_num_batched_tokens", ""),
                                     "max_num_batched_tokens"),
         max_num_seqs=take("max_num_seqs", optional_whole, fields.get("max_num_seqs", ""), "max_num_seqs"),
+        # vLLM --speculative-config (a draft model only with method draft_model), data and expert parallelism
+        speculative_method=method,
+        num_speculative_tokens=take("num_speculative_tokens", optional_whole, fields.get("num_speculative_tokens", ""),
+                                    "num_speculative_tokens") or 0,
+        draft_model=str(fields.get("draft_model") or "").strip()[:120] if method == "draft_model" else "",
+        data_parallel_size=take("data_parallel_size", optional_whole, fields.get("data_parallel_size", ""),
+                                "data_parallel_size") or 1,
+        enable_expert_parallel=flag(fields.get("enable_expert_parallel")),
     )
 
 

@@ -31,11 +31,12 @@ window.performance.mark("app:imported")
 FORM_FIELDS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel", "engine", "act", "kvm",
                "overhead", "gpumem", "chunk", "name",
                "flash_attn", "ubatch", "ngl", "n_cpu_moe", "ram", "gpu_memory_utilization", "max_num_batched_tokens",
-               "max_num_seqs",
+               "max_num_seqs", "speculative_method", "num_speculative_tokens", "draft_model", "data_parallel_size",
                "method", "rank", "precision", "optimizer", "ckpt", "zero", "fsdp", "tp")
-CHECKBOXES = ("swa_full", "no_kv_offload")  # engine switches: "1" checked, "0" not
+CHECKBOXES = ("swa_full", "no_kv_offload", "enable_expert_parallel")  # engine switches: "1" checked, "0" not
 NUMBERS = ("batch", "context", "gpus", "overhead", "gpumem", "chunk", "ubatch", "ngl", "n_cpu_moe", "ram",
-           "gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs")
+           "gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs", "num_speculative_tokens",
+           "data_parallel_size")
 # The two fields whose meaning changes with the question asked
 LABELS = {"infer": {"batch": "Batch size", "context": "Context length"},
           "train": {"batch": "Micro-batch size", "context": "Sequence length"}}

@@ -98,3 +98,50 @@ def test_vllm_sliding_window_shares_the_prefill_chunk():
     full = 32768 * per_token * n_full
     assert one.kv_cache.bytes == full + n_sliding * per_token * (-(-(127 + 16 + 2048) // 16) * 16)
     assert two.kv_cache.bytes == 2 * full + n_sliding * per_token * (-(-(2 * (127 + 16) + 2048) // 16) * 16)
+
+
+# ---------------------------------------------------------------- Ollama: a vision model's projector
+
+GEMMA3_27B_VISION = {"hidden_size": 1152, "image_size": 896, "intermediate_size": 4304,
+                     "model_type": "siglip_vision_model", "num_attention_heads": 16, "num_hidden_layers": 27,
+                     "patch_size": 14}  # https://huggingface.co/google/gemma-3-27b-it/blob/main/config.json
+
+
+def test_ollama_gemma3_27b_vision_projector():
+    # Ollama 0.9.6, gemma3 27B (Q4_K_M, --ollama-engine), num_ctx 4096 × 2 parallel on a 33.6 GiB ROCm iGPU (a log in
+    # a public GitHub repository's notes; the search index did not record which):
+    #   msg=offload ... layers.offload=63 ... memory.required.full="20.1 GiB" memory.required.kv="1.6 GiB"
+    #   memory.weights.total="15.4 GiB" memory.weights.repeating="14.3 GiB" memory.weights.nonrepeating="1.1 GiB"
+    #   memory.graph.full="565.0 MiB" memory.graph.partial="1.6 GiB" projector.weights="795.9 MiB"
+    #   projector.graph="1.0 GiB"; msg="model weights" buffer=ROCm0 size="16.2 GiB", buffer=CPU size="1.1 GiB";
+    #   msg="compute graph" backend=ROCm0 size="1.1 GiB"
+    from pycore.engines.ollama import projector
+    from pycore.importers.hf_config import spec_from_config
+    from pycore.presets import PRESETS
+    spec = spec_from_config({"model_type": "gemma3", "text_config": dict(PRESETS["gemma-3-27b"].config),
+                             "vision_config": GEMMA3_27B_VISION})
+    weights, graph, arch, loaded = projector(spec)
+    # graph (fs/ggml/ggml.go VisionGraphSize, gemma3): patches (896 / 14)² = 4,096;
+    # 4 × (896² × 3 + 1152 × 14 + 4096² × 16) = 4 × (2,408,448 + 16,128 + 268,435,456) = 1,083,440,128 B
+    assert graph == 1_083_440_128 and arch == "gemma3"
+    # weights: the "v." tensors unquantized; the projector's mm.* (1152 × 5376 f16 + 1152 f32) load but are not
+    # in the estimate: 846,922,176 − 12,386,304 − 4,608 = 834,531,264 B = 795.87 MiB
+    assert loaded - weights == 1152 * 5376 * 2 + 1152 * 4
+    assert f"{weights / MiB:.1f}" == "795.9"
+    e = estimate(Scenario(spec, weights="Q4_K_M", engine="ollama", context=4096, batch=2,
+                          gpu_memory_bytes=int(33.6 * GiB)))
+    line = e.engine_plan.log[0]
+    for text in ('layers.offload=63', 'memory.required.full="20.1 GiB"', 'memory.required.kv="1.6 GiB"',
+                 'memory.weights.total="15.4 GiB"', 'memory.graph.full="565.0 MiB"', 'memory.graph.partial="1.6 GiB"',
+                 'projector.weights="795.9 MiB"', 'projector.graph="1.0 GiB"'):
+        assert text in line, text
+    assert f"{e.devices[0].weights / GiB:.1f}" == "16.2" and f"{e.host.weights / GiB:.1f}" == "1.1"
+    # the runner's graph with a 2048 × 2048 image encoded: 1.1 GiB logged; the larger of the projector graph
+    # (1.0 GiB) and the text graph (565 MiB) here, 9 % under
+    assert 0.85 < e.devices[0].activations / (1.1 * GiB) < 1.0
+
+
+def test_ollama_without_vision_prints_no_projector():
+    e = estimate(Scenario("gemma-3-27b", weights="Q4_K_M", engine="ollama", context=4096, gpu="rtx-4090"))
+    assert "projector" not in e.engine_plan.log[0]
+    assert e.engine_plan.fields["projector_weights_bytes"] == 0

@@ -87,10 +87,15 @@ def test_qwen35_9b_longest_context_grows_only_with_attention_layers():
 def test_qwen35_state_dtype_follows_the_engine():
     spec = spec_from_config(QWEN35_9B)
     conv, ssm = 24 * 3 * 8192, 24 * 32 * 128 * 128  # values per sequence, all GDN layers
-    for engine, conv_b, ssm_b in (("llama.cpp", 4, 4),  # llama.cpp: R and S in f32
-                                  ("vllm", 2, 4)):  # vLLM: conv in the model dtype, SSM in mamba_ssm_dtype float32
-        e = estimate(Scenario(spec, weights="BF16", batch=2, context=1024, engine=engine))
-        assert e.state.bytes == 2 * (conv * conv_b + ssm * ssm_b)
+    e = estimate(Scenario(spec, weights="BF16", batch=2, context=1024, engine="llama.cpp"))
+    assert e.state.bytes == 2 * (conv * 4 + ssm * 4)  # llama.cpp: R and S in f32
+    # vLLM: conv in the model dtype, SSM in mamba_ssm_dtype float32: 3 × 8192 × 2 + 32 × 128 × 128 × 4
+    # = 49,152 + 2,097,152 = 2,146,304 B per layer (= (conv × 2 + ssm × 4) / 24), padded to one attention page:
+    # 16 × ⌈2,146,304 / (16 × 4,096)⌉ = 528-token blocks × 4,096 B (2 × 4 KV heads × 256 × 2 B) = 2,162,688 B
+    # (vllm/model_executor/models/config.py HybridAttentionMambaModelConfig); 24 layers = 3 groups of 8, no padding
+    assert (conv * 2 + ssm * 4) // 24 == 2_146_304
+    e = estimate(Scenario(spec, weights="BF16", batch=2, context=1024, engine="vllm"))
+    assert e.state.bytes == 2 * 24 * 2_162_688
 
 
 def test_state_splits_over_tensor_parallel_ranks():

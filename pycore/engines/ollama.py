@@ -113,7 +113,33 @@ def graph_size(spec, context: int, batch: int, parallel: int, kv_name: str, flas
     return kv, partial, full
 
 
-def estimate_gpu_layers(spec, fmt, kv_name: str, s, n_gpus: int, free: int, overhead: int, metal: bool = False):
+def projector(spec) -> tuple:
+    """(weights, graph, Ollama architecture, bytes loaded) of a vision tower as Ollama's estimate counts it (fs/ggml/ggml.go
+    VisionGraphSize, llm/memory.go estimateGPULayers, ollama/ollama@4372d0bfe): its engine's GGUF holds the tower
+    ("v." and "mm." tensors), left unquantized (server/quantization.go: "don't quantize vision stuff"): 16-bit
+    matrices and f32 vectors here. The estimate sums the "v" layer group only, so the projector's "mm." tensors
+    load (ml/backend/ggml/ggml.go) without being estimated. The graph, gemma3 and mistral3: 4 × (image_size² ×
+    channels + vision width × patch_size + patches² × heads), patches = (image_size / patch_size)²; other towers
+    (Qwen-VL): none."""
+    from ..parts import VISION
+    towers = [p for p in spec.parts if p.key == VISION]
+    if not towers:
+        return 0, 0, "", 0
+    t = towers[0]
+    sizes = [(x.name, x.numel * (2 if len(x.ne) >= 2 else 4)) for x in t.tensors(spec)]
+    loaded = sum(b for _, b in sizes)
+    weights = sum(b for name, b in sizes if not name.startswith("v.mm."))  # pycore names Ollama's mm.* "v.mm."
+    graph = 0
+    arch = getattr(t, "ollama_arch", "")
+    if arch in ("gemma3", "mistral3") and t.patch_size > 0:
+        size = max(t.image_size, 0)
+        patches = (size // t.patch_size) ** 2
+        graph = 4 * (size * size * t.channels + t.hidden * t.patch_size + patches * patches * max(t.heads, 0))
+    return weights, graph, arch, loaded
+
+
+def estimate_gpu_layers(spec, fmt, kv_name: str, s, n_gpus: int, free: int, overhead: int, metal: bool = False,
+                        proj: tuple = (0, 0)):
     """llm/memory.go estimateGPULayers for n_gpus GPUs of `free` bytes each: a dict of its figures."""
     num_ctx, parallel = s.context, s.batch
     batch = min(num_ctx, s.ubatch or DEFAULT_BATCH)
@@ -128,7 +154,8 @@ def estimate_gpu_layers(spec, fmt, kv_name: str, s, n_gpus: int, free: int, over
         full = partial
     graph_max = max(partial, full)
     layer_size = lw.layers[0] + kv[0] if spec.num_layers else 0
-    output = lw.output  # output_norm + output (or token_embd when tied)
+    # output_norm + output (or token_embd when tied), with the projector's weights and graph (memoryLastLayer)
+    output = lw.output + proj[0] + proj[1]
     alloc = [0] * n_gpus
     split = [0] * n_gpus
     with_space = [g for g in range(n_gpus) if free >= overhead + graph_max + minimum + 2 * layer_size]
@@ -176,7 +203,8 @@ def estimate_gpu_layers(spec, fmt, kv_name: str, s, n_gpus: int, free: int, over
     partial_total = sum(alloc)
     return {"layers": layer_count if n_gpus else 0, "layers_model": spec.num_layers + 1, "split": split,
             "required_full": partial_total + overflow, "required_partial": partial_total, "kv": sum(kv),
-            "kv_layers": kv, "allocations": alloc, "weights_repeating": weights, "weights_nonrepeating": output,
+            "kv_layers": kv, "allocations": alloc, "weights_repeating": weights, "weights_nonrepeating": lw.output,
+            "projector_weights": proj[0], "projector_graph": proj[1],
             "graph_full": full, "graph_partial": partial, "graph": graph, "flash": flash,
             "kv_type": kvct or "f16", "fully_loaded": fully}
 
@@ -188,7 +216,9 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     metal = device is not None and device.vendor == "Apple"
     free = device.usable_bytes if device is not None else 1 << 60
     gpu_overhead = s.overhead_bytes or 0  # OLLAMA_GPU_OVERHEAD
-    est = estimate_gpu_layers(spec, fmt, kvf.name, s, n, free, gpu_overhead, metal)
+    from ..formats import FILE
+    proj_w, proj_g, proj_arch, proj_loaded = projector(spec) if fmt.group != FILE else (0, 0, "", 0)
+    est = estimate_gpu_layers(spec, fmt, kvf.name, s, n, free, gpu_overhead, metal, (proj_w, proj_g))
     from dataclasses import replace
     from .. import formats
     kv_used = formats.kv_format(est["kv_type"])
@@ -213,10 +243,25 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         host = replace(host, kv_cache=kv_host)
         notes.append("kv: Ollama's own engine keeps sliding-window layers at num_parallel × window memory "
                      "+ num_batch cells.")
+    if proj_w:
+        # the runner puts "v." and "mm." tensors with the output layer (ml/backend/ggml/ggml.go New) and reserves
+        # its worst-case graph with a 2048 × 2048 image encoded (runner/ollamarunner/runner.go reserveWorstCaseGraph)
+        on_gpu = est["fully_loaded"] and any(g.weights for g in gpus)
+        last = max((i for i, g in enumerate(gpus) if g.weights), default=0)
+        if on_gpu:
+            gpus = tuple(replace(g, weights=g.weights + proj_loaded, compute=max(g.compute, proj_g)) if i == last else g
+                         for i, g in enumerate(gpus))
+        else:
+            host = replace(host, weights=host.weights + proj_loaded, compute=max(host.compute, proj_g))
+        notes.append(f"weights: Ollama loads the vision tower ({proj_arch}) from the model's GGUF, unquantized "
+                     f"({human(proj_loaded)}; its estimate counts the 'v.' tensors, {human(proj_w)}), with the output layer, and budgets its own projector graph "
+                     f"({human(proj_g)}, fs/ggml/ggml.go VisionGraphSize); its runner reserves one graph that encodes a 2048 × 2048 "
+                     f"image beside a text batch, taken here as the larger of its projector and text graph estimates "
+                     f"(gemma3 27B, Ollama 0.9.6: 1.1 GiB logged, 1.0 GiB here).")
     if kvf.name != est["kv_type"]:
         notes.append(f"kv: OLLAMA_KV_CACHE_TYPE={kvf.name} needs flash attention and a model that supports it; "
                      f"Ollama falls back to {est['kv_type']}.")
-    fields = {"n_ctx": s.context * s.batch, "num_ctx": s.context, "num_parallel": s.batch, "flash_attn": est["flash"],
+    fields = {"projector_weights_bytes": proj_w, "projector_graph_bytes": proj_g, "n_ctx": s.context * s.batch, "num_ctx": s.context, "num_parallel": s.batch, "flash_attn": est["flash"],
               "kv_cache_type": est["kv_type"], "layers_on_gpu": est["layers"], "layers_total": est["layers_model"],
               "compute_buffer_bytes": [g.compute for g in gpus], "host_compute_buffer_bytes": host.compute,
               "required_full_bytes": est["required_full"], "required_partial_bytes": est["required_partial"],
@@ -239,7 +284,8 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
            f"memory.weights.total=\"{human(est['weights_repeating'] + est['weights_nonrepeating'])}\" "
            f"memory.weights.repeating=\"{human(est['weights_repeating'])}\" "
            f"memory.weights.nonrepeating=\"{human(est['weights_nonrepeating'])}\" "
-           f"memory.graph.full=\"{human(est['graph_full'])}\" memory.graph.partial=\"{human(est['graph_partial'])}\"",)
+           f"memory.graph.full=\"{human(est['graph_full'])}\" memory.graph.partial=\"{human(est['graph_partial'])}\""
+           + (f" projector.weights=\"{human(proj_w)}\" projector.graph=\"{human(proj_g)}\"" if proj_w else ""),)
     log += tuple(f"msg=\"model weights\" device=CUDA{i} size=\"{human(g.weights)}\"" for i, g in enumerate(gpus) if g.weights)
     log += (f"msg=\"model weights\" device=CPU size=\"{human(host.weights)}\"",)
     log += tuple(f"msg=\"kv cache\" device=CUDA{i} size=\"{human(g.kv_cache)}\"" for i, g in enumerate(gpus) if g.kv_cache)

@@ -23,8 +23,11 @@ The identity (vllm/v1/worker/gpu_worker.py determine_available_memory, vllm/v1/w
 """
 from functools import lru_cache
 
+from ..errors import InputError
+from ..models import tp_share
 from ..units import GiB, MiB
 from .plan import EnginePlan, Share
+from .vllm_pool import make_pool
 
 BLOCK = 16  # cache_config.block_size default
 DEFAULT_UTILIZATION = 0.92  # vllm/config/cache.py (0.9 before v0.21)
@@ -59,64 +62,141 @@ def kv_tokens_per_layer(layer, context: int, batch: int, chunk: int) -> int:
     return min(full, cdiv(batch * per_seq + chunk, BLOCK) * BLOCK)
 
 
+@lru_cache(maxsize=1024)
+def rank_weights(spec, fmt, lay, dp: int, ep: bool) -> tuple:
+    """Weight bytes on each GPU of one data-parallel engine (lay.tp × lay.pp GPUs).
+
+    Without data parallelism or expert parallelism: tensor- and pipeline-parallel shares as elsewhere
+    (pycore.memory._device_weights). With --data-parallel-size D (vllm/model_executor/layers/fused_moe/
+    config.py@00c1c6a2 FusedMoEParallelConfig.make): attention, dense MLPs, shared experts, embeddings and
+    head are split over the lay.tp ranks of an engine and replicated in each of the D engines, while the
+    routed experts are spread over all D × tp GPUs: sharded like a tensor-parallel matrix (flatten_tp_across_dp)
+    or, with --enable-expert-parallel, as whole experts, ⌈experts / (D × tp)⌉ on a GPU (ep_size = D × tp,
+    tp_size 1 for the experts)."""
+    from ..formats import weight_storage
+    from ..memory import _device_weights
+    from ..models import EXPERT_ROLES
+    if dp == 1 and not ep:
+        return _device_weights(spec, fmt, lay)
+    ranks = dp * lay.tp
+    per_gpu = 0
+    for t, st in weight_storage(spec, fmt).tensors:
+        if t.role in EXPERT_ROLES and spec.num_experts:
+            if ep:
+                per_gpu += st.bytes * cdiv(spec.num_experts, ranks) // spec.num_experts
+            else:
+                per_gpu += cdiv(st.bytes, ranks)
+        else:
+            per_gpu += tp_share(t, st.bytes, spec.num_kv_heads, lay.tp)
+    return (per_gpu,) * lay.tp
+
+
 @lru_cache(maxsize=512)
 def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     from ..formats import FILE
-    from ..memory import _device_weights, _part_weights, _state, activation_phases
-    from ..models import attention_groups
+    from ..memory import _part_weights, _state, activation_phases
+    from ..models import attention_groups, state_groups
     from ..engines import ENGINES
     from ..hardware import stage_layers
+    from .speculative import draft as make_draft
     eng = ENGINES["vllm"]
     util = s.gpu_memory_utilization or DEFAULT_UTILIZATION
     usable = device.usable_bytes if device is not None else 80 * GiB
     tokens = s.max_num_batched_tokens or chunk or eng.chunk(usable)
     max_seqs = s.max_num_seqs or DEFAULT_MAX_NUM_SEQS
-    B, S = s.batch, s.context
-    w_dev = _device_weights(spec, fmt, lay)
+    dp, ep = s.data_parallel_size, s.enable_expert_parallel
+    if dp > 1 and lay.pp > 1:
+        raise InputError("data_parallel_size", "data parallelism with pipeline parallelism is not modelled: "
+                         "use tensor parallelism inside each data-parallel engine")
+    if (dp > 1 or ep) and not spec.is_moe and ep:
+        raise InputError("enable_expert_parallel", "expert parallelism needs a mixture-of-experts model")
+    B = cdiv(s.batch, dp)  # each data-parallel engine serves its share of the sequences
+    S = s.context
+    notes = ["compute: vLLM's activation peak is modelled from its profiling run (max_num_batched_tokens "
+             "through the model, one sampled row per request); its non-torch memory is a logged figure "
+             "scaled by the tensor-parallel size, not derived from code."]
+    d = None
+    if s.speculative_method:
+        d = make_draft(spec, fmt, s.speculative_method, s.num_speculative_tokens, s.draft_model, lay.tp)
+        notes += list(d.notes)
+    w_dev = rank_weights(spec, fmt, lay, dp, ep)
     if fmt.group != FILE:  # vision and audio towers load in 16-bit beside the language model (pycore/parts.py)
         w_dev = tuple(a + b for a, b in zip(w_dev, _part_weights(spec, "vllm", lay)[0]))
-    kv_dev = [0] * lay.devices
-    per_token_all = 0  # KV bytes of one token over all layers of one rank (for the pool's token count)
+    if d is not None:  # the drafter sits with the last pipeline stage (it reads the target's last hidden states)
+        w_dev = tuple(w + (d.weights if i // lay.tp == lay.pp - 1 else 0) for i, w in enumerate(w_dev))
+    conv_b, ssm_b = eng.state_value_bytes(spec.ssm_dtype)
+    spec_tokens = s.num_speculative_tokens if d is not None else 0
+    pools = []
     for k, (lo, hi) in enumerate(stage_layers(spec.num_layers, lay.pp)):
-        stage = 0
-        for layer, count in attention_groups(spec, lo, hi):
-            per = layer.bytes_per_token(kvf, lay.tp)
-            stage += kv_tokens_per_layer(layer, S, B, tokens) * count * per
-            if k == 0:
-                per_token_all += count * per
+        attn = attention_groups(spec, lo, hi)
+        if d is not None and k == lay.pp - 1:
+            attn = attn + d.attention
+        pools.append(make_pool(attn, state_groups(spec, lo, hi), kvf, lay.tp, conv_b, ssm_b, spec_tokens, spec.is_mla))
+    pool = pools[0]
+    kv_dev, state_dev = [0] * lay.devices, [0] * lay.devices
+    legacy_state = _state(spec, eng, s.with_(batch=B), lay)[0]  # one state slot per running sequence
+    for k, p in enumerate(pools):
         for r in range(lay.tp):
-            kv_dev[k * lay.tp + r] = stage
+            kv_dev[k * lay.tp + r] = p.kv_bytes(B, S, tokens)
+            state_dev[k * lay.tp + r] = p.state_bytes(B) if p.hybrid else legacy_state[k * lay.tp + r]
     phases = activation_phases(spec, eng, 1, tokens, tokens, lay.tp)
     rows = min(max_seqs, tokens)
     sampler = rows * spec.vocab_size * SAMPLER_BYTES_PER_LOGIT + rows * spec.hidden_size * eng.activation_bytes
     peak = max(phases["attention"], phases["mlp"], sampler)
+    if d is not None and d.spec is not None:  # the draft model's own forward pass in the same profiling run
+        dph = activation_phases(d.spec, eng, 1, tokens, tokens, lay.tp)
+        peak = max(peak, dph["attention"], dph["mlp"])
     non_torch = non_torch_bytes(lay.tp, usable)
     requested = int(usable * util)
     weights = max(w_dev)
     available = requested - weights - non_torch - peak
-    page = BLOCK * max(per_token_all, 1)
-    blocks = max(available, 0) // page
-    kv_tokens = blocks * BLOCK
-    needed_one = sum(kv_tokens_per_layer(layer, S, 1, tokens) * count * layer.bytes_per_token(kvf, lay.tp)
-                     for layer, count in attention_groups(spec))
-    concurrency = kv_tokens / (cdiv(S, BLOCK) * BLOCK) if S else 0.0
-    state_dev = _state(spec, eng, s, lay)[0]  # one state slot per running sequence, in vLLM's state dtypes
+    blocks = min(p.num_blocks(available) for p in pools)
+    kv_tokens = pool.tokens(blocks)
+    needed_one = max(p.needed_one(S, tokens) for p in pools)
+    concurrency = pool.concurrency(blocks, S, tokens)
     gpus = tuple(Share(weights=w_dev[i], kv_cache=kv_dev[i], state=state_dev[i], compute=peak)
-                 for i in range(lay.devices))
-    notes = ["compute: vLLM's activation peak is modelled from its profiling run (max_num_batched_tokens "
-             "through the model, one sampled row per request); its non-torch memory is a logged figure "
-             "scaled by the tensor-parallel size, not derived from code."]
+                 for i in range(lay.devices)) * dp
+    if pool.hybrid:
+        notes.append(f"kv: vLLM sizes attention blocks to hold one recurrent-state page: {pool.block_size}-token "
+                     f"blocks of {pool.page:,} B per layer, the state page ({pool.state_page_bytes:,} B) padded to it; "
+                     f"layers in groups of {pool.group_size} sharing one pool ({pool.groups} groups), each request "
+                     f"holding {pool.state_blocks} block(s) per state group (mamba_cache_mode none: vLLM "
+                     f"HybridAttentionMambaModelConfig, kv_cache_utils.py). With prefix caching on a model that "
+                     f"supports it (mamba_cache_mode align/all) vLLM rounds blocks to the Mamba chunk size and "
+                     f"keeps more state blocks per request: not modelled.")
+        if pool.state_layers:
+            n_groups = pool.groups_of(pool.state_layers)
+            notes.append(f"state: vLLM allocates the state as pages of its KV pool: {B:,} sequences × {n_groups} state "
+                         f"group(s) × {pool.group_size} layers × {pool.state_blocks} block(s) × {pool.page:,} B = "
+                         f"{pool.state_bytes(B):,} B per GPU, against {pool.state_layers} layers × "
+                         f"{pool.state_page_bytes:,} B of state per sequence.")
+        if len({layer.bytes_per_token(kvf, lay.tp) for p in pools for layer, _ in p.attention}) > 1:
+            notes.append("kv: attention layers of different page sizes beside recurrent layers (a draft model on a "
+                         "hybrid target): the pool is sized on the largest; vLLM may refuse this layout.")
+    if dp > 1 or ep:
+        notes.append(f"weights: data parallelism ×{dp}{' with expert parallelism' if ep else ''}: each of the {dp} "
+                     f"engines holds attention and dense weights split over its {lay.tp} GPU(s) and serves "
+                     f"{B:,} of the {s.batch:,} sequences with its own KV pool; routed experts spread over all "
+                     f"{dp * lay.tp} GPUs (vllm fused_moe/config.py FusedMoEParallelConfig). The all-to-all "
+                     f"buffers of expert parallelism are not counted.")
     log = [f"Memory profiling takes: total_gpu_memory={usable / GiB:.2f}GiB, gpu_memory_utilization={util:.2f}, "
            f"requested={requested / GiB:.2f}GiB",
            f"Model loading took {weights / GiB:.4f} GiB",
            f"non_torch_memory={non_torch / GiB:.2f}GiB, PyTorch activation peak memory={peak / GiB:.2f}GiB",
-           f"Available KV cache memory: {max(available, 0) / GiB:.2f} GiB",
-           f"GPU KV cache size: {kv_tokens:,} tokens",
-           f"Maximum concurrency for {S:,} tokens per request: {concurrency:.2f}x"]
+           f"Available KV cache memory: {max(available, 0) / GiB:.2f} GiB"]
+    if d is not None and d.weights:
+        log.insert(1, "Loading drafter model...")
+    if ep and spec.num_experts:
+        # vllm/model_executor/layers/fused_moe/layer.py determine_expert_map (linear placement): rank 0 holds
+        # ⌈experts / ep_size⌉ (the first experts % ep_size ranks hold one more than the rest)
+        log.insert(1, f"[EP Rank 0/{dp * lay.tp}] Expert parallelism is enabled. Expert placement strategy: linear. "
+                      f"Local/global number of experts: {cdiv(spec.num_experts, dp * lay.tp)}/{spec.num_experts}.")
+    log += list(pool.log())
+    log += [f"GPU KV cache size: {kv_tokens:,} tokens",
+            f"Maximum concurrency for {S:,} tokens per request: {concurrency:.2f}x"]
     if needed_one > max(available, 0):
-        est_len = 0
-        if per_token_all:
-            est_len = max(available, 0) // per_token_all
+        per_token = needed_one / S if S else 0
+        est_len = int(max(available, 0) // per_token) if per_token else 0
         log.append(f"ValueError: To serve at least one request with the models's max seq len ({S}), "
                    f"({needed_one / GiB:.2f} GiB KV cache is needed, which is larger than the available KV cache "
                    f"memory ({max(available, 0) / GiB:.2f} GiB). Based on the available memory, the estimated "
@@ -125,5 +205,13 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     fields = {"usable_bytes": requested, "gpu_memory_utilization": util, "non_torch_bytes": non_torch,
               "activation_peak_bytes": peak, "kv_cache_available_bytes": max(available, 0), "gpu_blocks": blocks,
               "kv_cache_tokens": kv_tokens, "max_concurrency": round(concurrency, 2),
-              "max_num_batched_tokens": tokens, "max_num_seqs": max_seqs, "block_size": BLOCK}
+              "max_num_batched_tokens": tokens, "max_num_seqs": max_seqs, "block_size": pool.block_size,
+              "data_parallel_size": dp, "enable_expert_parallel": ep}
+    if pool.hybrid:
+        fields.update(page_bytes=pool.page, state_page_bytes=pool.state_page_bytes, kv_cache_groups=pool.groups,
+                      group_size=pool.group_size, padding_layers=sum(p for p, _ in pool.padding()))
+    if d is not None:
+        fields["speculative"] = {"method": d.method, "num_speculative_tokens": d.tokens, "draft": d.label,
+                                 "draft_weights_bytes": d.weights,
+                                 "draft_kv_layers": sum(c for _, c in d.attention)}
     return EnginePlan(gpus, Share(), (), fields, tuple(log), tuple(notes), util, non_torch)

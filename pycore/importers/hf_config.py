@@ -560,13 +560,13 @@ def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: 
                 patch_size=v.optional("patch_size", 16), temporal_patch_size=v.optional("temporal_patch_size", 2),
                 num_position_embeddings=v.optional("num_position_embeddings", 2304),
                 spatial_merge_size=v.optional("spatial_merge_size", 2),
-                deepstack=_deepstack(vision)))
+                deepstack=_deepstack(vision), heads=v.optional("num_heads", 16)))
         elif kind == "siglip_vision_model" and model_type == "gemma3_text":
             parts.append(SiglipVisionTower(
                 layers=layers("num_hidden_layers"), hidden=v.required("hidden_size"),
                 intermediate=v.required("intermediate_size"), text_hidden=text_hidden,
                 image_size=v.optional("image_size", 896), patch_size=v.optional("patch_size", 14),
-                channels=v.optional("num_channels", 3)))
+                channels=v.optional("num_channels", 3), heads=v.optional("num_attention_heads", 16)))
         elif kind == "llama4_vision_model":
             parts.append(Llama4VisionTower(
                 layers=layers("num_hidden_layers"), hidden=v.required("hidden_size"),
@@ -582,7 +582,8 @@ def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: 
                 intermediate=v.required("intermediate_size"), text_hidden=text_hidden,
                 patch_size=v.optional("patch_size", 14), channels=v.optional("num_channels", 3),
                 spatial_merge_size=_whole("spatial_merge_size", top.get("spatial_merge_size", 2)),
-                projector_bias=bool(top.get("multimodal_projector_bias", False))))
+                projector_bias=bool(top.get("multimodal_projector_bias", False)),
+                image_size=v.optional("image_size", 1540), heads=v.optional("num_attention_heads", 16)))
         else:
             notes.append(f"vision tower {kind or '(no model_type)'!r} is not laid out by pycore: its parameters "
                          "are not counted")

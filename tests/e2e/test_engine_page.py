@@ -44,7 +44,8 @@ def expect_engine(page, e):
 def reset(page):
     set_fields(page, model=BASE["model"])
     set_fields(page, weights="BF16", context="4096", gpu="h100-sxm", engine="vllm")
-    set_fields(page, gpu_memory_utilization="", max_num_batched_tokens="", max_num_seqs="")
+    set_fields(page, gpu_memory_utilization="", max_num_batched_tokens="", max_num_seqs="", speculative_method="",
+               num_speculative_tokens="", draft_model="", data_parallel_size="", enable_expert_parallel=False)
     set_fields(page, weights=BASE["weights"], gpu=BASE["gpu"], engine="auto", flash_attn="auto", ngl="", n_cpu_moe="", ubatch="", ram="",
                swa_full=False, no_kv_offload=False)
 
@@ -170,3 +171,34 @@ def test_a_bad_value_in_a_link_is_shown_at_its_field(open_site):
     expect(page.locator("#gpu_memory_utilization-error")).to_be_visible()
     expect(page.locator("#stale-note")).to_be_visible()
     expect_total(page, estimate(Scenario(**BASE)))  # the pre-rendered default stays, marked stale
+
+
+def test_vllm_speculative_and_data_parallel_settings(shared_app):
+    # --speculative-config (MTP of Qwen3.5-9B: its state-page padding and padding layers), then a draft model,
+    # then data parallelism with expert parallelism: each the figure CPython gives, and each kept in the link
+    page = shared_app
+    reset(page)
+    set_fields(page, model="qwen3.5-9b")
+    set_fields(page, weights="BF16", engine="vllm", gpu="h100-sxm")
+    set_fields(page, speculative_method="mtp")
+    expect(page.locator("#num_speculative_tokens-error")).to_be_visible()  # a method needs its token count
+    set_fields(page, num_speculative_tokens="1")
+    e = estimate(Scenario("qwen3.5-9b", weights="BF16", context=4096, gpu="h100-sxm", engine="vllm",
+                          speculative_method="mtp", num_speculative_tokens=1))
+    expect_engine(page, e)
+    expect(page.locator("#engine-log")).to_contain_text("Add 3 padding layers")
+    assert "speculative_method=mtp" in page.url and "num_speculative_tokens=1" in page.url
+    set_fields(page, model="qwen3-30b-a3b")
+    set_fields(page, weights="BF16", speculative_method="", num_speculative_tokens="", data_parallel_size="2",
+               enable_expert_parallel=True)
+    e = estimate(Scenario("qwen3-30b-a3b", weights="BF16", context=4096, gpu="h100-sxm", engine="vllm",
+                          data_parallel_size=2, enable_expert_parallel=True))
+    expect_engine(page, e)
+    assert "data_parallel_size=2" in page.url and "enable_expert_parallel=1" in page.url
+    set_fields(page, model="llama-3.1-8b")
+    set_fields(page, weights="BF16", data_parallel_size="", enable_expert_parallel=False,
+               speculative_method="draft_model", num_speculative_tokens="4", draft_model="llama-3.2-1b")
+    e = estimate(Scenario("llama-3.1-8b", weights="BF16", context=4096, gpu="h100-sxm", engine="vllm",
+                          speculative_method="draft_model", num_speculative_tokens=4, draft_model="llama-3.2-1b"))
+    expect_engine(page, e)
+    reset(page)

@@ -1,0 +1,116 @@
+"""vLLM speculative decoding (--speculative-config): what a draft adds to each GPU.
+
+Sources: vllm/config/speculative.py@f19b16d95e43 (the methods; the MTP model types are aliases of "mtp";
+an MTP draft is the target checkpoint itself, `num_speculative_tokens` above the checkpoint's
+n_predict MTP layers must be a multiple of it and reuses them; the draft runs in the target's dtype
+with the target's tensor-parallel size unless draft_tensor_parallel_size is 1), vllm/v1/spec_decode
+eagle.py load_model (at pipeline size 1 an MTP or EAGLE draft shares the target's embed_tokens and
+lm_head: "Detected MTP model. Sharing target model embedding weights with the draft model."), and
+kv_cache_interface.py@bc8282e6 MambaSpec (a recurrent layer keeps 1 + num_speculative_tokens state
+blocks per request).
+
+- mtp: the checkpoint's MTP layers (pycore.parts.MTPLayers) load beside the model; each holds one
+  attention layer of the model's kind, which joins the KV pool (vLLM registers the drafter's attention
+  layers with the rest: a Qwen3.5-9B run logs 9 attention layers' worth, "Add 3 padding layers").
+- eagle / eagle3: an EAGLE head, modelled as one decoder layer of the target's shape and its fc
+  (2H → H; EAGLE-3 3H → H), sharing embedding and head; its own config is not read (a warning says so).
+- draft_model: a separate model (a catalog preset) in its checkpoint's format; its layers join the pool.
+- ngram: no weights and no KV cache.
+
+max_num_batched_tokens is not raised: SpeculativeConfig sets no scheduler field (vllm/config/speculative.py
+@f19b16d9), and the drafted tokens of each running request count within that per-step budget. What changes the
+concurrency is the draft's KV per token and the state blocks per request.
+"""
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..errors import InputError
+from ..models import TP_SPLIT, Tensor, attention_groups, tp_share, weight_tensors
+
+
+@dataclass(frozen=True)
+class Draft:
+    method: str
+    tokens: int  # num_speculative_tokens
+    weights: int  # bytes on each tensor-parallel rank
+    attention: tuple  # (attention layer spec, layers) the draft adds to the KV pool
+    spec: object  # the draft model's ModelSpec (draft_model), else None
+    label: str
+    notes: tuple
+
+
+def _last_layer_ratio(spec, fmt) -> float:
+    """Stored bytes per parameter of the model's deepest layer in this format: the precision an MTP or
+    EAGLE layer of the same checkpoint is taken to have."""
+    from .layers import layer_weights
+    last = spec.num_layers - 1
+    params = sum(t.numel for t in weight_tensors(spec) if t.layer == last)
+    return layer_weights(spec, fmt).layers[last] / params if params else 2.0
+
+
+def _rank_bytes(tensors, ratio: float, spec, tp: int) -> int:
+    return sum(tp_share(t, int(round(t.numel * ratio)), spec.num_kv_heads, tp) for t in tensors)
+
+
+def _main_attention(spec) -> object:
+    """The attention layer an MTP or EAGLE layer has: the model's first non-sliding kind."""
+    groups = attention_groups(spec)
+    if not groups:
+        raise InputError("speculative_method", "this model has no attention layer for a draft layer to copy")
+    return next((layer for layer, _ in groups if not getattr(layer, "window", 0)), groups[0][0])
+
+
+@lru_cache(maxsize=256)
+def draft(spec, fmt, method: str, tokens: int, draft_model: str, tp: int) -> Draft:
+    """What `method` adds on each of `tp` tensor-parallel ranks. Raises InputError where vLLM refuses."""
+    from ..parts import MTP, part_tensors
+    if method == "ngram":
+        return Draft(method, tokens, 0, (), None, f"n-gram proposer ({tokens} tokens)",
+                     ("speculative: the n-gram proposer matches the prompt on the CPU: no draft weights and no "
+                      "draft KV cache (vllm/v1/spec_decode/ngram_proposer.py).",))
+    if method == "mtp":
+        n = sum(p.count for p in spec.parts if p.key == MTP)
+        if not n:
+            raise InputError("speculative_method", "method mtp needs a checkpoint with MTP layers "
+                             "(num_nextn_predict_layers or mtp_num_hidden_layers); this model has none")
+        if tokens > n and tokens % n:
+            raise InputError("num_speculative_tokens", f"{tokens} speculative tokens must be a multiple of the "
+                             f"checkpoint's {n} MTP layers (vllm/config/speculative.py)")
+        own = ("embed_tokens.weight", "shared_head_head.weight")  # shared with the target at pipeline size 1
+        tensors = [t for t in part_tensors(spec, MTP) if not t.name.endswith(own)]
+        w = _rank_bytes(tensors, _last_layer_ratio(spec, fmt), spec, tp)
+        return Draft(method, tokens, w, ((_main_attention(spec), n),), None,
+                     f"{n} MTP layer{'s' if n > 1 else ''} of the checkpoint, {tokens} speculative tokens",
+                     ("weights: speculative decoding (mtp): the checkpoint's MTP layers load as the draft, at the "
+                      "bytes per parameter of the model's last layer; they share the model's embedding and output "
+                      "head (vllm/v1/spec_decode/eagle.py load_model).",))
+    if method in ("eagle", "eagle3"):
+        from ..parts import _mtp_block
+        h = spec.hidden_size
+        fc = Tensor("eagle.fc.weight", "fc", -1, ((3 if method == "eagle3" else 2) * h, h), tp=TP_SPLIT)
+        w = _rank_bytes((fc,) + _mtp_block(spec), _last_layer_ratio(spec, fmt), spec, tp)
+        return Draft(method, tokens, w, ((_main_attention(spec), 1),), None,
+                     f"EAGLE{'-3' if method == 'eagle3' else ''} head, {tokens} speculative tokens",
+                     (f"weights: speculative decoding ({method}): the EAGLE head is approximated as one decoder layer "
+                      "of the target's shape and its fc layer, sharing the target's embedding and head; its own "
+                      "config is not read (EAGLE-3 heads may keep their own smaller-vocabulary head).",))
+    # draft_model: a separate checkpoint from the catalog
+    from .. import presets
+    from ..formats import weight_format, weight_storage
+    p = presets.preset(draft_model)
+    d = presets.model(draft_model)
+    if d.num_heads % tp or (not d.is_mla and d.num_kv_heads % tp and tp % d.num_kv_heads):
+        raise InputError("draft_model", f"the draft's {d.num_heads} heads ({d.num_kv_heads} KV heads) do not split "
+                         f"over the target's {tp} tensor-parallel ranks")
+    stored = weight_storage(d, weight_format(p.weights))
+    w = sum(tp_share(t, s.bytes, d.num_kv_heads, tp) for t, s in stored.tensors)
+    notes = [f"weights: speculative decoding (draft_model): {p.name} loads whole as the draft, in its checkpoint's "
+             f"{p.weights}, with the target's tensor-parallel size (vllm/config/speculative.py "
+             "_verify_and_get_draft_tp); its activation peak is taken as the larger of the two models'."]
+    if d.vocab_size != spec.vocab_size:
+        notes.append(f"speculative: the draft's vocabulary ({d.vocab_size:,}) differs from the target's "
+                     f"({spec.vocab_size:,}); vLLM needs the same tokenizer.")
+    if d.has_state:
+        notes.append("kv: the draft model's recurrent-state layers are not counted in the pool.")
+    return Draft(method, tokens, w, attention_groups(d), d, f"draft model {p.name}, {tokens} speculative tokens",
+                 tuple(notes))
