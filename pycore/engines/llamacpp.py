@@ -85,6 +85,20 @@ def kv_row_bytes(spec, kvf) -> tuple:
     return kvf.row_bytes(width), kvf.row_bytes(width)
 
 
+def recurrent_state(spec, n_seq: int) -> tuple:
+    """(R bytes, S bytes) of llama.cpp's recurrent memory: for each recurrent or convolution layer, an R tensor
+    [n_embd_r, mem_size] and an S tensor [n_embd_s, mem_size], both f32, mem_size = max(1, n_seq_max) rows,
+    one per sequence (src/llama-memory-recurrent.cpp: n_rows = mem_size × (1 + n_rs_seq), n_rs_seq 0 unless
+    speculative rollback asks for it; src/llama-model.cpp create_memory: GGML_TYPE_F32 for both). The layers
+    a hybrid's filter leaves out (attention, FFN-only) get none. n_embd_r / n_embd_s are each kind's conv and
+    ssm values (src/llama-hparams.cpp; pycore.attention)."""
+    from ..models import state_groups
+    rows = max(1, n_seq)
+    r = sum(count * k.conv_values() for k, count in state_groups(spec))
+    s = sum(count * k.ssm_values() for k, count in state_groups(spec))
+    return rows * r * 4, rows * s * 4
+
+
 def output_buffer(spec, n_seq: int) -> int:
     """n_vocab × n_seq_max × 4 B (float32 logits), llama-context.cpp output_reserve."""
     return spec.vocab_size * n_seq * 4
@@ -385,11 +399,16 @@ def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool
         out.append(f"llama_kv_cache: size = {size / MiB:7.2f} MiB ({n_cells:6d} cells, {layers:3d} layers, "
                    f"{st.batch:2d}/1 seqs), K ({kvf.name}): {k / MiB:7.2f} MiB, V ({kvf.name}): {v / MiB:7.2f} MiB")
     states = sum(g.state for g in gpus) + host.state
-    if states:
-        n_rs = sum(1 for ks in __import__("pycore.models", fromlist=["layer_kinds"]).layer_kinds(spec)
-                   for k in ks if not k.grows)
+    if states:  # src/llama-memory-recurrent.cpp: a buffer per device, then the sizes; "layers" is the model's n_layer
+        for i, g in enumerate(gpus):
+            if g.state:
+                out.append(f"llama_memory_recurrent: {f'CUDA{i}':>10} RS buffer size = {mib(g.state)}")
+        if host.state:
+            out.append(f"llama_memory_recurrent: {'CPU':>10} RS buffer size = {mib(host.state)}")
+        r, s = recurrent_state(spec, st.batch)
         out.append(f"llama_memory_recurrent: size = {states / MiB:7.2f} MiB ({max(1, st.batch):6d} cells, "
-                   f"{n_rs:3d} layers, {st.batch:2d} seqs), R (f32), S (f32)")
+                   f"{L:3d} layers, {st.batch:2d} seqs  0 rs_seq), R (f32): {r / MiB:7.2f} MiB, "
+                   f"S (f32): {s / MiB:7.2f} MiB, P (f32): {0:7.2f} MiB")
     for i, g in enumerate(gpus):
         if g.compute:
             out.append(f"sched_reserve: {f'CUDA{i}':>10} compute buffer size = {mib(g.compute)}")

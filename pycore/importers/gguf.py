@@ -523,10 +523,18 @@ class _SpecBuilder:
                       "from its metadata; the weights are still exact from the file's tensors")
 
         fields["vocab_size"] = self._vocab()
-        heads = self._heads(L)
-        fields["num_heads"] = heads
         self._moe(L, fields)
-        self._attention(L, H, heads, fields)
+        if all(self._mixer(i) not in (None, NO_MIXER) for i in range(L)):
+            # a recurrent model (Mamba, Mamba-2): every block is a state mixer, the converter writes head_count 0
+            # (convert_hf_to_gguf.py MambaModel: "unused, but seemingly required when loading"); no KV cache
+            # placeholders that size nothing: one head of 256 values (whole blocks of every cache type)
+            fields.update(num_heads=1, num_kv_heads=1, head_dim=256)
+            self.note("no attention layer (a recurrent model): no KV cache; the compute buffer is modelled on an "
+                      "attention block and leaves out the scan's own intermediates")
+        else:
+            heads = self._heads(L)
+            fields["num_heads"] = heads
+            self._attention(L, H, heads, fields)
         self._ffn(L, fields)
         self._layout(fields)
         self._sliding(L, ctx, fields)
