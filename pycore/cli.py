@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--n-cpu-moe", type=_int, default=0, metavar="N", help="llama.cpp: experts of the first N layers in RAM")
     e.add_argument("--swa-full", action="store_true", help="llama.cpp: full-size cache for sliding-window layers")
     e.add_argument("--no-kv-offload", action="store_true", help="llama.cpp: keep the KV cache in system RAM")
+    e.add_argument("--tensor-split", default="", metavar="A,B,...",
+                   help="llama.cpp: each GPU's proportion of the offloaded layers, e.g. 3,1 (default: even)")
     e.add_argument("--ram", type=float, default=None, metavar="GIB", help="system RAM in GiB (default 32; "
                    "Apple silicon: the unified memory)")
     e.add_argument("--gpu-memory-utilization", type=float, default=None, metavar="F", help="vLLM (0, 1]")
@@ -176,7 +178,8 @@ def _estimate(args) -> str:
                  n_cpu_moe=_whole("n_cpu_moe", args.n_cpu_moe), swa_full=args.swa_full,
                  kv_offload=not args.no_kv_offload, ram_bytes=_ram(args.ram),
                  gpu_memory_utilization=args.gpu_memory_utilization,
-                 max_num_batched_tokens=args.max_num_batched_tokens, max_num_seqs=args.max_num_seqs)
+                 max_num_batched_tokens=args.max_num_batched_tokens, max_num_seqs=args.max_num_seqs,
+                 tensor_split=args.tensor_split)
     e = estimate(s)
     if args.json:
         return json.dumps(_with_source(estimate_dict(e), args), indent=2)

@@ -163,6 +163,9 @@ def _warnings(spec: ModelSpec, eng: Engine, s: Scenario) -> tuple:
         if eng.name == "vllm":
             out.append("vLLM pads each recurrent-state slot to its attention page size and keeps a few spare slots: "
                        "its state allocation can be larger than the state counted here.")
+    if s.tensor_split and eng.name != "llama.cpp":
+        out.append(f"--tensor-split is llama.cpp's own setting: {eng.name} places layers by its own rules, so the "
+                   "split given is not applied.")
     if s.kv_method == "seed" and spec.layer_types and any(t != "full" for t in spec.layer_types):
         out.append("The seed's KV formula counts every layer as full attention; this model's layers differ.")
     seen, unique = set(), []

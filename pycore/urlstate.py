@@ -21,7 +21,7 @@ KEYS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel",
         "overhead", "gpumem", "chunk", "units", "name", "cfg",
         # engine settings (llama.cpp / Ollama, vLLM) and the system RAM checked beside the GPUs
         "flash_attn", "ubatch", "ngl", "n_cpu_moe", "swa_full", "no_kv_offload", "ram",
-        "gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs",
+        "gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs", "tensor_split",
         # training (mode=train); batch is then the micro-batch and context the sequence length
         "mode", "method", "rank", "modules", "dq", "precision", "optimizer", "ckpt", "zero", "fsdp", "tp")
 DEFAULTS = {"model": "llama-3.1-8b", "weights": "Q4_K_M", "kv": "f16", "batch": "1", "context": "", "gpu": "rtx-4090",
@@ -29,7 +29,7 @@ DEFAULTS = {"model": "llama-3.1-8b", "weights": "Q4_K_M", "kv": "f16", "batch": 
             "gpumem": "", "chunk": "", "units": "GiB", "name": "", "cfg": "",
             "flash_attn": "auto", "ubatch": "", "ngl": "", "n_cpu_moe": "", "swa_full": "0", "no_kv_offload": "0",
             "ram": "", "gpu_memory_utilization": "", "max_num_batched_tokens": "", "max_num_seqs": "",
-            "mode": "infer", "method": "lora", "rank": "8", "modules": "q,k,v,o", "dq": "1",
+            "tensor_split": "", "mode": "infer", "method": "lora", "rank": "8", "modules": "q,k,v,o", "dq": "1",
             "precision": "mixed_bf16", "optimizer": "adamw", "ckpt": "none", "zero": "0", "fsdp": "none", "tp": "1"}
 TRAINING = "train"
 DEFAULT_SEQUENCE = 2048  # tokens per training sequence when the form leaves it blank
@@ -147,7 +147,18 @@ def engine_settings(fields: dict, take) -> dict:
         max_num_batched_tokens=take("max_num_batched_tokens", optional_whole, fields.get("max_num_batched_tokens", ""),
                                     "max_num_batched_tokens"),
         max_num_seqs=take("max_num_seqs", optional_whole, fields.get("max_num_seqs", ""), "max_num_seqs"),
+        tensor_split=take("tensor_split", _split, fields.get("tensor_split", ""), fields.get("gpus", "1")) or (),
     )
+
+
+def _split(text: str, gpus: str) -> tuple:
+    """llama.cpp's --tensor-split from a link ("3,1"), checked against the GPU count the link asks for."""
+    from .scenario import tensor_split
+    try:
+        n = int(str(gpus).strip() or "1")
+    except ValueError:
+        n = 1  # the gpus field reports its own error
+    return tensor_split(str(text or ""), max(1, min(n, 4096)))
 
 
 def custom_model(fields: dict):

@@ -31,7 +31,7 @@ window.performance.mark("app:imported")
 FORM_FIELDS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel", "engine", "act", "kvm",
                "overhead", "gpumem", "chunk", "name",
                "flash_attn", "ubatch", "ngl", "n_cpu_moe", "ram", "gpu_memory_utilization", "max_num_batched_tokens",
-               "max_num_seqs",
+               "max_num_seqs", "tensor_split",
                "method", "rank", "precision", "optimizer", "ckpt", "zero", "fsdp", "tp")
 CHECKBOXES = ("swa_full", "no_kv_offload")  # engine switches: "1" checked, "0" not
 NUMBERS = ("batch", "context", "gpus", "overhead", "gpumem", "chunk", "ubatch", "ngl", "n_cpu_moe", "ram",

@@ -11,7 +11,7 @@ from gguf.constants import GGML_QUANT_SIZES
 from pycore.formats import gguf_tensors
 from pycore.importers.reader import BytesReader, NeedMoreBytes
 from pycore.gguf_recipes import allows_quantization, kept_type
-from pycore.models import FULL, GATED_DELTANET, MAMBA, SHORT_CONV, SLIDING, ModelSpec
+from pycore.models import FULL, GATED_DELTANET, MAMBA, PARALLEL_HYBRID, SHORT_CONV, SLIDING, ModelSpec
 
 # Small enough to write in milliseconds, large enough for k-quant rows (multiples of 256).
 TINY = dict(vocab_size=512, hidden_size=256, num_layers=2, num_heads=4, num_kv_heads=2, head_dim=64,
@@ -111,7 +111,7 @@ def converter_metadata(spec: ModelSpec, name="tiny test model", file_type=None, 
     """The keys llama.cpp's convert_hf_to_gguf.py writes for this architecture."""
     s = spec
     # Mamba / Mamba-2 alone (convert_hf_to_gguf.py MambaModel): head_count 0, feed_forward_length 0, no KV heads
-    recurrent_only = s.has_state and not any(t in (FULL, SLIDING) for t in s.layer_types)
+    recurrent_only = s.has_state and not any(t in (FULL, SLIDING, PARALLEL_HYBRID) for t in s.layer_types)
     md = [lambda w: w.add_name(name), lambda w: w.add_block_count(s.num_layers),
           lambda w: w.add_context_length(s.max_context), lambda w: w.add_embedding_length(s.hidden_size),
           lambda w: w.add_head_count(0 if recurrent_only else s.num_heads)]
@@ -154,7 +154,7 @@ def converter_metadata(spec: ModelSpec, name="tiny test model", file_type=None, 
     elif s.has_state and not s.linear_num_value_heads:
         # llama.cpp's converter (Jamba, LFM2, Granite-H, Nemotron-H): 0 KV heads for recurrent layers,
         # the state sizes in ssm.* keys
-        md.append(lambda w: w.add_head_count_kv([s.num_kv_heads if t in (FULL, SLIDING) else 0
+        md.append(lambda w: w.add_head_count_kv([s.num_kv_heads if t in (FULL, SLIDING, PARALLEL_HYBRID) else 0
                                                   for t in s.layer_types]))
     elif s.has_state:
         # Gated DeltaNet (convert_hf_to_gguf.py Qwen3NextModel, ggml-org/llama.cpp@a458664): the head

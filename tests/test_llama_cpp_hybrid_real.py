@@ -2,10 +2,12 @@
 0c1e57098bba43ac29e6e3b677cdceebdd22334f, built from source): GGUF files with real shapes and zero weights,
 loaded CPU only at several settings; what it prints must be what pycore predicts.
 
-Five layer mixes, one file each, the loaders of src/models/<arch>.cpp at that commit:
+Seven layer mixes, one file each, the loaders of src/models/<arch>.cpp at that commit:
 
 - qwen35: Gated DeltaNet × 3 + gated full attention (Qwen3.5; the layout from full_attention_interval,
   one head_count_kv figure, as convert_hf_to_gguf.py Qwen3NextModel writes it);
+- qwen3next: the same with routed experts and a gated shared expert (Qwen3-Next);
+- falcon_h1: attention and Mamba-2 side by side in every block (a KV cache and a state in every layer);
 - lfm2: short convolutions + attention (LFM2; per-layer head_count_kv, 0 for a convolution);
 - jamba: Mamba-1 + attention, MoE every other layer;
 - nemotron_h: Mamba-2 (8 groups) + attention + FFN-only blocks (per-layer head_count_kv and
@@ -31,7 +33,7 @@ from pycore.engines import llamacpp
 from pycore.importers.gguf import import_gguf
 from pycore.importers.reader import BytesReader
 from pycore.memory import estimate
-from pycore.models import (FULL, GATED_DELTANET, MAMBA, MAMBA2, NO_MIXER, SHORT_CONV, ModelSpec,
+from pycore.models import (FULL, GATED_DELTANET, MAMBA, MAMBA2, NO_MIXER, PARALLEL_HYBRID, SHORT_CONV, ModelSpec,
                            attention_layers, state_layers)
 from pycore.scenario import Scenario
 from pycore.units import MiB
@@ -68,6 +70,20 @@ MODELS = {
                             layer_types=(MAMBA2, NO_MIXER, FULL, NO_MIXER, MAMBA2),
                             ffn_types=("none", "dense", "none", "dense", "none"),
                             ssm_d_inner=2048, ssm_d_state=128, ssm_d_conv=4, ssm_n_groups=8, ssm_num_heads=32, **BLOCK),
+    # Qwen3-Next: the same Gated DeltaNet (Qwen/Qwen3-Next-80B-A3B-Instruct config.json, the qwen3-next-80b-a3b
+    # preset) with a gated shared expert beside routed experts of 512 (8 experts here, not 512)
+    "qwen3next": ModelSpec(name="qwen3next-hybrid", arch="qwen3next", num_layers=4, num_heads=8, num_kv_heads=2,
+                           head_dim=256, intermediate_size=0, qk_norm=True, attn_output_gate=True, norms_per_layer=2,
+                           layer_types=(GATED_DELTANET,) * 3 + (FULL,), linear_num_key_heads=16,
+                           linear_num_value_heads=32, linear_key_head_dim=128, linear_value_head_dim=128,
+                           linear_conv_kernel=4, num_experts=8, experts_per_token=2, expert_intermediate_size=512,
+                           shared_expert_intermediate_size=512, shared_expert_gate=True, **BLOCK),
+    # Falcon-H1: attention and Mamba-2 side by side in every block, so every layer keeps both a KV cache and a
+    # state (src/llama-model.cpp create_memory: filter_attn and filter_recr both true for LLM_ARCH_FALCON_H1)
+    "falcon_h1": ModelSpec(name="falcon-h1-hybrid", arch="falcon-h1", num_layers=3, num_heads=8, num_kv_heads=2,
+                           head_dim=128, intermediate_size=2048, norms_per_layer=2, layer_types=(PARALLEL_HYBRID,) * 3,
+                           ssm_d_inner=2048, ssm_d_state=128, ssm_d_conv=4, ssm_n_groups=1, ssm_num_heads=32,
+                           **BLOCK),
     # Mamba-2 alone (state-spaces/mamba2-370m's mixer: d_model 1,024, expand 2, heads of 64, d_state 128, 1 group)
     "mamba2": ModelSpec(name="mamba2-only", arch="mamba2", num_layers=2, num_heads=1, num_kv_heads=1, head_dim=64,
                         intermediate_size=0, layer_types=(MAMBA2,) * 2, ffn_types=("none",) * 2,
@@ -95,13 +111,15 @@ SETTINGS = [
 # KQ scores it never builds, so at 16,384 cells ours is over. Measured here (MiB, ours/printed), in the order
 # of SETTINGS:
 #   qwen35      80.01/92.02, 29.01/58.47, 28.01/57.69, 66.02/124.41, 148.01/154.01
+#   qwen3next   80.01/94.04, 18.00/60.31, 18.00/75.46, 40.02/128.09, 148.01/155.02
+#   falcon_h1   78.01/85.01, 20.01/34.71, 19.01/37.72, 48.02/81.21, 147.01/150.50
 #   lfm2        142.01/148.01, 35.01/37.05, 34.01/36.11, 78.02/82.04, 275.01/278.00
 #   jamba       78.01/81.01, 32.03/34.11, 31.03/33.10, 72.05/76.06, 147.01/148.50
 #   nemotron_h  78.01/81.01, 32.01/42.25, 31.01/41.44, 72.02/92.34, 147.01/148.50
 #   mamba2      20.14/28.62, 18.00/28.62, 18.00/30.78, 36.00/57.24, 34.07/17.99
 # The bound per model is that measured range of printed − ours, rounded outward: a regression (or a llama.cpp
 # change) fails it; exactness needs the ggml-alloc replay (another branch's work).
-COMPUTE_GAP_MIB = {"qwen35": (0, 59.0), "lfm2": (0, 6.5), "jamba": (0, 4.5), "nemotron_h": (0, 21.0),
+COMPUTE_GAP_MIB = {"qwen35": (0, 59.0), "qwen3next": (0, 88.5), "falcon_h1": (0, 33.5), "lfm2": (0, 6.5), "jamba": (0, 4.5), "nemotron_h": (0, 21.0),
                    "mamba2": (-16.5, 21.5)}
 
 
@@ -176,7 +194,10 @@ def test_the_importer_reads_the_same_file_back(run):
     # write with gguf → import with pycore → estimate → what llama.cpp printed
     name, path, model, printed = run
     spec = MODELS[name]
-    got = import_gguf(BytesReader(path.read_bytes())).spec
+    imported = import_gguf(BytesReader(path.read_bytes()))
+    got = imported.spec
+    # every tensor of the file is one the architecture lists (names and shapes as llama.cpp loads them)
+    assert any("accounts for every one of the file's" in n for n in imported.notes), imported.notes
     assert got.layer_types == spec.layer_types
     assert attention_layers(got) == attention_layers(spec) and state_layers(got) == state_layers(spec)
     for case, p in zip(SETTINGS, printed):

@@ -170,3 +170,16 @@ def test_a_bad_value_in_a_link_is_shown_at_its_field(open_site):
     expect(page.locator("#gpu_memory_utilization-error")).to_be_visible()
     expect(page.locator("#stale-note")).to_be_visible()
     expect_total(page, estimate(Scenario(**BASE)))  # the pre-rendered default stays, marked stale
+
+
+def test_a_link_with_a_tensor_split_places_layers_by_it(open_site):
+    """--tensor-split 3,1 over two GPUs: the page gives CPython's figures; a bad split is shown at its field."""
+    split = dict(BASE, model="llama-3.1-70b", gpus=2, engine="llama.cpp")
+    page = open_site("?" + urlencode(dict(split, tensor_split="3,1")))
+    e = estimate(Scenario(**split, tensor_split=(3, 1)))
+    assert e.engine_plan.fields["layers_per_gpu"] == [61, 20]
+    expect_engine(page, e)
+    assert page.locator("#tensor_split").input_value() == "3,1"
+    page = open_site("?" + urlencode(dict(split, tensor_split="3,1,1")))
+    expect(page.locator("#tensor_split-error")).to_be_visible()
+    expect(page.locator("#tensor_split-error")).to_contain_text("3 values for 2 GPUs")
