@@ -10,6 +10,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pycore.engines.llamacpp import layer_devices, split_points
 from pycore.errors import InputError
@@ -117,3 +119,33 @@ def test_a_link_carries_the_split():
     assert not errors and e.engine_plan.fields["layers_per_gpu"] == [61, 20]
     e, errors = estimate_from_fields(parse_query("?gpus=2&engine=llama.cpp&tensor_split=3,zz"))
     assert "not a number" in errors["tensor_split"] and list(errors) == ["tensor_split"]  # a message at the field
+
+
+@settings(max_examples=80, deadline=None)
+@given(n_layer=st.integers(1, 200), ngl=st.integers(-1, 201),
+       split=st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=6).filter(lambda v: sum(v) > 0.01))
+def test_layers_follow_the_split_in_order(n_layer, ngl, split):
+    gpus = len(split)
+    devs = layer_devices(n_layer, ngl, gpus, tuple(split))
+    on = n_layer + 1 if ngl < 0 else min(ngl, n_layer + 1)
+    assert len(devs) == n_layer + 1 and devs.count(-1) == n_layer + 1 - on
+    offloaded = [d for d in devs if d >= 0]
+    assert offloaded == sorted(offloaded) and all(0 <= d < gpus for d in offloaded)  # contiguous, in GPU order
+    total = sum(split)
+    for g, share in enumerate(split):
+        # exactly, GPU g holds the layers whose fraction lies in [p_g-1, p_g): ngl × share ± 1; float rounding of
+        # the points can move a layer sitting on a boundary, one per boundary
+        assert abs(offloaded.count(g) - on * share / total) < 3
+        if share == 0:
+            assert offloaded.count(g) == 0
+
+
+@settings(max_examples=15, deadline=None)
+@given(a=st.integers(0, 9), b=st.integers(0, 9), ngl=st.integers(0, 81))
+def test_a_split_moves_bytes_between_gpus_but_keeps_the_whole(a, b, ngl):
+    if a + b == 0:
+        return
+    even, split = _est(ngl=ngl), _est(ngl=ngl, tensor_split=(a, b))
+    whole = lambda e: sum(d.weights + d.kv_cache for d in e.devices) + e.host.weights + e.host.kv_cache  # noqa: E731
+    assert whole(split) == whole(even)
+    assert sum(split.engine_plan.fields["layers_per_gpu"]) == sum(even.engine_plan.fields["layers_per_gpu"])
