@@ -2,7 +2,7 @@
 0c1e57098bba43ac29e6e3b677cdceebdd22334f, built from source): GGUF files with real shapes and zero weights,
 loaded CPU only at several settings; what it prints must be what pycore predicts.
 
-Seven layer mixes, one file each, the loaders of src/models/<arch>.cpp at that commit:
+Eight layer mixes, one file each, the loaders of src/models/<arch>.cpp at that commit:
 
 - qwen35: Gated DeltaNet × 3 + gated full attention (Qwen3.5; the layout from full_attention_interval,
   one head_count_kv figure, as convert_hf_to_gguf.py Qwen3NextModel writes it);
@@ -13,6 +13,7 @@ Seven layer mixes, one file each, the loaders of src/models/<arch>.cpp at that c
 - nemotron_h: Mamba-2 (8 groups) + attention + FFN-only blocks (per-layer head_count_kv and
   feed_forward_length, 0 where a block has none: llama.cpp caches KV only for the blocks with heads and no
   FFN, and state only for the blocks with neither);
+- granitehybrid: Mamba-2 + attention with routed and shared experts (Granite 4.0-H);
 - mamba2: Mamba-2 only (no KV cache at all).
 
 Checked per setting (context, n_ubatch, flash attention, q8_0 cache, sequences n_seq_max, which multiplies
@@ -84,6 +85,13 @@ MODELS = {
                            head_dim=128, intermediate_size=2048, norms_per_layer=2, layer_types=(PARALLEL_HYBRID,) * 3,
                            ssm_d_inner=2048, ssm_d_state=128, ssm_d_conv=4, ssm_n_groups=1, ssm_num_heads=32,
                            **BLOCK),
+    # Granite 4.0-H (model_type granitemoehybrid): Mamba-2 + attention, every block with routed experts and a
+    # shared expert (8 experts of 512 here, the layout of tests/test_hybrid.py's granite reader test)
+    "granitehybrid": ModelSpec(name="granite-h-hybrid", arch="granitehybrid", num_layers=4, num_heads=8,
+                               num_kv_heads=2, head_dim=128, intermediate_size=0, norms_per_layer=2,
+                               layer_types=(MAMBA2, MAMBA2, FULL, MAMBA2), num_experts=8, experts_per_token=2,
+                               expert_intermediate_size=512, shared_expert_intermediate_size=1024, ssm_d_inner=2048,
+                               ssm_d_state=128, ssm_d_conv=4, ssm_n_groups=1, ssm_num_heads=32, **BLOCK),
     # Mamba-2 alone (state-spaces/mamba2-370m's mixer: d_model 1,024, expand 2, heads of 64, d_state 128, 1 group)
     "mamba2": ModelSpec(name="mamba2-only", arch="mamba2", num_layers=2, num_heads=1, num_kv_heads=1, head_dim=64,
                         intermediate_size=0, layer_types=(MAMBA2,) * 2, ffn_types=("none",) * 2,
@@ -92,7 +100,12 @@ MODELS = {
 
 # Keys a loader requires beyond tests/gguf_files.converter_metadata: Nemotron-H reads the LayerNorm epsilon
 # of its MTP head's final norm unconditionally (src/models/nemotron-h.cpp LLM_KV_ATTENTION_LAYERNORM_EPS).
-EXTRA_KEYS = {"nemotron_h": [lambda w: w.add_layer_norm_eps(1e-5)]}
+# Granite's converter writes feed_forward_length from the config's intermediate_size, which in a granitemoe
+# config is the expert width (convert_hf_to_gguf.py GraniteMoeModel, ggml-org/llama.cpp@a458664: the base
+# class's keys plus expert_shared_feed_forward_length), and its loader sizes the expert tensors with it
+# (src/models/granite-hybrid.cpp: ffn_up_exps {n_embd, n_ff, n_expert}).
+EXTRA_KEYS = {"nemotron_h": [lambda w: w.add_layer_norm_eps(1e-5)],
+              "granitehybrid": [lambda w: w.add_feed_forward_length(512)]}
 
 # (n_ctx as llama.cpp's --ctx-size, i.e. sequences × context; n_ubatch; flash attention; n_seq_max; cache type)
 SETTINGS = [
@@ -116,10 +129,12 @@ SETTINGS = [
 #   lfm2        142.01/148.01, 35.01/37.05, 34.01/36.11, 78.02/82.04, 275.01/278.00
 #   jamba       78.01/81.01, 32.03/34.11, 31.03/33.10, 72.05/76.06, 147.01/148.50
 #   nemotron_h  78.01/81.01, 32.01/42.25, 31.01/41.44, 72.02/92.34, 147.01/148.50
+#   granitehybrid 78.01/85.04, 18.00/34.68, 18.00/33.79, 36.09/74.15, 147.01/149.50
 #   mamba2      20.14/28.62, 18.00/28.62, 18.00/30.78, 36.00/57.24, 34.07/17.99
 # The bound per model is that measured range of printed − ours, rounded outward: a regression (or a llama.cpp
 # change) fails it; exactness needs the ggml-alloc replay (another branch's work).
-COMPUTE_GAP_MIB = {"qwen35": (0, 59.0), "qwen3next": (0, 88.5), "falcon_h1": (0, 33.5), "lfm2": (0, 6.5), "jamba": (0, 4.5), "nemotron_h": (0, 21.0),
+COMPUTE_GAP_MIB = {"qwen35": (0, 59.0), "qwen3next": (0, 88.5), "falcon_h1": (0, 33.5),
+                   "granitehybrid": (0, 38.5), "lfm2": (0, 6.5), "jamba": (0, 4.5), "nemotron_h": (0, 21.0),
                    "mamba2": (-16.5, 21.5)}
 
 
