@@ -234,3 +234,27 @@ def test_compute_buffer_gap_as_measured(run):
     for case, ours, printed_mib in rows:
         lo, hi = COMPUTE_GAP_MIB[name]
         assert lo <= printed_mib - ours <= hi, f"{name}: ours vs printed (MiB): {rows}"
+
+
+def test_state_and_kv_follow_their_layers_device():
+    # src/llama-memory-recurrent.cpp and llama-kv-cache.cpp: with offload (the default, offload_kqv) each layer's R/S
+    # rows and K/V cells live in the buffer of the device its layer is on (model.dev_layer(il)). Qwen3.5 block,
+    # --ngl 3 of 5 (4 blocks + output): i_gpu_start = 5 − 3 = 2, so Gated DeltaNet blocks 0-1 stay on the CPU,
+    # block 2 (Gated DeltaNet) and block 3 (attention) and the output go to the GPU. 2 sequences of 2,048 tokens:
+    # per GDN layer and sequence (24,576 + 524,288) × 4 B = 2,195,456 B; the attention layer 4,096 cells × 2 × 2
+    # KV heads × 256 × 2 B = 8 MiB.
+    spec = MODELS["qwen35"]
+    e = estimate(Scenario(spec, weights="F16", engine="llama.cpp", batch=2, context=2048, gpu="rtx-4090", ngl=3))
+    gpu, host = e.engine_plan.gpus[0], e.engine_plan.host
+    per_layer = 2 * (24576 + 524288) * 4
+    assert (host.state, gpu.state) == (2 * per_layer, per_layer)
+    assert (host.kv_cache, gpu.kv_cache) == (0, 4096 * 2 * 2 * 256 * 2)
+    log = "\n".join(e.engine_plan.log)
+    assert f"CUDA0 RS buffer size = {per_layer / MiB:8.2f} MiB" in log
+    assert f"CPU RS buffer size = {2 * per_layer / MiB:8.2f} MiB" in log
+    # the buffers print in the order of their names (a std::map by strcmp): CPU before CUDA0
+    assert log.index("CPU RS buffer") < log.index("CUDA0 RS buffer")
+    # --no-kv-offload keeps every layer's state and cells in system RAM
+    e = estimate(Scenario(spec, weights="F16", engine="llama.cpp", batch=2, context=2048, gpu="rtx-4090",
+                          kv_offload=False))
+    assert e.engine_plan.host.state == 3 * per_layer and e.engine_plan.gpus[0].state == 0

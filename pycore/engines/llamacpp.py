@@ -405,6 +405,12 @@ def notes(spec, kvf, st: Settings, c: Cells, flash: bool) -> tuple:
     return tuple(out)
 
 
+def _by_buffer_name(host_bytes: int, gpu_bytes: list) -> list:
+    """(buffer name, bytes) of the non-empty buffers in strcmp order of their names (CPU, CUDA0, CUDA1, CUDA10, CUDA2...)."""
+    named = [("CPU", host_bytes)] + [(f"CUDA{i}", b) for i, b in enumerate(gpu_bytes)]
+    return sorted(((n, b) for n, b in named if b), key=lambda x: x[0].encode())
+
+
 def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool, T: int) -> tuple:
     """The lines llama.cpp prints for these buffers (src/llama-model.cpp, llama-context.cpp, llama-kv-cache.cpp)."""
     L = spec.num_layers
@@ -417,11 +423,10 @@ def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool
     out.append(f"llama_context: n_ubatch = {T}")
     out.append(f"llama_context: flash_attn = {st.flash_attn}" + (" (resolved: enabled)" if st.flash_attn == "auto" and flash else ""))
     out.append(f"llama_context: {host_name:>10}  output buffer size = {mib(host.output)}")
-    for i, g in enumerate(gpus):
-        if g.kv_cache:
-            out.append(f"llama_kv_cache: {f'CUDA{i}':>10} KV buffer size = {mib(g.kv_cache)}")
-    if host.kv_cache:
-        out.append(f"llama_kv_cache: {'CPU':>10} KV buffer size = {mib(host.kv_cache)}")
+    # one buffer per buffer type, in the order of their names: CPU before CUDA0, CUDA1, ... (llama-kv-cache.cpp and
+    # llama-memory-recurrent.cpp keep them in a std::map ordered by ggml_backend_buft_comparator, strcmp of the names)
+    for name, size in _by_buffer_name(host.kv_cache, [g.kv_cache for g in gpus]):
+        out.append(f"llama_kv_cache: {name:>10} KV buffer size = {mib(size)}")
     k_row, v_row = kv_row_bytes(spec, kvf)
     for label, n_cells, layers, size in caches:
         k = n_cells * layers * k_row
@@ -430,11 +435,8 @@ def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool
                    f"{st.batch:2d}/1 seqs), K ({kvf.name}): {k / MiB:7.2f} MiB, V ({kvf.name}): {v / MiB:7.2f} MiB")
     states = sum(g.state for g in gpus) + host.state
     if states:  # src/llama-memory-recurrent.cpp: a buffer per device, then the sizes; "layers" is the model's n_layer
-        for i, g in enumerate(gpus):
-            if g.state:
-                out.append(f"llama_memory_recurrent: {f'CUDA{i}':>10} RS buffer size = {mib(g.state)}")
-        if host.state:
-            out.append(f"llama_memory_recurrent: {'CPU':>10} RS buffer size = {mib(host.state)}")
+        for name, size in _by_buffer_name(host.state, [g.state for g in gpus]):
+            out.append(f"llama_memory_recurrent: {name:>10} RS buffer size = {mib(size)}")
         r, s = recurrent_state(spec, st.batch)
         out.append(f"llama_memory_recurrent: size = {states / MiB:7.2f} MiB ({max(1, st.batch):6d} cells, "
                    f"{L:3d} layers, {st.batch:2d} seqs  0 rs_seq), R (f32): {r / MiB:7.2f} MiB, "
