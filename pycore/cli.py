@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--n-cpu-moe", type=_int, default=0, metavar="N", help="llama.cpp: experts of the first N layers in RAM")
     e.add_argument("--swa-full", action="store_true", help="llama.cpp: full-size cache for sliding-window layers")
     e.add_argument("--no-kv-offload", action="store_true", help="llama.cpp: keep the KV cache in system RAM")
+    e.add_argument("--tensor-split", default="", metavar="A,B,...",
+                   help="llama.cpp: each GPU's proportion of the offloaded layers, e.g. 3,1 (default: even)")
     e.add_argument("--ram", type=float, default=None, metavar="GIB", help="system RAM in GiB (default 32; "
                    "Apple silicon: the unified memory)")
     e.add_argument("--gpu-memory-utilization", type=float, default=None, metavar="F", help="vLLM (0, 1]")
@@ -186,7 +188,7 @@ def _estimate(args) -> str:
                  gpu_memory_utilization=args.gpu_memory_utilization,
                  max_num_batched_tokens=args.max_num_batched_tokens, max_num_seqs=args.max_num_seqs,
                  data_parallel_size=args.data_parallel_size, enable_expert_parallel=args.enable_expert_parallel,
-                 **speculative_config(args.speculative_config))
+                 tensor_split=args.tensor_split, **speculative_config(args.speculative_config))
     e = estimate(s)
     if args.json:
         return json.dumps(_with_source(estimate_dict(e), args), indent=2)

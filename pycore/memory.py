@@ -168,6 +168,9 @@ def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, planned: bool = False) 
         out.append(f"Speculative decoding, data parallelism and expert parallelism are modelled for vLLM's own "
                    f"memory rules only: ignored here ({eng.label}"
                    f"{'' if eng.name != 'vllm' else ' with the seed or no-activation methods'}).")
+    if s.tensor_split and eng.name != "llama.cpp":
+        out.append(f"--tensor-split is llama.cpp's own setting: {eng.name} places layers by its own rules, so the "
+                   "split given is not applied.")
     if s.kv_method == "seed" and spec.layer_types and any(t != "full" for t in spec.layer_types):
         out.append("The seed's KV formula counts every layer as full attention; this model's layers differ.")
     seen, unique = set(), []

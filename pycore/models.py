@@ -308,7 +308,10 @@ def _positive(name, value):
 
 # GGUF names that differ by architecture (gguf-py/gguf/constants.py MODEL_TENSORS): the pre-FFN norm of the
 # Gated DeltaNet families is "post_attention_norm", LFM2's final norm "token_embd_norm".
-_FFN_NORM = {"qwen3next": "post_attention_norm", "qwen35": "post_attention_norm", "qwen35moe": "post_attention_norm"}
+# Nemotron-H's blocks hold one norm each, the mixer's or the FFN's, which llama.cpp calls attn_norm in every
+# block (src/models/nemotron-h.cpp @0c1e5709: "all blocks use the attn norm").
+_FFN_NORM = {"qwen3next": "post_attention_norm", "qwen35": "post_attention_norm", "qwen35moe": "post_attention_norm",
+             "nemotron_h": "attn_norm", "nemotron_h_moe": "attn_norm"}
 _FINAL_NORM = {"lfm2": "token_embd_norm"}
 
 
@@ -478,10 +481,12 @@ def _mamba_tensors(spec, i, mamba1, add, norm, linear):
         if spec.ssm_conv_bias:
             add("ssm_conv1d", i, (conv,), SMALL, "bias")
         add("ssm_dt", i, (heads,), SMALL, "bias")
-        add("ssm_a", i, (heads,), SMALL, "")
-        add("ssm_d", i, (heads,), SMALL, "")
-        if spec.ssm_gated_norm:
-            add("ssm_norm", i, (D,), SMALL)
+        # one A and one D per head, stored as [1, heads] (src/models/mamba2.cpp, nemotron-h.cpp,
+        # granite-hybrid.cpp, falcon-h1.cpp @0c1e5709: create_tensor(SSM_A, {1, n_head}))
+        add("ssm_a", i, (1, heads), SMALL, "")
+        add("ssm_d", i, (1, heads), SMALL, "")
+        if spec.ssm_gated_norm:  # one norm per group: [d_inner / n_group, n_group] (src/models/mamba2.cpp)
+            add("ssm_norm", i, (D // G, G) if G > 1 else (D,), SMALL)
     linear("ssm_out", i, D, H, bias=bias)
 
 

@@ -62,6 +62,7 @@ class Scenario:
     # vLLM --data-parallel-size (engines per tensor-parallel group) and --enable-expert-parallel
     data_parallel_size: int = 1
     enable_expert_parallel: bool = False
+    tensor_split: tuple = ()  # llama.cpp --tensor-split: each GPU's share of the offloaded layers; () = even
 
     def __post_init__(self):
         whole = object.__setattr__  # normalise whole floats (4096.0) to int on a frozen instance
@@ -105,6 +106,7 @@ class Scenario:
             u = self.gpu_memory_utilization
             if isinstance(u, bool) or not isinstance(u, (int, float)) or not (0 < u <= 1):
                 raise InputError("gpu_memory_utilization", f"must be in (0, 1], got {str(u)[:40]}")
+        whole(self, "tensor_split", tensor_split(self.tensor_split, self.gpus))
         if self.flash_attn not in FLASH_ATTN:
             raise InputError("flash_attn", f"must be one of {', '.join(FLASH_ATTN)}")
         for name in ("swa_full", "kv_offload", "enable_expert_parallel"):
@@ -137,6 +139,45 @@ def _count(field, value, limit, allow_zero=False):
     if value > limit:
         raise InputError(field, f"{int(value):,} is beyond the supported maximum of {limit:,}")
     return int(value)
+
+
+def tensor_split(value, gpus: int) -> tuple:
+    """llama.cpp's --tensor-split as a tuple of floats, one per GPU (a missing value is 0, as llama.cpp's
+    common/arg.cpp leaves it), from a tuple/list of numbers or its text "3,1". Each value is a proportion,
+    finite and zero or more, at least one more than zero, at most one value per GPU. () stays () (even)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return ()
+        if len(text) > 32 * MAX_GPUS:
+            raise InputError("tensor_split", f"{len(text):,} characters: one proportion per GPU, e.g. 3,1")
+        parts = [p.strip() for p in text.replace("/", ",").split(",")]
+        values = []
+        for p in parts:
+            try:
+                values.append(float(p))
+            except ValueError:
+                raise InputError("tensor_split", f"{p[:20]!r} is not a number: give one proportion per GPU, "
+                                 "e.g. 3,1") from None
+    elif isinstance(value, (tuple, list)):
+        if len(value) > MAX_GPUS:
+            raise InputError("tensor_split", f"{len(value):,} values: more than {MAX_GPUS:,} GPUs")
+        values = list(value)
+        if not values:
+            return ()
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise InputError("tensor_split", f"expected numbers, got {str(v)[:20]!r}")
+    else:
+        raise InputError("tensor_split", "expected proportions per GPU, e.g. 3,1")
+    if len(values) > gpus:
+        raise InputError("tensor_split", f"{len(values)} values for {gpus} GPU{'s' if gpus != 1 else ''}: "
+                         f"give --gpus {len(values)} (or fewer values)")
+    if not all(math.isfinite(v) and v >= 0 for v in values):
+        raise InputError("tensor_split", "each proportion must be a finite number, zero or more")
+    if not any(v > 0 for v in values):
+        raise InputError("tensor_split", "at least one GPU needs a proportion above zero")
+    return tuple(float(v) for v in values) + (0.0,) * (gpus - len(values))
 
 
 SCENARIO_FIELDS = tuple(f.name for f in fields(Scenario))

@@ -23,6 +23,7 @@ KEYS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel",
         "flash_attn", "ubatch", "ngl", "n_cpu_moe", "swa_full", "no_kv_offload", "ram",
         "gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs",
         "speculative_method", "num_speculative_tokens", "draft_model", "data_parallel_size", "enable_expert_parallel",
+        "tensor_split",
         # training (mode=train); batch is then the micro-batch and context the sequence length
         "mode", "method", "rank", "modules", "dq", "precision", "optimizer", "ckpt", "zero", "fsdp", "tp")
 DEFAULTS = {"model": "llama-3.1-8b", "weights": "Q4_K_M", "kv": "f16", "batch": "1", "context": "", "gpu": "rtx-4090",
@@ -32,7 +33,7 @@ DEFAULTS = {"model": "llama-3.1-8b", "weights": "Q4_K_M", "kv": "f16", "batch": 
             "ram": "", "gpu_memory_utilization": "", "max_num_batched_tokens": "", "max_num_seqs": "",
             "speculative_method": "", "num_speculative_tokens": "", "draft_model": "", "data_parallel_size": "",
             "enable_expert_parallel": "0",
-            "mode": "infer", "method": "lora", "rank": "8", "modules": "q,k,v,o", "dq": "1",
+            "tensor_split": "", "mode": "infer", "method": "lora", "rank": "8", "modules": "q,k,v,o", "dq": "1",
             "precision": "mixed_bf16", "optimizer": "adamw", "ckpt": "none", "zero": "0", "fsdp": "none", "tp": "1"}
 TRAINING = "train"
 DEFAULT_SEQUENCE = 2048  # tokens per training sequence when the form leaves it blank
@@ -159,7 +160,18 @@ def engine_settings(fields: dict, take) -> dict:
         data_parallel_size=take("data_parallel_size", optional_whole, fields.get("data_parallel_size", ""),
                                 "data_parallel_size") or 1,
         enable_expert_parallel=flag(fields.get("enable_expert_parallel")),
+        tensor_split=take("tensor_split", _split, fields.get("tensor_split", ""), fields.get("gpus", "1")) or (),
     )
+
+
+def _split(text: str, gpus: str) -> tuple:
+    """llama.cpp's --tensor-split from a link ("3,1"), checked against the GPU count the link asks for."""
+    from .scenario import tensor_split
+    try:
+        n = int(str(gpus).strip() or "1")
+    except ValueError:
+        n = 1  # the gpus field reports its own error
+    return tensor_split(str(text or ""), max(1, min(n, 4096)))
 
 
 def custom_model(fields: dict):

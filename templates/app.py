@@ -32,6 +32,7 @@ FORM_FIELDS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "par
                "overhead", "gpumem", "chunk", "name",
                "flash_attn", "ubatch", "ngl", "n_cpu_moe", "ram", "gpu_memory_utilization", "max_num_batched_tokens",
                "max_num_seqs", "speculative_method", "num_speculative_tokens", "draft_model", "data_parallel_size",
+               "tensor_split",
                "method", "rank", "precision", "optimizer", "ckpt", "zero", "fsdp", "tp")
 CHECKBOXES = ("swa_full", "no_kv_offload", "enable_expert_parallel")  # engine switches: "1" checked, "0" not
 NUMBERS = ("batch", "context", "gpus", "overhead", "gpumem", "chunk", "ubatch", "ngl", "n_cpu_moe", "ram",

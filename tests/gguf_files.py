@@ -11,7 +11,7 @@ from gguf.constants import GGML_QUANT_SIZES
 from pycore.formats import gguf_tensors
 from pycore.importers.reader import BytesReader, NeedMoreBytes
 from pycore.gguf_recipes import allows_quantization, kept_type
-from pycore.models import FULL, GATED_DELTANET, KDA, MAMBA, SHORT_CONV, SLIDING, ModelSpec
+from pycore.models import FULL, GATED_DELTANET, KDA, MAMBA, PARALLEL_HYBRID, SHORT_CONV, SLIDING, ModelSpec
 
 # Small enough to write in milliseconds, large enough for k-quant rows (multiples of 256).
 TINY = dict(vocab_size=512, hidden_size=256, num_layers=2, num_heads=4, num_kv_heads=2, head_dim=64,
@@ -116,10 +116,17 @@ def pick_types(tensors, matrix_types):
 def converter_metadata(spec: ModelSpec, name="tiny test model", file_type=None, mla_style="current", tokens=0):
     """The keys llama.cpp's convert_hf_to_gguf.py writes for this architecture."""
     s = spec
+    # Mamba / Mamba-2 alone (convert_hf_to_gguf.py MambaModel): head_count 0, feed_forward_length 0, no KV heads
+    recurrent_only = s.has_state and not any(t in (FULL, SLIDING, PARALLEL_HYBRID) for t in s.layer_types)
     md = [lambda w: w.add_name(name), lambda w: w.add_block_count(s.num_layers),
           lambda w: w.add_context_length(s.max_context), lambda w: w.add_embedding_length(s.hidden_size),
-          lambda w: w.add_head_count(s.num_heads)]
-    if s.intermediate_size:
+          lambda w: w.add_head_count(0 if recurrent_only else s.num_heads)]
+    if s.intermediate_size and s.arch in ("nemotron_h", "nemotron_h_moe"):
+        # convert_hf_to_gguf.py NemotronHModel: the FFN width per layer, 0 for the Mamba-2 and attention
+        # blocks (llama.cpp tells the block kinds apart by head_count_kv and feed_forward_length)
+        md.append(lambda w: w.add_feed_forward_length([s.intermediate_size if s.ffn_type(i) == "dense" else 0
+                                                       for i in range(s.num_layers)]))
+    elif s.intermediate_size:
         md.append(lambda w: w.add_feed_forward_length(s.intermediate_size))
     if s.is_mla:
         md += [lambda w: w.add_head_count_kv(1 if mla_style == "current" else s.num_heads),
@@ -136,8 +143,9 @@ def converter_metadata(spec: ModelSpec, name="tiny test model", file_type=None, 
             md += [lambda w: w.add_key_length(s.qk_nope_head_dim + s.qk_rope_head_dim),
                    lambda w: w.add_value_length(s.v_head_dim)]
     else:
-        md += [lambda w: w.add_head_count_kv(s.num_kv_heads), lambda w: w.add_key_length(s.head_dim),
-               lambda w: w.add_value_length(s.head_dim)]
+        md += [lambda w: w.add_key_length(s.head_dim), lambda w: w.add_value_length(s.head_dim)]
+        if not s.has_state:  # hybrids: below
+            md.append(lambda w: w.add_head_count_kv(s.num_kv_heads))
     if s.is_moe:
         md += [lambda w: w.add_expert_count(s.num_experts), lambda w: w.add_expert_used_count(s.experts_per_token),
                lambda w: w.add_expert_feed_forward_length(s.expert_intermediate_size)]
@@ -147,9 +155,27 @@ def converter_metadata(spec: ModelSpec, name="tiny test model", file_type=None, 
             md.append(lambda w: w.add_expert_shared_feed_forward_length(s.shared_expert_intermediate_size))
     if s.sliding_window:
         md.append(lambda w: w.add_sliding_window(s.sliding_window))
-    if s.has_state:  # llama.cpp's converter: 0 KV heads for recurrent layers, the state sizes in ssm.* keys
+    if recurrent_only:
+        md.append(lambda w: w.add_feed_forward_length(0))
+    elif s.has_state and not s.linear_num_value_heads:
+        # llama.cpp's converter (Jamba, LFM2, Granite-H, Nemotron-H): 0 KV heads for recurrent layers,
+        # the state sizes in ssm.* keys
         kv = 1 if s.is_mla and mla_style == "current" else s.num_kv_heads
-        md.append(lambda w: w.add_head_count_kv([kv if t in (FULL, SLIDING) else 0 for t in s.layer_types]))
+        md.append(lambda w: w.add_head_count_kv([kv if t in (FULL, SLIDING, PARALLEL_HYBRID) else 0
+                                                  for t in s.layer_types]))
+    elif s.has_state:
+        # Gated DeltaNet (convert_hf_to_gguf.py Qwen3NextModel, ggml-org/llama.cpp@a458664): the head
+        # counts of TextModel.set_gguf_parameters (one KV-head figure, not per layer; the layout is in
+        # full_attention_interval), RoPE over a quarter of the head (partial_rotary_factor 0.25), and for
+        # Qwen3.5 the M-RoPE sections its loader requires (src/models/qwen35.cpp get_key_or_arr
+        # LLM_KV_ROPE_DIMENSION_SECTIONS, required)
+        md += [lambda w: w.add_head_count_kv(s.num_kv_heads),
+               lambda w: w.add_rope_dimension_count(s.head_dim // 4)]
+        if s.arch in ("qwen35", "qwen35moe"):  # Qwen3.5's mrope_section [11, 11, 10] of 32 rotary pairs, scaled
+            pairs = s.head_dim // 8
+            third = -(-pairs // 3)
+            md.append(lambda w: w.add_rope_dimension_sections([third, third, pairs - 2 * third, 0]))
+    if s.has_state:
         if s.ssm_d_inner:
             md += [lambda w: w.add_ssm_conv_kernel(s.ssm_d_conv), lambda w: w.add_ssm_inner_size(s.ssm_d_inner),
                    lambda w: w.add_ssm_state_size(s.ssm_d_state),
@@ -162,7 +188,7 @@ def converter_metadata(spec: ModelSpec, name="tiny test model", file_type=None, 
                    lambda w: w.add_ssm_state_size(s.linear_key_head_dim),
                    lambda w: w.add_ssm_time_step_rank(s.linear_num_value_heads),
                    lambda w: w.add_ssm_group_count(s.linear_num_key_heads),
-                   lambda w: w.add_full_attention_interval(4)]
+                   lambda w: w.add_full_attention_interval(s.layer_types.index(FULL) + 1)]
         if s.conv_l_cache:
             md.append(lambda w: w.add_shortconv_l_cache(s.conv_l_cache))
         if s.kda_head_dim:  # convert_hf_to_gguf.py KimiLinearModel

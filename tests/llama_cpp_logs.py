@@ -16,7 +16,11 @@ RUNNER = os.path.join(os.path.dirname(__file__), "llama_cpp_run.py")
 
 _MIB = r"([0-9]+\.[0-9]+) MiB"
 _KV = re.compile(r"llama_kv_cache: size = +" + _MIB + r" \( *([0-9]+) cells, +([0-9]+) layers, +([0-9]+)/([0-9]+) seqs\)")
-_RS = re.compile(r"llama_memory_recurrent: size = +" + _MIB + r" \( *([0-9]+) cells, +([0-9]+) layers")
+# llama-memory-recurrent.cpp: "size = %7.2f MiB (%6u cells, %3d layers, %2u seqs %2u rs_seq), R (%s): %7.2f MiB,
+# S (%s): %7.2f MiB, P (%s): %7.2f MiB" (layers: the model's n_layer, the filtered-out ones included)
+_RS = re.compile(r"llama_memory_recurrent: size = +" + _MIB + r" \( *([0-9]+) cells, +([0-9]+) layers"
+                 r"(?:, +([0-9]+) seqs +([0-9]+) rs_seq\), R \((\w+)\): +" + _MIB + r", S \((\w+)\): +" + _MIB + r")?")
+_RS_BUF = re.compile(r"llama_memory_recurrent: +(\S+) RS buffer size = +" + _MIB)
 _COMPUTE = re.compile(r"(\S+) compute buffer size = +" + _MIB)
 _OUTPUT = re.compile(r"(\S+) +output buffer size = +" + _MIB)
 _MODEL = re.compile(r"(\S+) model buffer size = +" + _MIB)
@@ -37,6 +41,9 @@ class Printed:
 
     kv: list = field(default_factory=list)  # (MiB, cells, layers) per KV cache (iSWA: base, then SWA)
     recurrent: list = field(default_factory=list)  # (MiB, cells, layers)
+    # per recurrent memory: {"mib", "cells", "layers", "seqs", "rs_seq", "r_type", "r_mib", "s_type", "s_mib"}
+    states: list = field(default_factory=list)
+    rs_buffers: dict = field(default_factory=dict)  # buffer type -> MiB (RS buffer size)
     compute: dict = field(default_factory=dict)  # buffer type -> MiB
     output: dict = field(default_factory=dict)
     n_ctx: int = 0
@@ -50,6 +57,12 @@ def parse(text: str) -> Printed:
             p.kv.append((float(m.group(1)), int(m.group(2)), int(m.group(3))))
         elif m := _RS.search(line):
             p.recurrent.append((float(m.group(1)), int(m.group(2)), int(m.group(3))))
+            if m.group(4):
+                p.states.append(dict(mib=float(m.group(1)), cells=int(m.group(2)), layers=int(m.group(3)),
+                                     seqs=int(m.group(4)), rs_seq=int(m.group(5)), r_type=m.group(6),
+                                     r_mib=float(m.group(7)), s_type=m.group(8), s_mib=float(m.group(9))))
+        elif m := _RS_BUF.search(line):
+            p.rs_buffers[m.group(1)] = float(m.group(2))
         elif m := _COMPUTE.search(line):
             p.compute[m.group(1)] = float(m.group(2))
         elif m := _OUTPUT.search(line):

@@ -24,6 +24,11 @@ def _tensors(spec: ModelSpec):
             yield prefix + "attn_k_b.weight", (spec.qk_nope_head_dim, spec.kv_lora_rank, spec.num_heads)
             yield prefix + "attn_v_b.weight", (spec.kv_lora_rank, spec.v_head_dim, spec.num_heads)
             continue
+        if spec.arch == "falcon-h1" and t.role == "ffn_norm":
+            # Falcon-H1's loader asks for its pre-FFN norm without the ".weight" suffix
+            # (src/models/falcon-h1.cpp: create_tensor(tn(LLM_TENSOR_FFN_NORM, i), ...))
+            yield f"blk.{t.layer}.ffn_norm", t.ne
+            continue
         yield t.name, t.ne
 
 

@@ -20,6 +20,8 @@ llama-cpp-python 0.3.36 vendors, the one the tests run):
   producing logits (sched_reserve: n_outputs_pp = min(n_tokens, n_outputs_max = n_batch)), with the
   whole cache in view. See compute_buffer().
 """
+import struct
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -83,6 +85,20 @@ def kv_row_bytes(spec, kvf) -> tuple:
         return kvf.row_bytes(spec.kv_lora_rank + spec.qk_rope_head_dim), 0
     width = spec.num_kv_heads * spec.head_dim
     return kvf.row_bytes(width), kvf.row_bytes(width)
+
+
+def recurrent_state(spec, n_seq: int) -> tuple:
+    """(R bytes, S bytes) of llama.cpp's recurrent memory: for each recurrent or convolution layer, an R tensor
+    [n_embd_r, mem_size] and an S tensor [n_embd_s, mem_size], both f32, mem_size = max(1, n_seq_max) rows,
+    one per sequence (src/llama-memory-recurrent.cpp: n_rows = mem_size × (1 + n_rs_seq), n_rs_seq 0 unless
+    speculative rollback asks for it; src/llama-model.cpp create_memory: GGML_TYPE_F32 for both). The layers
+    a hybrid's filter leaves out (attention, FFN-only) get none. n_embd_r / n_embd_s are each kind's conv and
+    ssm values (src/llama-hparams.cpp; pycore.attention)."""
+    from ..models import state_groups
+    rows = max(1, n_seq)
+    r = sum(count * k.conv_values() for k, count in state_groups(spec))
+    s = sum(count * k.ssm_values() for k, count in state_groups(spec))
+    return rows * r * 4, rows * s * 4
 
 
 def output_buffer(spec, n_seq: int) -> int:
@@ -170,23 +186,44 @@ class Settings:
     n_cpu_moe: int = 0  # --n-cpu-moe: experts of the first N layers stay in system RAM
     swa_full: bool = False  # --swa-full
     kv_offload: bool = True  # False: --no-kv-offload
-    gpus: int = 1  # GPUs the layers are split over (--tensor-split evenly); 0 = CPU only
+    gpus: int = 1  # GPUs the layers are split over; 0 = CPU only
+    split: tuple = ()  # --tensor-split proportions, one per GPU; () = even (identical GPUs' free memory)
 
 
-def layer_devices(n_layer: int, ngl: int, gpus: int) -> tuple:
+def _f32(x: float) -> float:
+    """x rounded to IEEE single precision, as a C float holds it (one rounding after each float operation
+    gives the float result: a double carries more than twice float's precision)."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def split_points(split: tuple) -> tuple:
+    """llama.cpp's cumulative split points in float: splits[i] = Σ_{j≤i} split[j], then each divided by the
+    sum (src/llama-model.cpp load_tensors, "sum and normalize the splits to get the split points")."""
+    acc, cum = 0.0, []
+    for v in split:
+        acc = _f32(acc + _f32(v))
+        cum.append(acc)
+    return tuple(_f32(c / acc) for c in cum)
+
+
+def layer_devices(n_layer: int, ngl: int, gpus: int, split: tuple = ()) -> tuple:
     """Device of each layer 0..n_layer (n_layer is the output layer): -1 for the CPU, else the GPU.
 
     src/llama-model.cpp load_tensors: i_gpu_start = max(n_layer + 1 - ngl, 0); layers from there on go
-    to the GPUs, split by the cumulative --tensor-split fractions (even here): GPU = upper_bound(splits,
-    (il - i_gpu_start) / act_gpu_layers). The output layer is offloaded first, then the last blocks."""
+    to the GPUs by the cumulative --tensor-split points: GPU = upper_bound(splits, float(il - i_gpu_start) /
+    act_gpu_layers), the first GPU whose point is above the layer's fraction. The output layer is offloaded
+    first, then the last blocks. Without --tensor-split llama.cpp splits by each GPU's free memory: even here."""
     if gpus <= 0:
         return (-1,) * (n_layer + 1)
     ngl = n_layer + 1 if ngl < 0 else min(ngl, n_layer + 1)
     start = n_layer + 1 - ngl
     if ngl == 0:
         return (-1,) * (n_layer + 1)
-    # upper_bound over the even splits (g + 1) / gpus of f = (il − start) / ngl is ⌊f × gpus⌋
-    return (-1,) * start + tuple((il - start) * gpus // ngl for il in range(start, n_layer + 1))
+    if not split:
+        # upper_bound over the even splits (g + 1) / gpus of f = (il − start) / ngl is ⌊f × gpus⌋
+        return (-1,) * start + tuple((il - start) * gpus // ngl for il in range(start, n_layer + 1))
+    points = split_points(split)
+    return (-1,) * start + tuple(bisect_right(points, _f32((il - start) / ngl)) for il in range(start, n_layer + 1))
 
 
 @lru_cache(maxsize=2048)
@@ -208,7 +245,7 @@ def plan(spec, fmt, kvf, st: Settings):
     T = min(c.n_ctx, st.ubatch)
     flash = flash_attention(st.flash_attn, kvf)
     lw = layer_weights(spec, fmt)
-    devs = layer_devices(L, st.ngl, st.gpus)
+    devs = layer_devices(L, st.ngl, st.gpus, st.split)
     from ..models import layer_kinds
     k_row, v_row = kv_row_bytes(spec, kvf)
     per_layer_cells = layer_cells(spec, c)
@@ -276,7 +313,7 @@ def _caches(spec, c: Cells, kinds, kvf) -> tuple:
 def settings_from(s, gpus: int) -> Settings:
     return Settings(batch=s.batch, context=s.context, ubatch=s.ubatch or s.prefill_chunk or DEFAULT_UBATCH, flash_attn=s.flash_attn,
                     ngl=-1 if s.ngl is None else s.ngl, n_cpu_moe=s.n_cpu_moe, swa_full=s.swa_full,
-                    kv_offload=s.kv_offload, gpus=gpus)
+                    kv_offload=s.kv_offload, gpus=gpus, split=s.tensor_split if gpus == len(s.tensor_split) else ())
 
 
 @lru_cache(maxsize=512)
@@ -290,7 +327,9 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     fields = {"n_ctx": c.n_ctx, "n_ubatch": T, "flash_attn": flash, "layers_on_gpu": ngl if st.gpus else 0,
               "layers_total": L + 1, "compute_buffer_bytes": [g.compute for g in gpus],
               "host_compute_buffer_bytes": host.compute, "output_buffer_bytes": host.output,
-              "kv_cells": c.n_ctx, "swa_cells": c.n_swa}
+              "kv_cells": c.n_ctx, "swa_cells": c.n_swa, "tensor_split": list(st.split),
+              "layers_per_gpu": [sum(1 for d in layer_devices(L, st.ngl, st.gpus, st.split) if d == g)
+                                 for g in range(max(st.gpus, 0))]}
     from . import ENGINES
     overhead = s.overhead_bytes if s.overhead_bytes is not None else ENGINES["llama.cpp"].overhead_bytes
     if device is not None:
@@ -357,8 +396,19 @@ def notes(spec, kvf, st: Settings, c: Cells, flash: bool) -> tuple:
         out.append("compute: with experts in system RAM, llama.cpp copies a weight into the GPU compute buffer "
                    "for large batches (op offload); one expert tensor is counted.")
     if st.gpus > 1:
-        out.append("weights: llama.cpp splits layers over GPUs (--split-mode layer, even --tensor-split).")
+        devs = layer_devices(spec.num_layers, st.ngl, st.gpus, st.split)
+        counts = ", ".join(str(devs.count(g)) for g in range(st.gpus))
+        how = (f"--tensor-split {','.join(f'{v:g}' for v in st.split)}" if st.split else
+               "evenly, as llama.cpp's default split by free memory does for identical GPUs")
+        out.append(f"weights: llama.cpp splits layers over GPUs (--split-mode layer), {how}: {counts} of the "
+                   f"{spec.num_layers + 1} layers (the output layer counts as one) per GPU.")
     return tuple(out)
+
+
+def _by_buffer_name(host_bytes: int, gpu_bytes: list) -> list:
+    """(buffer name, bytes) of the non-empty buffers in strcmp order of their names (CPU, CUDA0, CUDA1, CUDA10, CUDA2...)."""
+    named = [("CPU", host_bytes)] + [(f"CUDA{i}", b) for i, b in enumerate(gpu_bytes)]
+    return sorted(((n, b) for n, b in named if b), key=lambda x: x[0].encode())
 
 
 def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool, T: int) -> tuple:
@@ -373,11 +423,10 @@ def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool
     out.append(f"llama_context: n_ubatch = {T}")
     out.append(f"llama_context: flash_attn = {st.flash_attn}" + (" (resolved: enabled)" if st.flash_attn == "auto" and flash else ""))
     out.append(f"llama_context: {host_name:>10}  output buffer size = {mib(host.output)}")
-    for i, g in enumerate(gpus):
-        if g.kv_cache:
-            out.append(f"llama_kv_cache: {f'CUDA{i}':>10} KV buffer size = {mib(g.kv_cache)}")
-    if host.kv_cache:
-        out.append(f"llama_kv_cache: {'CPU':>10} KV buffer size = {mib(host.kv_cache)}")
+    # one buffer per buffer type, in the order of their names: CPU before CUDA0, CUDA1, ... (llama-kv-cache.cpp and
+    # llama-memory-recurrent.cpp keep them in a std::map ordered by ggml_backend_buft_comparator, strcmp of the names)
+    for name, size in _by_buffer_name(host.kv_cache, [g.kv_cache for g in gpus]):
+        out.append(f"llama_kv_cache: {name:>10} KV buffer size = {mib(size)}")
     k_row, v_row = kv_row_bytes(spec, kvf)
     for label, n_cells, layers, size in caches:
         k = n_cells * layers * k_row
@@ -385,11 +434,13 @@ def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool
         out.append(f"llama_kv_cache: size = {size / MiB:7.2f} MiB ({n_cells:6d} cells, {layers:3d} layers, "
                    f"{st.batch:2d}/1 seqs), K ({kvf.name}): {k / MiB:7.2f} MiB, V ({kvf.name}): {v / MiB:7.2f} MiB")
     states = sum(g.state for g in gpus) + host.state
-    if states:
-        n_rs = sum(1 for ks in __import__("pycore.models", fromlist=["layer_kinds"]).layer_kinds(spec)
-                   for k in ks if not k.grows)
+    if states:  # src/llama-memory-recurrent.cpp: a buffer per device, then the sizes; "layers" is the model's n_layer
+        for name, size in _by_buffer_name(host.state, [g.state for g in gpus]):
+            out.append(f"llama_memory_recurrent: {name:>10} RS buffer size = {mib(size)}")
+        r, s = recurrent_state(spec, st.batch)
         out.append(f"llama_memory_recurrent: size = {states / MiB:7.2f} MiB ({max(1, st.batch):6d} cells, "
-                   f"{n_rs:3d} layers, {st.batch:2d} seqs), R (f32), S (f32)")
+                   f"{L:3d} layers, {st.batch:2d} seqs  0 rs_seq), R (f32): {r / MiB:7.2f} MiB, "
+                   f"S (f32): {s / MiB:7.2f} MiB, P (f32): {0:7.2f} MiB")
     for i, g in enumerate(gpus):
         if g.compute:
             out.append(f"sched_reserve: {f'CUDA{i}':>10} compute buffer size = {mib(g.compute)}")

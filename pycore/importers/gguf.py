@@ -529,10 +529,18 @@ class _SpecBuilder:
                       "from its metadata; the weights are still exact from the file's tensors")
 
         fields["vocab_size"] = self._vocab()
-        heads = self._heads(L)
-        fields["num_heads"] = heads
         self._moe(L, fields)
-        self._attention(L, H, heads, fields)
+        if all(self._mixer(i) not in (None, NO_MIXER, PARALLEL_HYBRID) for i in range(L)):
+            # a recurrent model (Mamba, Mamba-2): every block is a state mixer, the converter writes head_count 0
+            # (convert_hf_to_gguf.py MambaModel: "unused, but seemingly required when loading"); no KV cache
+            # placeholders that size nothing: one head of 256 values (whole blocks of every cache type)
+            fields.update(num_heads=1, num_kv_heads=1, head_dim=256)
+            self.note("no attention layer (a recurrent model): no KV cache; the compute buffer is modelled on an "
+                      "attention block and leaves out the scan's own intermediates")
+        else:
+            heads = self._heads(L)
+            fields["num_heads"] = heads
+            self._attention(L, H, heads, fields)
         self._ffn(L, fields)
         self._layout(fields)
         self._sliding(L, ctx, fields)
@@ -691,7 +699,8 @@ class _SpecBuilder:
             return
         widths = widths[:dense_layers]
         top = max(widths)
-        if len(set(widths)) > 1:
+        # 0 marks a block without an FFN (Nemotron-H's Mamba-2 and attention blocks), not a narrower one
+        if len(set(w for w in widths if w)) > 1:
             self.note(f"FFN width varies by layer ({min(widths)}–{top}): activations use {top}; "
                       "weights are exact from the file")
         fields["intermediate_size"] = self.fig("intermediate_size", top, self.key("feed_forward_length"))
@@ -700,7 +709,8 @@ class _SpecBuilder:
         """How the blocks are built, read from which tensors block 0 (and the first MoE block) holds."""
         b0 = "blk.0."
         has = self.has
-        norms = sum(has(f"{b0}{n}.weight") for n in _LAYER_NORMS)
+        # Falcon-H1 names its pre-FFN norm without the suffix (src/models/falcon-h1.cpp tn(LLM_TENSOR_FFN_NORM, i))
+        norms = sum(has(f"{b0}{n}.weight") or has(b0 + n) for n in _LAYER_NORMS)
         fields["norms_per_layer"] = 4 if norms >= 4 else (1 if norms == 1 else 2)
         fields["fused_qkv"] = has(b0 + "attn_qkv.weight")
         fields["qkv_bias"] = has(b0 + "attn_q.bias") or has(b0 + "attn_qkv.bias")

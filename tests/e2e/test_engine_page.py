@@ -202,3 +202,14 @@ def test_vllm_speculative_and_data_parallel_settings(shared_app):
                           speculative_method="draft_model", num_speculative_tokens=4, draft_model="llama-3.2-1b"))
     expect_engine(page, e)
     reset(page)
+def test_a_link_with_a_tensor_split_places_layers_by_it(open_site):
+    """--tensor-split 3,1 over two GPUs: the page gives CPython's figures; a bad split is shown at its field."""
+    split = dict(BASE, model="llama-3.1-70b", gpus=2, engine="llama.cpp")
+    page = open_site("?" + urlencode(dict(split, tensor_split="3,1")))
+    e = estimate(Scenario(**split, tensor_split=(3, 1)))
+    assert e.engine_plan.fields["layers_per_gpu"] == [61, 20]
+    expect_engine(page, e)
+    assert page.locator("#tensor_split").input_value() == "3,1"
+    page = open_site("?" + urlencode(dict(split, tensor_split="3,1,1")))
+    expect(page.locator("#tensor_split-error")).to_be_visible()
+    expect(page.locator("#tensor_split-error")).to_contain_text("3 values for 2 GPUs")
