@@ -162,7 +162,7 @@ def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, fmt: WeightFormat = Non
         # (bartowski's Kimi-Linear Q4_K_M has Q8_0 shared experts, 358 MB over the stock recipe, tests/test_kimi_linear.py)
         out.append(f"{fmt.name} is predicted with llama-quantize's stock per-tensor rules ({fmt.rules}); a file made "
                    "with --tensor-type overrides, as some MoE uploads are, or with another era's rules differs: "
-                   "--gguf FILE reads its exact types.")
+                   "loading the GGUF itself (--gguf FILE) gives its exact types.")
     if spec.has_state:
         out.append("Activations of the recurrent/convolution layers are not modelled separately: the activation "
                    "peak is taken from the attention and MLP phases.")

@@ -156,4 +156,4 @@ def test_a_predicted_preset_says_it_assumes_the_stock_rules(weights, era):
     said = [w for w in e.warnings if "--tensor-type" in w]
     assert said == ([f"{weights} is predicted with llama-quantize's stock per-tensor rules ({era}); a file made with "
                      "--tensor-type overrides, as some MoE uploads are, or with another era's rules differs: "
-                     "--gguf FILE reads its exact types."] if era else [])
+                     "loading the GGUF itself (--gguf FILE) gives its exact types."] if era else [])
