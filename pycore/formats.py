@@ -245,7 +245,7 @@ _BNB_SRC = "bitsandbytes Linear8bitLt / Linear4bit; QLoRA paper (Dettmers et al.
 _GPTQ_SRC = "AutoGPTQ QuantLinear / AutoAWQ WQLinear_GEMM tensor layouts"
 _CKPT_SRC = ("checkpoint layouts: vLLM model_executor/layers/quantization (fp8.py, fbgemm_fp8.py, compressed_tensors/, "
              "modelopt.py, torchao.py, bitnet); transformers integrations")
-_GGUF_SRC = "llama.cpp src/llama-quant.cpp @007dbbf3; block sizes gguf-py constants.py GGML_QUANT_SIZES"
+_GGUF_SRC = "llama.cpp src/llama-quant.cpp @007dbbf3 (same rules @0c1e5709); block sizes gguf-py constants.py GGML_QUANT_SIZES"
 
 
 def _build_table():

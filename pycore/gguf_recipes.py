@@ -6,7 +6,11 @@ time, and a file carries the rules of the day it was made, so three eras are kep
 
 - "2026" (default): ggml-org/llama.cpp src/llama-quant.cpp @007dbbf3fd17eefe9b47fee45f48f7ba5e62b714
   (llama_tensor_get_type_impl, tensor_type_fallback, llama_ftype_get_default_type,
-  tensor_allows_quantization); in force since 2026-03-10 (#19770).
+  tensor_allows_quantization); in force since 2026-03-10 (#19770). Unchanged for every architecture
+  modelled here at @0c1e57098bba43ac29e6e3b677cdceebdd22334f, the llama.cpp that llama-cpp-python 0.3.36
+  vendors and tests/test_quantize_real.py runs; that commit only adds GLM5_NEXT's own rules (its hc_/indexer/
+  ssm_f_*/ssm_g_*/MLA tensors kept unquantized, attn_q_a/attn_q_b/nextn.eh_proj at least Q8_0), an
+  architecture pycore does not model.
 - "2025": llama-quant.cpp @20a9b8f5 (build 4822, 2025-03) and @8784689f, 2024-01-17 to 2026-03-09:
   attn_qkv has its own branch, attn_kv_b takes the default type, Q2_K/Q3_K fall back to IQ4_NL.
 - "2023": llama.cpp get_k_quant_type @98311c42, 2023-08-27 to 2024-01-10 (TheBloke's GGUF files):
@@ -17,6 +21,14 @@ shared/reference/gguf-preset-rules.md. The rules read a few facts of the file be
 (ModelTraits): n_gqa of block 0 as the file states it (0 for hybrids that open with a recurrent block),
 the FFN position counted rather than read from the name in models without experts, and the NextN
 blocks GLM files carry. tests/test_quantize_real.py checks every tensor against libllama's quantizer.
+
+Models with experts (n_expert > 1): ffn_down/ffn_gate/ffn_up are numbered by the block in their name, out of
+n = hparams.n_layer_all, in every era since Mixtral (layer_info in llama_tensor_get_type[_impl]). A dense first
+block (DeepSeek, Kimi) and the shared expert (ffn_down_shexp) take their block's number: Kimi Linear's 26
+routed ffn_down_exps are blocks 1-26 of n = 27, not 0-25 of 26. MLA's attn_kv_a_mqa, attn_k_b, attn_v_b (the
+converter's split of kv_b since #12801) fall in no category: the default type. These are the stock rules:
+files made with llama-quantize --tensor-type overrides (some uploaders' MoE recipes put the shared experts
+and attention in Q8_0) differ, and nothing in a preset's name says so.
 """
 from dataclasses import dataclass
 from functools import lru_cache
@@ -166,7 +178,9 @@ class ModelTraits:
 # num_key_value_heads to a list; JambaModel, NemotronHModel, GraniteHybridModel likewise). llama.cpp's rules
 # read n_gqa() of block 0 (llama-hparams.cpp: 0 when that block has no KV heads), so a hybrid that starts
 # with a recurrent block never gets the n_gqa >= 4 bumps. Qwen3-Next/Qwen3.5 write one number.
-PER_LAYER_KV_ARCHS = frozenset({"jamba", "lfm2", "lfm2moe", "nemotron_h", "nemotron_h_moe", "granitehybrid"})
+# Kimi Linear likewise (conversion/kimi_linear.py @0c1e5709: 0 for the KDA blocks, 1 for MLA), block 0 is KDA.
+PER_LAYER_KV_ARCHS = frozenset({"jamba", "lfm2", "lfm2moe", "nemotron_h", "nemotron_h_moe", "granitehybrid",
+                                "kimi-linear"})
 
 
 # Architectures whose converter keeps the NextN/MTP layers in the GGUF as extra blocks (block_count =

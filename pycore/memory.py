@@ -150,13 +150,19 @@ def estimate(s: Scenario) -> Estimate:
         headroom = min(capacity - d.total for d in devices)
         fit = Fit(device, capacity, headroom >= 0, headroom)
     return Estimate(s, model_id, spec, fmt, kvf, eng, lay, params, weights_item, kv_item, act_item,
-                    overhead_item, devices, fit, state_item, _warnings(spec, eng, s))
+                    overhead_item, devices, fit, state_item, _warnings(spec, eng, s, fmt))
 
 
-def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, planned: bool = False) -> tuple:
+def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, fmt: WeightFormat = None, planned: bool = False) -> tuple:
     """What the figures leave out or approximate, in words: the model's own notes (unknown model_type,
     unread fields, parts not counted) and the estimate's approximations for this scenario."""
     out = list(spec.notes)
+    if fmt is not None and fmt.group == GGUF_PRESET:
+        # a preset name fixes the file type, not each tensor's: uploaders may override types per tensor
+        # (bartowski's Kimi-Linear Q4_K_M has Q8_0 shared experts, 358 MB over the stock recipe, tests/test_kimi_linear.py)
+        out.append(f"{fmt.name} is predicted with llama-quantize's stock per-tensor rules ({fmt.rules}); a file made "
+                   "with --tensor-type overrides, as some MoE uploads are, or with another era's rules differs: "
+                   "loading the GGUF itself (--gguf FILE) gives its exact types.")
     if spec.has_state:
         out.append("Activations of the recurrent/convolution layers are not modelled separately: the activation "
                    "peak is taken from the attention and MLP phases.")
@@ -243,7 +249,7 @@ def _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk) -> Es
         ram = s.ram_bytes or (device.memory_bytes if unified else DEFAULT_RAM)
         ram_headroom = ram - (h.total + (sum(d.total for d in devices) if unified else 0))
         fit = Fit(device, capacity, headroom >= 0 and ram_headroom >= 0, headroom, ram, ram_headroom, unified)
-    warnings = _warnings(spec, eng, s, planned=True) + tuple(n.split(": ", 1)[1] for n in notes)
+    warnings = _warnings(spec, eng, s, fmt, planned=True) + tuple(n.split(": ", 1)[1] for n in notes)
     if n_gpus != lay.devices and n_gpus % lay.devices == 0:  # vLLM data-parallel engines, each on lay.devices GPUs
         lay = replace(lay, dp=n_gpus // lay.devices)
     return Estimate(s, model_id, spec, fmt, kvf, eng, lay, params, weights_item, kv_item, act_item,

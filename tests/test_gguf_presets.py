@@ -143,3 +143,17 @@ def test_kept_types_follow_the_converter():
     assert kept_type("blk.0.ssm_a", (16, 8192)) == "F32" and not allows_quantization("blk.0.ssm_a", (16, 8192))
     assert kept_type("blk.0.ssm_conv1d.weight", (4, 8192)) == "F32"
     assert kept_type("blk.0.ssm_norm.weight", (128, 64)) == "F32"
+
+
+@pytest.mark.parametrize("weights, era", [("Q4_K_M", "2026"), ("Q2_K@2023", "2023"), ("BF16", None),
+                                          ("ggml:Q8_0", None)])
+def test_a_predicted_preset_says_it_assumes_the_stock_rules(weights, era):
+    # A preset name fixes the file type, not each tensor's type: files quantized with --tensor-type overrides
+    # differ (bartowski's Kimi-Linear Q4_K_M, tests/test_kimi_linear.py), so the estimate says which rules it used.
+    from pycore.memory import estimate
+    from pycore.scenario import Scenario
+    e = estimate(Scenario(model("kimi-linear-48b-a3b"), weights=weights, context=1024, engine="llama.cpp"))
+    said = [w for w in e.warnings if "--tensor-type" in w]
+    assert said == ([f"{weights} is predicted with llama-quantize's stock per-tensor rules ({era}); a file made with "
+                     "--tensor-type overrides, as some MoE uploads are, or with another era's rules differs: "
+                     "loading the GGUF itself (--gguf FILE) gives its exact types."] if era else [])

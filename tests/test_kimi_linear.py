@@ -148,3 +148,62 @@ def test_q4_k_m_recipe_on_kda_tensors_matches_a_real_file():
     assert by_role["kda"] == (220, 26_155_520)
     assert by_role["embedding"][1] == 212_336_640 and by_role["output"][1] == 309_666_816
     assert by_role["router"][1] == 61_341_696
+
+
+def _q4_k_m_by_category():
+    """Predicted Q4_K_M bytes by the categories of the pmains header analysis (610 tensors): attn_* 149, ssm_* 220,
+    *_shexp 78, routed *_exps 78, router 26, token_embd, output + output_norm, the rest 56 (norms, exp_probs_b,
+    block 0's dense FFN)."""
+    from pycore.formats import weight_format, weight_storage
+    out = {}
+    for t, s in weight_storage(model("kimi-linear-48b-a3b"), weight_format("Q4_K_M")).tensors:
+        r = t.role
+        key = ("attention" if r.startswith("attn_") else "kda" if r.startswith("ssm_") else "shared_expert"
+               if r.endswith("_shexp") else "experts" if r.endswith("_exps") else "router" if r == "ffn_gate_inp"
+               else "embedding" if r == "token_embd" else "output" if r in ("output", "output_norm") else "other")
+        count, size = out.get(key, (0, 0))
+        out[key] = (count + 1, size + s.bytes)
+    return out
+
+
+def test_preset_sizes_match_a_stock_quantizer_s_files():
+    # ymcki/Kimi-Linear-48B-A3B-Instruct-GGUF model card (https://huggingface.co/ymcki/Kimi-Linear-48B-A3B-Instruct-GGUF),
+    # files made by the author of llama.cpp's Kimi Linear support with stock llama-quantize presets, sizes in GB
+    # (10^9 B, two decimals): Q4_K_M 29.70, Q5_K_M 34.87, MXFP4_MOE 27.21, IQ4_XS (with an imatrix) 26.27.
+    # A file is its tensors plus a header (163,840 tokenizer entries and merges: a few MB), so one header size
+    # between 0 and 20 MB must explain all four once the card's rounding (± 0.005 GB) is allowed for.
+    from dataclasses import replace
+    from pycore import gguf_recipes
+    from pycore.formats import gguf_tensors, gguf_traits, weight_format, weight_storage
+    from pycore.ggml import GGML_TYPES
+    spec = model("kimi-linear-48b-a3b")
+    predicted = {p: weight_storage(spec, weight_format(p)).total for p in ("Q4_K_M", "Q5_K_M", "MXFP4_MOE")}
+    tensors = [(t.name, t.ne) for t in gguf_tensors(spec)]
+    types = gguf_recipes.assign_types("IQ4_XS", tensors, replace(gguf_traits(spec), has_imatrix=True))
+    predicted["IQ4_XS"] = sum(GGML_TYPES[ty].tensor_bytes(ne) for (_, ne), ty in zip(tensors, types))
+    card = {"Q4_K_M": 29.70e9, "Q5_K_M": 34.87e9, "MXFP4_MOE": 27.21e9, "IQ4_XS": 26.27e9}
+    header_lo = max(0, *(card[p] - 0.005e9 - predicted[p] for p in card))
+    header_hi = min(20e6, *(card[p] + 0.005e9 - predicted[p] for p in card))
+    assert header_lo < header_hi, (header_lo, header_hi)
+
+
+def test_remaining_gap_to_bartowski_s_q4_k_m_is_its_own_recipe():
+    # bartowski's Q4_K_M (llama.cpp b7966, imatrix), header in pmains/kimi-linear-48b-ssd-streaming
+    # benchmarks/results/phase-02-gguf-header-analysis.json @1cf673da: 30,054,109,696 B of tensors. The stock rules
+    # (gguf_recipes, checked against the real quantizer on a tiny Kimi Linear in tests/test_quantize_real.py)
+    # predict 358,299,648 B less (1.19 %), all of it in three categories; the other five match to the byte:
+    real = {"output": (2, 309_666_816), "embedding": (1, 212_336_640), "attention": (149, 705_896_448),
+            "other": (56, 41_581_568), "kda": (220, 26_155_520), "shared_expert": (78, 173_242_368),
+            "router": (26, 61_341_696)}
+    real["experts"] = (78, 30_054_109_696 - sum(b for _, b in real.values()))
+    ours = _q4_k_m_by_category()
+    assert {k: v[0] for k, v in ours.items()} == {k: v[0] for k, v in real.items()}
+    gap = {k: real[k][1] - ours[k][1] for k in real if real[k][1] != ours[k][1]}
+    # routed experts: the file has 13 ffn_down_exps in Q6_K (blocks 1, 2, 3, 6, ..., 21, 23-26, i.e. use_more_bits(b - 1,
+    # 26)), the stock rules 12 (use_more_bits(b, 27): blocks 1, 2, 5, ..., 20, 23-26): one 256 × 2304 × 1024 tensor in
+    # Q6_K instead of Q4_K = 603,979,776 × (210 - 144) / 256 B. The shared experts (file: Q6_K/Q8_0 only) and the
+    # attention (file: Q8_0 and Q5_K among its types) take types no stock Q4_K_M rule gives a 256-expert model
+    # (Q8_0 comes only with exactly 8 experts): per-tensor overrides, which the estimate's warnings mention.
+    assert gap == {"experts": 603_979_776 * (210 - 144) // 256, "shared_expert": 62_429_184,
+                   "attention": 140_156_928}
+    assert sum(gap.values()) == 358_299_648 == 30_054_109_696 - sum(b for _, b in ours.values())

@@ -14,7 +14,7 @@ import gguf
 from gguf_files import converter_metadata, pick_types, tiny, write_gguf
 from pycore.formats import gguf_tensors, weight_format, weight_storage
 from pycore.gguf_recipes import PRESETS
-from pycore.models import (DENSE, FULL, GATED_DELTANET, MAMBA, MAMBA2, MOE, NO_FFN, NO_MIXER, PARALLEL_HYBRID,
+from pycore.models import (DENSE, FULL, GATED_DELTANET, KDA, MAMBA, MAMBA2, MOE, NO_FFN, NO_MIXER, PARALLEL_HYBRID,
                            SHORT_CONV, SLIDING)
 from pycore.parts import MTPLayers, _mtp_block
 
@@ -26,7 +26,8 @@ PRESETS_CHECKED = ("Q2_K", "Q3_K_M", "Q4_K_S", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0
 EXTRA_PRESETS = {"nemotron_h": ("IQ4_XS",), "qwen35": ("IQ4_XS",), "llama": ("Q3_K_L", "Q4_0")}
 # fewer presets where the family adds tensors but no new rule
 ONLY_PRESETS = {"qwen3next": ("Q4_K_M",), "granitehybrid": ("Q2_K",), "falcon-h1": ("Q4_K_M",),
-                "gemma3n": ("Q2_K", "Q4_K_M", "Q8_0"), "glm4moe-nextn": ("Q3_K_M", "Q4_K_M")}
+                "gemma3n": ("Q2_K", "Q4_K_M", "Q8_0"), "glm4moe-nextn": ("Q3_K_M", "Q4_K_M"),
+                "deepseek2-dense1": ("Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M"), "kimi-linear": ("Q4_K_M", "Q5_K_M")}
 
 
 def _presets(name):
@@ -90,6 +91,23 @@ SPECS = {
     "glm4moe-nextn": tiny(arch="glm4moe", num_layers=15, **_HEADS, num_experts=2, experts_per_token=1,
                           expert_intermediate_size=256, shared_expert_intermediate_size=256, first_dense_layers=1,
                           expert_score_bias=True, qkv_bias=True, parts=(MTPLayers(1),)),
+    # DeepSeek-V2/V3 style: one dense block, then MoE with a shared expert; MLA with the kv_b projection split
+    # into attn_k_b / attn_v_b (none of them attn_v-like, so n_attention_wv is 0). 9 blocks: ffn_down numbered by
+    # block with n = 9 (Q6_K at blocks 0, 3, 6, 7, 8 in Q4_K_M) differs from counting the 8 routed ffn_down_exps
+    # from 0 with n = 8 (blocks 1, 4, 7, 8); the shared expert's ffn_down_shexp follows its block number too.
+    "deepseek2-dense1": tiny(arch="deepseek2", num_layers=9, **{**_HEADS, "num_kv_heads": 8, "head_dim": 96},
+                             q_lora_rank=128, kv_lora_rank=256, qk_nope_head_dim=64, qk_rope_head_dim=32,
+                             v_head_dim=64, num_experts=4, experts_per_token=2, expert_intermediate_size=256,
+                             shared_expert_intermediate_size=256, first_dense_layers=1, expert_score_bias=True),
+    # Kimi Linear at its real depth and layout (moonshotai/Kimi-Linear-48B-A3B config: MLA at 0-based blocks
+    # 3, 7, ..., 23, 26, KDA elsewhere, one dense block, MoE with a shared expert), tiny widths. The KDA
+    # attn_v are the only attn_v-like tensors (20); MLA has attn_kv_a_mqa / attn_k_b / attn_v_b, no q_lora.
+    "kimi-linear": tiny(arch="kimi-linear", num_layers=27, **{**_HEADS, "num_kv_heads": 8, "head_dim": 96},
+                        kv_lora_rank=256, qk_nope_head_dim=64, qk_rope_head_dim=32, v_head_dim=64,
+                        layer_types=tuple(FULL if i in (3, 7, 11, 15, 19, 23, 26) else KDA for i in range(27)),
+                        kda_num_heads=4, kda_head_dim=64, kda_conv_kernel=4, num_experts=4, experts_per_token=2,
+                        expert_intermediate_size=256, shared_expert_intermediate_size=256, first_dense_layers=1,
+                        expert_score_bias=True),
 }
 
 # Archs whose converter writes head_count_kv per layer, 0 for the layers without attention
@@ -115,6 +133,9 @@ def _metadata(spec):
     md.append(lambda w: w.add_layer_norm_rms_eps(1e-6))
     if spec.arch in _KV_PER_LAYER:
         md.append(lambda w: w.add_head_count_kv([spec.num_kv_heads if t == FULL else 0 for t in spec.layer_types]))
+    elif spec.is_mla:  # converter_metadata wrote MLA's head_count_kv (1, per layer for Kimi Linear)
+        md += [lambda w: w.add_expert_shared_count(1),  # convert_hf_to_gguf.py DeepseekV2Model, KimiLinearModel
+               lambda w: w.add_expert_gating_func(gguf.ExpertGatingFuncType.SIGMOID)]
     else:
         md.append(lambda w: w.add_head_count_kv(spec.num_kv_heads))
     if spec.arch == "gemma3n":
@@ -150,21 +171,27 @@ def _quantize(src, dst, preset):
 
 @pytest.fixture(scope="module")
 def quantized(tmp_path_factory):
-    """{(model, preset): {tensor name: ggml type name}} as the real quantizer wrote them."""
+    """quantized(model, preset) -> {tensor name: (ggml type name, bytes)} as the real quantizer wrote them;
+    each file is written and quantized once, when a selected test first asks for it (-k runs only those)."""
     root = tmp_path_factory.mktemp("quantize")
-    out = {}
-    for name, spec in SPECS.items():
-        src = write_gguf(root / f"{name}.gguf", spec.arch, _metadata(spec), pick_types(_tensors(spec), ("F16",)))
-        for preset in _presets(name):
+    sources, out = {}, {}
+
+    def get(name, preset):
+        if (name, preset) not in out:
+            spec = SPECS[name]
+            if name not in sources:
+                sources[name] = write_gguf(root / f"{name}.gguf", spec.arch, _metadata(spec),
+                                           pick_types(_tensors(spec), ("F16",)))
             dst = root / f"{name}-{preset}.gguf"
-            assert _quantize(src, dst, preset) == 0, (name, preset)
+            assert _quantize(sources[name], dst, preset) == 0, (name, preset)
             out[name, preset] = {t.name: (t.tensor_type.name, int(t.n_bytes)) for t in gguf.GGUFReader(dst).tensors}
-    return out
+        return out[name, preset]
+    return get
 
 
 @pytest.mark.parametrize("name,preset", _cases())
 def test_every_tensor_type_as_the_real_quantizer(quantized, name, preset):
-    real = quantized[name, preset]
+    real = quantized(name, preset)
     stored = weight_storage(SPECS[name], weight_format(preset))
     predicted = {t.name: (s.label, s.bytes) for t, s in stored.tensors}
     # the file holds exactly the predicted tensors, plus GLM's NextN block (in the file, not loaded)
@@ -173,3 +200,27 @@ def test_every_tensor_type_as_the_real_quantizer(quantized, name, preset):
     wrong = {n: (real[n], predicted.get(n)) for n in real.keys() - nextn if real[n] != predicted.get(n)}
     assert not wrong, f"(real, predicted): {wrong}"
     assert stored.total == sum(b for n, (_, b) in real.items() if n not in nextn)
+
+
+def test_moe_ffn_down_numbered_by_block_after_a_dense_block(quantized):
+    # llama.cpp src/llama-quant.cpp @0c1e5709 (llama-cpp-python 0.3.36), llama_tensor_get_type_impl: with experts
+    # (n_expert > 1) layer_info reads the block from the tensor's name, and init_quantize_state_counters sets
+    # n_ffn_down = hparams.n_layer_all (27 here), whatever the dense first block and the shared expert.
+    # Q4_K_M gives ffn_down Q6_K where use_more_bits(i, 27): i < 27/8 = 3, i >= 7·27/8 = 23, or (i - 3) % 3 == 2:
+    # blocks 0, 1, 2, 5, 8, 11, 14, 17, 20, 23, 24, 25, 26 — the routed, the shared and block 0's dense ffn_down alike.
+    # (bartowski's Kimi-Linear Q4_K_M, header in pmains/kimi-linear-48b-ssd-streaming benchmarks/results/phase-02-gguf-
+    # header-analysis.json @1cf673da, has Q6_K ffn_down_exps at blocks 1, 2, 3, 6, 9, ..., 21, 23-26 instead: not
+    # what this quantizer writes, see tests/test_kimi_linear.py.)
+    real = quantized("kimi-linear", "Q4_K_M")
+    more_bits = [0, 1, 2, 5, 8, 11, 14, 17, 20, 23, 24, 25, 26]
+    assert [b for b in range(27) if real.get(f"blk.{b}.ffn_down.weight", real.get(f"blk.{b}.ffn_down_exps.weight"))[0]
+            == "Q6_K"] == more_bits
+    assert [b for b in range(1, 27) if real[f"blk.{b}.ffn_down_shexp.weight"][0] == "Q6_K"] == more_bits[1:]
+    # MLA's attn_kv_a_mqa, attn_k_b, attn_v_b are none of attn_v/attn_k/attn_q/attn_kv_b: the preset's default type
+    # (attn_k_b's rows of qk_nope_head_dim 64 values fall back from Q4_K to Q5_0); the 20 KDA attn_v are the only
+    # attn_v-like tensors, Q6_K where use_more_bits(i, 20) for the i-th of them.
+    assert {real[f"blk.3.{n}.weight"][0] for n in ("attn_kv_a_mqa", "attn_v_b")} == {"Q4_K"}
+    assert real["blk.3.attn_k_b.weight"][0] == "Q5_0"
+    kda = [b for b in range(27) if b not in (3, 7, 11, 15, 19, 23, 26)]
+    assert [i for i, b in enumerate(kda) if real[f"blk.{b}.attn_v.weight"][0] == "Q6_K"] == [0, 1, 4, 7, 10, 13, 16,
+                                                                                              17, 18, 19]
