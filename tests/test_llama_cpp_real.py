@@ -41,6 +41,12 @@ MODELS = {
     # loader never reads (src/models/llama.cpp): every layer keeps all n_ctx cells
     "mistral-window-ignored": ModelSpec(name="mistral-v0.1", arch="llama", **{**BASE, "num_kv_heads": 7},
                                         layer_types=(SLIDING,) * 2, sliding_window=2048),
+    # Qwen2: Q/K/V biases; Qwen3: per-head Q/K norms; Mixtral: the llama graph with its MoE FFN
+    # (llama.cpp's llama loader takes the expert width from feed_forward_length)
+    "qwen2": ModelSpec(name="qwen2", arch="qwen2", qkv_bias=True, **BASE),
+    "qwen3": ModelSpec(name="qwen3", arch="qwen3", qk_norm=True, **BASE),
+    "mixtral": ModelSpec(name="mixtral", arch="llama", **{**BASE, "intermediate_size": 768}, num_experts=8,
+                         experts_per_token=2, expert_intermediate_size=768),
     "qwen3moe": ModelSpec(name="qwen3moe", arch="qwen3moe", qk_norm=True,
                           **{**BASE, "intermediate_size": 0}, num_experts=8, experts_per_token=2,
                           expert_intermediate_size=768),

@@ -326,7 +326,10 @@ Shape = namedtuple("Shape", "builder n_embd n_head n_head_kv hd n_ff n_vocab qk_
                             "lead period kinds")
 
 # GGUF architectures whose llama.cpp graph a builder reproduces (src/models/<arch>.cpp)
-ARCH_BUILDER = {"llama": "llama", "qwen3": "llama", "qwen3moe": "llama", "gemma2": "gemma2", "deepseek2": "deepseek2"}
+# (each checked against the real llama.cpp in tests/test_llama_cpp_real.py). Qwen2's Q/K/V biases are
+# additions in place on the projections, so its buffer is the llama graph's (src/models/qwen2.cpp).
+ARCH_BUILDER = {"llama": "llama", "qwen2": "llama", "qwen3": "llama", "qwen3moe": "llama", "gemma2": "gemma2",
+                "deepseek2": "deepseek2"}
 
 
 def shape(spec, swa_honoured: bool, kv_esize: int = F16):
