@@ -101,12 +101,17 @@ SPECS = [
               q_lora_rank=32, kv_lora_rank=64, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16,
               num_experts=4, experts_per_token=2, expert_intermediate_size=32, shared_expert_intermediate_size=32,
               first_dense_layers=2),
+    ModelSpec(name="mamba2", arch="mamba2", num_layers=2, **{**BASE, "intermediate_size": 0},
+              layer_types=("mamba2",) * 2, ffn_types=("none",) * 2, ssm_d_inner=128, ssm_d_state=16, ssm_d_conv=4, ssm_n_groups=2,
+              ssm_num_heads=8),
 ]
 
 
 def _full_kinds(spec, sh):
     if sh.builder == "gemma2":
         return tuple("swa" if spec.layer_type(i) == "sliding" else "full" for i in range(spec.num_layers))
+    if sh.builder == "mamba2":
+        return ("mamba2",) * spec.num_layers
     if sh.builder == "deepseek2":
         return tuple("dense" if i < sh.lead else "moe" for i in range(spec.num_layers))
     return ("moe" if spec.is_moe else "dense",) * spec.num_layers
@@ -116,14 +121,16 @@ def _full_kinds(spec, sh):
 def test_a_few_layers_stand_for_many(spec):
     """layer_plan's claim: the replay of the planned layers equals the replay of every layer."""
     for L in (3, 4, 5, 6, 7, 8, 11, 40):
-        types = tuple(SLIDING if i % 2 == 0 else "full" for i in range(L)) if spec.layer_types else ()
-        s = replace(spec, num_layers=L, layer_types=types)
+        types = (tuple(SLIDING if i % 2 == 0 else "full" for i in range(L)) if spec.arch == "gemma2"
+                 else (spec.layer_types[0],) * L if spec.layer_types else ())
+        s = replace(spec, num_layers=L, layer_types=types, ffn_types=spec.ffn_types[:1] * L)
         sh = lg.shape(s, True)
         assert len(sh.kinds) <= sh.lead + 2 * sh.period + sh.period
-        for T, n_kv, n_swa, flash in ((64, 512, 256, False), (64, 512, 256, True), (5, 256, 256, False)):
+        for T, n_kv, n_swa, flash, seqs in ((64, 512, 256, False, 1), (64, 512, 256, True, 1), (5, 256, 256, False, 1),
+                                            (66, 512, 512, False, 3)):
             build = lg.BUILDERS[sh.builder]
-            full = reserve(build(sh, _full_kinds(s, sh), T, T, n_kv, n_swa, flash))
-            assert reserve(build(sh, sh.kinds, T, T, n_kv, n_swa, flash)) == full, (spec.name, L, T, flash)
+            full = reserve(build(sh, _full_kinds(s, sh), T, T, n_kv, n_swa, flash, seqs))
+            assert reserve(build(sh, sh.kinds, T, T, n_kv, n_swa, flash, seqs)) == full, (spec.name, L, T, flash)
 
 
 def test_no_builder_no_replay():

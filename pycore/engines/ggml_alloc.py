@@ -53,7 +53,9 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        # ggml_nbytes for a block size of 1: the last byte reached, plus one element
+        # ggml_nbytes for a block size of 1: the last byte reached, plus one element; 0 for an empty tensor
+        if min(self.ne) <= 0:
+            return 0
         return self.esize + sum((n - 1) * b for n, b in zip(self.ne, self.nb))
 
     def layout(self):

@@ -104,11 +104,9 @@ def cpu_compute_buffer(spec, kvf, c: Cells, T: int, n_seqs: int, flash: bool):
     graph (pycore.engines.llamacpp_graph) for the prompt graph (T tokens, rounded up to a multiple of the
     sequences, all producing logits up to n_batch) and the generation graph (one token per sequence),
     the larger of the two (llama-context.cpp sched_reserve). None when no builder reproduces the
-    architecture's graph, or the cache is quantized (llama.cpp then adds Hadamard rotations,
-    llama-kv-cache.cpp attn_rot_k/attn_rot_v, not modelled)."""
+    architecture's graph. A quantized cache makes llama.cpp add Hadamard rotations of Q, K and V
+    (llama-kv-cache.cpp attn_rot_k/attn_rot_v), which the replay leaves out (a note says so)."""
     from . import llamacpp_graph
-    if kvf.name not in ("f16", "bf16", "f32"):
-        return None
     sh = llamacpp_graph.shape(spec, bool(c.n_swa), 4 if kvf.name == "f32" else 2)
     if sh is None:
         return None
@@ -379,7 +377,8 @@ def notes(spec, kvf, st: Settings, c: Cells, flash: bool, has_gpu: bool = True) 
         out.append("kv: llama.cpp refuses a quantized V cache without flash attention "
                    "(\"quantized V cache was requested, but this requires Flash Attention\").")
     from . import llamacpp_graph
-    replay = kvf.name in ("f16", "bf16", "f32") and llamacpp_graph.shape(spec, bool(c.n_swa)) is not None
+    sh = llamacpp_graph.shape(spec, bool(c.n_swa))
+    replay = sh is not None
     on_gpu = st.gpus > 0 and st.ngl != 0
     if on_gpu:
         out.append("compute: llama.cpp's GPU compute buffer is modelled from the tensors alive at the graph's peaks, "
@@ -387,11 +386,14 @@ def notes(spec, kvf, st: Settings, c: Cells, flash: bool, has_gpu: bool = True) 
                    "split inputs; on the CPU the same rules come out 2-7 MiB under llama.cpp's figure for dense, "
                    "GQA, sliding-window and MoE shapes and up to 33 MiB under for MLA without flash attention.")
     elif not replay:
-        why = ("a quantized KV cache adds Hadamard rotations to llama.cpp's graph" if kvf.name not in ("f16", "bf16", "f32")
-               else f"llama.cpp's {spec.arch} graph is not replayed here")
-        out.append(f"compute: the CPU compute buffer is modelled from the tensors alive at the graph's peaks ({why}): "
-                   "against the real llama.cpp that comes out 2-7 MiB under for dense, GQA, sliding-window and MoE "
-                   "shapes and up to 33 MiB under for MLA without flash attention.")
+        out.append(f"compute: llama.cpp's {spec.arch} graph is not replayed here: the CPU compute buffer is modelled "
+                   "from the tensors alive at the graph's peaks, which against the real llama.cpp comes out 2-7 MiB "
+                   "under for dense, GQA, sliding-window and MoE shapes, up to 33 MiB under for MLA without flash "
+                   "attention and more for recurrent mixers.")
+    elif kvf.name not in ("f16", "bf16", "f32") and sh.builder != "mamba2":
+        out.append("compute: with a quantized KV cache llama.cpp rotates Q, K and V by Hadamard matrices "
+                   "(llama-kv-cache.cpp attn_rot_k/attn_rot_v); the replay of its graph leaves them out, so the CPU "
+                   "compute buffer comes out a little under (0.08 MiB for a Nemotron-H block at 4,096 cells).")
     elif st.gpus > 0 and has_gpu:
         out.append("compute: with a GPU present and --ngl 0, llama.cpp still offloads the matrix products of "
                    "batches of 32+ tokens to the GPU (op offload), so its CPU compute buffer may be smaller than "

@@ -8,6 +8,7 @@ buffer are modelled; weights and KV-cache tensors are `None` (outside the buffer
 from collections import namedtuple
 from functools import lru_cache
 
+from ..models import FULL, MAMBA2
 from .ggml_alloc import F16, F32, I32, I64, Graph, Tensor, like, mm, mm2, new, permute, reshape, reserve, view
 
 
@@ -193,7 +194,7 @@ def concat0(a, b):
 # kinds, see `layer_plan`) and the ubatch: n_tokens, n_outputs, the cells in view (n_kv, and n_kv_swa for
 # the sliding-window cache) and flash attention.
 
-def llama(sh, kinds, T, n_out, n_kv, n_kv_swa, flash):
+def llama(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     """src/models/llama.cpp, src/models/qwen3.cpp and src/models/qwen3moe.cpp (one graph: RMS norm,
     Q/K/V, optional per-head Q/K RMS norms on the reshaped views (so not in place), RoPE, attention with
     the KV cache, the last layer's rows gathered by out_ids, a SwiGLU FFN or the MoE FFN)."""
@@ -226,7 +227,7 @@ def llama(sh, kinds, T, n_out, n_kv, n_kv_swa, flash):
     return c.gf
 
 
-def gemma2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash):
+def gemma2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     """src/models/gemma2.cpp: scaled embeddings (in place), iSWA inputs (base, then SWA;
     build_attn_inp_kv_iswa), the iSWA build_attn (expands q, k, v), Q scaled (in place), attention logit
     soft-capping without flash attention (scale, tanh, scale: in place), post-attention and post-FFN
@@ -260,7 +261,7 @@ def gemma2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash):
     return c.gf
 
 
-def deepseek2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash):
+def deepseek2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     """src/models/deepseek2.cpp, MLA with the absorption (a K-only cache of kv_lora + rope values per
     cell; build_attn_inp_k: k_idxs and the mask). Q through its LoRA (rms_norm in place) or directly,
     split into nope and rope views, q_nope absorbed by wk_b [kv_lora, T, n_head] and concatenated with
@@ -317,19 +318,19 @@ def deepseek2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash):
     return gf
 
 
-BUILDERS = {"llama": llama, "gemma2": gemma2, "deepseek2": deepseek2}
 
 
 # What a graph's buffer depends on, read from the ModelSpec (see `shape`); hashable for the cache.
 Shape = namedtuple("Shape", "builder n_embd n_head n_head_kv hd n_ff n_vocab qk_norm n_expert n_used n_ff_exp "
                             "n_ff_shexp nope rope_dim kv_lora q_lora v_head kv_esize norm_w gating probs_bias w_scale "
-                            "lead period kinds")
+                            "lead period kinds ssm_inner ssm_state ssm_groups ssm_heads ssm_conv ssm_norm",
+                   defaults=(0, 0, 0, 0, 0, False))
 
 # GGUF architectures whose llama.cpp graph a builder reproduces (src/models/<arch>.cpp)
 # (each checked against the real llama.cpp in tests/test_llama_cpp_real.py). Qwen2's Q/K/V biases are
 # additions in place on the projections, so its buffer is the llama graph's (src/models/qwen2.cpp).
 ARCH_BUILDER = {"llama": "llama", "qwen2": "llama", "qwen3": "llama", "qwen3moe": "llama", "gemma2": "gemma2",
-                "deepseek2": "deepseek2"}
+                "deepseek2": "deepseek2", "mamba2": "mamba2", "nemotron_h": "nemotron_h"}
 
 
 def shape(spec, swa_honoured: bool, kv_esize: int = F16):
@@ -337,7 +338,7 @@ def shape(spec, swa_honoured: bool, kv_esize: int = F16):
     (another architecture, or a variant the builder does not follow: fused QKV, LayerNorm, no gate,
     MLA off, ...)."""
     name = ARCH_BUILDER.get(spec.arch)
-    if name is None or spec.fused_qkv or spec.fused_gate_up or not spec.gated_mlp or spec.norm_bias \
+    if name is None or spec.fused_qkv or spec.fused_gate_up or spec.gated_mlp != (name != "nemotron_h") or spec.norm_bias \
             or spec.qk_norm_per_layer or spec.attn_output_gate or spec.learned_positions or spec.attention_sinks:
         return None
     L = spec.num_layers
@@ -352,6 +353,16 @@ def shape(spec, swa_honoured: bool, kv_esize: int = F16):
             return None
         period = 2
         kinds = tuple("swa" if swa_honoured and spec.layer_type(i) == "sliding" else "full" for i in range(L))
+    elif name == "mamba2":
+        if not spec.ssm_num_heads or spec.is_moe:
+            return None
+        kinds = ("mamba2",) * L
+    elif name == "nemotron_h":  # the block pattern is irregular: every block is replayed (period = L)
+        if not spec.ssm_num_heads or spec.is_moe:
+            return None
+        kinds = tuple("mamba2" if spec.layer_type(i) == MAMBA2 else "attn" if spec.layer_type(i) == FULL else "ffn"
+                      for i in range(L))
+        period = L
     else:
         if not spec.is_mla or not spec.is_moe:
             return None
@@ -362,7 +373,9 @@ def shape(spec, swa_honoured: bool, kv_esize: int = F16):
                  spec.vocab_size, spec.qk_norm, spec.num_experts, spec.experts_per_token, spec.expert_intermediate_size,
                  spec.shared_expert_intermediate_size, spec.qk_nope_head_dim, spec.qk_rope_head_dim, spec.kv_lora_rank,
                  spec.q_lora_rank, spec.v_head_dim, kv_esize,
-                 name == "llama" or v3, "sigmoid" if v3 else "softmax", v3, v3, lead, period, layer_plan(kinds, lead, period))
+                 name == "llama" or v3, "sigmoid" if v3 else "softmax", v3, v3, lead, period, layer_plan(kinds, lead, period),
+                 spec.ssm_d_inner, spec.ssm_d_state, spec.ssm_n_groups, spec.ssm_num_heads, spec.ssm_d_conv,
+                 spec.ssm_gated_norm)
 
 
 def layer_plan(kinds: tuple, lead: int, period: int) -> tuple:
@@ -378,9 +391,9 @@ def layer_plan(kinds: tuple, lead: int, period: int) -> tuple:
 
 
 @lru_cache(maxsize=1024)
-def cpu_buffer(sh: Shape, n_tokens: int, n_outputs: int, n_kv: int, n_kv_swa: int, flash: bool) -> int:
+def cpu_buffer(sh: Shape, n_tokens: int, n_outputs: int, n_kv: int, n_kv_swa: int, flash: bool, n_seqs: int = 1) -> int:
     """Bytes of the CPU compute buffer for one graph (ggml-alloc replay, 32-byte alignment)."""
-    return reserve(BUILDERS[sh.builder](sh, sh.kinds, n_tokens, n_outputs, n_kv, n_kv_swa, flash))
+    return reserve(BUILDERS[sh.builder](sh, sh.kinds, n_tokens, n_outputs, n_kv, n_kv_swa, flash, n_seqs))
 
 
 def reserved_buffer(sh: Shape, n_ubatch: int, n_seqs: int, n_outputs_max: int, n_kv: int, n_kv_swa: int,
@@ -390,6 +403,112 @@ def reserved_buffer(sh: Shape, n_ubatch: int, n_seqs: int, n_outputs_max: int, n
     the generation graph with n_seqs tokens and outputs, the prompt graph again; ggml-alloc only grows
     its buffer, so the buffer is the larger of the two."""
     T = -(-n_ubatch // n_seqs) * n_seqs
-    pp = cpu_buffer(sh, T, min(n_ubatch, n_outputs_max), n_kv, n_kv_swa, flash)
-    tg = cpu_buffer(sh, n_seqs, n_seqs, n_kv, n_kv_swa, flash)
+    pp = cpu_buffer(sh, T, min(n_ubatch, n_outputs_max), n_kv, n_kv_swa, flash, n_seqs)
+    tg = cpu_buffer(sh, n_seqs, n_seqs, n_kv, n_kv_swa, flash, n_seqs)
     return max(pp, tg)
+
+
+def _rs_rows(c, s_copy_main, s_copy_extra, state_size, n_rows):
+    """llm_graph_context::build_rs (src/llama-graph.cpp): the states of this ubatch's sequences gathered
+    from the cache (get_rows, [state_size, n_seqs]); the extra states (n_rs − n_seqs rows, none when the
+    graph is reserved: init_full gives n_rs = the cache's size = n_seq_max) copied into the cache."""
+    rows = Tensor(F32, (state_size, n_rows), op="GET_ROWS", src=(None, s_copy_main))
+    c.gf.expand(rows)
+    extra = Tensor(F32, (state_size, s_copy_extra.ne[0]), op="GET_ROWS", src=(None, s_copy_extra))
+    c.gf.expand(Tensor(F32, extra.ne, op="CPY", src=(extra, None), view_of=True))
+    return rows
+
+
+def mamba2_layer(c, sh, cur, s_copy, n_seqs):
+    """llm_build_mamba_base::build_mamba2_layer (src/models/mamba-base.cpp), no rollback snapshots (K = 1):
+    the conv states gathered, the input projection split into z, xBC and dt (views), the conv window
+    concatenated (its last d_conv − 1 columns copied back into the cache), ssm_conv (+ bias, SiLU in
+    place), dt made contiguous (+ bias in place), ssm_scan over the gathered SSM states (y and the new
+    states in one f32 tensor, the states copied back), y + x·D, gated by z (swiglu_split of a copy of z),
+    the grouped RMS norm, the output projection."""
+    T = c.T
+    n_st = T // n_seqs
+    d_inner, d_state, ng, n_head, d_conv = sh.ssm_inner, sh.ssm_state, sh.ssm_groups, sh.ssm_heads, sh.ssm_conv
+    head_dim = d_inner // n_head
+    xbc_w = d_inner + 2 * ng * d_state
+    main = view(s_copy, (n_seqs,), None, 0)
+    extra = view(s_copy, (s_copy.ne[0] - n_seqs,), None, n_seqs * I32)
+    conv = reshape(_rs_rows(c, main, extra, (d_conv - 1) * xbc_w, n_seqs), d_conv - 1, xbc_w, n_seqs)
+    zxbcdt = reshape(mm(2 * d_inner + 2 * ng * d_state + n_head, cur), 2 * d_inner + 2 * ng * d_state + n_head,
+                     n_st, n_seqs)
+    nb1, nb2 = zxbcdt.nb[1], zxbcdt.nb[2]
+    z = view(zxbcdt, (head_dim, n_head, n_st, n_seqs), (F32, head_dim * F32, nb1, nb2), 0)
+    xbc = view(zxbcdt, (xbc_w, n_st, n_seqs), (F32, nb1, nb2, nb2 * n_seqs), d_inner * F32)
+    dt = view(zxbcdt, (n_head, n_st, n_seqs), (F32, nb1, nb2, nb2 * n_seqs), (2 * d_inner + 2 * ng * d_state) * F32)
+    conv_x = concat0(conv, permute(xbc, 1, 0, 2, 3))
+    last_conv = view(conv_x, (d_conv - 1, xbc_w, n_seqs), conv_x.nb, n_st * F32)
+    c.gf.expand(Tensor(F32, last_conv.ne, op="CPY", src=(last_conv, None), view_of=True))
+    xbc = like("UNARY", like("ADD", Tensor(F32, (xbc_w, n_st, n_seqs), op="SSM_CONV", src=(conv_x, None)), None))
+    x = view(xbc, (head_dim, n_head, n_st, n_seqs), (F32, head_dim * F32, xbc.nb[1], xbc.nb[2]), 0)
+    B = view(xbc, (d_state, ng, n_st, n_seqs), (F32, d_state * F32, xbc.nb[1], xbc.nb[2]), d_inner * F32)
+    C = view(xbc, (d_state, ng, n_st, n_seqs), (F32, d_state * F32, xbc.nb[1], xbc.nb[2]), (d_inner + ng * d_state) * F32)
+    dt = like("ADD", like("CONT", dt), None)
+    n_x = head_dim * n_head * n_st * n_seqs
+    y_ssm = Tensor(F32, (n_x + d_state * head_dim * n_head * n_seqs,), op="SSM_SCAN", src=(None, x, dt, None, B, C, main))
+    c.gf.expand(y_ssm)
+    extra_rows = Tensor(F32, (d_state * d_inner, extra.ne[0]), op="GET_ROWS", src=(None, extra))
+    c.gf.expand(Tensor(F32, extra_rows.ne, op="CPY", src=(extra_rows, None), view_of=True))
+    states = view(y_ssm, (d_state * d_inner, n_seqs, 1), None, n_x * F32)
+    c.gf.expand(Tensor(F32, states.ne, op="CPY", src=(states, None), view_of=True))
+    y = view(y_ssm, (head_dim, n_head, n_st, n_seqs), (F32, x.nb[1], n_head * x.nb[1], n_st * n_head * x.nb[1]), 0)
+    y = Tensor(F32, y.ne, op="ADD", src=(y, like("MUL", x, None)))
+    y = Tensor(F32, y.ne, op="GLU", src=(like("CONT", z), y))
+    if sh.ssm_norm:
+        y = c.norm(reshape(y, d_inner // ng, ng, n_st, n_seqs))
+    return mm(sh.n_embd, reshape(y, d_inner, n_st * n_seqs))
+
+
+def mamba2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
+    """src/models/mamba.cpp for LLM_ARCH_MAMBA2: norm, the Mamba-2 mixer, the residual; no attention."""
+    c = Ctx(T, n_out, flash)
+    inpL = c.inp_embd(sh.n_embd)
+    s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")  # build_rs_inp: n_rs rows (the cache's size when reserved)
+    out_ids = c.inp_out_ids()
+    last = len(kinds) - 1
+    for il, kind in enumerate(kinds):
+        cur = mamba2_layer(c, sh, c.norm(inpL), s_copy, n_seqs)
+        if il == last:
+            cur = get_rows(cur, out_ids)
+            inpL = get_rows(inpL, out_ids)
+        inpL = add(cur, inpL)
+    c.output(inpL, sh.n_vocab)
+    return c.gf
+
+
+def nemotron_h(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
+    """src/models/nemotron-h.cpp: per block a norm then a Mamba-2 mixer, attention without RoPE, or a
+    squared-ReLU FFN (relu and sqr in place), and the residual; inputs of the hybrid memory
+    (build_inp_mem_hybrid: the recurrent s_copy, the KV indices and mask). The rows of the outputs are
+    gathered after the final norm, which is an output itself (t_h_nextn, for the MTP head), as
+    embeddings_nextn_masked is false by default (llama-context.cpp)."""
+    c = Ctx(T, n_out, flash)
+    inpL = c.inp_embd(sh.n_embd)
+    s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")
+    inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
+    out_ids = c.inp_out_ids()
+    for kind in kinds:
+        cur = c.norm(inpL)
+        if kind == "mamba2":
+            cur = mamba2_layer(c, sh, cur, s_copy, n_seqs)
+        elif kind == "attn":
+            q, k, v = c.qkv(cur, sh.hd, sh.n_head, sh.n_head_kv)
+            cur = mm(sh.n_embd, c.attn_kv(inputs, q, k, v, n_kv))
+        else:
+            cur = mm(sh.n_embd, like("SQR", like("UNARY", mm(sh.n_ff, cur))))
+        inpL = add(cur, inpL)
+    x = c.norm(inpL)
+    x.output = True
+    x = get_rows(x, out_ids)
+    x.output = True
+    logits = mm(sh.n_vocab, x)
+    logits.output = True
+    c.gf.expand(logits)
+    return c.gf
+
+
+BUILDERS = {"llama": llama, "gemma2": gemma2, "deepseek2": deepseek2, "mamba2": mamba2, "nemotron_h": nemotron_h}
