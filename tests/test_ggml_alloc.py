@@ -101,6 +101,11 @@ SPECS = [
               q_lora_rank=32, kv_lora_rank=64, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16,
               num_experts=4, experts_per_token=2, expert_intermediate_size=32, shared_expert_intermediate_size=32,
               first_dense_layers=2),
+    ModelSpec(name="gemma3", arch="gemma3", num_layers=2, norms_per_layer=4, qk_norm=True, layer_types=(SLIDING, "full"),
+              sliding_window=128, **BASE),
+    ModelSpec(name="gpt-oss", arch="gpt-oss", num_layers=2, qkv_bias=True, o_bias=True, attention_sinks=True,
+              router_bias=True, expert_bias=True, **{**BASE, "intermediate_size": 48}, num_experts=8,
+              experts_per_token=2, expert_intermediate_size=48, layer_types=(SLIDING, "full"), sliding_window=128),
     ModelSpec(name="mamba2", arch="mamba2", num_layers=2, **{**BASE, "intermediate_size": 0},
               layer_types=("mamba2",) * 2, ffn_types=("none",) * 2, ssm_d_inner=128, ssm_d_state=16, ssm_d_conv=4, ssm_n_groups=2,
               ssm_num_heads=8),
@@ -108,7 +113,7 @@ SPECS = [
 
 
 def _full_kinds(spec, sh):
-    if sh.builder == "gemma2":
+    if sh.builder in ("gemma2", "gemma3", "gpt-oss"):
         return tuple("swa" if spec.layer_type(i) == "sliding" else "full" for i in range(spec.num_layers))
     if sh.builder == "mamba2":
         return ("mamba2",) * spec.num_layers
@@ -121,7 +126,8 @@ def _full_kinds(spec, sh):
 def test_a_few_layers_stand_for_many(spec):
     """layer_plan's claim: the replay of the planned layers equals the replay of every layer."""
     for L in (3, 4, 5, 6, 7, 8, 11, 40):
-        types = (tuple(SLIDING if i % 2 == 0 else "full" for i in range(L)) if spec.arch == "gemma2"
+        period = {"gemma2": 2, "gpt-oss": 2, "gemma3": 6}.get(spec.arch)
+        types = (tuple(SLIDING if i % period < period - 1 else "full" for i in range(L)) if period
                  else (spec.layer_types[0],) * L if spec.layer_types else ())
         s = replace(spec, num_layers=L, layer_types=types, ffn_types=spec.ffn_types[:1] * L)
         sh = lg.shape(s, True)
@@ -137,3 +143,19 @@ def test_no_builder_no_replay():
     assert lg.shape(ModelSpec(name="neox", arch="gptneox", num_layers=2, fused_qkv=True, norm_bias=True, **BASE),
                     False) is None
     assert lg.shape(replace(SPECS[4], kv_lora_rank=0), False) is None  # DeepSeek-2 without MLA
+
+
+def _compute_notes(model, **kw):
+    from pycore.memory import estimate
+    from pycore.scenario import Scenario
+    e = estimate(Scenario(model, weights="Q4_K_M", context=8192, engine="llama.cpp", **kw))
+    return [n for n in e.engine_plan.notes if n.startswith("compute:")]
+
+
+def test_notes_say_where_the_replay_is_not_exact():
+    assert _compute_notes("llama-3.1-8b", ngl=0) == []  # replayed, exact on the CPU
+    assert any("grouped expert selection" in n for n in _compute_notes("deepseek-v3", ngl=0))
+    assert any("quantized KV cache" in n for n in _compute_notes("llama-3.1-8b", ngl=0, kv="q8_0"))
+    gpu = _compute_notes("llama-3.1-8b", gpu="rtx-4090")
+    assert any("GPU compute buffer is modelled" in n for n in gpu) and not any("op offload" in n for n in gpu)
+    assert any("op offload" in n for n in _compute_notes("llama-3.1-8b", gpu="rtx-4090", ngl=0))

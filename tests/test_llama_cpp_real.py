@@ -37,6 +37,10 @@ MODELS = {
     "gemma2-swa": ModelSpec(name="gemma2-swa", arch="gemma2", norms_per_layer=4, tie_embeddings=True,
                             **{**BASE, "num_layers": 4, "head_dim": 64},
                             layer_types=(SLIDING, "full") * 2, sliding_window=1024),
+    # Gemma 3 style: per-head Q/K norms, five sliding layers to one full (the 7th slides again), no soft-capping
+    "gemma3-swa": ModelSpec(name="gemma3-swa", arch="gemma3", norms_per_layer=4, tie_embeddings=True, qk_norm=True,
+                            **{**BASE, "num_layers": 7}, layer_types=(SLIDING,) * 5 + ("full", SLIDING),
+                            sliding_window=1024),
     # Mistral v0.1 style: a 2,048-token window in the file (llama.sliding_window), which llama.cpp's llama
     # loader never reads (src/models/llama.cpp): every layer keeps all n_ctx cells
     "mistral-window-ignored": ModelSpec(name="mistral-v0.1", arch="llama", **{**BASE, "num_kv_heads": 7},
@@ -50,6 +54,12 @@ MODELS = {
     "qwen3moe": ModelSpec(name="qwen3moe", arch="qwen3moe", qk_norm=True,
                           **{**BASE, "intermediate_size": 0}, num_experts=8, experts_per_token=2,
                           expert_intermediate_size=768),
+    # gpt-oss style: Q/K/V/O biases, attention sinks, a 128-token window on every other layer, MoE with router
+    # and expert biases (SOFTMAX_WEIGHT gating, SwiGLU-OAI)
+    "gpt-oss": ModelSpec(name="gpt-oss", arch="gpt-oss", qkv_bias=True, o_bias=True, attention_sinks=True,
+                         router_bias=True, expert_bias=True, **{**BASE, "num_layers": 4, "intermediate_size": 768},
+                         num_experts=8, experts_per_token=2, expert_intermediate_size=768,
+                         layer_types=(SLIDING, "full") * 2, sliding_window=128),
     "deepseek2-mla": ModelSpec(name="deepseek2-mla", arch="deepseek2", **{**BASE, "num_layers": 3,
                                "num_kv_heads": 14, "head_dim": 96}, q_lora_rank=256, kv_lora_rank=512,
                                qk_nope_head_dim=64, qk_rope_head_dim=32, v_head_dim=64, num_experts=4,
@@ -71,6 +81,7 @@ SETTINGS = [
 ]
 EXTRA = {"gemma2-swa": [dict(n_ctx=8192, n_ubatch=512, flash_attn="on", swa_full=True),
                         dict(n_ctx=8192, n_ubatch=512, flash_attn="on", n_seq_max=4)]}
+EXTRA["gemma3-swa"] = EXTRA["gpt-oss"] = EXTRA["gemma2-swa"]
 
 def _cases(name):
     return SETTINGS + EXTRA.get(name, [])

@@ -390,11 +390,15 @@ def notes(spec, kvf, st: Settings, c: Cells, flash: bool, has_gpu: bool = True) 
                    "from the tensors alive at the graph's peaks, which against the real llama.cpp comes out 2-7 MiB "
                    "under for dense, GQA, sliding-window and MoE shapes, up to 33 MiB under for MLA without flash "
                    "attention and more for recurrent mixers.")
-    elif kvf.name not in ("f16", "bf16", "f32") and sh.builder != "mamba2":
+    elif sh.builder == "deepseek2" and spec.expert_score_bias:
+        out.append("compute: DeepSeek-V3's routing (sigmoid scores, the selection bias, normalized and scaled weights) "
+                   "is replayed, its grouped expert selection (n_group, topk_group: tensors of n_expert values per "
+                   "token) is not, so the CPU compute buffer may come out a little under.")
+    if replay and not on_gpu and kvf.name not in ("f16", "bf16", "f32") and sh.builder != "mamba2":
         out.append("compute: with a quantized KV cache llama.cpp rotates Q, K and V by Hadamard matrices "
                    "(llama-kv-cache.cpp attn_rot_k/attn_rot_v); the replay of its graph leaves them out, so the CPU "
                    "compute buffer comes out a little under (0.08 MiB for a Nemotron-H block at 4,096 cells).")
-    elif st.gpus > 0 and has_gpu:
+    if replay and not on_gpu and st.gpus > 0 and has_gpu:
         out.append("compute: with a GPU present and --ngl 0, llama.cpp still offloads the matrix products of "
                    "batches of 32+ tokens to the GPU (op offload), so its CPU compute buffer may be smaller than "
                    "this CPU-only replay.")

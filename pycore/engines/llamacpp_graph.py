@@ -4,6 +4,12 @@ Each builder follows llama.cpp's source at 0c1e57098bba43ac29e6e3b677cdceebdd223
 src/llama-kv-cache.cpp, src/models/<arch>.cpp): the same ops in the same order, with the same
 ggml_build_forward_expand calls, so the graph's node order is llama.cpp's. Only tensors of the compute
 buffer are modelled; weights and KV-cache tensors are `None` (outside the buffer).
+
+Covered (each checked against the real llama.cpp's `CPU compute buffer size`, to the printed digit, in
+tests/test_llama_cpp_real.py and tests/test_llama_cpp_hybrid_compute.py): llama (dense and Mixtral-style
+MoE), qwen2, qwen3, qwen3moe, gemma2, gemma3, gpt-oss, deepseek2 with MLA, mamba2 and nemotron_h. Other
+architectures (Qwen3.5/Qwen3-Next's Gated DeltaNet, LFM2, Jamba, Phi-3's fused projections, ...) have no
+builder: `shape` returns None and the caller falls back to its peak model with a note.
 """
 from collections import namedtuple
 from functools import lru_cache
@@ -46,13 +52,19 @@ class Ctx:
         """build_norm, RMS with a weight: rms_norm then mul (both may run in place)."""
         return like("MUL", like("RMS_NORM", x), None)
 
-    def qkv(self, x, hd, n_head, n_head_kv, hd_v=None):
-        """build_qkv, separate Q/K/V path: three matmuls reshaped to [head_dim, heads, tokens]."""
+    def qkv(self, x, hd, n_head, n_head_kv, hd_v=None, biases=False):
+        """build_qkv, separate Q/K/V path: three matmuls (+ their biases, in place) reshaped to
+        [head_dim, heads, tokens]."""
         hd_v = hd if hd_v is None else hd_v
         T = self.T
-        q = reshape(mm(hd * n_head, x), hd, n_head, T)
-        k = reshape(mm(hd * n_head_kv, x), hd, n_head_kv, T)
-        v = reshape(mm(hd_v * n_head_kv, x), hd_v, n_head_kv, T)
+
+        def proj(rows):
+            t = mm(rows, x)
+            return like("ADD", t, None) if biases else t
+
+        q = reshape(proj(hd * n_head), hd, n_head, T)
+        k = reshape(proj(hd * n_head_kv), hd, n_head_kv, T)
+        v = reshape(proj(hd_v * n_head_kv), hd_v, n_head_kv, T)
         return q, k, v
 
     @staticmethod
@@ -143,19 +155,27 @@ def scale(a):
     return like("SCALE", a)
 
 
-def moe_ffn(c, x, n_expert, n_used, n_ff_exp, n_embd, norm_w=True, gating="softmax", probs_bias=False, w_scale=False):
-    """llm_graph_context::build_moe_ffn, separate gate/up experts, SiLU: router logits, probabilities
-    (softmax in place, or sigmoid), top-k by argsort (a view of the I32 argsort), the weights gathered
-    and normalized (sum_rows, clamp, div), expanded early; up, gate, swiglu and down per used expert
+def moe_ffn(c, x, n_expert, n_used, n_ff_exp, n_embd, norm_w=True, gating="softmax", probs_bias=False, w_scale=False,
+            biases=False):
+    """llm_graph_context::build_moe_ffn, separate gate/up experts: router logits (+ a bias, in place),
+    probabilities (softmax in place, sigmoid in place, or the logits themselves with the weights
+    softmaxed after the top-k: SOFTMAX_WEIGHT), top-k by argsort (a view of the I32 argsort), the weights
+    gathered, normalized (sum_rows, clamp, div) and scaled when asked, expanded early; up, gate (each
+    + its per-expert bias with add_id, in place), the gated activation (a GLU op) and down per used expert
     (mul_mat_id [n_ff, n_used, T]), weighted in place, then the experts' views summed (the first add
     allocates, the others run in place)."""
     gf, T = c.gf, x.ne[1]  # n_outputs rows in the last layer
     logits = mm(n_expert, x)
-    probs = like("SOFT_MAX", logits) if gating == "softmax" else like("UNARY", logits)
+    if biases:
+        logits = like("ADD", logits, None)
+    probs = {"softmax": "SOFT_MAX", "sigmoid": "UNARY"}.get(gating)
+    probs = like(probs, logits) if probs else logits
     selection = like("ADD", probs, None) if probs_bias else probs
     argsort = Tensor(I32, selection.ne, op="ARGSORT", src=(selection,))
     selected = view(argsort, (n_used, T, 1, 1), argsort.nb, 0)
     weights = get_rows(reshape(probs, 1, n_expert, T), selected)
+    if gating == "softmax_weight":
+        weights = reshape(like("SOFT_MAX", reshape(weights, n_used, T)), 1, n_used, T)
     if norm_w:
         w2 = reshape(weights, n_used, T)
         total = like("CLAMP", Tensor(F32, (1, T), op="SUM_ROWS", src=(w2,)))
@@ -164,11 +184,15 @@ def moe_ffn(c, x, n_expert, n_used, n_ff_exp, n_embd, norm_w=True, gating="softm
         weights = Tensor(F32, weights.ne, op="SCALE", src=(weights,))
     gf.expand(weights)
     cur = reshape(x, n_embd, 1, T)
-    up = Tensor(F32, (n_ff_exp, n_used, T), op="MUL_MAT_ID", src=(None, cur, selected))
-    gate = Tensor(F32, (n_ff_exp, n_used, T), op="MUL_MAT_ID", src=(None, cur, selected))
+
+    def experts_mm(rows, src):
+        t = Tensor(F32, (rows, n_used, T), op="MUL_MAT_ID", src=(None, src, selected))
+        return like("ADD_ID", t, None, selected) if biases else t
+
+    up = experts_mm(n_ff_exp, cur)
+    gate = experts_mm(n_ff_exp, cur)
     act = Tensor(F32, gate.ne, op="GLU", src=(gate, up))
-    experts = Tensor(F32, (n_embd, n_used, T), op="MUL_MAT_ID", src=(None, act, selected))
-    experts = like("MUL", experts, weights)
+    experts = like("MUL", experts_mm(n_embd, act), weights)
     gf.expand(experts)
     views = [view(experts, (n_embd, T), (F32, experts.nb[2], experts.nb[2] * T, experts.nb[2] * T), i * experts.nb[1])
              for i in range(n_used)]
@@ -228,24 +252,33 @@ def llama(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
 
 
 def gemma2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
-    """src/models/gemma2.cpp: scaled embeddings (in place), iSWA inputs (base, then SWA;
-    build_attn_inp_kv_iswa), the iSWA build_attn (expands q, k, v), Q scaled (in place), attention logit
-    soft-capping without flash attention (scale, tanh, scale: in place), post-attention and post-FFN
-    norms, GeGLU, final logit soft-capping (in place on the logits)."""
+    """src/models/gemma2.cpp and src/models/gemma3.cpp: scaled embeddings (in place), iSWA inputs (base,
+    then SWA; build_attn_inp_kv_iswa) and the iSWA build_attn (expands q, k, v), or one cache and the plain
+    build_attn (q, v, k) for a Gemma 3 without a window; Gemma 3's per-head Q/K norms (on the reshaped
+    views, so not in place); Q scaled (in place); Gemma 2's attention logit soft-capping without flash
+    attention (scale, tanh, scale: in place); post-attention and post-FFN norms, GeGLU, the final logit
+    soft-capping (in place on the logits, so no memory: left out)."""
     c = Ctx(T, n_out, flash)
     inpL = scale(c.inp_embd(sh.n_embd))
     pos = c.inp_pos()
+    iswa = "swa" in kinds
     base = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
-    swa = c.kv_inputs(n_kv_swa, sh.hd * sh.n_head_kv, not flash)
+    swa = c.kv_inputs(n_kv_swa, sh.hd * sh.n_head_kv, not flash) if iswa else None
     out_ids = c.inp_out_ids()
+    softcap = sh.builder == "gemma2"
     last = len(kinds) - 1
     for il, kind in enumerate(kinds):
         is_swa = kind == "swa"
         cur = c.norm(inpL)
         q, k, v = c.qkv(cur, sh.hd, sh.n_head, sh.n_head_kv)
-        q = scale(c.rope(q, pos))
-        k = c.rope(k, pos)
-        cur = c.attn_kv(swa if is_swa else base, q, k, v, n_kv_swa if is_swa else n_kv, iswa=True, softcap=True)
+        if sh.qk_norm:
+            q = c.rope(c.norm(q), pos)
+            k = c.rope(c.norm(k), pos)
+        else:
+            q = c.rope(q, pos)
+            k = c.rope(k, pos)
+        q = scale(q)
+        cur = c.attn_kv(swa if is_swa else base, q, k, v, n_kv_swa if is_swa else n_kv, iswa=iswa, softcap=softcap)
         cur = mm(sh.n_embd, cur)
         if il == last:
             cur = get_rows(cur, out_ids)
@@ -253,11 +286,7 @@ def gemma2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
         sa_out = add(c.norm(cur), inpL)
         cur = c.norm(c.ffn_swiglu(c.norm(sa_out), sh.n_ff, sh.n_embd))
         inpL = add(cur, sa_out)
-    x = c.norm(inpL)
-    x.output = True
-    logits = scale(like("UNARY", scale(mm(sh.n_vocab, x))))
-    logits.output = True
-    c.gf.expand(logits)
+    c.output(inpL, sh.n_vocab)
     return c.gf
 
 
@@ -330,7 +359,8 @@ Shape = namedtuple("Shape", "builder n_embd n_head n_head_kv hd n_ff n_vocab qk_
 # (each checked against the real llama.cpp in tests/test_llama_cpp_real.py). Qwen2's Q/K/V biases are
 # additions in place on the projections, so its buffer is the llama graph's (src/models/qwen2.cpp).
 ARCH_BUILDER = {"llama": "llama", "qwen2": "llama", "qwen3": "llama", "qwen3moe": "llama", "gemma2": "gemma2",
-                "deepseek2": "deepseek2", "mamba2": "mamba2", "nemotron_h": "nemotron_h"}
+                "gemma3": "gemma3",
+                "deepseek2": "deepseek2", "mamba2": "mamba2", "nemotron_h": "nemotron_h", "gpt-oss": "gpt-oss"}
 
 
 def shape(spec, swa_honoured: bool, kv_esize: int = F16):
@@ -339,7 +369,8 @@ def shape(spec, swa_honoured: bool, kv_esize: int = F16):
     MLA off, ...)."""
     name = ARCH_BUILDER.get(spec.arch)
     if name is None or spec.fused_qkv or spec.fused_gate_up or spec.gated_mlp != (name != "nemotron_h") or spec.norm_bias \
-            or spec.qk_norm_per_layer or spec.attn_output_gate or spec.learned_positions or spec.attention_sinks:
+            or spec.qk_norm_per_layer or spec.attn_output_gate or spec.learned_positions \
+            or spec.attention_sinks != (name == "gpt-oss"):
         return None
     L = spec.num_layers
     lead, period = 0, 1
@@ -348,8 +379,13 @@ def shape(spec, swa_honoured: bool, kv_esize: int = F16):
                 t == "full" for t in spec.layer_types) and spec.arch != "llama":
             return None
         kinds = ("moe" if spec.is_moe else "dense",) * L
-    elif name == "gemma2":
-        if spec.is_moe or spec.qk_norm:
+    elif name in ("gemma2", "gemma3"):
+        if spec.is_moe or spec.qk_norm != (name == "gemma3"):
+            return None
+        period = 2 if name == "gemma2" else 6  # llama-model.cpp load_swa_pattern(ml, 2 / 6)
+        kinds = tuple("swa" if swa_honoured and spec.layer_type(i) == "sliding" else "full" for i in range(L))
+    elif name == "gpt-oss":
+        if not spec.is_moe:
             return None
         period = 2
         kinds = tuple("swa" if swa_honoured and spec.layer_type(i) == "sliding" else "full" for i in range(L))
@@ -511,4 +547,34 @@ def nemotron_h(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     return c.gf
 
 
-BUILDERS = {"llama": llama, "gemma2": gemma2, "deepseek2": deepseek2, "mamba2": mamba2, "nemotron_h": nemotron_h}
+def openai_moe(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
+    """src/models/openai-moe.cpp (gpt-oss): iSWA attention with Q/K/V/O biases (additions in place) and
+    attention sinks (a source of the softmax or of flash attention, a weight: no memory), the MoE FFN with
+    router and expert biases, SOFTMAX_WEIGHT gating and the SwiGLU-OAI activation over every token (the
+    rows of the outputs are gathered after the last layer, as embeddings_nextn_masked is false by
+    default, and the last layer's output is an output itself: t_h_nextn)."""
+    c = Ctx(T, n_out, flash)
+    inpL = c.inp_embd(sh.n_embd)
+    pos = c.inp_pos()
+    iswa = "swa" in kinds
+    base = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
+    swa = c.kv_inputs(n_kv_swa, sh.hd * sh.n_head_kv, not flash) if iswa else None
+    out_ids = c.inp_out_ids()
+    for kind in kinds:
+        is_swa = kind == "swa"
+        inpSA = inpL
+        q, k, v = c.qkv(c.norm(inpL), sh.hd, sh.n_head, sh.n_head_kv, biases=True)
+        q = c.rope(q, pos)
+        k = c.rope(k, pos)
+        cur = c.attn_kv(swa if is_swa else base, q, k, v, n_kv_swa if is_swa else n_kv, iswa=iswa)
+        cur = like("ADD", mm(sh.n_embd, cur), None)
+        ffn_inp = add(cur, inpSA)
+        cur = moe_ffn(c, c.norm(ffn_inp), sh.n_expert, sh.n_used, sh.n_ff_exp, sh.n_embd, norm_w=False,
+                      gating="softmax_weight", biases=True)
+        inpL = add(cur, ffn_inp)
+    inpL.output = True
+    c.output(get_rows(inpL, out_ids), sh.n_vocab)
+    return c.gf
+
+
+BUILDERS = {"gpt-oss": openai_moe, "llama": llama, "gemma2": gemma2, "gemma3": gemma2, "deepseek2": deepseek2, "mamba2": mamba2, "nemotron_h": nemotron_h}
