@@ -7,14 +7,14 @@ buffer are modelled; weights and KV-cache tensors are `None` (outside the buffer
 
 Covered (each checked against the real llama.cpp's `CPU compute buffer size`, to the printed digit, in
 tests/test_llama_cpp_real.py and tests/test_llama_cpp_hybrid_compute.py): llama (dense and Mixtral-style
-MoE), qwen2, qwen3, qwen3moe, gemma2, gemma3, gpt-oss, deepseek2 with MLA, mamba2 and nemotron_h. Other
-architectures (Qwen3.5/Qwen3-Next's Gated DeltaNet, LFM2, Jamba, Phi-3's fused projections, ...) have no
+MoE), qwen2, qwen3, qwen3moe, gemma2, gemma3, gpt-oss, deepseek2 with MLA, mamba2, nemotron_h and lfm2.
+Other architectures (Qwen3.5/Qwen3-Next's Gated DeltaNet, Jamba, Phi-3's fused projections, ...) have no
 builder: `shape` returns None and the caller falls back to its peak model with a note.
 """
 from collections import namedtuple
 from functools import lru_cache
 
-from ..models import FULL, MAMBA2
+from ..models import FULL, MAMBA2, SHORT_CONV
 from .ggml_alloc import F16, F32, I32, I64, Graph, Tensor, like, mm, mm2, new, permute, reshape, reserve, view
 
 
@@ -360,7 +360,8 @@ Shape = namedtuple("Shape", "builder n_embd n_head n_head_kv hd n_ff n_vocab qk_
 # additions in place on the projections, so its buffer is the llama graph's (src/models/qwen2.cpp).
 ARCH_BUILDER = {"llama": "llama", "qwen2": "llama", "qwen3": "llama", "qwen3moe": "llama", "gemma2": "gemma2",
                 "gemma3": "gemma3",
-                "deepseek2": "deepseek2", "mamba2": "mamba2", "nemotron_h": "nemotron_h", "gpt-oss": "gpt-oss"}
+                "deepseek2": "deepseek2", "mamba2": "mamba2", "nemotron_h": "nemotron_h", "gpt-oss": "gpt-oss",
+                "lfm2": "lfm2"}
 
 
 def shape(spec, swa_honoured: bool, kv_esize: int = F16):
@@ -389,6 +390,11 @@ def shape(spec, swa_honoured: bool, kv_esize: int = F16):
             return None
         period = 2
         kinds = tuple("swa" if swa_honoured and spec.layer_type(i) == "sliding" else "full" for i in range(L))
+    elif name == "lfm2":  # the pattern is irregular: every layer is replayed
+        if spec.is_moe or spec.sliding_window or not spec.conv_l_cache:
+            return None
+        kinds = tuple("conv" if spec.layer_type(i) == SHORT_CONV else "attn" for i in range(L))
+        period = L
     elif name == "mamba2":
         if not spec.ssm_num_heads or spec.is_moe:
             return None
@@ -410,8 +416,8 @@ def shape(spec, swa_honoured: bool, kv_esize: int = F16):
                  spec.shared_expert_intermediate_size, spec.qk_nope_head_dim, spec.qk_rope_head_dim, spec.kv_lora_rank,
                  spec.q_lora_rank, spec.v_head_dim, kv_esize,
                  name == "llama" or v3, "sigmoid" if v3 else "softmax", v3, v3, lead, period, layer_plan(kinds, lead, period),
-                 spec.ssm_d_inner, spec.ssm_d_state, spec.ssm_n_groups, spec.ssm_num_heads, spec.ssm_d_conv,
-                 spec.ssm_gated_norm)
+                 spec.ssm_d_inner, spec.ssm_d_state, spec.ssm_n_groups, spec.ssm_num_heads,
+                 spec.conv_l_cache if name == "lfm2" else spec.ssm_d_conv, spec.ssm_gated_norm)
 
 
 def layer_plan(kinds: tuple, lead: int, period: int) -> tuple:
@@ -577,4 +583,58 @@ def openai_moe(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     return c.gf
 
 
-BUILDERS = {"gpt-oss": openai_moe, "llama": llama, "gemma2": gemma2, "gemma3": gemma2, "deepseek2": deepseek2, "mamba2": mamba2, "nemotron_h": nemotron_h}
+def shortconv_layer(c, sh, cur, s_copy, n_seqs):
+    """llama_model_lfm2's shortconv block (src/models/lfm2.cpp), causal, no rollback snapshots: the input
+    projection split into b, c, x (views), b·x (a new tensor: its sources are views) transposed, the conv
+    states gathered (build_rs) and prepended, the last d_conv columns copied back into the cache,
+    ssm_conv, c·conv (in place on the conv output), the output projection."""
+    T = c.T
+    n_st = T // n_seqs
+    n_embd, d_conv = sh.n_embd, sh.ssm_conv - 1
+    x3 = reshape(cur, n_embd, n_st, n_seqs)
+    bcx = mm(3 * n_embd, x3)
+    nb = (F32, bcx.nb[1], bcx.nb[2], bcx.nb[2] * n_seqs)
+    b, cc, x = (view(bcx, (n_embd, n_st, n_seqs), nb, i * n_embd * F32) for i in range(3))
+    bx = permute(Tensor(F32, (n_embd, n_st, n_seqs), op="MUL", src=(b, x)), 1, 0, 2, 3)
+    main = view(s_copy, (n_seqs,), None, 0)
+    extra = view(s_copy, (s_copy.ne[0] - n_seqs,), None, n_seqs * I32)
+    conv = reshape(_rs_rows(c, main, extra, d_conv * n_embd, n_seqs), d_conv, n_embd, n_seqs)
+    bx = concat0(conv, bx)
+    snap = view(bx, (d_conv, n_embd, n_seqs), bx.nb, (bx.ne[0] - d_conv) * F32)
+    c.gf.expand(Tensor(F32, snap.ne, op="CPY", src=(snap, None), view_of=True))
+    conv_out = Tensor(F32, (n_embd, n_st, n_seqs), op="SSM_CONV", src=(bx, None))
+    y = Tensor(F32, conv_out.ne, op="MUL", src=(cc, conv_out))
+    return reshape(mm(n_embd, y), n_embd, n_st * n_seqs)
+
+
+def lfm2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
+    """src/models/lfm2.cpp without a window (build_inp_mem_hybrid): per layer a norm, a shortconv block or
+    attention (per-head Q/K norms, RoPE, the KV cache), the residual (the last layer's rows gathered by
+    out_ids), a norm and the SwiGLU FFN, the residual."""
+    c = Ctx(T, n_out, flash)
+    inpL = c.inp_embd(sh.n_embd)
+    s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")
+    inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
+    pos = c.inp_pos()
+    out_ids = c.inp_out_ids()
+    last = len(kinds) - 1
+    for il, kind in enumerate(kinds):
+        prev = inpL
+        cur = c.norm(inpL)
+        if kind == "conv":
+            cur = shortconv_layer(c, sh, cur, s_copy, n_seqs)
+        else:
+            q, k, v = c.qkv(cur, sh.hd, sh.n_head, sh.n_head_kv)
+            q = c.rope(c.norm(q), pos)
+            k = c.rope(c.norm(k), pos)
+            cur = mm(sh.n_embd, c.attn_kv(inputs, q, k, v, n_kv))
+        if il == last:
+            cur = get_rows(cur, out_ids)
+            prev = get_rows(prev, out_ids)
+        cur = add(prev, cur)
+        inpL = add(cur, c.ffn_swiglu(c.norm(cur), sh.n_ff, sh.n_embd))
+    c.output(inpL, sh.n_vocab)
+    return c.gf
+
+
+BUILDERS = {"gpt-oss": openai_moe, "lfm2": lfm2, "llama": llama, "gemma2": gemma2, "gemma3": gemma2, "deepseek2": deepseek2, "mamba2": mamba2, "nemotron_h": nemotron_h}
