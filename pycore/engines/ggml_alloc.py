@@ -73,10 +73,6 @@ def new(esize, *ne, name="", input=True) -> Tensor:
     return t
 
 
-def op(name, esize, ne, *src) -> Tensor:
-    return Tensor(esize, ne, op=name, src=src, name=name)
-
-
 def like(name, a, *src) -> Tensor:
     """A new contiguous tensor of a's type and shape (ggml_dup_tensor), op `name`."""
     return Tensor(a.esize, a.ne, op=name, src=(a,) + src, name=name)
@@ -102,10 +98,6 @@ def permute(a, p0, p1, p2, p3) -> Tensor:
     for i, p in enumerate((p0, p1, p2, p3)):
         ne[p], nb[p] = a.ne[i], a.nb[i]
     return view(a, tuple(ne), tuple(nb), 0, "PERMUTE")
-
-
-def transpose(a) -> Tensor:
-    return permute(a, 1, 0, 2, 3)
 
 
 def mm(rows: int, b, *extra) -> Tensor:

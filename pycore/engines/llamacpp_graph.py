@@ -21,8 +21,9 @@ from .ggml_alloc import F16, F32, I32, I64, Graph, Tensor, like, mm, mm2, new, p
 class Ctx:
     """What a graph depends on: the ubatch (n_tokens, n_outputs), the cache view (n_kv) and flash attention."""
 
-    def __init__(self, n_tokens, n_outputs, flash, n_stream=1):
-        self.T, self.n_outputs, self.flash, self.n_stream = n_tokens, n_outputs, flash, n_stream
+    def __init__(self, n_tokens, n_outputs, flash):
+        # one KV stream: the cache is unified (kv_unified, llama-server's default with several slots)
+        self.T, self.n_outputs, self.flash = n_tokens, n_outputs, flash
         self.gf = Graph()
 
     # llm_graph_context::build_inp_embd: token ids, the unused float-embeddings input (a leaf all the same),
