@@ -394,6 +394,10 @@ def notes(spec, kvf, st: Settings, c: Cells, flash: bool, has_gpu: bool = True) 
         out.append("compute: DeepSeek-V3's routing (sigmoid scores, the selection bias, normalized and scaled weights) "
                    "is replayed, its grouped expert selection (n_group, topk_group: tensors of n_expert values per "
                    "token) is not, so the CPU compute buffer may come out a little under.")
+    elif sh.builder == "granitehybrid":
+        out.append("compute: Granite 4.0-H's graph is replayed with RoPE on its attention layers (llama.cpp's default "
+                   "unless the GGUF sets rope.scaling.finetuned = false, src/models/granite-hybrid.cpp); without it the "
+                   "CPU compute buffer can be a little smaller.")
     if replay and not on_gpu and kvf.name not in ("f16", "bf16", "f32") and sh.builder != "mamba2":
         out.append("compute: with a quantized KV cache llama.cpp rotates Q, K and V by Hadamard matrices "
                    "(llama-kv-cache.cpp attn_rot_k/attn_rot_v); the replay of its graph leaves them out, so the CPU "

@@ -7,7 +7,8 @@ buffer are modelled; weights and KV-cache tensors are `None` (outside the buffer
 
 Covered (each checked against the real llama.cpp's `CPU compute buffer size`, to the printed digit, in
 tests/test_llama_cpp_real.py and tests/test_llama_cpp_hybrid_compute.py): llama (dense and Mixtral-style
-MoE), qwen2, qwen3, qwen3moe, gemma2, gemma3, gpt-oss, deepseek2 with MLA, mamba2, nemotron_h and lfm2.
+MoE), qwen2, qwen3, qwen3moe, gemma2, gemma3, gpt-oss, deepseek2 with MLA, mamba2, nemotron_h, lfm2 and
+granitehybrid.
 Other architectures (Qwen3.5/Qwen3-Next's Gated DeltaNet, Jamba, Phi-3's fused projections, ...) have no
 builder: `shape` returns None and the caller falls back to its peak model with a note.
 """
@@ -362,7 +363,7 @@ Shape = namedtuple("Shape", "builder n_embd n_head n_head_kv hd n_ff n_vocab qk_
 ARCH_BUILDER = {"llama": "llama", "qwen2": "llama", "qwen3": "llama", "qwen3moe": "llama", "gemma2": "gemma2",
                 "gemma3": "gemma3",
                 "deepseek2": "deepseek2", "mamba2": "mamba2", "nemotron_h": "nemotron_h", "gpt-oss": "gpt-oss",
-                "lfm2": "lfm2"}
+                "lfm2": "lfm2", "granitehybrid": "granitehybrid"}
 
 
 def shape(spec, swa_honoured: bool, kv_esize: int = F16):
@@ -391,6 +392,11 @@ def shape(spec, swa_honoured: bool, kv_esize: int = F16):
             return None
         period = 2
         kinds = tuple("swa" if swa_honoured and spec.layer_type(i) == "sliding" else "full" for i in range(L))
+    elif name == "granitehybrid":  # the pattern is irregular: every layer is replayed
+        if not spec.ssm_num_heads:
+            return None
+        kinds = tuple("mamba2" if spec.layer_type(i) == MAMBA2 else "attn" for i in range(L))
+        period = L
     elif name == "lfm2":  # the pattern is irregular: every layer is replayed
         if spec.is_moe or spec.sliding_window or not spec.conv_l_cache:
             return None
@@ -638,4 +644,42 @@ def lfm2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     return c.gf
 
 
-BUILDERS = {"gpt-oss": openai_moe, "lfm2": lfm2, "llama": llama, "gemma2": gemma2, "gemma3": gemma2, "deepseek2": deepseek2, "mamba2": mamba2, "nemotron_h": nemotron_h}
+def granite_hybrid(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
+    """src/models/granite-hybrid.cpp (Granite 4.0-H): per layer a norm, a Mamba-2 mixer or attention
+    (RoPE only when the model has it: hparams.has_rope), the last layer's rows gathered by out_ids, the
+    residual (Granite's residual, embedding and logit scales are in place: no memory), then a norm and
+    the MoE FFN (softmax, normalized weights) plus the shared expert, or a dense SwiGLU FFN."""
+    c = Ctx(T, n_out, flash)
+    inpL = c.inp_embd(sh.n_embd)
+    s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")
+    inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
+    out_ids = c.inp_out_ids()
+    # RoPE unless the GGUF sets rope.scaling.finetuned = false (src/models/granite-hybrid.cpp: rope_finetuned
+    # switches it, default true); the ModelSpec does not say, so the replay keeps the default
+    pos = c.inp_pos()
+    last = len(kinds) - 1
+    for il, kind in enumerate(kinds):
+        inpSA = inpL
+        cur = c.norm(inpL)
+        if kind == "mamba2":
+            cur = mamba2_layer(c, sh, cur, s_copy, n_seqs)
+        else:
+            q, k, v = c.qkv(cur, sh.hd, sh.n_head, sh.n_head_kv)
+            q, k = c.rope(q, pos), c.rope(k, pos)
+            cur = mm(sh.n_embd, c.attn_kv(inputs, q, k, v, n_kv))
+        if il == last:
+            cur = get_rows(cur, out_ids)
+            inpSA = get_rows(inpSA, out_ids)
+        ffn_inp = add(cur, inpSA)
+        cur = c.norm(ffn_inp)
+        if sh.n_expert:
+            moe = moe_ffn(c, cur, sh.n_expert, sh.n_used, sh.n_ff_exp, sh.n_embd)
+            cur = add(moe, c.ffn_swiglu(cur, sh.n_ff_shexp, sh.n_embd)) if sh.n_ff_shexp else moe
+        else:
+            cur = c.ffn_swiglu(cur, sh.n_ff, sh.n_embd)
+        inpL = add(cur, ffn_inp)
+    c.output(inpL, sh.n_vocab)
+    return c.gf
+
+
+BUILDERS = {"granitehybrid": granite_hybrid, "gpt-oss": openai_moe, "lfm2": lfm2, "llama": llama, "gemma2": gemma2, "gemma3": gemma2, "deepseek2": deepseek2, "mamba2": mamba2, "nemotron_h": nemotron_h}
