@@ -20,10 +20,11 @@ RUNS = 7
 
 
 def clear_caches():
-    from pycore.engines import layers, llamacpp, ollama, vllm
+    from pycore.engines import layers, llamacpp, llamacpp_graph, ollama, vllm
     for fn in (formats.weight_storage, formats.gguf_tensors, memory._device_weights, memory._weights_text,
                models.weight_tensors, models.parameter_count, models.attention_layers, models.attention_groups,
-               layers.layer_weights, llamacpp.plan, llamacpp.estimate_plan, ollama.estimate_plan, vllm.estimate_plan):
+               layers.layer_weights, llamacpp.plan, llamacpp.estimate_plan, ollama.estimate_plan, vllm.estimate_plan,
+               llamacpp_graph.cpu_buffer):
         fn.cache_clear()
 
 

@@ -19,6 +19,11 @@ LAYER_NORM_ARCHS = {"gptneox", "falcon", "starcoder2", "phi2"}
 
 def _tensors(spec: ModelSpec):
     for t in gguf_tensors(spec):
+        if spec.arch == "gpt-oss" and t.role == "ffn_norm":
+            # convert_hf_to_gguf.py maps gpt-oss's post_attention_layernorm to post_attention_norm, which
+            # src/models/openai-moe.cpp loads (LLM_TENSOR_ATTN_POST_NORM)
+            yield t.name.replace("ffn_norm", "post_attention_norm"), t.ne
+            continue
         if spec.is_mla and t.role == "attn_kv_b":
             prefix = f"blk.{t.layer}."
             yield prefix + "attn_k_b.weight", (spec.qk_nope_head_dim, spec.kv_lora_rank, spec.num_heads)

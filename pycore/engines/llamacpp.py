@@ -18,7 +18,8 @@ llama-cpp-python 0.3.36 vendors, the one the tests run):
   (src/llama-context.cpp output_reserve(n_seq_max)); it grows only when a batch asks for more logits.
 - The compute buffer is what ggml-alloc needs for the worst-case graph: n_ubatch tokens, every one
   producing logits (sched_reserve: n_outputs_pp = min(n_tokens, n_outputs_max = n_batch)), with the
-  whole cache in view. See compute_buffer().
+  whole cache in view. On the CPU it is replayed exactly (cpu_compute_buffer, pycore.engines.ggml_alloc
+  and llamacpp_graph); on a GPU it is modelled from the graph's peaks (compute_buffer).
 """
 import struct
 from bisect import bisect_right
@@ -114,8 +115,31 @@ def flash_attention(setting: str, kvf) -> bool:
 
 # ---------------------------------------------------------------- compute buffer
 
+def cpu_compute_buffer(spec, kvf, c: Cells, T: int, n_seqs: int, flash: bool):
+    """The `CPU compute buffer size` of a CPU-only run, exactly: ggml-alloc replayed over llama.cpp's own
+    graph (pycore.engines.llamacpp_graph) for the prompt graph (T tokens, rounded up to a multiple of the
+    sequences, all producing logits up to n_batch) and the generation graph (one token per sequence),
+    the larger of the two (llama-context.cpp sched_reserve). None when no builder reproduces the
+    architecture's graph. A quantized cache makes llama.cpp add Hadamard rotations of Q, K and V
+    (llama-kv-cache.cpp attn_rot_k/attn_rot_v), which the replay leaves out (a note says so)."""
+    from . import llamacpp_graph
+    sh = llamacpp_graph.shape(spec, bool(c.n_swa), 4 if kvf.name == "f32" else 2)
+    if sh is None:
+        return None
+    return llamacpp_graph.reserved_buffer(sh, T, n_seqs, DEFAULT_BATCH, c.n_ctx, c.n_swa or c.n_ctx, flash)
+
+
 def compute_buffer(spec, n_tokens: int, n_outputs: int, c: Cells, flash: bool, with_output: bool = True) -> int:
-    """Bytes ggml-alloc reserves for llama.cpp's worst-case graph (sched_reserve) on one backend.
+    """Bytes ggml-alloc reserves for llama.cpp's worst-case graph (sched_reserve) on one backend, modelled
+    from the tensors alive at the graph's peaks: the rule for GPU compute buffers, and for the CPU when
+    cpu_compute_buffer has no replay for the architecture.
+
+    Where a GPU's buffer differs from the CPU's replay (cpu_compute_buffer): the CUDA buffer type aligns
+    to 128 bytes, not 32 (ggml-cuda.cu ggml_backend_cuda_buffer_type_get_alignment); the scheduler splits
+    the graph where the token embeddings (kept on the CPU) feed the GPU and adds copies of the split
+    inputs (ggml-backend.cpp ggml_backend_sched_split_graph); with weights left in system RAM, op offload
+    copies them into the GPU buffer for batches of 32+ tokens (ggml_backend_cuda_device_offload_op). The
+    CUDA flash-attention and cuBLAS work memory comes from the backend's own pool, outside this buffer.
 
     ggml-alloc (ggml/src/ggml-alloc.c) places each intermediate tensor when its op runs and frees it
     after its last consumer; element-wise ops (softmax, RoPE, norms, add, mul) reuse their input's
@@ -284,7 +308,10 @@ def plan(spec, fmt, kvf, st: Settings):
         # for batches of 32+ tokens, so the scheduler copies such a weight into the GPU's compute buffer
         # (ggml-backend.cpp ggml_backend_sched offload_op); one expert tensor at a time
         gpu_compute = [g + (lw.largest if g else 0) for g in gpu_compute]
-    if n == 0 or out_dev < 0:
+    if n == 0 or not any(d >= 0 for d in devs):
+        host_compute = cpu_compute_buffer(spec, kvf, c, T, st.batch, flash)
+        host_compute = graph if host_compute is None else host_compute
+    elif out_dev < 0:
         host_compute = graph
     elif blocks_on_cpu:  # the CPU runs its blocks; the logits are computed on the output layer's GPU
         host_compute = compute_buffer(spec, T, T, c, flash, with_output=False)
@@ -338,7 +365,7 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         fields["min_n_cpu_moe_that_fits"] = min_n_cpu_moe(spec, fmt, kvf, st, budget) if spec.is_moe else None
     fields["system_ram_needed_bytes"] = host.total
     return EnginePlan(gpus, host, caches, fields, log_lines(spec, kvf, st, gpus, host, caches, c, flash, T),
-                      notes(spec, kvf, st, c, flash), overhead_bytes=overhead)
+                      notes(spec, kvf, st, c, flash, device is not None), overhead_bytes=overhead)
 
 
 def fits(gpus, budget: int) -> bool:
@@ -379,7 +406,7 @@ def min_n_cpu_moe(spec, fmt, kvf, st: Settings, budget: int):
     return _first_fit(-1, spec.num_layers, fits_at)
 
 
-def notes(spec, kvf, st: Settings, c: Cells, flash: bool) -> tuple:
+def notes(spec, kvf, st: Settings, c: Cells, flash: bool, has_gpu: bool = True) -> tuple:
     out = []
     if not c.swa_honoured:
         out.append(f"kv: llama.cpp runs {spec.arch}'s sliding-window layers as full attention (no SWA in its "
@@ -388,10 +415,36 @@ def notes(spec, kvf, st: Settings, c: Cells, flash: bool) -> tuple:
     if not flash and kvf.ggml and kvf.ggml not in ("F16", "BF16", "F32") and kvf.name not in ("f16", "bf16", "f32"):
         out.append("kv: llama.cpp refuses a quantized V cache without flash attention "
                    "(\"quantized V cache was requested, but this requires Flash Attention\").")
-    out.append("compute: llama.cpp's compute buffer is modelled from the tensors alive at the graph's peaks "
-               "(ggml-alloc), not replayed node by node: against the real llama.cpp on the CPU it comes out 2-7 MiB "
-               "under for dense, GQA, sliding-window and MoE shapes (up to 14 % at small sizes) and up to 33 MiB "
-               "under for MLA without flash attention; CUDA pads some tensors and may differ further.")
+    from . import llamacpp_graph
+    sh = llamacpp_graph.shape(spec, bool(c.n_swa))
+    replay = sh is not None
+    on_gpu = st.gpus > 0 and st.ngl != 0
+    if on_gpu:
+        out.append("compute: llama.cpp's GPU compute buffer is modelled from the tensors alive at the graph's peaks, "
+                   "not replayed: the CUDA allocator aligns to 128 bytes and the scheduler adds copies of the "
+                   "split inputs; on the CPU the same rules come out 2-7 MiB under llama.cpp's figure for dense, "
+                   "GQA, sliding-window and MoE shapes and up to 33 MiB under for MLA without flash attention.")
+    elif not replay:
+        out.append(f"compute: llama.cpp's {spec.arch} graph is not replayed here: the CPU compute buffer is modelled "
+                   "from the tensors alive at the graph's peaks, which against the real llama.cpp comes out 2-7 MiB "
+                   "under for dense, GQA, sliding-window and MoE shapes, up to 33 MiB under for MLA without flash "
+                   "attention and more for recurrent mixers.")
+    elif sh.builder == "deepseek2" and spec.expert_score_bias:
+        out.append("compute: DeepSeek-V3's routing (sigmoid scores, the selection bias, normalized and scaled weights) "
+                   "is replayed, its grouped expert selection (n_group, topk_group: tensors of n_expert values per "
+                   "token) is not, so the CPU compute buffer may come out a little under.")
+    elif sh.builder == "granitehybrid":
+        out.append("compute: Granite 4.0-H's graph is replayed with RoPE on its attention layers (llama.cpp's default "
+                   "unless the GGUF sets rope.scaling.finetuned = false, src/models/granite-hybrid.cpp); without it the "
+                   "CPU compute buffer can be a little smaller.")
+    if replay and not on_gpu and kvf.name not in ("f16", "bf16", "f32") and sh.builder != "mamba2":
+        out.append("compute: with a quantized KV cache llama.cpp rotates Q, K and V by Hadamard matrices "
+                   "(llama-kv-cache.cpp attn_rot_k/attn_rot_v); the replay of its graph leaves them out, so the CPU "
+                   "compute buffer comes out a little under (0.08 MiB for a Nemotron-H block at 4,096 cells).")
+    if replay and not on_gpu and st.gpus > 0 and has_gpu:
+        out.append("compute: with a GPU present and --ngl 0, llama.cpp still offloads the matrix products of "
+                   "batches of 32+ tokens to the GPU (op offload), so its CPU compute buffer may be smaller than "
+                   "this CPU-only replay.")
     if st.gpus and st.n_cpu_moe and spec.is_moe:
         out.append("compute: with experts in system RAM, llama.cpp copies a weight into the GPU compute buffer "
                    "for large batches (op offload); one expert tensor is counted.")
