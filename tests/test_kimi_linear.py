@@ -101,7 +101,12 @@ def test_state_splits_over_tensor_parallel_ranks():
     spec = model("kimi-linear-48b-a3b")
     one = estimate(Scenario(spec, weights="BF16", batch=2, context=1024, engine="vllm"))
     four = estimate(Scenario(spec, weights="BF16", batch=2, context=1024, engine="vllm", gpus=4))
-    assert [d.state for d in four.devices] == [one.state.bytes // 4] * 4  # 32 heads, 8 per rank
+    assert "= 86,835,200 B" in one.state.substituted and "= 86,835,200 B" in four.state.substituted
+    # 32 heads, 8 per rank: 2,170,880 / 4 = 542,720 B of state per layer and sequence on each GPU, in pages
+    # of vLLM's pool (pycore/engines/vllm_pool.py): the MLA latent is not split over ranks (1,152 B per token),
+    # blocks of 64 × ⌈542,720 / (64 × 1,152)⌉ = 512 tokens, a page of 589,824 B; 2 sequences × 21 pages
+    # (20 KDA layers in 3 groups of 7) on each GPU
+    assert [d.state for d in four.devices] == [2 * 21 * 589_824] * 4
 
 
 def test_state_dtype_and_nope_are_said():
