@@ -343,7 +343,8 @@ def max_ngl(spec, fmt, kvf, st: Settings, budget: int):
     leave room: the CPU-only case needs no GPU memory, so 0 always fits). GPU bytes grow with ngl."""
     from dataclasses import replace
     top = spec.num_layers + 1
-    too_many = lambda n: not fits(plan(spec, fmt, kvf, replace(st, ngl=n))[0], budget)  # noqa: E731
+    # every layer is --n-gpu-layers -1 (layer_devices), the plan the estimate has already made in the default case
+    too_many = lambda n: not fits(plan(spec, fmt, kvf, replace(st, ngl=-1 if n == top else n))[0], budget)  # noqa: E731
     if not too_many(top):
         return top
     return _first_fit(0, top, too_many) - 1  # 0 layers always fit
