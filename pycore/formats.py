@@ -6,12 +6,13 @@ lives here and nowhere else.
 """
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from . import gguf_recipes
 from .errors import UnknownNameError
 from .ggml import GGML_TYPES
-from .models import ATTENTION_TYPES, MATRIX, ModelSpec, Tensor, file_tensor, weight_tensors
+from .models import (ATTENTION_TYPES, EXPERT_ROLES, MATRIX, ModelSpec, Tensor, expand_runs, file_tensor, layer_name,
+                     tensor_runs, weight_tensors)
 
 FILE = "From the file"
 FLOAT = "Float"
@@ -45,8 +46,15 @@ class WeightFormat:
     source: str
 
     def storage(self, spec: ModelSpec) -> tuple:
-        """(Tensor, TensorStorage) for every tensor of the model as this format lays it out."""
+        """(Tensor, TensorStorage) for every tensor of the model as this format lays it out, tensor by tensor."""
         raise NotImplementedError
+
+    def storage_runs(self, spec: ModelSpec) -> tuple:
+        """The same storage grouped like models.tensor_runs: (layer, ((Tensor, TensorStorage), …)) runs in file
+        order, one pairs tuple shared by the blocks that store alike; expand_runs gives storage(spec) back.
+        This default makes one run per tensor; formats whose storage of a tensor depends on the tensor alone
+        compute it once per kind of block (_by_tensor)."""
+        return tuple((t.layer, ((t, st),)) for t, st in self.storage(spec))
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,13 @@ class UniformFormat(WeightFormat):
     bits: int = 16
 
     def storage(self, spec):
-        return tuple((t, TensorStorage(self.name, -(-t.numel * self.bits // 8))) for t in weight_tensors(spec))
+        return tuple((t, self._of(t)) for t in weight_tensors(spec))
+
+    def storage_runs(self, spec):
+        return _by_tensor(tensor_runs(spec), self._of)
+
+    def _of(self, t):
+        return TensorStorage(self.name, -(-t.numel * self.bits // 8))
 
 
 @dataclass(frozen=True)
@@ -72,11 +86,37 @@ class LinearQuantFormat(WeightFormat):
         kept = _kept_by_checkpoint(spec)
         for t in weight_tensors(spec):
             if t.kind == MATRIX and t.role not in _KEPT_16BIT and t.name not in kept:
-                experts = t.ne[2] if t.is_expert else 1
-                out.append((t, TensorStorage(self.label, experts * self.linear_bytes(t.ne[0], t.ne[1]))))
+                out.append((t, self._quantized(t)))
             else:
-                out.append((t, TensorStorage("BF16", t.numel * _BASE_BYTES)))
+                out.append((t, _base(t)))
         return tuple(out)
+
+    def storage_runs(self, spec):
+        if _kept_by_checkpoint(spec):  # the checkpoint's ignore list names tensors one by one
+            return super().storage_runs(spec)
+        return _by_tensor(tensor_runs(spec), lambda t: self._quantized(t) if t.kind == MATRIX and
+                          t.role not in _KEPT_16BIT else _base(t))
+
+    def _quantized(self, t):
+        experts = t.ne[2] if t.is_expert else 1
+        return TensorStorage(self.label, experts * self.linear_bytes(t.ne[0], t.ne[1]))
+
+
+def _base(t) -> TensorStorage:
+    """A tensor a weight-only quantizer leaves in 16-bit."""
+    return TensorStorage("BF16", t.numel * _BASE_BYTES)
+
+
+def _by_tensor(runs, storage_of) -> tuple:
+    """storage_runs for a format whose storage of a tensor depends on the tensor alone: computed once per
+    tensor of each kind of block, and the pairs tuple shared as the runs share their tensors."""
+    memo, out = {}, []
+    for layer, tensors in runs:
+        pairs = memo.get(id(tensors))
+        if pairs is None:
+            pairs = memo[id(tensors)] = tuple((t, storage_of(t)) for t in tensors)
+        out.append((layer, pairs))
+    return tuple(out)
 
 
 @lru_cache(maxsize=256)
@@ -97,9 +137,13 @@ class ExpertQuantFormat(WeightFormat):
     ggml: str = "MXFP4"
 
     def storage(self, spec):
-        block = GGML_TYPES[self.ggml]
-        return tuple((t, TensorStorage(self.ggml, block.tensor_bytes(t.ne)) if t.is_expert
-                      else TensorStorage("BF16", t.numel * _BASE_BYTES)) for t in weight_tensors(spec))
+        return tuple((t, self._of(t)) for t in weight_tensors(spec))
+
+    def storage_runs(self, spec):
+        return _by_tensor(tensor_runs(spec), self._of)
+
+    def _of(self, t):
+        return TensorStorage(self.ggml, GGML_TYPES[self.ggml].tensor_bytes(t.ne)) if t.is_expert else _base(t)
 
 
 @dataclass(frozen=True)
@@ -121,28 +165,79 @@ class GGUFFormat(WeightFormat):
             types = [self._pure_type(t) for t in tensors]
         return tuple((t, TensorStorage(ty, GGML_TYPES[ty].tensor_bytes(t.ne))) for t, ty in zip(tensors, types))
 
+    def storage_runs(self, spec):
+        runs = gguf_tensor_runs(spec)
+        if not self.preset:
+            return _by_tensor(runs, lambda t: _typed(self._pure_type(t), t.ne))
+        # the recipe's scan of the whole file, from each kind of block once × its blocks
+        has_output, n_wv, scanned = False, 0, {}
+        for layer, tensors in runs:
+            if id(tensors) not in scanned:
+                scanned[id(tensors)] = (sum(1 for t in tensors if gguf_recipes.category(t.name) in
+                                            gguf_recipes.ATTN_V_LIKE),
+                                        any(t.name == "output.weight" for t in tensors))
+            wv, output = scanned[id(tensors)]
+            n_wv += wv
+            has_output = has_output or output
+        traits = gguf_traits(spec)
+        recipe = gguf_recipes.Recipe(self.preset, traits, self.rules, has_output, n_wv + traits.nextn_blocks)
+        # tensors whose type cannot depend on their place get it once per kind of block; the others are asked
+        # in file order, under their own names, so llama.cpp's running counts advance as in storage(). A name's
+        # category and whether it may be quantized do not depend on the block number in it.
+        kinds, shared, out = {}, {}, []
+        for layer, tensors in runs:
+            kind = kinds.get(id(tensors))
+            if kind is None:
+                placed = tuple((k, t, gguf_recipes.category(t.name)) for k, t in enumerate(tensors)
+                               if recipe.positional(t.name, t.ne))
+                at = {k for k, _, _ in placed}
+                kind = kinds[id(tensors)] = (placed, [None if k in at else recipe.type_of(t.name, t.ne)
+                                                      for k, t in enumerate(tensors)])
+            placed, types = kind
+            key = (id(tensors),) + tuple(recipe.quantized_type(layer_name(t, layer), t.ne, cat) for _, t, cat in placed)
+            pairs = shared.get(key)
+            if pairs is None:
+                for (k, _, _), ty in zip(placed, key[1:]):
+                    types[k] = ty
+                pairs = shared[key] = tuple((t, _typed(ty, t.ne)) for t, ty in zip(tensors, types))
+            out.append((layer, pairs))
+        return tuple(out)
+
     def _pure_type(self, t):
         if not gguf_recipes.allows_quantization(t.name, t.ne):
             return gguf_recipes.kept_type(t.name, t.ne)
         return gguf_recipes.fallback(self.ggml, t.ne[0])
 
 
+def _typed(type_name: str, ne: tuple) -> TensorStorage:
+    return TensorStorage(type_name, GGML_TYPES[type_name].tensor_bytes(ne))
+
+
+def _converted(spec: ModelSpec, t: Tensor) -> tuple:
+    """The tensor(s) llama.cpp's converter writes for checkpoint tensor t. It differs from the checkpoint in
+    one place: since 2025-04 (#12801) DeepSeek's kv_b projection is split per head into attn_k_b (stored
+    transposed) and attn_v_b, 3-D tensors with rows of qk_nope_head_dim and kv_lora_rank values."""
+    if t.role == "attn_kv_b" and spec.is_mla:
+        prefix = f"blk.{t.layer}."
+        return (Tensor(prefix + "attn_k_b.weight", "attn_k_b", t.layer,
+                       (spec.qk_nope_head_dim, spec.kv_lora_rank, spec.num_heads), MATRIX, t.tp),
+                Tensor(prefix + "attn_v_b.weight", "attn_v_b", t.layer,
+                       (spec.kv_lora_rank, spec.v_head_dim, spec.num_heads), MATRIX, t.tp))
+    return (t,)
+
+
 @lru_cache(maxsize=256)
 def gguf_tensors(spec: ModelSpec) -> tuple:
-    """The tensors as llama.cpp's converter writes them. It differs from the checkpoint in one place:
-    since 2025-04 (#12801) DeepSeek's kv_b projection is split per head into attn_k_b (stored
-    transposed) and attn_v_b, 3-D tensors with rows of qk_nope_head_dim and kv_lora_rank values."""
-    out = []
-    for t in weight_tensors(spec):
-        if t.role == "attn_kv_b" and spec.is_mla:
-            prefix = f"blk.{t.layer}."
-            out.append(Tensor(prefix + "attn_k_b.weight", "attn_k_b", t.layer,
-                              (spec.qk_nope_head_dim, spec.kv_lora_rank, spec.num_heads), MATRIX, t.tp))
-            out.append(Tensor(prefix + "attn_v_b.weight", "attn_v_b", t.layer,
-                              (spec.kv_lora_rank, spec.v_head_dim, spec.num_heads), MATRIX, t.tp))
-        else:
-            out.append(t)
-    return tuple(out)
+    """The tensors as llama.cpp's converter writes them (see _converted)."""
+    return tuple(c for t in weight_tensors(spec) for c in _converted(spec, t))
+
+
+@lru_cache(maxsize=256)
+def gguf_tensor_runs(spec: ModelSpec) -> tuple:
+    """gguf_tensors(spec) grouped like models.tensor_runs."""
+    memo = {}
+    return tuple((layer, memo.get(id(ts)) or memo.setdefault(id(ts), tuple(c for t in ts for c in _converted(spec, t))))
+                 for layer, ts in tensor_runs(spec))
 
 
 @dataclass(frozen=True)
@@ -436,22 +531,52 @@ def kv_format(name: str) -> KVFormat:
 
 @dataclass(frozen=True)
 class WeightStorage:
-    """A model's weights in one format: per-tensor storage and the summary by storage type."""
+    """A model's weights in one format: per-tensor storage and the summary by storage type.
 
-    tensors: tuple  # (Tensor, TensorStorage) pairs
+    runs: the (Tensor, TensorStorage) pairs grouped by block (WeightFormat.storage_runs); `tensors` is
+    them one by one, in file order, made when first asked for."""
+
+    runs: tuple
     total: int
     by_type: tuple  # (label, tensor count, elements, bytes), largest first
+
+    @cached_property
+    def tensors(self) -> tuple:
+        """(Tensor, TensorStorage) pairs, every tensor of the model in file order."""
+        return expand_runs(self.runs)
 
     def bits_per_weight(self, parameters: int) -> float:
         return 8 * self.total / parameters
 
 
+def by_run(runs, per_pairs) -> list:
+    """[per_pairs(pairs) for each run of storage runs], computed once per shared pairs tuple."""
+    memo = {}
+    out = []
+    for _, pairs in runs:
+        v = memo.get(id(pairs))
+        if v is None:
+            v = memo[id(pairs)] = per_pairs(pairs)
+        out.append(v)
+    return out
+
+
+def _by_label(pairs) -> dict:
+    out = {}
+    for t, s in pairs:
+        count, elements, size = out.get(s.label, (0, 0, 0))
+        out[s.label] = (count + 1, elements + t.numel, size + s.bytes)
+    return out
+
+
 @lru_cache(maxsize=1024)
 def weight_storage(spec: ModelSpec, fmt: WeightFormat) -> WeightStorage:
-    pairs = fmt.storage(spec)
+    """Every tensor's storage, summed by type (labels in the order they first appear, then largest first)."""
+    runs = fmt.storage_runs(spec)
     summary = {}
-    for t, s in pairs:
-        count, elements, size = summary.get(s.label, (0, 0, 0))
-        summary[s.label] = (count + 1, elements + t.numel, size + s.bytes)
+    for labels in by_run(runs, _by_label):
+        for label, (c, e, b) in labels.items():
+            count, elements, size = summary.get(label, (0, 0, 0))
+            summary[label] = (count + c, elements + e, size + b)
     by_type = tuple(sorted(((label, *v) for label, v in summary.items()), key=lambda r: -r[3]))
-    return WeightStorage(pairs, sum(s.bytes for _, s in pairs), by_type)
+    return WeightStorage(runs, sum(v[2] for v in summary.values()), by_type)

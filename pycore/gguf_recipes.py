@@ -81,7 +81,7 @@ _FALLBACK = {
 OUTPUT, TOKEN_EMBD, QKV, KV_B, V, K, Q, ATTN_OUTPUT, FFN_UP, FFN_GATE, FFN_DOWN, OTHER = (
     "output", "token_embd", "attn_qkv", "attn_kv_b", "attn_v", "attn_k", "attn_q", "attn_output",
     "ffn_up", "ffn_gate", "ffn_down", "other")
-_ATTN_V_LIKE = (V, QKV, KV_B)
+ATTN_V_LIKE = (V, QKV, KV_B)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -193,29 +193,81 @@ def supports(preset: str, rules: str) -> bool:
     return rules in RULES and preset in PRESETS and (rules != "2023" or preset in _PRESETS_2023)
 
 
+# The running counts of llama_tensor_get_type_impl and the categories that advance each. A tensor's type can
+# depend on its place in the file only through them (or, with experts, the block number in its name).
+COUNTERS = {"i_attention_wv": ATTN_V_LIKE, "i_ffn_down": (FFN_DOWN,), "i_ffn_gate": (FFN_GATE,), "i_ffn_up": (FFN_UP,)}
+POSITIONAL = frozenset(c for cats in COUNTERS.values() for c in cats)
+# Presets whose choice for a counted category reads the count or the block number, by rules era and
+# counter (the branches of _pick, _pick_2025 and _pick_2023 that use `i`; a few that read it only
+# without an importance matrix or for Falcon are listed all the same). For every other preset the
+# tensors of that category get one type wherever they are, so a kind of block is worked out once.
+# _IQ1_IQ2 presets read the ffn_down count only; MXFP4_MOE reads none.
+_K_PLACED = {"Q3_K_M", "Q4_K_M", "Q5_K_M", "Q4_K_S"}
+_READS_PLACE = {
+    "2026": {"i_attention_wv": _K_PLACED,
+             "i_ffn_down": _K_PLACED | _IQ1_IQ2 | {"Q2_K_S", "IQ3_XXS", "IQ3_M", "IQ4_NL", "IQ4_XS", "Q4_0", "Q5_0"},
+             "i_ffn_gate": {"IQ3_XS"}, "i_ffn_up": {"IQ3_XS"}},
+    "2023": {"i_attention_wv": _K_PLACED, "i_ffn_down": _K_PLACED, "i_ffn_gate": set(), "i_ffn_up": set()},
+}
+_READS_PLACE["2025"] = _READS_PLACE["2026"]
+
+
+def positional(name: str, ne: tuple) -> bool:
+    """True when the type Recipe.type_of gives this tensor can depend on its place in the file under some
+    preset (POSITIONAL); Recipe.positional answers for one preset."""
+    return allows_quantization(name, ne) and category(name) in POSITIONAL
+
+
+class Recipe:
+    """llama-quantize's choice of type for the tensors of one file, asked one tensor at a time in file order
+    (it keeps llama.cpp's running counts). has_output: the file has an output.weight; n_attention_wv: its
+    attn_v-like tensors (attn_v, attn_qkv, attn_kv_b) plus the NextN blocks (traits.nextn_blocks)."""
+
+    def __init__(self, preset: str, traits: ModelTraits, rules: str, has_output: bool, n_attention_wv: int):
+        if not supports(preset, rules):
+            raise ValueError(f"preset {preset} does not exist in the {rules} rules")
+        self.preset, self.default, self.traits, self.rules = preset, PRESETS[preset][1], traits, rules
+        self.has_output, self.n_attention_wv = has_output, n_attention_wv
+        self.imatrix = traits.has_imatrix or preset in _NEEDS_IMATRIX
+        self.state = {"i_attention_wv": 0, "i_ffn_down": 0, "i_ffn_gate": 0, "i_ffn_up": 0}
+
+    def positional(self, name: str, ne: tuple) -> bool:
+        """True when this recipe's type for the tensor can depend on its place in the file: then it must be asked
+        in file order under the tensor's own name. Otherwise the type follows from the name's role and the shape."""
+        if not positional(name, ne):
+            return False
+        cat = category(name)
+        return any(cat in cats and self.preset in _READS_PLACE[self.rules][counter]
+                   for counter, cats in COUNTERS.items())
+
+    def type_of(self, name: str, ne: tuple) -> str:
+        """The ggml type name of the next tensor (name, ne) of the file."""
+        if not allows_quantization(name, ne):
+            return kept_type(name, ne)
+        return self.quantized_type(name, ne, category(name))
+
+    def quantized_type(self, name: str, ne: tuple, cat: str) -> str:
+        """type_of for a tensor known to allow quantization, of category `cat` (category(name))."""
+        rules = self.rules
+        if rules == "2026":
+            chosen = _pick(self.preset, self.default, name, ne, cat, self.traits, self.imatrix, self.has_output,
+                           self.n_attention_wv, self.state)
+        elif rules == "2025":
+            chosen = _pick_2025(self.preset, self.default, name, ne, cat, self.traits, self.imatrix, self.has_output,
+                                self.n_attention_wv, self.state)
+        else:
+            chosen = _pick_2023(self.preset, self.default, name, ne, cat, self.traits, self.n_attention_wv, self.state)
+        return fallback(chosen, ne[0], rules)
+
+
 def assign_types(preset: str, tensors, traits: ModelTraits, rules: str = "2026") -> list:
     """The ggml type name llama-quantize picks for each tensor (name, ne), in order."""
     if not supports(preset, rules):
         raise ValueError(f"preset {preset} does not exist in the {rules} rules")
-    _, default = PRESETS[preset]
     has_output = any(name == "output.weight" for name, _ in tensors)
-    n_attention_wv = sum(1 for name, _ in tensors if category(name) in _ATTN_V_LIKE) + traits.nextn_blocks
-    imatrix = traits.has_imatrix or preset in _NEEDS_IMATRIX
-    state = {"i_attention_wv": 0, "i_ffn_down": 0, "i_ffn_gate": 0, "i_ffn_up": 0}
-    out = []
-    for name, ne in tensors:
-        if not allows_quantization(name, ne):
-            out.append(kept_type(name, ne))
-            continue
-        cat = category(name)
-        if rules == "2026":
-            chosen = _pick(preset, default, name, ne, cat, traits, imatrix, has_output, n_attention_wv, state)
-        elif rules == "2025":
-            chosen = _pick_2025(preset, default, name, ne, cat, traits, imatrix, has_output, n_attention_wv, state)
-        else:
-            chosen = _pick_2023(preset, default, name, ne, cat, traits, n_attention_wv, state)
-        out.append(fallback(chosen, ne[0], rules))
-    return out
+    n_attention_wv = sum(1 for name, _ in tensors if category(name) in ATTN_V_LIKE) + traits.nextn_blocks
+    recipe = Recipe(preset, traits, rules, has_output, n_attention_wv)
+    return [recipe.type_of(name, ne) for name, ne in tensors]
 
 
 def _layer_of(name: str) -> int:
@@ -259,7 +311,7 @@ def _pick(ftype, new, name, ne, cat, m: ModelTraits, imatrix, has_output, n_atte
             return "Q4_K"
         return new
     if ftype in _IQ1_IQ2:
-        if cat in _ATTN_V_LIKE:
+        if cat in ATTN_V_LIKE:
             state["i_attention_wv"] += 1
             if m.n_gqa >= 4 or n_expert >= 4:
                 return "Q4_K"
@@ -280,7 +332,7 @@ def _pick(ftype, new, name, ne, cat, m: ModelTraits, imatrix, has_output, n_atte
             if ftype in ("IQ2_S", "IQ2_M"):
                 return "IQ3_S"
         return new
-    if cat in _ATTN_V_LIKE:
+    if cat in ATTN_V_LIKE:
         i = state["i_attention_wv"]
         state["i_attention_wv"] = i + 1
         if ftype == "Q2_K":

@@ -315,12 +315,8 @@ _FFN_NORM = {"qwen3next": "post_attention_norm", "qwen35": "post_attention_norm"
 _FINAL_NORM = {"lfm2": "token_embd_norm"}
 
 
-@lru_cache(maxsize=256)
-def weight_tensors(spec: ModelSpec) -> tuple:
-    """All weight tensors of the model, in GGUF names and ggml shapes, ordered by block."""
-    out = []
-    H, V = spec.hidden_size, spec.vocab_size
-
+def _builders(spec: ModelSpec, out: list):
+    """add, norm and linear: each appends the Tensors of one weight (GGUF name and ggml shape) to `out`."""
     def add(role, layer, ne, kind=MATRIX, suffix="weight"):
         prefix = f"blk.{layer}." if layer >= 0 else ""
         name = f"{prefix}{role}.{suffix}" if suffix else prefix + role  # ssm_a, ssm_d: no suffix in GGUF
@@ -336,51 +332,139 @@ def weight_tensors(spec: ModelSpec) -> tuple:
         if bias:
             add(role, layer, (n_out,), SMALL, "bias")
 
-    add("token_embd", -1, (H, V))
+    return add, norm, linear
+
+
+def _head_tensors(spec, add):
+    """The tensors before the blocks: the token embedding and learned positions."""
+    add("token_embd", -1, (spec.hidden_size, spec.vocab_size))
     if spec.learned_positions:
-        add("position_embd", -1, (H, spec.learned_positions), SMALL)
+        add("position_embd", -1, (spec.hidden_size, spec.learned_positions), SMALL)
 
+
+def _block_tensors(spec, i, add, norm, linear):
+    """The tensors of block i. They depend on i only through its name and the block's kind
+    (_block_kind): blocks of one kind have the same roles and shapes."""
+    H = spec.hidden_size
+    mixer, ffn = spec.layer_type(i), spec.ffn_type(i)
+    if mixer != NO_MIXER or ffn == NO_FFN or spec.norms_per_layer == 1:
+        norm("attn_norm", i, H)
+    if mixer in ATTENTION_TYPES:
+        _attention_tensors(spec, i, add, norm, linear)
+    if mixer in (MAMBA, MAMBA2, PARALLEL_HYBRID):
+        _mamba_tensors(spec, i, mixer == MAMBA, add, norm, linear)
+    elif mixer == GATED_DELTANET:
+        _gated_deltanet_tensors(spec, i, add, norm, linear)
+    elif mixer == SHORT_CONV:
+        _short_conv_tensors(spec, i, add, linear)
+    elif mixer == KDA:
+        _kda_tensors(spec, i, add, linear)
+    elif mixer == LIGHTNING:
+        _lightning_tensors(spec, i, add, norm, linear)
+    if spec.norms_per_layer == 4:  # Gemma 2/3: post-attention, pre-FFN and post-FFN norms
+        norm("post_attention_norm", i, H)
+        norm("ffn_norm", i, H)
+        norm("post_ffw_norm", i, H)
+    elif spec.norms_per_layer == 2 and ffn != NO_FFN:
+        norm(_FFN_NORM.get(spec.arch, "ffn_norm"), i, H)
+    if ffn == MOE:
+        _moe_tensors(spec, i, add, linear)
+    elif ffn == DENSE:
+        _mlp_tensors(spec, i, spec.intermediate_size, "", linear)
+
+
+def _block_kind(spec, i) -> tuple:
+    """What decides block i's tensors besides its index: its mixer and its feed-forward."""
+    return spec.layer_type(i), spec.ffn_type(i)
+
+
+def _tail_tensors(spec, add, norm):
+    """The tensors after the blocks (and after Gemma 3n's per-layer extras): the final norm and the head."""
+    norm(_FINAL_NORM.get(spec.arch, "output_norm"), -1, spec.hidden_size)
+    if not spec.tie_embeddings:
+        add("output", -1, (spec.hidden_size, spec.vocab_size))
+
+
+@lru_cache(maxsize=256)
+def weight_tensors(spec: ModelSpec) -> tuple:
+    """All weight tensors of the model, in GGUF names and ggml shapes, ordered by block."""
+    out = []
+    add, norm, linear = _builders(spec, out)
+    _head_tensors(spec, add)
     for i in range(spec.num_layers):
-        mixer, ffn = spec.layer_type(i), spec.ffn_type(i)
-        if mixer != NO_MIXER or ffn == NO_FFN or spec.norms_per_layer == 1:
-            norm("attn_norm", i, H)
-        if mixer in ATTENTION_TYPES:
-            _attention_tensors(spec, i, add, norm, linear)
-        if mixer in (MAMBA, MAMBA2, PARALLEL_HYBRID):
-            _mamba_tensors(spec, i, mixer == MAMBA, add, norm, linear)
-        elif mixer == GATED_DELTANET:
-            _gated_deltanet_tensors(spec, i, add, norm, linear)
-        elif mixer == SHORT_CONV:
-            _short_conv_tensors(spec, i, add, linear)
-        elif mixer == KDA:
-            _kda_tensors(spec, i, add, linear)
-        elif mixer == LIGHTNING:
-            _lightning_tensors(spec, i, add, norm, linear)
-        if spec.norms_per_layer == 4:  # Gemma 2/3: post-attention, pre-FFN and post-FFN norms
-            norm("post_attention_norm", i, H)
-            norm("ffn_norm", i, H)
-            norm("post_ffw_norm", i, H)
-        elif spec.norms_per_layer == 2 and ffn != NO_FFN:
-            norm(_FFN_NORM.get(spec.arch, "ffn_norm"), i, H)
-        if ffn == MOE:
-            _moe_tensors(spec, i, add, linear)
-        elif ffn == DENSE:
-            _mlp_tensors(spec, i, spec.intermediate_size, "", linear)
-
+        _block_tensors(spec, i, add, norm, linear)
     if spec.per_layer_input_size:
         _gemma3n_tensors(spec, add, norm, linear)
-    norm(_FINAL_NORM.get(spec.arch, "output_norm"), -1, H)
-    if not spec.tie_embeddings:
-        add("output", -1, (H, V))
+        for i in range(spec.num_layers):
+            _gemma3n_layer_tensors(spec, i, add, norm, linear)
+    _tail_tensors(spec, add, norm)
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def tensor_runs(spec: ModelSpec) -> tuple:
+    """weight_tensors(spec) grouped, built in time proportional to the kinds of block rather than the tensors:
+    (layer, tensors) runs in file order. A run of layer −1 holds tensors outside the blocks; a run of
+    layer i ≥ 0 holds block i's tensors (or its Gemma 3n extras), as one tuple shared by every block of
+    the same kind, named after the first of them (expand_runs renames them). Expanded, it is
+    weight_tensors(spec), tensor for tensor (tests/test_fast_paths.py)."""
+    runs = []
+
+    def globals_(build):
+        out = []
+        build(*_builders(spec, out))
+        if out:
+            runs.append((-1, tuple(out)))
+
+    globals_(lambda add, norm, linear: _head_tensors(spec, add))
+    kinds = {}
+    for i in range(spec.num_layers):
+        key = _block_kind(spec, i)
+        if key not in kinds:
+            out = []
+            _block_tensors(spec, i, *_builders(spec, out))
+            kinds[key] = tuple(out)
+        runs.append((i, kinds[key]))
+    if spec.per_layer_input_size:
+        globals_(lambda add, norm, linear: _gemma3n_tensors(spec, add, norm, linear))
+        out = []
+        _gemma3n_layer_tensors(spec, 0, *_builders(spec, out))
+        extras = tuple(out)
+        runs += [(i, extras) for i in range(spec.num_layers)]
+    globals_(lambda add, norm, linear: _tail_tensors(spec, add, norm))
+    return tuple(runs)
+
+
+def layer_name(t: Tensor, layer: int) -> str:
+    """The name block tensor `t` has in block `layer` ("blk.3.attn_v.weight" → "blk.7.attn_v.weight")."""
+    if t.layer == layer:
+        return t.name
+    return f"blk.{layer}.{t.name[len(f'blk.{t.layer}.'):]}"
+
+
+def at_layer(t: Tensor, layer: int) -> Tensor:
+    """Block `layer`'s copy of block tensor `t` (the same role, shape and layout, renamed)."""
+    if t.layer == layer:
+        return t
+    return Tensor(layer_name(t, layer), t.role, layer, t.ne, t.kind, t.tp)
+
+
+def expand_runs(runs) -> tuple:
+    """The flat tuple of items a runs tuple stands for: Tensors, or (Tensor, anything) pairs."""
+    out = []
+    for layer, items in runs:
+        if layer < 0:
+            out += items
+        else:
+            out += [(at_layer(x[0], layer), *x[1:]) if isinstance(x, tuple) else at_layer(x, layer) for x in items]
     return tuple(out)
 
 
 def _gemma3n_tensors(spec, add, norm, linear):
-    """Gemma 3n's additions (modeling_gemma3n.py Gemma3nTextModel / Gemma3nTextDecoderLayer): the per-layer
-    embedding table (vocab_size_per_layer_input × layers·hidden_size_per_layer_input) with its projection from
-    the hidden state and norm; altup_num_inputs − 1 AltUp projections in and out; per layer the AltUp
-    coefficients, router and norms, the LAuReL low-rank pair and norm, and the per-layer input gate,
-    projection and norm."""
+    """Gemma 3n's additions outside the blocks (modeling_gemma3n.py Gemma3nTextModel): the per-layer
+    embedding table (vocab_size_per_layer_input × layers·hidden_size_per_layer_input) with its projection
+    from the hidden state and norm; altup_num_inputs − 1 AltUp projections in and out. Per layer, after
+    all blocks: _gemma3n_layer_tensors."""
     H, P, L, n = spec.hidden_size, spec.per_layer_input_size, spec.num_layers, spec.altup_inputs
     add("per_layer_token_embd", -1, (L * P, spec.per_layer_vocab))
     linear("per_layer_model_proj", -1, H, L * P)
@@ -388,20 +472,25 @@ def _gemma3n_tensors(spec, add, norm, linear):
     for k in range(max(n - 1, 0)):
         linear(f"altup_proj.{k}", -1, H, H)
         linear(f"altup_unembd_proj.{k}", -1, H, H)
-    for i in range(L):
-        if n:
-            add("altup_correct_scale", i, (H,), SMALL)
-            add("altup_correct_coef", i, (n, n), SMALL)
-            add("altup_predict_coef", i, (n, n * n), SMALL)
-            add("altup_router", i, (H, n), SMALL)
-            norm("altup_router_norm", i, H)
-        if spec.laurel_rank:
-            linear("laurel_l", i, H, spec.laurel_rank)
-            linear("laurel_r", i, spec.laurel_rank, H)
-            norm("laurel_post_norm", i, H)
-        linear("inp_gate", i, H, P)
-        linear("proj", i, P, H)
-        norm("post_norm", i, H)
+
+
+def _gemma3n_layer_tensors(spec, i, add, norm, linear):
+    """Gemma 3n per layer (Gemma3nTextDecoderLayer): the AltUp coefficients, router and norms, the LAuReL
+    low-rank pair and norm, and the per-layer input gate, projection and norm."""
+    H, P, n = spec.hidden_size, spec.per_layer_input_size, spec.altup_inputs
+    if n:
+        add("altup_correct_scale", i, (H,), SMALL)
+        add("altup_correct_coef", i, (n, n), SMALL)
+        add("altup_predict_coef", i, (n, n * n), SMALL)
+        add("altup_router", i, (H, n), SMALL)
+        norm("altup_router_norm", i, H)
+    if spec.laurel_rank:
+        linear("laurel_l", i, H, spec.laurel_rank)
+        linear("laurel_r", i, spec.laurel_rank, H)
+        norm("laurel_post_norm", i, H)
+    linear("inp_gate", i, H, P)
+    linear("proj", i, P, H)
+    norm("post_norm", i, H)
 
 
 def _attention_tensors(spec, i, add, norm, linear):
@@ -611,16 +700,29 @@ class ParameterCount:
         return dict(self.by_part).get("language", self.total)
 
 
-@lru_cache(maxsize=256)
-def parameter_count(spec: ModelSpec) -> ParameterCount:
+def _counts(tensors) -> tuple:
+    """(elements, of which routed experts (matrices and their biases), of which token/position embeddings)."""
     total = expert = embedding = 0
-    for t in weight_tensors(spec):
+    for t in tensors:
         n = t.numel
         total += n
-        if t.role in EXPERT_ROLES:  # routed-expert matrices and their biases
+        if t.role in EXPERT_ROLES:
             expert += n
         if t.role in ("token_embd", "position_embd"):
             embedding += n
+    return total, expert, embedding
+
+
+@lru_cache(maxsize=256)
+def parameter_count(spec: ModelSpec) -> ParameterCount:
+    """Parameters of the model's tensors (weight_tensors, summed by kind of block: tensor_runs) and parts."""
+    total = expert = embedding = 0
+    memo = {}
+    for _, tensors in tensor_runs(spec):
+        c = memo.get(id(tensors))
+        if c is None:
+            c = memo[id(tensors)] = _counts(tensors)
+        total, expert, embedding = total + c[0], expert + c[1], embedding + c[2]
     active = total - expert
     if spec.is_moe:
         active += expert * spec.experts_per_token // spec.num_experts

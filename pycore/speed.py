@@ -216,30 +216,51 @@ def weight_reads(spec, fmt) -> tuple:
 
     A decode token reads every non-expert tensor, experts_per_token / num_experts of each routed-expert
     tensor, and not the token-embedding table (a lookup of one row), unless it is tied to the output head.
-    Sizes are the estimate's per-tensor storage (formats.weight_storage), so scales and mixed types count."""
-    from .formats import weight_storage
+    Sizes are the estimate's per-tensor storage (formats.weight_storage), so scales and mixed types count.
+    The terms of each run of tensors (a kind of block) are worked out once; the sums add them tensor by
+    tensor in file order, as a loop over every tensor would (the fractional expert shares round alike)."""
+    from .formats import by_run, weight_storage
     stored = weight_storage(spec, fmt)
-    decode = prefill = params = expert = head = expert_bytes = 0
     share = spec.experts_per_token / spec.num_experts if spec.is_moe else 1.0
-    for t, s in stored.tensors:
+    decode = prefill = params = expert = head = expert_bytes = 0
+    for d_terms, p_terms, e_terms, prefill_bytes, head_params, e_bytes in by_run(
+            stored.runs, lambda pairs: _read_terms(spec, pairs, share)):
+        for x in d_terms:
+            decode += x
+        for x in p_terms:
+            params += x
+        for x in e_terms:
+            expert += x
+        prefill += prefill_bytes
+        head += head_params
+        expert_bytes += e_bytes
+    return int(decode), prefill, int(params), int(expert), head, expert_bytes
+
+
+def _read_terms(spec, pairs, share) -> tuple:
+    """weight_reads' terms for one run of (Tensor, TensorStorage) pairs: the decode, parameter and expert-parameter
+    terms in order, and the run's prefill bytes, output-head parameters and routed-expert bytes (whole numbers)."""
+    decode, params, expert = [], [], []
+    prefill = head = expert_bytes = 0
+    for t, s in pairs:
         if t.role in ("token_embd", "position_embd") and not (t.role == "token_embd" and spec.tie_embeddings):
             continue
         if t.kind != "matrix" and t.role not in ("output",):
-            decode += s.bytes  # norms, biases: tiny, read all the same
+            decode.append(s.bytes)  # norms, biases: tiny, read all the same
             prefill += s.bytes
             continue
         if t.is_expert:
             expert_bytes += s.bytes
-            decode += s.bytes * share
-            params += t.numel * share
-            expert += t.numel * share
+            decode.append(s.bytes * share)
+            params.append(t.numel * share)
+            expert.append(t.numel * share)
         else:
-            decode += s.bytes
-            params += t.numel
+            decode.append(s.bytes)
+            params.append(t.numel)
             if t.role == "output" or (t.role == "token_embd" and spec.tie_embeddings):
                 head += t.numel
         prefill += s.bytes
-    return int(decode), prefill, int(params), int(expert), head, expert_bytes
+    return tuple(decode), tuple(params), tuple(expert), prefill, head, expert_bytes
 
 
 def kv_bytes_per_token(spec, kvf, depth: int) -> int:

@@ -7,7 +7,7 @@ own. This module sums the stored bytes of each tensor (pycore.formats.weight_sto
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..formats import weight_storage
+from ..formats import by_run, weight_storage
 from ..models import EXPERT_ROLES
 
 
@@ -38,23 +38,39 @@ class LayerWeights:
         return self.output - (self.token_embd if self.output_tied else 0)
 
 
+def _sums(pairs) -> tuple:
+    """(bytes, routed-expert bytes, largest tensor, token_embd bytes) of one run's (Tensor, TensorStorage) pairs."""
+    size = experts = largest = embd = 0
+    for t, s in pairs:
+        size += s.bytes
+        largest = max(largest, s.bytes)
+        if t.role in EXPERT_ROLES:
+            experts += s.bytes
+        if t.role == "token_embd":
+            embd += s.bytes
+    return size, experts, largest, embd
+
+
 @lru_cache(maxsize=512)
 def layer_weights(spec, fmt) -> LayerWeights:
+    """Sums per run of the storage (formats.weight_storage(...).runs): a block's tensors once per kind of block."""
     stored = weight_storage(spec, fmt)
     layers = [0] * spec.num_layers
     experts = [0] * spec.num_layers
-    embd = out = largest = 0
-    for t, s in stored.tensors:
-        largest = max(largest, s.bytes)
-        if 0 <= t.layer < spec.num_layers:
-            layers[t.layer] += s.bytes
-            if t.role in EXPERT_ROLES:
-                experts[t.layer] += s.bytes
-        elif t.role in ("token_embd", "position_embd"):
-            embd += s.bytes
-        else:
-            out += s.bytes
+    embd = out = largest = tied_embd = 0
+    for (layer, pairs), (size, expert_size, big, embd_size) in zip(stored.runs, by_run(stored.runs, _sums)):
+        largest = max(largest, big)
+        tied_embd += embd_size
+        if 0 <= layer < spec.num_layers:  # a block's run: every tensor in it is of that block
+            layers[layer] += size
+            experts[layer] += expert_size
+            continue
+        for t, s in pairs:
+            if t.role in ("token_embd", "position_embd"):
+                embd += s.bytes
+            else:
+                out += s.bytes
     tied = spec.tie_embeddings
     if tied:
-        out += sum(s.bytes for t, s in stored.tensors if t.role == "token_embd")
+        out += tied_embd
     return LayerWeights(tuple(layers), tuple(experts), embd, out, tied, largest)

@@ -270,40 +270,39 @@ def plan(spec, fmt, kvf, st: Settings):
     flash = flash_attention(st.flash_attn, kvf)
     lw = layer_weights(spec, fmt)
     devs = layer_devices(L, st.ngl, st.gpus, st.split)
-    from ..models import layer_kinds
     k_row, v_row = kv_row_bytes(spec, kvf)
-    per_layer_cells = layer_cells(spec, c)
-    kinds = layer_kinds(spec)
+    layers_kv, layers_rs = _layer_memory(spec, kvf, c, st.batch)
     n = max(st.gpus, 0)
     w, kv, rs = [0] * n, [0] * n, [0] * n
     host_w, host_kv, host_rs = lw.token_embd, 0, 0
-    for il in range(L):
-        d = devs[il]
-        # attention kinds cache per cell; recurrent/conv kinds keep f32 state, one cell per sequence
-        # (src/llama-model.cpp create_memory: llama_memory_recurrent(GGML_TYPE_F32, GGML_TYPE_F32, n_seq_max))
-        layer_kv = sum(per_layer_cells[il] * k.bytes_per_token(kvf) for k in kinds[il] if k.grows)
-        layer_rs = sum(st.batch * k.state_bytes(4, 4) for k in kinds[il] if not k.grows)
-        experts_home = il < st.n_cpu_moe
+    first = 0
+    while first < L:  # each device's layers, a contiguous range [first, end): devices never decrease along them
+        d = devs[first]
+        end = first + devs[first:L].count(d)
+        home = min(end, st.n_cpu_moe)  # blocks whose experts stay in RAM (--n-cpu-moe)
+        experts_home = sum(lw.experts[first:home]) if home > first else 0
+        layer_kv, layer_rs = sum(layers_kv[first:end]), sum(layers_rs[first:end])
         if d < 0:
-            host_w += lw.layers[il]
+            host_w += sum(lw.layers[first:end])
         else:
-            w[d] += lw.layers[il] - (lw.experts[il] if experts_home else 0)
-            host_w += lw.experts[il] if experts_home else 0
+            w[d] += sum(lw.layers[first:end]) - experts_home
+            host_w += experts_home
         if d < 0 or not st.kv_offload:
             host_kv += layer_kv
             host_rs += layer_rs
         else:
             kv[d] += layer_kv
             rs[d] += layer_rs
+        first = end
     out_dev = devs[L]
     if out_dev < 0:
         host_w += lw.output_own
     else:
         w[out_dev] += lw.output
     graph = compute_buffer(spec, T, T, c, flash)
-    blocks_on_cpu = any(d < 0 for d in devs[:L]) or (not st.kv_offload and n > 0)
-    gpu_compute = [graph if any(d == g for d in devs) else 0 for g in range(n)]
-    if n and any(d >= 0 for d in devs) and st.n_cpu_moe and spec.is_moe and T >= 32:
+    blocks_on_cpu = -1 in devs[:L] or (not st.kv_offload and n > 0)
+    gpu_compute = [graph if g in devs else 0 for g in range(n)]
+    if n and max(devs) >= 0 and st.n_cpu_moe and spec.is_moe and T >= 32:
         # op offload (--op-offload, on by default): matrix products of weights kept in RAM run on the GPU
         # for batches of 32+ tokens, so the scheduler copies such a weight into the GPU's compute buffer
         # (ggml-backend.cpp ggml_backend_sched offload_op); one expert tensor at a time
@@ -321,12 +320,33 @@ def plan(spec, fmt, kvf, st: Settings):
     gpus = tuple(Share(weights=w[g], kv_cache=kv[g], state=rs[g], compute=gpu_compute[g]) for g in range(n))
     host = Share(weights=host_w, kv_cache=host_kv, state=host_rs, compute=host_compute,
                  output=output_buffer(spec, st.batch))
-    caches = _caches(spec, c, kinds, kvf)
+    caches = _caches(spec, c, kvf)
     return gpus, host, caches, c, flash, T
 
 
-def _caches(spec, c: Cells, kinds, kvf) -> tuple:
+@lru_cache(maxsize=512)
+def _layer_memory(spec, kvf, c: Cells, batch: int) -> tuple:
+    """(KV-cache bytes, state bytes) of each layer, wherever it is placed: attention kinds cache per cell;
+    recurrent/conv kinds keep f32 state, one cell per sequence (src/llama-model.cpp create_memory:
+    llama_memory_recurrent(GGML_TYPE_F32, GGML_TYPE_F32, n_seq_max))."""
+    from ..models import layer_kinds
+    per_layer_cells = layer_cells(spec, c)
+    kinds = layer_kinds(spec)
+    per_kind = {}  # layers of one kind share their tuple of memory kinds: each is worked out once
+    for ks in kinds:
+        if id(ks) not in per_kind:
+            per_kind[id(ks)] = (sum(k.bytes_per_token(kvf) for k in ks if k.grows),
+                                sum(batch * k.state_bytes(4, 4) for k in ks if not k.grows))
+    kv = tuple(n_cells * per_kind[id(ks)][0] for n_cells, ks in zip(per_layer_cells, kinds))
+    rs = tuple(per_kind[id(ks)][1] for ks in kinds)
+    return kv, rs
+
+
+@lru_cache(maxsize=512)
+def _caches(spec, c: Cells, kvf) -> tuple:
     """(label, cells, layers, bytes) per KV cache, in llama.cpp's order (iSWA: the base, then the SWA cache)."""
+    from ..models import layer_kinds
+    kinds = layer_kinds(spec)
     full = [k for ks in kinds for k in ks if k.grows and not (c.n_swa and k.kind in ("sliding", "chunked"))]
     swa = [k for ks in kinds for k in ks if k.grows and c.n_swa and k.kind in ("sliding", "chunked")]
     out = [("non-SWA" if swa else "", c.n_ctx, len(full), c.n_ctx * sum(k.bytes_per_token(kvf) for k in full))]
@@ -389,7 +409,8 @@ def max_ngl(spec, fmt, kvf, st: Settings, budget: int):
     leave room: the CPU-only case needs no GPU memory, so 0 always fits). GPU bytes grow with ngl."""
     from dataclasses import replace
     top = spec.num_layers + 1
-    too_many = lambda n: not fits(plan(spec, fmt, kvf, replace(st, ngl=n))[0], budget)  # noqa: E731
+    # every layer is --n-gpu-layers -1 (layer_devices), the plan the estimate has already made in the default case
+    too_many = lambda n: not fits(plan(spec, fmt, kvf, replace(st, ngl=-1 if n == top else n))[0], budget)  # noqa: E731
     if not too_many(top):
         return top
     return _first_fit(0, top, too_many) - 1  # 0 layers always fit
