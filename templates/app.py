@@ -33,7 +33,7 @@ from pycore.importers.hub import (DEFAULT_ENDPOINT, MAX_BYTES, MAX_REQUESTS, RET
 from pycore.importers.reader import BytesReader, NeedMoreBytes
 from pycore.report import estimate_dict, estimate_markdown
 from pycore.training import LORA_MODULES, training_dict, training_markdown
-from pyodide.ffi import create_once_callable, create_proxy
+from pyodide.ffi import create_once_callable, create_proxy, to_js
 
 js = None  # the worker's global scope, bound by main() (the memory snapshot must hold no JavaScript object)
 
@@ -153,7 +153,7 @@ class HubReader:
                              "credentials": "omit", "referrerPolicy": "no-referrer"},
                             dict_converter=js.Object.fromEntries)
             try:
-                response = await js.fetch(url, options)
+                response = await (getattr(js, "llmPageFetch", None) or js.fetch)(url, options)
             except Exception:
                 self._failed(generation, timed_out, name, "could not reach the Hugging Face Hub (offline, or "
                              "blocked): download the files and choose them instead", retry=False)
@@ -546,8 +546,12 @@ class Page:
         self.flush()
 
     async def guard(self, job):
+        """Run a file or Hub read; what it sends reaches the page, and a failure is an error in the console."""
         try:
             await job
+        except Exception:
+            import traceback
+            js.console.error("The page's Python failed: " + traceback.format_exc())
         finally:
             self.flush()
 

@@ -71,11 +71,41 @@
   if (root.dataset.page !== "offline") {
     try {
       var worker = new Worker(root.dataset.worker, { type: "module" });
-      worker.onmessage = function (event) { receive(event.data); };
+      worker.onmessage = function (event) {
+        if (typeof event.data === "string") receive(event.data);
+        else hubFetch(event.data, function (m) { worker.postMessage(m); });
+      };
       worker.onerror = function (event) { fail(event.message || "the worker did not start"); };
       connect({ send: function (m) { worker.postMessage(m); } });
     } catch (error) {
       fail(String(error));
+    }
+  }
+
+  // The Hub's range reads, asked for by the worker (worker.js pageFetch): fetched here, the body read a chunk at
+  // a time as the worker asks, so its limits (bytes, time) hold and an abort reaches the request.
+  var reads = {};  // id -> {controller, reader}
+  function hubFetch(m, reply) {
+    if (m.hub === "fetch") {
+      var controller = new AbortController();
+      reads[m.id] = { controller: controller, reader: null };
+      fetch(m.url, { headers: m.headers, signal: controller.signal, credentials: "omit", referrerPolicy: "no-referrer" })
+        .then(function (response) {
+          reads[m.id].reader = response.body.getReader();
+          reply({ t: "fetched", id: m.id, status: response.status, contentRange: response.headers.get("Content-Range") });
+        }, function (error) { reply({ t: "fetched", id: m.id, error: String(error) }); });
+    } else if (m.hub === "read") {
+      var entry = reads[m.of];
+      if (!entry || !entry.reader) { reply({ t: "fetched", id: m.id, error: "no such read" }); return; }
+      entry.reader.read().then(function (chunk) {
+        if (chunk.done) delete reads[m.of];
+        reply({ t: "fetched", id: m.id, done: chunk.done, value: chunk.value || null });
+      }, function (error) { delete reads[m.of]; reply({ t: "fetched", id: m.id, error: String(error) }); });
+    } else if (m.hub === "abort" && reads[m.id]) {
+      reads[m.id].controller.abort();
+    } else if (m.hub === "cancel" && reads[m.id]) {
+      if (reads[m.id].reader) reads[m.id].reader.cancel().catch(function () {});
+      delete reads[m.id];
     }
   }
 

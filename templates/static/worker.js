@@ -35,6 +35,46 @@ async function inflate(url) {
   return new Uint8Array(await new Response(inflated).arrayBuffer());
 }
 
+// The Hub's range reads (app.py's HubReader) go through the page: fetch(url, init) here answers with a
+// Response-like object whose body the page reads chunk by chunk, and an abort of init.signal reaches it. (The
+// page's own fetch is what browser automation can stand in for: tests/e2e/test_hub_page.py routes the Hub's
+// hosts to a local stand-in, and Chromium's automation does not see a worker's requests.)
+let fetchId = 0;
+const fetches = new Map();  // id -> {resolve, reject} of the answer awaited
+
+function ask(post, message) {
+  return new Promise((resolve, reject) => {
+    fetches.set(message.id, { resolve, reject });
+    post(message);
+  });
+}
+
+function answered(message) {
+  const waiting = fetches.get(message.id);
+  if (!waiting) return;
+  fetches.delete(message.id);
+  if (message.error) waiting.reject(new TypeError(message.error));
+  else waiting.resolve(message);
+}
+
+function pageFetch(post, url, init) {
+  const id = ++fetchId;
+  const signal = init && init.signal;
+  if (signal) signal.addEventListener("abort", () => post({ hub: "abort", id }));
+  const headers = {};
+  if (init && init.headers) for (const [k, v] of Object.entries(init.headers)) headers[k] = v;
+  return ask(post, { hub: "fetch", id, url: String(url), headers }).then((head) => ({
+    status: head.status,
+    headers: { get: (name) => (name.toLowerCase() === "content-range" ? head.contentRange : null) },
+    body: {
+      getReader: () => ({
+        read: () => ask(post, { hub: "read", id: ++fetchId, of: id }).then((m) => ({ done: m.done, value: m.value })),
+        cancel: () => post({ hub: "cancel", id }),
+      }),
+    },
+  }));
+}
+
 function now() {
   return performance.timeOrigin + performance.now();  // the page turns it into a mark on its own timeline
 }
@@ -104,8 +144,14 @@ export function startPython(post, runtime = null) {
     }
   }
 
+  if (!runtime) self.llmPageFetch = (url, init) => pageFetch(post, url, init);
+
   return {
     send(message) {
+      if (message.t === "fetched") {
+        answered(message);
+        return;
+      }
       if (message.t === "init") {
         boot(message);
         return;
