@@ -13,7 +13,8 @@ The update format (one JSON object per message; the applier applies what arrived
                                   node = text | [tag, {attribute: text}, [node]]
     mode "infer" | "train"        engine name (its [data-engines] settings shown)    reveal [id]  (a field with a message)
     formats {name: [shown, best]} history [push | replace, query]   link query   root {html data-* key: text}
-    download [text, name, mime]   focus id   recalc ms   ack (the last input event taken into account)
+    download [text, name, mime]   focus id   recalc ms   ack (the last input event taken into account: the page
+    marks itself <html data-busy> from an input until its update has been applied)
 """
 import asyncio
 import json
@@ -260,6 +261,7 @@ class Page:
         self.href = str(init.get("href", ""))
         self.search = str(init.get("search", ""))
         self.ack = 0  # the last input event taken into account
+        self.acked = 0  # the last one the page was told about
         self.shown = {}  # slot -> text last sent, so unchanged slots cost nothing
         self.estimate = None  # the last valid estimate
         self.system = V.system_of("GiB")
@@ -283,8 +285,9 @@ class Page:
             self.out[kind] = item[0] if len(item) == 1 else list(item)
 
     def flush(self):
-        if self.out:
-            self.out["ack"] = self.ack
+        """Send what was queued; an input taken into account is always acknowledged (the page is then settled)."""
+        if self.out or self.ack != self.acked:
+            self.out["ack"] = self.acked = self.ack
             self.post(json.dumps(self.out, separators=(",", ":")))
             self.out = {}
 

@@ -130,6 +130,7 @@
     if (t.validity && t.validity.badInput) message.bad = true;
     lastEdit[t.id || t.name] = seq;
     if (t.name) lastEdit["name:" + t.name] = seq;
+    root.dataset.busy = "";  // until this input's update is on the page (tests wait for it to go)
     send(message);
   }
   document.addEventListener("input", onInput);
@@ -281,6 +282,7 @@
     if (u.download) download(u.download[0], u.download[1], u.download[2]);
     if (u.focus && byId(u.focus)) { byId(u.focus).focus(); byId(u.focus).select(); }
     entries(u.root).forEach(function (kv) { root.dataset[kv[0]] = kv[1]; });
+    if (ack >= seq) delete root.dataset.busy;
   }
 
   function download(text, name, mime) {

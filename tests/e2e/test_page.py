@@ -20,6 +20,7 @@ def set_fields(page, **fields):
     if "model" in fields:
         page.select_option("#model", fields.pop("model"))
     for name, value in fields.items():
+        settled(page)  # the previous field's update is on the page (it may show or hide this one)
         node = page.locator(f"#{name}")
         if not node.is_visible():  # inside "More settings": open it, as a user would
             page.locator(f"details:has(#{name}) > summary").click()
@@ -28,6 +29,12 @@ def set_fields(page, **fields):
         else:
             node.fill(str(value))
             node.press("Tab")  # commit it, as leaving the field does
+
+
+def settled(page):
+    """Until every input so far has its update on the page: Python answers from a Web Worker, a frame or more
+    after the input (boot.js marks <html data-busy> meanwhile)."""
+    page.locator("html:not([data-busy])").wait_for(state="attached")
 
 
 def shown_bytes(page) -> dict:
