@@ -31,6 +31,7 @@ def set_fields(page, **fields):
         else:
             node.fill(str(value))
             node.press("Tab")
+    settled(page)
 
 
 def expect_engine(page, e):

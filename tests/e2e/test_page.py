@@ -29,6 +29,7 @@ def set_fields(page, **fields):
         else:
             node.fill(str(value))
             node.press("Tab")  # commit it, as leaving the field does
+    settled(page)
 
 
 def settled(page):
