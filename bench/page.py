@@ -159,7 +159,7 @@ def visit(context, traffic, url, target, timeout_s=120):
     page = context.new_page()
     started = time.monotonic() - traffic.t0
     page.goto(url)
-    page.wait_for_function("window.__bench && window.__bench.interactive !== null", timeout=timeout_s * 1000)
+    page.wait_for_function("() => window.__bench && window.__bench.interactive !== null", timeout=timeout_s * 1000)
     page.wait_for_timeout(1000)  # shifts right after interactive still count
     m = page.evaluate(SUMMARY)
     m["bytes_interactive"] = traffic.total(started + m["interactive"] / 1000)

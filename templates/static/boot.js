@@ -68,7 +68,10 @@
   window.llmConnect = connect;  // offline.html runs Python on this thread and connects itself,
   window.llmReceive = function (text) { receive(text); };  // and hands its updates here
 
-  if (root.dataset.page !== "offline") {
+  var workerStarted = false;
+  function startWorker() {
+    if (workerStarted || root.dataset.page === "offline") return;
+    workerStarted = true;
     try {
       var worker = new Worker(root.dataset.worker, { type: "module" });
       worker.onmessage = function (event) {
@@ -81,6 +84,16 @@
       fail(String(error));
     }
   }
+  // The worker starts once the pre-rendered result is painted (first contentful paint): its downloads and its
+  // WebAssembly compile do not delay the result already in the page. A page painted in the background starts
+  // it after a second.
+  if (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes &&
+      PerformanceObserver.supportedEntryTypes.indexOf("paint") >= 0) {
+    new PerformanceObserver(function (list) {
+      if (list.getEntriesByName("first-contentful-paint").length) startWorker();
+    }).observe({ type: "paint", buffered: true });
+  }
+  setTimeout(startWorker, 1000);
 
   // The Hub's range reads, asked for by the worker (worker.js pageFetch): fetched here, the body read a chunk at
   // a time as the worker asks, so its limits (bytes, time) hold and an abort reaches the request.
@@ -198,6 +211,9 @@
   }
 
   function each(selector, fn) { all(selector).forEach(fn); }
+  // Unchanged text or attributes are left alone: the first update mostly repeats the pre-rendered page, and a
+  // write, even of the same text, costs a style and layout pass.
+  function setText(n, text) { if (n.textContent !== text) n.textContent = text; }
   function entries(o) { return o ? Object.keys(o).map(function (k) { return [k, o[k]]; }) : []; }
   function userEdited(key, ack) { return (lastEdit[key] || 0) > ack; }
 
@@ -244,13 +260,16 @@
         slots = {};
         each("[data-slot]", function (n) { slots[n.dataset.slot] = n; });
       }
-      entries(u.slots).forEach(function (kv) { if (slots[kv[0]]) slots[kv[0]].textContent = kv[1]; });
+      entries(u.slots).forEach(function (kv) { if (slots[kv[0]]) setText(slots[kv[0]], kv[1]); });
     }
-    (u.text || []).forEach(function (p) { each(p[0], function (n) { n.textContent = p[1]; }); });
-    (u.hidden || []).forEach(function (p) { each(p[0], function (n) { n.hidden = p[1]; }); });
+    (u.text || []).forEach(function (p) { each(p[0], function (n) { setText(n, p[1]); }); });
+    (u.hidden || []).forEach(function (p) { each(p[0], function (n) { if (n.hidden !== p[1]) n.hidden = p[1]; }); });
     (u.attrs || []).forEach(function (p) {
       if (!safeAttribute(p[1], p[2])) return;
-      each(p[0], function (n) { if (p[2] === null) n.removeAttribute(p[1]); else n.setAttribute(p[1], p[2]); });
+      each(p[0], function (n) {
+        if (p[2] === null) n.removeAttribute(p[1]);
+        else if (n.getAttribute(p[1]) !== p[2]) n.setAttribute(p[1], p[2]);
+      });
     });
     (u.classes || []).forEach(function (p) { each(p[0], function (n) { n.classList.toggle(p[1], p[2]); }); });
     (u.svg || []).forEach(function (p) { each(p[0], function (n) { putSvg(n, p[1]); }); });
@@ -261,8 +280,8 @@
       each("#formats-table tbody tr[data-format]", function (row) {
         var state = u.formats[row.dataset.format];
         if (!state) return;
-        row.hidden = !state[0];
-        row.className = state[1] ? "best" : "";
+        if (row.hidden !== !state[0]) row.hidden = !state[0];
+        if (row.className !== (state[1] ? "best" : "")) row.className = state[1] ? "best" : "";
       });
     }
     (u.reveal || []).forEach(function (selector) {
