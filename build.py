@@ -1,13 +1,14 @@
 """Build the static site into site/: the pages rendered by Jinja2 with the default estimate already
-computed (by the same pycore the browser runs), pycore itself, the pinned browser runtime, a memory
-snapshot of Python with pycore loaded, and a service worker that keeps it all for offline use.
+computed (by the same pycore the browser runs), the pinned browser runtime (Pyodide), a memory snapshot of
+Python with pycore and the page's Python (templates/app.py) loaded, which the page runs in a Web Worker, and a
+service worker that keeps it all for offline use.
 
     python build.py                 # build site/
     python build.py --serve         # build, then serve site/ on localhost and print the URL
 
 Layout of site/: the pages, sw.js and favicon at the top; everything else under versioned folders
 that never change once published (so a CDN may cache them forever):
-    vendor/pyodide-<version>/   vendor/pyscript-<version>/   app/<content hash>/
+    vendor/pyodide-<version>/   app/<content hash>/
 """
 import argparse
 import base64
@@ -18,7 +19,6 @@ import hashlib
 import http.server
 import io
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -46,11 +46,8 @@ NODE = ROOT / "node_modules"
 TEMPLATES = ROOT / "templates"
 STATIC = TEMPLATES / "static"
 PAGES = ("index.html", "embed.html")
-# PyScript chunks the single-file page leaves out: what only its (unused) editor and terminal load.
-OFFLINE_SKIP = ("codemirror", "xterm")
 # The runtime files the page loads, and nothing else of the npm packages.
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
-PYSCRIPT_PLUGINS_OFF = ("error", "py-editor", "py-game", "py-terminal", "deprecations-manager", "donkey")
 TRAINING_ROWS = (("gradients", "Gradients"), ("optimizer", "Optimizer states"), ("adapters", "Adapters"))
 MODE_OF_ITEM = {"kv_cache": "infer", "state": "infer", "gradients": "train", "optimizer": "train", "adapters": "train"}
 ROW_ORDER = ("weights", "kv_cache", "state", "gradients", "optimizer", "activations", "adapters", "overhead")
@@ -72,37 +69,17 @@ class Paths:
     site works under any sub-path)."""
 
     def __init__(self):
-        if not (NODE / "pyodide").is_dir() or not (NODE / "@pyscript" / "core").is_dir():
+        if not (NODE / "pyodide").is_dir():
             sys.exit("node_modules is missing: run `npm ci` (or `make build`)")
-        self.pyodide_version, self.pyscript_version = _version("pyodide"), _version("@pyscript/core")
+        self.pyodide_version = _version("pyodide")
         lock = json.loads((NODE / "pyodide" / "pyodide-lock.json").read_text())
         self.python_version = lock["info"]["python"]
         self.pyodide = f"vendor/pyodide-{self.pyodide_version}/"
-        self.pyscript = f"vendor/pyscript-{self.pyscript_version}/"
-        starter = (STATIC / "pyodide-start.mjs").read_bytes()
-        self.starter = f"{self.pyodide}pyodide-start-{_digest(starter)[:8]}.mjs"
         sources = [p.read_bytes() for p in sorted((ROOT / "pycore").rglob("*.py"))]
-        statics = [p.read_bytes() for p in sorted(STATIC.iterdir()) if p.suffix != ".mjs"]
+        statics = [p.read_bytes() for p in sorted(STATIC.iterdir())]
         self.app = "app/" + _digest(*sources, *statics, (TEMPLATES / "app.py").read_bytes(),
                                     (TEMPLATES / "warm.py").read_bytes(), (ROOT / "tools" / "snapshot.mjs").read_bytes(),
                                     self.pyodide_version.encode()) + "/"
-
-    @property
-    def module_preloads(self) -> list:
-        core_chunk = next((NODE / "@pyscript" / "core" / "dist").glob("core-*.js")).name
-        return [f"{self.pyscript}{core_chunk}", self.starter, f"{self.pyodide}pyodide.mjs",
-                f"{self.pyodide}pyodide.asm.mjs"]
-
-    @property
-    def fetch_preloads(self) -> list:
-        return [f"{self.app}snapshot.bin.gz", f"{self.pyodide}pyodide.asm.wasm", f"{self.pyodide}python_stdlib.zip",
-                f"{self.pyodide}pyodide-lock.json", f"{self.app}pycore.zip"]
-
-    def pyconfig(self) -> str:
-        # The page uses none of PyScript's optional plugins (editor, terminal, game, error banner, ...):
-        # not loading them saves requests, and their hooks are what would need 'unsafe-eval' in the CSP.
-        return json.dumps({"interpreter": f"./{self.starter}", "files": {f"./{self.app}pycore.zip": "./*"},
-                           "plugins": [f"!{name}" for name in PYSCRIPT_PLUGINS_OFF]}, separators=(",", ":"))
 
 
 def catalog() -> dict:
@@ -157,10 +134,10 @@ def page_context(paths: Paths) -> dict:
             slots[f"{key}.{part}"] = ""
     slots.update({"answer.max_micro_batch": "", "answer.cheapest": "", "size_heading": "Size"})
     examples = examples_view()
-    runtime = {"pyodide": paths.pyodide_version, "pyscript": paths.pyscript_version, "python": paths.python_version}
+    runtime = {"pyodide": paths.pyodide_version, "python": paths.python_version}
     return dict(fields=fields, view=view, slots=slots, rows=rows, mode_of_item=MODE_OF_ITEM, formats=V.formats_view(e), curve_svg=context_curve(e),
                 catalog=catalog(), examples=examples, runtime=runtime, base="", assets=paths,
-                pyconfig=paths.pyconfig(), fact_labels=V.FACT_LABELS,
+                fact_labels=V.FACT_LABELS,
                 blank_device={k: "" for k in ("index", "weights", "kv_cache", "state", "activations", "overhead", "total",
                                               "total_bytes", "fits")})
 
@@ -179,19 +156,18 @@ def copy_runtime(out: Path, paths: Paths):
     (out / paths.pyodide).mkdir(parents=True)
     for name in PYODIDE_FILES:
         shutil.copy2(NODE / "pyodide" / name, out / paths.pyodide / name)
-    shutil.copy2(STATIC / "pyodide-start.mjs", out / paths.starter)
-    shutil.copytree(NODE / "@pyscript" / "core" / "dist", out / paths.pyscript, ignore=shutil.ignore_patterns("*.map"))
 
 
 def copy_app(out: Path, paths: Paths):
     app = out / paths.app
-    shutil.copytree(STATIC, app, ignore=shutil.ignore_patterns("*.mjs", "favicon.svg"))
+    shutil.copytree(STATIC, app, ignore=shutil.ignore_patterns("favicon.svg"))
     shutil.copy2(STATIC / "favicon.svg", out / "favicon.svg")
-    for name in ("app.py", "warm.py"):
-        shutil.copy2(TEMPLATES / name, app / name)
+    shutil.copy2(TEMPLATES / "warm.py", app / "warm.py")
+    # pycore and the page's Python: frozen into the snapshot; the zip is only for a start without it
     with zipfile.ZipFile(app / "pycore.zip", "w", zipfile.ZIP_DEFLATED) as z:
         for path in sorted((ROOT / "pycore").rglob("*.py")):
             z.write(path, path.relative_to(ROOT).as_posix())
+        z.write(TEMPLATES / "app.py", "app.py")
 
 
 def make_snapshot(out: Path, paths: Paths):
@@ -206,34 +182,25 @@ def _b64(data: bytes) -> str:
 
 
 def offline_context(out: Path, paths: Paths) -> dict:
-    """What offline.html inlines: the runtime's modules in an import map of data: URLs (relative imports
-    rewritten to names the map resolves), and its files as base64 for offline-fetch.js."""
-    chunks = [p for p in sorted((out / paths.pyscript).glob("*.js")) if not p.name.startswith(OFFLINE_SKIP)]
-    local = re.compile(r"""(["'])\./(%s)\1""" % "|".join(re.escape(p.name) for p in chunks))
-    imports = {f"pyscript/{p.name}": "data:text/javascript;base64," +
-               _b64(local.sub(r'"pyscript/\2"', p.read_text(encoding="utf-8")).encode()) for p in chunks}
+    """What offline.html inlines: the runtime's modules and the worker's code in an import map of data: URLs,
+    and its files as base64 for offline-fetch.js."""
     runtime = out / paths.pyodide
-    for name in ("pyodide.mjs", "pyodide.asm.mjs"):
-        imports[f"pyodide/{name}"] = "data:text/javascript;base64," + _b64((runtime / name).read_bytes())
-    imports["./pyodide-start.mjs"] = "data:text/javascript;base64," + _b64((STATIC / "pyodide-start-offline.mjs").read_bytes())
+    imports = {f"pyodide/{name}": "data:text/javascript;base64," + _b64((runtime / name).read_bytes())
+               for name in ("pyodide.mjs", "pyodide.asm.mjs")}
+    imports["llm/worker.js"] = "data:text/javascript;base64," + _b64((STATIC / "worker.js").read_bytes())
     app = out / paths.app
     files = {  # name: (bytes, MIME type, store gzip-packed)
         "pyodide.asm.wasm": ((runtime / "pyodide.asm.wasm").read_bytes(), "application/wasm", True),
         "python_stdlib.zip": ((runtime / "python_stdlib.zip").read_bytes(), "application/zip", False),
         "pyodide-lock.json": ((runtime / "pyodide-lock.json").read_bytes(), "application/json", True),
         "snapshot.bin.gz": ((app / "snapshot.bin.gz").read_bytes(), "application/octet-stream", False),
-        "pycore.zip": ((app / "pycore.zip").read_bytes(), "application/zip", False),
-        "app.py": ((app / "app.py").read_bytes(), "text/x-python", False),
     }
-    config = json.loads(paths.pyconfig())
-    config.update(interpreter="./pyodide-start.mjs", files={"./pycore.zip": "./*"})
     return {
         "favicon": _b64((STATIC / "favicon.svg").read_bytes()),
         "style": (STATIC / "style.css").read_text(encoding="utf-8"),
         "boot": (STATIC / "boot.js").read_text(encoding="utf-8"),
         "fetch_shim": (STATIC / "offline-fetch.js").read_text(encoding="utf-8"),
         "importmap": json.dumps({"imports": imports}),
-        "pyconfig": json.dumps(config, separators=(",", ":")),
         "files": {name: {"data": _b64(gzip.compress(data, 9) if packed else data), "type": mime, "gzip": packed}
                   for name, (data, mime, packed) in files.items()},
     }
@@ -242,17 +209,13 @@ def offline_context(out: Path, paths: Paths) -> dict:
 def page_files(out: Path, paths: Paths) -> list:
     """The files the pages (index.html, embed.html) load, relative to the site root: what the service worker
     keeps. Not offline.html (it carries everything itself), not offline-fetch.js (only offline.html uses it), not
-    the PyScript chunks no page imports (the editor's CodeMirror, the terminal's xterm, MicroPython, PyScript's
-    own service worker). PyScript 0.7 imports the module of every plugin at start-up, even one turned off, so
-    those are kept. tests/e2e/test_offline.py checks this list against what the pages request."""
-    pyscript = out / paths.pyscript
-    core_chunk = next(pyscript.glob("core-*.js")).name
-    plugins = sorted(p.name for p in pyscript.glob("*.js") if p.name.startswith(tuple(n + "-" for n in PYSCRIPT_PLUGINS_OFF)))
-    app = sorted(p.name for p in (out / paths.app).iterdir() if p.is_file() and p.name != "offline-fetch.js")
+    warm.py (the snapshot's) nor pycore.zip (only a start without the snapshot fetches it).
+    tests/e2e/test_offline.py checks this list against what the pages request."""
+    unused = ("offline-fetch.js", "pycore.zip", "warm.py")
+    app = sorted(p.name for p in (out / paths.app).iterdir() if p.is_file() and p.name not in unused)
     # index.html is the site root's page ("./"), kept once under that name
     return (["./", "favicon.svg", *(p for p in PAGES if p != "index.html")] + [paths.app + name for name in app] +
-            [paths.pyodide + name for name in PYODIDE_FILES] + [paths.starter] +
-            [paths.pyscript + name for name in ("core.js", core_chunk, *plugins)])
+            [paths.pyodide + name for name in PYODIDE_FILES])
 
 
 def write_service_worker(out: Path, paths: Paths):

@@ -17,15 +17,18 @@ storage) in one running headless Chromium. Per page and run:
 - CLS: cumulative layout shift through start-up (until interactive + 1 s), the web-vitals way (largest
   session window of shifts without recent input: gaps under 1 s, windows up to 5 s);
 - settled: after interactive, 40 input changes, each timed from the event until a background-priority
-  task (scheduler.postTask) has run and the next frame started: the page's follow-up work is then done;
+  task (scheduler.postTask) has run and the next frame started: the page's follow-up work on the main thread
+  is then done (this calculator computes in a Web Worker, off the main thread);
+- updated: for the same inputs, from the event until the result's text has changed on screen (the worker's
+  answer applied), polled each frame;
 - bytes: response bodies as transferred (compressed where the server compressed them), from Chromium's
   own network events, page and service worker together: until interactive, and over the whole first
   visit (until the network has been quiet for 2 s, service-worker precaching included);
 - repeat visit (this calculator): the same profile again: interactive, and bytes over the network;
 - offline.html (this calculator): the single file opened from disk with the network blocked;
-- start-up phases (this calculator): HTML parsed, first paint, Pyodide asked for (py:load), Pyodide running
-  from its snapshot (py:loaded: WebAssembly compiled, memory restored), app.py started, pycore imported,
-  the page bound and live (app:ready), interactive.
+- start-up phases (this calculator): HTML parsed, first paint, Pyodide asked for in the worker (py:load),
+  Pyodide running from its snapshot (py:loaded: WebAssembly compiled, memory restored), the first render
+  computed and sent (app:ready), interactive.
 """
 import argparse
 import statistics
@@ -73,17 +76,21 @@ OBSERVE = """(() => {
 })();"""
 
 SETTLE = """async (cfg) => {
-  const input = document.querySelector(cfg.input), out = [];
+  const input = document.querySelector(cfg.input), out = [], updated = [];
+  const text = () => { const r = document.querySelector(cfg.result); return r ? r.textContent : ''; };
   for (let i = 0; i < 40; i++) {
+    const before = text();
     const t0 = performance.now();
     window.__bench.setValue(input, String(cfg.values[i % cfg.values.length]));
     await new Promise(r => (window.scheduler && scheduler.postTask) ? scheduler.postTask(r, {priority: 'background'})
                                                                    : setTimeout(r, 0));
     await new Promise(r => requestAnimationFrame(() => r()));
     out.push(performance.now() - t0);
+    while (text() === before && performance.now() - t0 < 3000) await new Promise(r => requestAnimationFrame(() => r()));
+    if (text() !== before) updated.push(performance.now() - t0);
     await new Promise(r => setTimeout(r, 60));
   }
-  return out;
+  return [out, updated];
 }"""
 
 SUMMARY = """() => {
@@ -99,6 +106,7 @@ SUMMARY = """() => {
   const phases = {parsed: performance.getEntriesByType('navigation')[0].domInteractive, fcp: m.fcp,
                   'py:load': mark('py:load'), 'py:loaded': mark('py:loaded'), 'app:start': mark('app:start'),
                   'app:imported': mark('app:imported'), 'app:ready': mark('app:ready'), interactive: m.interactive};
+  // (app:start and app:imported: PyScript's start-up, before the page ran Python in a worker)
   return {fcp: m.fcp, interactive: m.interactive, ready: ready ? ready.startTime : null, cls, phases,
           tbt: after.reduce((s, [t, d]) => s + Math.max(0, d - 50), 0),
           longest: after.reduce((s, [t, d]) => Math.max(s, d), 0), longtasks: after.length};
@@ -151,7 +159,7 @@ def visit(context, traffic, url, target, timeout_s=120):
     page = context.new_page()
     started = time.monotonic() - traffic.t0
     page.goto(url)
-    page.wait_for_function("window.__bench && window.__bench.interactive !== null", timeout=timeout_s * 1000)
+    page.wait_for_function("() => window.__bench && window.__bench.interactive !== null", timeout=timeout_s * 1000)
     page.wait_for_timeout(1000)  # shifts right after interactive still count
     m = page.evaluate(SUMMARY)
     m["bytes_interactive"] = traffic.total(started + m["interactive"] / 1000)
@@ -163,7 +171,8 @@ def cold_run(chromium, target, repeat=True, offline=None):
     context.add_init_script(OBSERVE % target["json"])
     traffic = Traffic(context)
     page, m, started = visit(context, traffic, target["url"], target)
-    m["settled"] = page.evaluate(SETTLE, {"input": target["input"], "values": target["values"]})
+    m["settled"], m["updated"] = page.evaluate(SETTLE, {"input": target["input"], "result": target["result"],
+                                                        "values": target["values"]})
     traffic.wait_quiet(page)
     m["bytes_visit"], m["requests_visit"] = traffic.total(), traffic.requests()
     if repeat:
@@ -196,7 +205,7 @@ def med(runs, key, sub=None):
 def target(url, input_sel, result_sel, value):
     import json
     values = [value, str(int(value) // 2 + 97), str(int(value) * 2)] if value.isdigit() else [value]
-    return {"url": url, "input": input_sel, "values": values,
+    return {"url": url, "input": input_sel, "result": result_sel, "values": values,
             "json": json.dumps({"input": input_sel, "result": result_sel, "value": value})}
 
 
@@ -210,6 +219,10 @@ def report(name, runs):
     print(f"  layout shift through start-up (CLS): {med(runs, 'cls'):8.3f}")
     print(f"  settled after an input:              {statistics.median(settled):8.1f} ms median, "
           f"{pct(settled, 0.95):.1f} ms p95 ({len(settled)} inputs)")
+    updated = [x for r in runs for x in r["updated"]]
+    if updated:
+        print(f"  result updated after an input:       {statistics.median(updated):8.1f} ms median, "
+              f"{pct(updated, 0.95):.1f} ms p95 ({len(updated)} inputs)")
     print(f"  bytes until interactive:             {med(runs, 'bytes_interactive') / 1e6:8.2f} MB")
     print(f"  bytes over the whole first visit:    {med(runs, 'bytes_visit') / 1e6:8.2f} MB "
           f"in {med(runs, 'requests_visit'):.0f} requests")

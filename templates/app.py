@@ -1,7 +1,20 @@
-"""The page's Python: reads the form, asks pycore, fills the page's slots. It computes nothing itself.
+"""The page's Python. It runs in a Web Worker (templates/static/worker.js) on Pyodide: it keeps the form's
+state as the page reports it (field id + value per input), asks pycore, and answers with updates as plain data,
+never markup: slot id -> text, element attributes, element trees of tag/attribute/text that the page's applier
+(templates/static/boot.js) builds with createElement and textContent, and charts as SVG that the applier parses
+as XML. It computes nothing itself: every figure comes from pycore.view, the same function that rendered the
+HTML at build time.
 
-Every figure comes from pycore.view, the same function that rendered the HTML at build time.
-Text goes in with textContent only; charts arrive as SVG parsed as XML, never as HTML.
+The update format (one JSON object per message; the applier applies what arrived in one animation frame):
+    slots {name: text}            textContent of [data-slot=name]
+    values {id: text}             a field's value      checked {id: bool}   radios {name: value}  boxes {name: [value]}
+    hidden [[selector, bool]]     attrs [[selector, name, text | null]]     classes [[selector, class, bool]]
+    text [[selector, text]]       svg [[selector, svg text]]                children [[selector, [node]]],
+                                  node = text | [tag, {attribute: text}, [node]]
+    mode "infer" | "train"        engine name (its [data-engines] settings shown)    reveal [id]  (a field with a message)
+    formats {name: [shown, best]} history [push | replace, query]   link query   root {html data-* key: text}
+    download [text, name, mime]   focus id   recalc ms   ack (the last input event taken into account: the page
+    marks itself <html data-busy> from an input until its update has been applied)
 """
 import asyncio
 import json
@@ -9,11 +22,7 @@ import re
 from dataclasses import replace
 from urllib.parse import parse_qs, urlencode
 
-from pyodide.ffi import create_once_callable, create_proxy, to_js
-from pyscript import document, window
-
-window.performance.mark("app:start")
-from pycore import InputError  # noqa: E402
+from pycore import InputError
 from pycore import urlstate
 from pycore import view as V
 from pycore.charts import context_curve
@@ -23,10 +32,11 @@ from pycore.importers.hub import (DEFAULT_ENDPOINT, MAX_BYTES, MAX_REQUESTS, RET
                                   HubLimitError, HubNotFound, HubRangeError, HubTransferError, hub_plan,
                                   parse_content_range, parse_ref)
 from pycore.importers.reader import BytesReader, NeedMoreBytes
-from pycore.report import estimate_dict, estimate_markdown  # noqa: E402
-from pycore.training import training_dict, training_markdown  # noqa: E402
+from pycore.report import estimate_dict, estimate_markdown
+from pycore.training import LORA_MODULES, training_dict, training_markdown
+from pyodide.ffi import create_once_callable, create_proxy, to_js
 
-window.performance.mark("app:imported")
+js = None  # the worker's global scope, bound by main() (the memory snapshot must hold no JavaScript object)
 
 FORM_FIELDS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel", "engine", "act", "kvm",
                "overhead", "gpumem", "chunk", "name",
@@ -41,17 +51,19 @@ NUMBERS = ("batch", "context", "gpus", "overhead", "gpumem", "chunk", "ubatch", 
 # The two fields whose meaning changes with the question asked
 LABELS = {"infer": {"batch": "Batch size", "context": "Context length"},
           "train": {"batch": "Micro-batch size", "context": "Sequence length"}}
+BUTTONS = ("copy-link", "export-json", "export-md", "embed-code", "use-config", "hub-load", "hwfirst-run")
+FORMAT_NAMES = tuple(name for _, names in V.format_groups() for name in names)  # the rows of the formats table
 
 
-def el(element_id):
-    """The element, or None. (Pyodide hands JavaScript's null over as a falsy `jsnull`, not None.)"""
-    return document.getElementById(element_id) or None
+def _q(text) -> str:
+    """A value inside a CSS attribute selector's double quotes."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 # ---------------------------------------------------------------- the Hub (range reads with fetch)
 
 HUB_ENDPOINT = DEFAULT_ENDPOINT
-HUB_TIMEOUT_MS = 30_000  # one request, body included; tests lower it (window.llmHubTimeoutMs)
+HUB_TIMEOUT_MS = 30_000  # one request, body included; tests lower it (the page's window.llmHubTimeoutMs)
 
 
 class HubCancelled(Exception):
@@ -64,7 +76,8 @@ class HubReader:
     with the same typed errors. What was read stays in memory (`cache`), so reading a model again costs
     nothing. No token is ever sent: the page reads public repos only."""
 
-    def __init__(self):
+    def __init__(self, timeout_ms=HUB_TIMEOUT_MS):
+        self.timeout_ms = timeout_ms
         self.cache = {}  # Need.key -> [prefix bytes, size, missing]
         self.generation = 0
         self.controller = None
@@ -92,7 +105,7 @@ class HubReader:
                 raise HubCancelled()
             m = re.match(r"shard (\d+) of (\d+)|part (\d+) of (\d+)", need.step)
             done, total = (int(m.group(1) or m.group(3)), int(m.group(2) or m.group(4))) if m else (done, 0)
-            step(need.step, stats, done - 1, total)
+            step(need.step, stats, done - 1, total)  # the step's progress reaches the page before the wait
             answer = await self.prefix(need, stats, generation)
 
     async def prefix(self, need, stats, generation):
@@ -130,21 +143,20 @@ class HubReader:
     async def _get_range(self, url, start, end, name, stats, generation):
         if stats["requests"] >= MAX_REQUESTS:
             raise HubLimitError(f"{name}: {stats['requests']:,} requests made, the limit is {MAX_REQUESTS:,}")
-        controller = self.controller = window.AbortController.new()
+        controller = self.controller = js.AbortController.new()
         timed_out = []
 
         def expire(*_):
             timed_out.append(True)
             controller.abort()
-        timer = window.setTimeout(create_once_callable(expire), int(getattr(window, "llmHubTimeoutMs", None)
-                                                                        or HUB_TIMEOUT_MS))
+        timer = js.setTimeout(create_once_callable(expire), self.timeout_ms)
         stats["requests"] += 1
         try:
             options = to_js({"headers": {"Range": f"bytes={start}-{end - 1}"}, "signal": controller.signal,
                              "credentials": "omit", "referrerPolicy": "no-referrer"},
-                            dict_converter=window.Object.fromEntries)
+                            dict_converter=js.Object.fromEntries)
             try:
-                response = await window.fetch(url, options)
+                response = await (getattr(js, "llmPageFetch", None) or js.fetch)(url, options)
             except Exception:
                 self._failed(generation, timed_out, name, "could not reach the Hugging Face Hub (offline, or "
                              "blocked): download the files and choose them instead", retry=False)
@@ -174,7 +186,7 @@ class HubReader:
                                     f"stopped after {len(data):,} bytes")
             raise HubTransferError(f"{name}: the server answered {status}")
         finally:
-            window.clearTimeout(timer)
+            js.clearTimeout(timer)
 
     async def _body(self, response, limit, name, stats, generation, timed_out):
         """At most `limit` bytes of the body, within the byte budget."""
@@ -213,61 +225,129 @@ class _HubRetry(Exception):
         self.error = error
 
 
+
+class Form:
+    """The form as the page last reported it (a snapshot at start, then each input's new value), with this
+    side's own writes: read_fields sees what the user sees."""
+
+    def __init__(self, snapshot: dict):
+        self.values = dict(snapshot.get("values", {}))  # id -> value of every input, select and textarea
+        self.checked = dict(snapshot.get("checked", {}))  # id -> bool, checkboxes and radios
+        self.radios = dict(snapshot.get("radios", {}))  # group name -> the checked radio's value
+        self.boxes = {k: list(v) for k, v in snapshot.get("boxes", {}).items()}  # group name -> checked values
+        self.bad = set(snapshot.get("bad", []))  # number fields whose text is not a number
+        self.present = set(self.values) | set(self.checked)
+
+    def take(self, event: dict):
+        """A user's input: the target's new state."""
+        target, name = event.get("id", ""), event.get("name", "")
+        if "value" in event and target:
+            self.values[target] = event["value"]
+        if "checked" in event and target:
+            self.checked[target] = bool(event["checked"])
+        if event.get("type") == "radio" and event.get("checked") and name:
+            self.radios[name] = event.get("value", "")
+        if "group" in event and name:
+            self.boxes[name] = list(event["group"])
+        if target:
+            (self.bad.add if event.get("bad") else self.bad.discard)(target)
+
+
 class Page:
-    def __init__(self):
-        self.slots = {e.dataset.slot: e for e in document.querySelectorAll("[data-slot]")}
-        self.shown = {}  # slot -> text last written, so unchanged slots cost nothing
-        self.inputs = {name: el(name) for name in FORM_FIELDS}
-        self.full_page = document.documentElement.getAttribute("data-page") != "embed"  # the embed shows less
-        self.results = el("results")
+    def __init__(self, post, init: dict):
+        self.post = post  # hands one JSON message to the page
+        self.out = {}
+        self.form = Form(init.get("form", {}))
+        self.kind = init.get("page", "")
+        self.full_page = self.kind != "embed"  # the embed shows less
+        self.href = str(init.get("href", ""))
+        self.search = str(init.get("search", ""))
+        self.ack = 0  # the last input event taken into account
+        self.acked = 0  # the last one the page was told about
+        self.shown = {}  # slot -> text last sent, so unchanged slots cost nothing
         self.estimate = None  # the last valid estimate
+        self.system = V.system_of("GiB")
         self.generation = 0  # increments per recalculation; late secondary work checks it
         self.mode = None  # the question shown: "infer" or "train"
+        self.engine_shown = None
         self.imported = None  # ImportedModel read from the user's files
-        self.hub = HubReader()
+        self.hub = HubReader(int(init.get("hubTimeoutMs") or HUB_TIMEOUT_MS))
         self.hub_ref = ""  # the Hub model the imported one was read from: links carry it (hf=)
         self.hub_source = None  # what was read for it, as the CLI's --json "source"
-        self.proxies = []
+
+    # ---------------------------------------------------------------- updates out
+
+    def put(self, kind, *item):
+        """Queue one update (see the module's docstring)."""
+        if kind in ("hidden", "attrs", "classes", "text", "svg", "children", "reveal"):
+            self.out.setdefault(kind, []).append(list(item) if len(item) > 1 else item[0])
+        elif kind in ("slots", "values", "checked", "radios", "boxes", "root", "formats"):
+            self.out.setdefault(kind, {})[item[0]] = item[1]
+        else:
+            self.out[kind] = item[0] if len(item) == 1 else list(item)
+
+    def flush(self):
+        """Send what was queued; an input taken into account is always acknowledged (the page is then settled)."""
+        if self.out or self.ack != self.acked:
+            self.out["ack"] = self.acked = self.ack
+            self.post(json.dumps(self.out, separators=(",", ":")))
+            self.out = {}
+
+    def has(self, element_id) -> bool:
+        return element_id in self.form.present
+
+    def set_value(self, element_id, value):
+        value = str(value)
+        self.form.values[element_id] = value
+        self.form.bad.discard(element_id)
+        self.put("values", element_id, value)
+
+    def set_checked(self, element_id, on):
+        self.form.checked[element_id] = bool(on)
+        self.put("checked", element_id, bool(on))
+
+    def set_text(self, element_id, text):
+        self.put("text", "#" + element_id, str(text))
+
+    def set_hidden(self, element_id, hidden):
+        self.put("hidden", "#" + element_id, bool(hidden))
 
     # ---------------------------------------------------------------- form <-> fields
 
     def read_fields(self) -> dict:
-        fields = {name: str(node.value) for name, node in self.inputs.items() if node is not None}
-        checked = document.querySelector('input[name="units"]:checked')
-        fields["units"] = checked.value if checked else "GiB"
-        mode = document.querySelector('input[name="mode"]:checked')
-        fields["mode"] = str(mode.value) if mode else "infer"
-        fields["modules"] = ",".join(str(box.value) for box in document.querySelectorAll('input[name="modules"]:checked'))
-        dq = el("dq")
-        fields["dq"] = "1" if dq is None or dq.checked else "0"
+        f = self.form
+        fields = {name: str(f.values[name]) for name in FORM_FIELDS if name in f.values}
+        fields["units"] = f.radios.get("units", "GiB") or "GiB"
+        fields["mode"] = f.radios.get("mode", "infer") or "infer"
+        fields["modules"] = ",".join(f.boxes.get("modules", []))
+        fields["dq"] = "1" if "dq" not in f.checked or f.checked["dq"] else "0"
         for name in CHECKBOXES:
-            box = el(name)
-            if box is not None:
-                fields[name] = "1" if box.checked else "0"
+            if name in f.checked:
+                fields[name] = "1" if f.checked[name] else "0"
         for name in NUMBERS:
-            node = self.inputs.get(name)
-            if node is not None and node.validity.badInput:
+            if name in f.bad and name in fields:
                 fields[name] = "not a number"
-        if fields["model"] == urlstate.CUSTOM:
+        if fields.get("model") == urlstate.CUSTOM:
             fields["cfg"] = self.custom_config()
         return fields
 
     def write_fields(self, fields: dict):
-        for name, node in self.inputs.items():
-            if name in fields and node is not None:
-                node.value = fields[name]
-        for radio in document.querySelectorAll('input[name="units"]'):
-            radio.checked = radio.value == fields.get("units", "GiB")
-        for radio in document.querySelectorAll('input[name="mode"]'):
-            radio.checked = radio.value == fields.get("mode", "infer")
-        modules = str(fields.get("modules", urlstate.DEFAULTS["modules"])).split(",")
-        for box in document.querySelectorAll('input[name="modules"]'):
-            box.checked = str(box.value) in modules
-        if el("dq") is not None:
-            el("dq").checked = str(fields.get("dq", "1")) != "0"
+        for name in FORM_FIELDS:
+            if name in fields and name in self.form.values:
+                self.set_value(name, fields[name])
+        for group, default in (("units", "GiB"), ("mode", "infer")):
+            if group in self.form.radios:  # (the embed has no radios: GiB and inference)
+                self.form.radios[group] = fields.get(group, default)
+                self.put("radios", group, self.form.radios[group])
+        if "modules" in self.form.boxes:
+            modules = str(fields.get("modules", urlstate.DEFAULTS["modules"])).split(",")
+            self.form.boxes["modules"] = [m for m in LORA_MODULES if m in modules]
+            self.put("boxes", "modules", self.form.boxes["modules"])
+        if "dq" in self.form.checked:
+            self.set_checked("dq", str(fields.get("dq", "1")) != "0")
         for name in CHECKBOXES:
-            if el(name) is not None:
-                el(name).checked = urlstate.flag(fields.get(name, "0"))
+            if name in self.form.checked:
+                self.set_checked(name, urlstate.flag(fields.get(name, "0")))
         if fields.get("model") == urlstate.CUSTOM and fields.get("cfg"):
             self.fill_custom(fields["cfg"])
         self.toggle_sections(fields)
@@ -275,35 +355,31 @@ class Page:
     def toggle_sections(self, fields):
         for box_id, shown in (("custom-arch", fields.get("model") == urlstate.CUSTOM),
                               ("gpumem-field", fields.get("gpu") == urlstate.CUSTOM)):
-            box = el(box_id)
-            if box is not None:
-                box.hidden = not shown
+            if self.full_page:
+                self.set_hidden(box_id, not shown)
         mode = fields.get("mode", "infer")
         if mode != self.mode:  # the question asked changed: show its fields and rows
             self.mode = mode
-            for node in document.querySelectorAll("[data-mode]"):
-                node.hidden = str(node.dataset.mode) != mode
+            self.put("mode", mode)
             for name, text in LABELS[mode].items():
-                label = document.querySelector(f'label[for="{name}"]')
-                if label:
-                    label.textContent = text
+                self.put("text", f'label[for="{name}"]', text)
 
     def custom_config(self) -> str:
-        values = {key: str(el("cfg_" + key).value) for key in urlstate.CUSTOM_FIELDS}
-        return urlstate.custom_config(values, bool(el("cfg_tie_word_embeddings").checked),
-                                      str(el("cfg_sliding_pattern").value))
+        values = {key: str(self.form.values.get("cfg_" + key, "")) for key in urlstate.CUSTOM_FIELDS}
+        return urlstate.custom_config(values, bool(self.form.checked.get("cfg_tie_word_embeddings")),
+                                      str(self.form.values.get("cfg_sliding_pattern", "none")))
 
     def fill_custom(self, config):
         values, tied, pattern = urlstate.custom_form(config)
         for key, value in values.items():
-            el("cfg_" + key).value = value
-        el("cfg_tie_word_embeddings").checked = tied
-        el("cfg_sliding_pattern").value = pattern
+            self.set_value("cfg_" + key, value)
+        self.set_checked("cfg_tie_word_embeddings", tied)
+        self.set_value("cfg_sliding_pattern", pattern)
 
     # ---------------------------------------------------------------- recalculation
 
     def recompute(self, history="replace"):
-        start = window.performance.now()
+        start = js.performance.now()
         fields = self.read_fields()
         self.toggle_sections(fields)
         training = fields["mode"] == urlstate.TRAINING and self.full_page
@@ -311,11 +387,11 @@ class Page:
         e, errors = (urlstate.training_estimate_from_fields if training else urlstate.estimate_from_fields)(fields, spec)
         self.show_errors(errors)
         if errors:
-            self.results.classList.add("stale")
-            el("stale-note").hidden = False
+            self.put("classes", "#results", "stale", True)
+            self.set_hidden("stale-note", False)
             return
-        self.results.classList.remove("stale")
-        el("stale-note").hidden = True
+        self.put("classes", "#results", "stale", False)
+        self.set_hidden("stale-note", True)
         self.system = V.system_of(fields["units"])
         self.estimate = e
         if training:
@@ -325,38 +401,25 @@ class Page:
             self.render_main(e)
         self.update_url(fields, history)
         self.generation += 1
-        window.llmRecalcMs.push(window.performance.now() - start)  # read by bench/page.py
+        self.put("recalc", js.performance.now() - start)  # read by bench/page.py
         self.schedule_secondary(self.generation)
 
     def show_errors(self, errors: dict):
         for name in list(FORM_FIELDS) + list(CHECKBOXES) + ["cfg", "modules"]:
             message = errors.get(name, "")
-            box = el(name + "-error")
-            if box is not None:
-                box.textContent = message
-                box.hidden = not message
-            node = self.inputs.get(name) or el(name)
-            if node is not None:
-                if message:
-                    node.setAttribute("aria-invalid", "true")
-                    self.reveal(node)
-                else:
-                    node.removeAttribute("aria-invalid")
-
-    def reveal(self, node):
-        """A field with a message is shown, even when it sits in a closed "More settings" or in another
-        engine's settings (a link's ngl=-1, a bad value typed before the engine changed)."""
-        box = node.closest("[data-engines]")
-        if box:
-            box.hidden = False
-        details = node.closest("details")
-        if details:
-            details.open = True
+            if self.shown.get("error." + name, "") == message:
+                continue
+            self.shown["error." + name] = message
+            self.set_text(name + "-error", message)
+            self.set_hidden(name + "-error", not message)
+            target = "#modules-field" if name == "modules" else "#" + name
+            self.put("attrs", target, "aria-invalid", "true" if message else None)
+            if message:
+                self.put("reveal", target)
 
     def set_slot(self, name, text):
-        node = self.slots.get(name)
-        if node is not None and self.shown.get(name) != text:
-            node.textContent = text
+        if self.shown.get(name) != text:
+            self.put("slots", name, text)
             self.shown[name] = text
 
     def render_main(self, e):
@@ -369,75 +432,61 @@ class Page:
     def render_engine(self, v):
         """The engine's settings shown for the engine that applies, its GPU / system-RAM figure and the log
         lines it will print (slots, filled by V.slots)."""
-        for box in document.querySelectorAll("[data-engines]"):
-            box.hidden = v["engine_name"] not in str(box.dataset.engines).split()
-        plan_box, none = el("engine-plan"), el("engine-none")
-        if plan_box is None:
+        if self.engine_shown != v["engine_name"]:
+            self.engine_shown = v["engine_name"]
+            self.put("engine", v["engine_name"])
+        if not self.full_page:
             return
-        plan_box.hidden, none.hidden = bool(v["no_plan"]), not v["no_plan"]
-        plan_box.dataset.hostBytes = str(v["host_bytes"])
+        self.set_hidden("engine-plan", bool(v["no_plan"]))
+        self.set_hidden("engine-none", not v["no_plan"])
+        self.put("attrs", "#engine-plan", "data-host-bytes", str(v["host_bytes"]))
         if v["placement_svg"] and self.shown.get("#placement") != v["placement_svg"]:
             self.shown["#placement"] = v["placement_svg"]
-            self.put_svg(el("placement-chart"), v["placement_svg"])
+            self.put("svg", "#placement-chart", v["placement_svg"])
 
     def render_notes(self, warnings):
-        """The estimate's warnings as a visible list (textContent only: a model name or field from a
-        file never becomes markup)."""
-        box, ul = el("model-notes-box"), el("model-notes")
-        if box is None or ul is None:
-            return
-        if self.shown.get("#notes") == warnings:
+        """The estimate's warnings as a visible list (text only: a model name or field from a file never
+        becomes markup)."""
+        if not self.full_page or self.shown.get("#notes") == warnings:
             return
         self.shown["#notes"] = list(warnings)
-        ul.replaceChildren()
-        for text in warnings:
-            item = document.createElement("li")
-            item.textContent = text
-            ul.appendChild(item)
-        box.hidden = not warnings
+        self.put("children", "#model-notes", [["li", {}, [str(text)]] for text in warnings])
+        self.set_hidden("model-notes-box", not warnings)
 
     def render_items(self, v, slots_of):
         """The figures, verdict and bar of an inference or a training view."""
         for name, text in slots_of(v).items():
             self.set_slot(name, text)
         self.set_slot("size_heading", "Per GPU" if self.mode == urlstate.TRAINING else "Size")
-        el("verdict").dataset.state = v["verdict"]["state"]
+        self.put("attrs", "#verdict", "data-state", v["verdict"]["state"])
         for it in v["items"] + [v["total"]]:
-            document.querySelector(f'[data-item="{it["key"]}"]').dataset.bytes = str(it["bytes"])
-        self.put_svg(el("bar-chart"), v["bar_svg"])
+            self.put("attrs", f'[data-item="{_q(it["key"])}"]', "data-bytes", str(it["bytes"]))
+        if self.shown.get("#bar") != v["bar_svg"]:
+            self.shown["#bar"] = v["bar_svg"]
+            self.put("svg", "#bar-chart", v["bar_svg"])
 
     def render_devices(self, devices):
-        box = el("devices")
-        if box is None:
-            return
-        box.hidden = not devices
-        body = el("devices-body")
-        body.replaceChildren()
-        template = el("device-row")
-        for d in devices:
-            row = template.content.firstElementChild.cloneNode(True)
-            row.dataset.device = d["index"]
-            row.className = d["fits"]
-            for cell in row.querySelectorAll("[data-field]"):
-                cell.textContent = d[cell.dataset.field]
-            row.querySelector('[data-field="total"]').dataset.bytes = str(d["total_bytes"])
-            body.appendChild(row)
-
-    def put_svg(self, container, svg_text):
-        parsed = window.DOMParser.new().parseFromString(svg_text, "image/svg+xml")
-        if not parsed.querySelector("parsererror"):
-            container.replaceChildren(document.importNode(parsed.documentElement, True))
-
-    def schedule_secondary(self, generation):
-        """Answers, the context curve and the format table: after the main figures are on screen."""
         if not self.full_page:
             return
+        self.set_hidden("devices", not devices)
+        cells = ("weights", "kv_cache", "state", "activations", "overhead")
+        rows = [["tr", {"data-device": d["index"], "class": d["fits"]}, [
+            ["th", {"scope": "row"}, ["GPU ", ["span", {"data-field": "index"}, [d["index"]]]]],
+            *(["td", {"class": "num", "data-field": key}, [d[key]]] for key in cells),
+            ["td", {"class": "num strong", "data-field": "total", "data-bytes": str(d["total_bytes"])}, [d["total"]]],
+        ]] for d in devices]
+        self.put("children", "#devices-body", rows)
+
+    def schedule_secondary(self, generation):
+        """Answers, the context curve and the format table: sent after the main figures."""
+        if not self.full_page:
+            return
+
         def later(*_):
-            if generation == self.generation:
+            if generation == self.generation and self.estimate is not None:
                 self.render_secondary(self.estimate)
-        proxy = create_proxy(later)
-        self.proxies = self.proxies[-8:] + [proxy]
-        window.setTimeout(proxy, 0)
+                self.flush()
+        js.setTimeout(create_once_callable(later), 0)
 
     def render_secondary(self, e):
         if self.mode == urlstate.TRAINING:
@@ -446,72 +495,102 @@ class Page:
             return
         for key, text in V.answers_view(e, self.system).items():
             self.set_slot("answer." + key, text)
-        self.put_svg(el("curve-chart"), context_curve(e, self.system))
+        curve = context_curve(e, self.system)
+        if self.shown.get("#curve") != curve:
+            self.shown["#curve"] = curve
+            self.put("svg", "#curve-chart", curve)
         rows = V.formats_view(e, self.system)["rows"]
-        for row in document.querySelectorAll("#formats-table tbody tr"):
-            r = rows.get(row.dataset.format)
-            row.hidden = r is None
+        for name in FORMAT_NAMES:
+            r = rows.get(name)
+            state = [r is not None, bool(r and r["best"])]
+            if self.shown.get("fmt." + name) != state:
+                self.shown["fmt." + name] = state
+                self.put("formats", name, state)
             if r is None:
                 continue
-            row.className = "best" if r["best"] else ""
-            name = row.dataset.format
             self.set_slot(f"fmt.{name}.bpw", r["bpw"])
             self.set_slot(f"fmt.{name}.size", r["size"])
             self.set_slot(f"fmt.{name}.fit", r["fit"] + (" — best" if r["best"] else ""))
 
     def update_url(self, fields, history):
         query = "?" + urlstate.to_query(fields) + self.hub_query(fields)
+        self.put("link", query)
         if not self.full_page:  # an embed must not add entries to its host page's history
-            link = el("open-full")
-            if link is not None:
-                link.href = "./" + query
+            self.put("attrs", "#open-full", "href", "./" + query)
             return
-        if query != str(window.location.search):
-            if history == "push":
-                window.history.pushState(None, "", query)
-            elif history == "replace":
-                window.history.replaceState(None, "", query)
+        if query != self.search and history in ("push", "replace"):
+            self.search = query
+            self.put("history", history, query)
 
-    # ---------------------------------------------------------------- events
+    # ---------------------------------------------------------------- events in
 
-    def on(self, target, event, handler):
-        proxy = create_proxy(handler)
-        self.proxies.append(proxy)
-        target.addEventListener(event, proxy)
+    def receive(self, batch_json, files=None):
+        """A batch of the page's events, in order: inputs are taken together and computed once."""
+        pending = None  # the history entry of the recalculation the inputs so far ask for
+        for event in json.loads(batch_json):
+            kind = event.get("t")
+            if kind in ("input", "change"):
+                self.ack = max(self.ack, int(event.get("seq", 0)))
+                asked = self.on_input(event)
+                if asked:
+                    pending = "push" if "push" in (asked, pending) else asked
+                continue
+            if pending:  # a click or a file works on the figures shown
+                self.recompute(pending)
+                pending = None
+            if kind == "popstate":
+                self.search = str(event.get("search", ""))
+                self.write_fields(urlstate.parse_query(self.search))
+                self.recompute(history="none")
+            elif kind == "click":
+                self.on_click(event.get("id", ""))
+            elif kind == "files" and files is not None:
+                asyncio.ensure_future(self.guard(self.on_model_file(files)))
+        if pending:
+            self.recompute(pending)
+        self.flush()
+
+    async def guard(self, job):
+        """Run a file or Hub read; what it sends reaches the page, and a failure is an error in the console."""
+        try:
+            await job
+        except Exception:
+            import traceback
+            js.console.error("The page's Python failed: " + traceback.format_exc())
+        finally:
+            self.flush()
 
     def on_input(self, event):
-        target_id = str(event.target.id)
-        if not (target_id in self.inputs or target_id in CHECKBOXES or target_id.startswith("cfg_") or target_id == "model-search"
-                or str(event.target.name) in ("units", "mode", "modules")):
-            return
-        if target_id == "model-search":
-            self.filter_models(str(event.target.value))
-            return
-        if target_id == "model" and str(event.target.value) == urlstate.CUSTOM and self.estimate is not None:
+        """Take one input; the history entry it asks for ("push", "none"), or None when nothing is computed."""
+        self.form.take(event)
+        target_id, name = str(event.get("id", "")), str(event.get("name", ""))
+        if not (target_id in FORM_FIELDS or target_id in CHECKBOXES or target_id.startswith("cfg_")
+                or target_id == "dq" or name in ("units", "mode", "modules")):
+            return None
+        value = str(event.get("value", ""))
+        if target_id == "model" and value == urlstate.CUSTOM and self.estimate is not None:
             spec = self.estimate.model
             self.fill_custom(urlstate.config_of_spec(spec))
-            el("name").value = spec.name + " (custom)"
+            self.set_value("name", spec.name + " (custom)")
         if target_id == "model":
             self.hub.cancel()  # a Hub read in progress is for the model that was chosen before
-            if str(event.target.value) != urlstate.IMPORTED:
+            if value != urlstate.IMPORTED:
                 self.hub_ref = ""
             # a preset shipped quantized starts in its checkpoint's format (gpt-oss: MXFP4)
-            self.inputs["weights"].value = urlstate.shipped_weights(str(event.target.value),
-                                                                    str(self.inputs["weights"].value))
-        if target_id == "model" or str(event.target.name) == "mode":
-            self.inputs["context"].value = ""  # each model and question starts from its own sensible length
+            self.set_value("weights", urlstate.shipped_weights(value, str(self.form.values.get("weights", ""))))
+        if target_id == "model" or name == "mode":
+            self.set_value("context", "")  # each model and question starts from its own sensible length
         # Typing recalculates at once; a committed change (select, blur, Enter) becomes a history entry.
-        self.recompute("push" if str(event.type) == "change" else "none")
+        return "push" if event.get("t") == "change" else "none"
 
-    def filter_models(self, query):
-        words = [w for w in query.lower().split() if w]
-        for option in el("model").querySelectorAll("option"):
-            text = (str(option.textContent) + " " + str(option.value)).lower()
-            option.hidden = bool(words) and not all(w in text for w in words) and option.value != "custom"
-
-    def on_popstate(self, _event):
-        self.write_fields(urlstate.parse_query(str(window.location.search)))
-        self.recompute(history="none")
+    def on_click(self, button):
+        handler = {"export-json": self.export_json, "export-md": self.export_markdown,
+                   "embed-code": self.show_embed_code, "use-config": self.on_use_config,
+                   "hwfirst-run": self.list_fitting}.get(button)
+        if handler is not None:
+            handler()
+        elif button == "hub-load":
+            asyncio.ensure_future(self.guard(self.load_hub(str(self.form.values.get("hub-id", "")).strip())))
 
     def hub_query(self, fields) -> str:
         """A model read from the Hub is not in the link's fields: its id is (hf=), and opening the link reads
@@ -520,90 +599,51 @@ class Page:
             return "&" + urlencode({"hf": self.hub_ref})
         return ""
 
-    def copy_link(self, _event):
-        fields = self.read_fields()
-        url = (str(window.location.origin) + str(window.location.pathname) + "?" + urlstate.to_query(fields)
-               + self.hub_query(fields))
-        self.to_clipboard(url, "action-status", "Link copied.",
-                          "Could not reach the clipboard: the link is in the address bar.")
-
-    def copy_log(self, _event):
-        self.to_clipboard(str(el("engine-log").textContent), "log-status", "Log lines copied.",
-                          "Could not reach the clipboard: select the lines and copy them.")
-
-    @staticmethod
-    def to_clipboard(text, status_id, copied, refused):
-        def done(*_):
-            el(status_id).textContent = copied
-
-        def failed(*_):
-            el(status_id).textContent = refused
-        try:
-            window.navigator.clipboard.writeText(text).then(create_proxy(done), create_proxy(failed))
-        except Exception:  # no clipboard API (non-secure context)
-            failed()
-
     def download(self, text, name, mime):
-        blob = window.Blob.new([text], {"type": mime})
-        url = window.URL.createObjectURL(blob)
-        link = document.createElement("a")
-        link.href, link.download = url, name
-        document.body.appendChild(link)
-        link.click()
-        link.remove()
-        window.setTimeout(create_proxy(lambda *_: window.URL.revokeObjectURL(url)), 1000)
-        el("action-status").textContent = f"Saved {name}."
+        self.put("download", text, name, mime)
+        self.set_text("action-status", f"Saved {name}.")
 
-    def export_json(self, _event):
+    def export_json(self):
         if self.estimate is not None:
             data = training_dict(self.estimate) if self.mode == urlstate.TRAINING else estimate_dict(self.estimate)
             if self.hub_ref and self.hub_source and self.read_fields().get("model") == urlstate.IMPORTED:
                 data["source"] = self.hub_source  # as the CLI's --json (no token: the page has none)
             self.download(json.dumps(data, indent=2), "llm-memory.json", "application/json")
 
-    def export_markdown(self, _event):
+    def export_markdown(self):
         if self.estimate is not None:
             text = (training_markdown(self.estimate) if self.mode == urlstate.TRAINING
                     else estimate_markdown(self.estimate, self.system))
             self.download(text, "llm-memory.md", "text/markdown")
 
-    def show_embed_code(self, _event):
-        page_dir = str(window.location.href).split("?")[0].rsplit("/", 1)[0] + "/"
-        box = el("embed-snippet")
-        box.value = urlstate.embed_snippet(page_dir, self.read_fields())
-        el("embed-box").hidden = False
-        box.focus()
-        box.select()
+    def show_embed_code(self):
+        page_dir = self.href.split("?")[0].split("#")[0].rsplit("/", 1)[0] + "/"
+        self.set_value("embed-snippet", urlstate.embed_snippet(page_dir, self.read_fields()))
+        self.set_hidden("embed-box", False)
+        self.put("focus", "embed-snippet")
 
-    def list_fitting(self, _event):
+    def list_fitting(self):
         """The hardware-first panel (issue #13): computed on request only, never at start-up."""
-        note, body, table = el("hwfirst-note"), el("hwfirst-body"), el("hwfirst-table")
         try:
-            rows, text = V.hwfirst_rows(self.read_fields(), str(el("hwfirst-ram").value), str(el("hwfirst-host").value))
+            rows, text = V.hwfirst_rows(self.read_fields(), str(self.form.values.get("hwfirst-ram", "0")),
+                                        str(self.form.values.get("hwfirst-host", "")))
         except InputError as err:
-            note.textContent = err.message
-            table.hidden = True
+            self.set_text("hwfirst-note", err.message)
+            self.set_hidden("hwfirst-table", True)
             return
-        body.replaceChildren()
-        for r in rows:
-            tr = document.createElement("tr")
-            for key in ("model", "format", "params", "memory", "where", "decode", "prefill"):
-                cell = document.createElement("th" if key == "model" else "td")
-                if key == "model":
-                    cell.setAttribute("scope", "row")
-                elif key in ("params", "memory", "decode", "prefill"):
-                    cell.className = "num"
-                cell.textContent = r[key]
-                tr.appendChild(cell)
-            body.appendChild(tr)
-        table.hidden = not rows
-        note.textContent = text
+        numeric = ("params", "memory", "decode", "prefill")
+        self.put("children", "#hwfirst-body", [["tr", {}, [
+            ["th", {"scope": "row"}, [r["model"]]],
+            *(["td", {"class": "num"} if key in numeric else {}, [r[key]]]
+              for key in ("format", "params", "memory", "where", "decode", "prefill"))]] for r in rows])
+        self.set_hidden("hwfirst-table", not rows)
+        self.set_text("hwfirst-note", text)
 
     # ---------------------------------------------------------------- the user's own model
 
     async def read_files(self, files):
         """Read only as much of each file as its header needs: start with 1 MiB, grow when asked."""
-        files = [files.item(i) for i in range(files.length)]
+        files = [files[i] for i in range(files.length)]
         ends = {str(f.name): min(int(f.size), 1 << 20) for f in files}
         have = {str(f.name): b"" for f in files}  # what was read so far: only the missing part is sliced
         for _ in range(40):
@@ -621,23 +661,26 @@ class Page:
                 ends[name] = min(next(int(f.size) for f in files if str(f.name) == name), more.suggested_end)
         raise ModelFileError("the header keeps growing: not a model file this page can read")
 
-    async def on_model_file(self, event):
-        files = event.target.files
+    async def on_model_file(self, files):
         if not files or files.length == 0:
             return
         self.import_status("Reading the header…", "model-file")
-        window.performance.mark("import:start")  # bench/import.py times the page with these marks
+        self.mark("import:start")  # bench/import.py times the page with these marks
+        self.flush()
         try:
             imported, read = await self.read_files(files)
         except (ModelFileError, InputError) as err:
             self.import_status("", "model-file", str(err))
             return
         self.use_imported(imported, f"Read {imported.title}: {read:,} bytes of the files' headers, on this device.")
-        window.performance.mark("import:end")
-        document.documentElement.dataset.importRead = str(read)
+        self.mark("import:end")
+        self.put("root", "importRead", str(read))
 
-    def on_use_config(self, _event):
-        text = str(el("config-text").value)
+    def mark(self, name):
+        self.out.setdefault("marks", []).append([name, js.performance.timeOrigin + js.performance.now()])
+
+    def on_use_config(self):
+        text = str(self.form.values.get("config-text", ""))
         try:
             data = text.encode("utf-8")
             imported = read_model_files([("pasted config.json", BytesReader(data))])
@@ -646,9 +689,6 @@ class Page:
             return
         self.use_imported(imported, "Using the pasted config.json.")
 
-    async def on_hub_load(self, _event):
-        await self.load_hub(str(el("hub-id").value).strip())
-
     async def load_hub(self, text, link_fields=None):
         """Read a Hub model's config and headers (HubReader); a link's own fields are applied after."""
         try:
@@ -656,16 +696,17 @@ class Page:
         except HubError as err:
             self.import_status("", "hub-id", err.message)
             return
-        progress = el("hub-progress")
-        progress.hidden = False
-        progress.removeAttribute("value")
+        self.set_hidden("hub-progress", False)
+        self.put("attrs", "#hub-progress", "value", None)
 
         def step(text, stats, done, total):
             self.import_status(f"Reading {ref} from the Hugging Face Hub: {text}… "
                                f"({stats['bytes']:,} bytes, {stats['requests']} requests)", "hub-id")
             if total:
-                progress.max, progress.value = total, done
-        window.performance.mark("import:start")
+                self.put("attrs", "#hub-progress", "max", str(total))
+                self.put("attrs", "#hub-progress", "value", str(done))
+            self.flush()
+        self.mark("import:start")
         try:
             read, stats = await self.hub.run(hub_plan(ref, HUB_ENDPOINT), step)
         except HubCancelled:
@@ -675,14 +716,14 @@ class Page:
             self.import_status("", "hub-id", err.message)
             return
         finally:
-            progress.hidden = True
-            document.documentElement.dataset.hubRead = str(self.hub.stats.get("bytes", 0))  # tests read it
-        window.performance.mark("import:end")
+            self.set_hidden("hub-progress", True)
+            self.put("root", "hubRead", str(self.hub.stats.get("bytes", 0)))  # tests read it
+        self.mark("import:end")
         what = (f"{ref}: {len(read.files)} files, {stats['bytes']:,} bytes read in {stats['requests']} requests"
                 + (" (the rest from memory)" if stats["cached"] else ""))
         imported = replace(read.imported, facts=tuple(read.imported.facts) + (("Read from the Hub", what),))
-        document.documentElement.dataset.importRead = str(stats["bytes"])
-        document.documentElement.dataset.hubRequests = str(stats["requests"])
+        self.put("root", "importRead", str(stats["bytes"]))
+        self.put("root", "hubRequests", str(stats["requests"]))
         self.hub_ref = str(ref)
         self.hub_source = {"kind": read.kind, "repo": read.repo or None, "revision": read.revision or None,
                            "files": list(read.files), "bytes_read": stats["bytes"], "requests": stats["requests"]}
@@ -692,11 +733,10 @@ class Page:
             self.recompute("replace")
 
     def import_status(self, text, field, error=""):
-        el("import-status").textContent = text
+        self.set_text("import-status", text)
         for name in ("model-file", "config-text", "hub-id"):
-            box = el(name + "-error")
-            box.textContent = error if name == field else ""
-            box.hidden = not (error and name == field)
+            self.set_text(name + "-error", error if name == field else "")
+            self.set_hidden(name + "-error", not (error and name == field))
 
     def use_imported(self, imported, status):
         self.imported = imported
@@ -704,90 +744,70 @@ class Page:
         self.render_import(imported)
         if imported.spec is None:
             return  # safetensors headers alone: the report says what is missing
-        option = el("imported-option")
-        option.textContent = imported.spec.name
-        option.hidden = False
-        self.inputs["model"].value = urlstate.IMPORTED
-        file_option = document.querySelector('#weights option[value="file"]')
-        file_option.disabled = imported.weights != "file"
-        self.inputs["weights"].value = imported.weights
-        self.inputs["context"].value = ""
+        self.set_text("imported-option", imported.spec.name)
+        self.set_hidden("imported-option", False)
+        self.set_value("model", urlstate.IMPORTED)
+        self.put("attrs", '#weights option[value="file"]', "disabled", None if imported.weights == "file" else "")
+        self.set_value("weights", imported.weights)
+        self.set_value("context", "")
         self.recompute("push")
 
     def render_import(self, imported):
-        el("import-report").hidden = False
-        el("import-title").textContent = imported.title
-        self.fill_facts(el("import-facts"), imported.facts)
-        self.fill_facts(el("import-exact"), [(name, f"{value} ({where})") for name, value, where in imported.exact])
-        self.fill_facts(el("import-derived"), [(name, f"{value} ({how})") for name, value, how in imported.derived])
-        body = el("import-mix").querySelector("tbody")
-        body.replaceChildren()
-        for label, count, elements, size in imported.mix:
-            row = el("mix-row").content.firstElementChild.cloneNode(True)
-            cells = row.children
-            for i, text in enumerate((str(label), f"{count:,}", f"{elements:,}", f"{size:,}")):
-                cells.item(i).textContent = text
-            body.appendChild(row)
-        notes = el("import-notes")
-        notes.replaceChildren()
-        for note in imported.notes:
-            item = document.createElement("li")
-            item.textContent = str(note)
-            notes.appendChild(item)
+        self.set_hidden("import-report", False)
+        self.set_text("import-title", imported.title)
+        self.fill_facts("import-facts", imported.facts)
+        self.fill_facts("import-exact", [(name, f"{value} ({where})") for name, value, where in imported.exact])
+        self.fill_facts("import-derived", [(name, f"{value} ({how})") for name, value, how in imported.derived])
+        self.put("children", "#import-mix tbody", [["tr", {}, [
+            ["th", {"scope": "row"}, [str(label)]], ["td", {"class": "num"}, [f"{count:,}"]],
+            ["td", {"class": "num"}, [f"{elements:,}"]], ["td", {"class": "num"}, [f"{size:,}"]]]]
+            for label, count, elements, size in imported.mix])
+        self.put("children", "#import-notes", [["li", {}, [str(note)]] for note in imported.notes])
 
-    def fill_facts(self, dl, pairs):
-        dl.replaceChildren()
+    def fill_facts(self, dl_id, pairs):
+        nodes = []
         for label, value in pairs:
-            dt, dd = document.createElement("dt"), document.createElement("dd")
-            dt.textContent, dd.textContent = str(label), str(value)
-            dl.append(dt, dd)
+            nodes += [["dt", {}, [str(label)]], ["dd", {}, [str(value)]]]
+        self.put("children", "#" + dl_id, nodes)
 
-    def open_details(self, _event):
-        for d in document.querySelectorAll("details"):
-            d.open = True
-
-    def apply_show(self, query):
-        """The embed shows only the fields its `show` parameter lists."""
-        shown = urlstate.shown_fields(query)
-        for box in document.querySelectorAll("[data-show]"):
-            box.hidden = str(box.dataset.show) not in shown
-
-    def start(self):
-        query = str(window.location.search)
+    def start(self, queued):
+        """The first render: the link's fields, then what was typed while Python started, computed once."""
+        query = self.search
         hub_id = (parse_qs(query.lstrip("?")).get("hf") or [""])[0][:200]
         link_fields = None
-        if query:
-            fields = urlstate.parse_query(query)
-            if hub_id and fields.get("model") == urlstate.IMPORTED:  # shown once the headers are read again
-                link_fields, fields = fields, dict(fields, model=urlstate.DEFAULTS["model"])
-            self.write_fields(fields)
         if not self.full_page:
-            self.apply_show(query)
-        self.recompute(history="replace")
-        self.on(document, "input", self.on_input)  # the form's fields, and the units radios in the header
-        self.on(document, "change", self.on_input)
-        self.on(window, "popstate", self.on_popstate)
-        if el("model-file") is not None:
-            self.on(el("model-file"), "change", self.on_model_file)
-        self.on(window, "beforeprint", self.open_details)
-        for button_id, handler in (("copy-link", self.copy_link), ("export-json", self.export_json),
-                                   ("export-md", self.export_markdown), ("embed-code", self.show_embed_code),
-                                   ("use-config", self.on_use_config), ("hub-load", self.on_hub_load),
-                                   ("hwfirst-run", self.list_fitting), ("copy-log", self.copy_log)):
-            if el(button_id) is not None:
-                self.on(el(button_id), "click", handler)
-        document.documentElement.dataset.py = "ready"
-        window.performance.mark("app:ready")
-        el("py-status-text").textContent = "Ready: every input recalculates as you type."
-        if link_fields is not None and el("hub-id") is not None:
-            el("hub-id").value = hub_id
-            el("import-box").open = True
-            asyncio.ensure_future(self.load_hub(hub_id, link_fields))
+            self.put("show", list(urlstate.shown_fields(query)))
+        try:
+            if query:
+                fields = urlstate.parse_query(query)
+                if hub_id and fields.get("model") == urlstate.IMPORTED:  # shown once the headers are read again
+                    link_fields, fields = fields, dict(fields, model=urlstate.DEFAULTS["model"])
+                self.write_fields(fields)
+            history = "replace"
+            for event in queued:  # (inputs only: the worker keeps clicks and files for after the start)
+                self.ack = max(self.ack, int(event.get("seq", 0)))
+                if self.on_input(event) == "push":
+                    history = "push"
+            self.recompute(history=history)
+        except InputError as err:  # a link with fields pycore refuses: show them at their fields
+            self.show_errors({err.field: err.message})
+        self.put("root", "py", "ready")
+        self.mark("app:ready")
+        self.set_text("py-status-text", "Ready: every input recalculates as you type.")
+        if link_fields is not None and self.has("hub-id"):
+            self.set_value("hub-id", hub_id)
+            self.put("attrs", "#import-box", "open", "")
+            asyncio.ensure_future(self.guard(self.load_hub(hub_id, link_fields)))
+        self.flush()
 
 
-page = Page()
-try:
-    page.start()
-except InputError as err:  # a link with fields pycore refuses: show them at their fields
-    page.show_errors({err.field: err.message})
-    document.documentElement.dataset.py = "ready"
+def main(post, init_json, queued_json="[]"):
+    """Start the page's Python: `post(text)` hands an update to the page; returns the function that takes the
+    page's events (a JSON list, and the files of a "files" event)."""
+    global js
+    import js as scope
+    js = scope
+    init = json.loads(init_json)
+    page = Page(post, init)
+    page.start(json.loads(queued_json))
+    return create_proxy(page.receive)

@@ -7,7 +7,7 @@
 // list against what the pages request); a new build is a new cache and drops the old.
 const CACHE = "llm-memory-__VERSION__";
 const FILES = __FILES__;
-const HANDOFF = "handoff-llm-memory";  // see templates/static/pyodide-start.mjs
+const HANDOFF = "handoff-llm-memory";  // see templates/static/worker.js
 const KEEP = new Set(FILES.map((f) => new URL(f, self.registration.scope).href));
 
 self.addEventListener("install", () => self.skipWaiting());
@@ -31,7 +31,7 @@ async function fill() {
   // The files the page did not fetch through this worker (those it fetched before the worker took control,
   // the other page): from the HTTP cache when it has them ("force-cache" takes any stored copy without
   // asking the server), else from the network, once.
-  // The page hands over the copy of the snapshot it downloaded (pyodide-start.mjs, HANDOFF).
+  // The page's worker hands over the copy of the snapshot it downloaded (worker.js, HANDOFF).
   const cache = await caches.open(CACHE);
   const handed = await caches.open(HANDOFF);
   for (const url of KEEP) {

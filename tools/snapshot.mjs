@@ -14,7 +14,7 @@ const app = resolve(process.argv[3]);
 const { loadPyodide } = await import(pathToFileURL(join(runtime, "pyodide.mjs")).href);
 
 const pyodide = await loadPyodide({ indexURL: runtime + "/", _makeSnapshot: true });
-// The same place PyScript unpacks the page's files ("files": {"./app/<hash>/pycore.zip": "./*"}).
+// pycore and the page's Python (app.py), where warm.py imports them from.
 pyodide.unpackArchive(new Uint8Array(readFileSync(join(app, "pycore.zip"))), "zip", { extractDir: "/home/pyodide" });
 pyodide.runPython(readFileSync(join(app, "warm.py"), "utf8"));
 const snapshot = pyodide.makeMemorySnapshot();

@@ -1,69 +1,321 @@
-// Runs before PyScript: shows how long Python has been starting, keeps the form from submitting,
-// and reports a runtime that failed to start instead of spinning forever.
+// The page's main thread: starts the page's Python in a Web Worker (worker.js), forwards the form's events to it
+// (field id + value), and applies the updates it sends back (see app.py) in one animation frame. It computes
+// nothing; it builds elements with createElement and textContent only, and parses charts as SVG (XML).
+// Also: the start-up status line, the service worker that keeps the site offline, the embed's height.
 (function () {
   "use strict";
 
-  // PyScript's storage (@webreflection/idb-map) opens IndexedDB before Python starts and waits for it.
-  // A browser that refuses a third-party frame IndexedDB (blocked third-party storage, "block all site
-  // data", Playwright's default contexts) makes that open fail; idb-map then rejects with an Event that
-  // nothing reports, and the page would wait forever. On refusal, hand back a small in-memory store
-  // with the calls idb-map makes. When IndexedDB works, nothing changes.
-  function request(result) {  // an IDBRequest-like object that succeeds with result() on the next tick
-    var req = {};
-    setTimeout(function () { if (req.onsuccess) req.onsuccess({ target: { result: result() } }); }, 0);
-    return req;
-  }
-  function memoryDatabase() {
-    var data = new Map();
-    var store = {
-      count: function () { return request(function () { return data.size; }); },
-      clear: function () { return request(function () { data.clear(); }); },
-      delete: function (k) { return request(function () { data.delete(k); }); },
-      get: function (k) { return request(function () { return data.get(k); }); },
-      getKey: function (k) { return request(function () { return data.has(k) ? k : undefined; }); },
-      getAllKeys: function () { return request(function () { return Array.from(data.keys()); }); },
-      put: function (v, k) { return request(function () { data.set(k, v); return k; }); }
-    };
-    return {
-      objectStoreNames: ["entries"],
-      transaction: function () { return { objectStore: function () { return store; } }; },
-      close: function () {}
-    };
-  }
-  function memoryOpen() {
-    return request(memoryDatabase);
-  }
-  function guardedOpen(realOpen, factory) {
-    return function () {
-      var args = arguments;
-      var outer = {};
-      var real;
-      try { real = realOpen.apply(factory || this, args); } catch (refused) { return memoryOpen(); }
-      real.onupgradeneeded = function (event) { if (outer.onupgradeneeded) outer.onupgradeneeded(event); };
-      real.onsuccess = function (event) { if (outer.onsuccess) outer.onsuccess(event); };
-      real.onerror = function (event) {
-        event.preventDefault();
-        if (outer.onsuccess) outer.onsuccess({ target: { result: memoryDatabase() } });
-      };
-      return outer;
-    };
-  }
-  var factory = null;
-  try { factory = window.indexedDB; } catch (refused) { factory = null; }
-  if (factory && window.IDBFactory) {
-    IDBFactory.prototype.open = guardedOpen(IDBFactory.prototype.open);
-  } else {
-    try {
-      Object.defineProperty(window, "indexedDB", { configurable: true, value: { open: memoryOpen } });
-    } catch (ignored) { /* nothing more can be done; PyScript will report the failure */ }
-  }
-  var started = Date.now();
-  window.llmRecalcMs = [];  // recalculation times measured inside the page (bench/page.py reads them)
   var root = document.documentElement;
+  var started = Date.now();
+  window.llmRecalcMs = [];  // recalculation times measured in the worker (bench/page.py can read them)
+
+  function byId(id) { return document.getElementById(id); }
+  function all(selector) { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
   function status(text) {
-    var el = document.getElementById("py-status-text");
+    var el = byId("py-status-text");
     if (el) el.textContent = text;
   }
+
+  // ------------------------------------------------------------------ the channel to Python
+  var channel = null;  // {send(message)}
+  var waiting = [];  // events before the channel exists
+  var seq = 0;
+  var lastEdit = {};  // field id or group name -> seq of the user's last input there
+  var link = null;  // the current scenario's query, as app.py computes it (Copy link)
+
+  function send(message) {
+    if (channel) channel.send(message);
+    else waiting.push(message);
+  }
+
+  function formSnapshot() {
+    var form = { values: {}, checked: {}, radios: {}, boxes: {}, bad: [] };
+    all("input[id], select[id], textarea[id]").forEach(function (el) {
+      if (el.type === "file") return;
+      form.values[el.id] = String(el.value);
+      if (el.type === "checkbox" || el.type === "radio") form.checked[el.id] = el.checked;
+      if (el.validity && el.validity.badInput) form.bad.push(el.id);
+    });
+    all("input[type=radio][name]").forEach(function (el) {
+      if (!(el.name in form.radios)) form.radios[el.name] = "";
+      if (el.checked) form.radios[el.name] = el.value;
+    });
+    all("input[type=checkbox][name]:not([id])").forEach(function (el) {
+      form.boxes[el.name] = checkedValues(el.name);
+    });
+    return form;
+  }
+
+  function checkedValues(name) {
+    return all('input[type=checkbox][name="' + name + '"]:checked').map(function (el) { return el.value; });
+  }
+
+  function connect(ch) {
+    function go() {
+      var base = document.baseURI;
+      ch.send({
+        t: "init", page: root.dataset.page || "", href: location.href, search: location.search,
+        form: formSnapshot(), hubTimeoutMs: window.llmHubTimeoutMs || 0,
+        pyodide: new URL(root.dataset.pyodide, base).href, snapshot: new URL(root.dataset.snapshot, base).href,
+        pycore: new URL(root.dataset.pycore, base).href
+      });
+      channel = ch;
+      waiting.splice(0).forEach(send);
+    }
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", go);
+    else go();
+  }
+  window.llmConnect = connect;  // offline.html runs Python on this thread and connects itself,
+  window.llmReceive = function (text) { receive(text); };  // and hands its updates here
+
+  var workerStarted = false;
+  function startWorker() {
+    if (workerStarted || root.dataset.page === "offline") return;
+    workerStarted = true;
+    try {
+      var worker = new Worker(root.dataset.worker, { type: "module" });
+      worker.onmessage = function (event) {
+        if (typeof event.data === "string") receive(event.data);
+        else hubFetch(event.data, function (m) { worker.postMessage(m); });
+      };
+      worker.onerror = function (event) { fail(event.message || "the worker did not start"); };
+      connect({ send: function (m) { worker.postMessage(m); } });
+    } catch (error) {
+      fail(String(error));
+    }
+  }
+  // The worker starts once the pre-rendered result is painted (first contentful paint): its downloads and its
+  // WebAssembly compile do not delay the result already in the page. A page painted in the background starts
+  // it after a second.
+  if (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes &&
+      PerformanceObserver.supportedEntryTypes.indexOf("paint") >= 0) {
+    new PerformanceObserver(function (list) {
+      if (list.getEntriesByName("first-contentful-paint").length) startWorker();
+    }).observe({ type: "paint", buffered: true });
+  }
+  setTimeout(startWorker, 1000);
+
+  // The Hub's range reads, asked for by the worker (worker.js pageFetch): fetched here, the body read a chunk at
+  // a time as the worker asks, so its limits (bytes, time) hold and an abort reaches the request.
+  var reads = {};  // id -> {controller, reader}
+  function hubFetch(m, reply) {
+    if (m.hub === "fetch") {
+      var controller = new AbortController();
+      reads[m.id] = { controller: controller, reader: null };
+      fetch(m.url, { headers: m.headers, signal: controller.signal, credentials: "omit", referrerPolicy: "no-referrer" })
+        .then(function (response) {
+          reads[m.id].reader = response.body.getReader();
+          reply({ t: "fetched", id: m.id, status: response.status, contentRange: response.headers.get("Content-Range") });
+        }, function (error) { reply({ t: "fetched", id: m.id, error: String(error) }); });
+    } else if (m.hub === "read") {
+      var entry = reads[m.of];
+      if (!entry || !entry.reader) { reply({ t: "fetched", id: m.id, error: "no such read" }); return; }
+      entry.reader.read().then(function (chunk) {
+        if (chunk.done) delete reads[m.of];
+        reply({ t: "fetched", id: m.id, done: chunk.done, value: chunk.value || null });
+      }, function (error) { delete reads[m.of]; reply({ t: "fetched", id: m.id, error: String(error) }); });
+    } else if (m.hub === "abort" && reads[m.id]) {
+      reads[m.id].controller.abort();
+    } else if (m.hub === "cancel" && reads[m.id]) {
+      if (reads[m.id].reader) reads[m.id].reader.cancel().catch(function () {});
+      delete reads[m.id];
+    }
+  }
+
+  function fail(message) {
+    if (root.dataset.py !== "loading") return;
+    root.dataset.py = "failed";
+    status("Python could not start (" + message + "). The figures shown are for the default scenario.");
+  }
+
+  // ------------------------------------------------------------------ events out
+  function onInput(event) {
+    var t = event.target;
+    if (!t || !("value" in t) || (!t.id && !t.name)) return;
+    if (t.id === "model-search") { filterModels(String(t.value)); return; }
+    if (t.type === "file") {
+      if (event.type === "change" && t.files && t.files.length) send({ t: "files", id: t.id, files: Array.prototype.slice.call(t.files) });
+      return;
+    }
+    var message = { t: event.type, seq: ++seq, id: t.id || "", name: t.name || "", type: t.type || "", value: String(t.value) };
+    if (t.type === "checkbox" || t.type === "radio") message.checked = t.checked;
+    if (t.type === "checkbox" && t.name && !t.id) message.group = checkedValues(t.name);
+    if (t.validity && t.validity.badInput) message.bad = true;
+    lastEdit[t.id || t.name] = seq;
+    if (t.name) lastEdit["name:" + t.name] = seq;
+    root.dataset.busy = "";  // until this input's update is on the page (tests wait for it to go)
+    send(message);
+  }
+  document.addEventListener("input", onInput);
+  document.addEventListener("change", onInput);
+  document.addEventListener("submit", function (event) { event.preventDefault(); }, true);
+  window.addEventListener("popstate", function () { send({ t: "popstate", search: location.search }); });
+  window.addEventListener("beforeprint", function () { all("details").forEach(function (d) { d.open = true; }); });
+
+  var BUTTONS = ["export-json", "export-md", "embed-code", "use-config", "hub-load", "hwfirst-run"];
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest ? event.target.closest("button[id]") : null;
+    if (!button) return;
+    if (button.id === "copy-link") {
+      copy(location.origin + location.pathname + (link || location.search), "action-status", "Link copied.",
+           "Could not reach the clipboard: the link is in the address bar.");
+    } else if (button.id === "copy-log") {
+      copy(byId("engine-log").textContent, "log-status", "Log lines copied.",
+           "Could not reach the clipboard: select the lines and copy them.");
+    } else if (BUTTONS.indexOf(button.id) >= 0) {
+      send({ t: "click", id: button.id });
+    }
+  });
+
+  function copy(text, statusId, copied, refused) {
+    function say(t) { byId(statusId).textContent = t; }
+    try {
+      navigator.clipboard.writeText(text).then(function () { say(copied); }, function () { say(refused); });
+    } catch (noClipboard) {  // no clipboard API (not a secure context)
+      say(refused);
+    }
+  }
+
+  function filterModels(query) {
+    var words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    all("#model option").forEach(function (option) {
+      var text = (option.textContent + " " + option.value).toLowerCase();
+      option.hidden = words.length > 0 && option.value !== "custom" &&
+        !words.every(function (w) { return text.indexOf(w) >= 0; });
+    });
+  }
+
+  // ------------------------------------------------------------------ updates in
+  var updates = [];
+  var frame = 0;
+  var slots = null;
+
+  function receive(text) {
+    var update = JSON.parse(text);
+    if (update.failed) { fail(update.failed); return; }
+    (update.marks || []).forEach(function (m) {  // worker time -> this page's timeline
+      try { performance.mark(m[0], { startTime: Math.max(0, m[1] - performance.timeOrigin) }); } catch (old) { performance.mark(m[0]); }
+    });
+    updates.push(update);
+    if (!frame) {
+      frame = requestAnimationFrame(applyAll);
+      setTimeout(applyAll, 100);  // a frame that is not painted (a hidden tab) must not hold the page back
+    }
+  }
+
+  function applyAll() {
+    if (!frame) return;
+    cancelAnimationFrame(frame);
+    frame = 0;
+    updates.splice(0).forEach(apply);
+  }
+
+  function each(selector, fn) { all(selector).forEach(fn); }
+  // Unchanged text or attributes are left alone: the first update mostly repeats the pre-rendered page, and a
+  // write, even of the same text, costs a style and layout pass.
+  function setText(n, text) { if (n.textContent !== text) n.textContent = text; }
+  function entries(o) { return o ? Object.keys(o).map(function (k) { return [k, o[k]]; }) : []; }
+  function userEdited(key, ack) { return (lastEdit[key] || 0) > ack; }
+
+  var TAGS = { tr: 1, th: 1, td: 1, span: 1, li: 1, dt: 1, dd: 1 };
+  function safeAttribute(name, value) {
+    return !/^on/i.test(name) && name !== "style" && (name !== "href" || /^\.\/(\?|$)/.test(String(value)));
+  }
+  function build(node) {
+    if (typeof node === "string") return document.createTextNode(node);
+    if (!TAGS[node[0]]) throw new Error("not an element the page builds: " + node[0]);
+    var el = document.createElement(node[0]);
+    entries(node[1]).forEach(function (kv) { if (safeAttribute(kv[0], kv[1])) el.setAttribute(kv[0], kv[1]); });
+    (node[2] || []).forEach(function (child) { el.appendChild(build(child)); });
+    return el;
+  }
+  function putSvg(container, text) {
+    var parsed = new DOMParser().parseFromString(text, "image/svg+xml");
+    if (!parsed.querySelector("parsererror")) container.replaceChildren(document.importNode(parsed.documentElement, true));
+  }
+
+  function apply(u) {
+    var ack = u.ack || 0;
+    entries(u.values).forEach(function (kv) {
+      var el = byId(kv[0]);
+      if (el && !userEdited(kv[0], ack)) el.value = kv[1];
+    });
+    entries(u.checked).forEach(function (kv) {
+      var el = byId(kv[0]);
+      if (el && !userEdited(kv[0], ack)) el.checked = kv[1];
+    });
+    entries(u.radios).forEach(function (kv) {
+      if (userEdited("name:" + kv[0], ack)) return;
+      each('input[type=radio][name="' + kv[0] + '"]', function (r) { r.checked = r.value === kv[1]; });
+    });
+    entries(u.boxes).forEach(function (kv) {
+      if (userEdited(kv[0], ack)) return;
+      each('input[type=checkbox][name="' + kv[0] + '"]', function (b) { b.checked = kv[1].indexOf(b.value) >= 0; });
+    });
+    if (u.mode) each("[data-mode]", function (n) { n.hidden = n.dataset.mode !== u.mode; });
+    if (u.engine) each("[data-engines]", function (n) { n.hidden = n.dataset.engines.split(" ").indexOf(u.engine) < 0; });
+    if (u.show) each("[data-show]", function (n) { n.hidden = u.show.indexOf(n.dataset.show) < 0; });
+    if (u.slots) {
+      if (!slots) {
+        slots = {};
+        each("[data-slot]", function (n) { slots[n.dataset.slot] = n; });
+      }
+      entries(u.slots).forEach(function (kv) { if (slots[kv[0]]) setText(slots[kv[0]], kv[1]); });
+    }
+    (u.text || []).forEach(function (p) { each(p[0], function (n) { setText(n, p[1]); }); });
+    (u.hidden || []).forEach(function (p) { each(p[0], function (n) { if (n.hidden !== p[1]) n.hidden = p[1]; }); });
+    (u.attrs || []).forEach(function (p) {
+      if (!safeAttribute(p[1], p[2])) return;
+      each(p[0], function (n) {
+        if (p[2] === null) n.removeAttribute(p[1]);
+        else if (n.getAttribute(p[1]) !== p[2]) n.setAttribute(p[1], p[2]);
+      });
+    });
+    (u.classes || []).forEach(function (p) { each(p[0], function (n) { n.classList.toggle(p[1], p[2]); }); });
+    (u.svg || []).forEach(function (p) { each(p[0], function (n) { putSvg(n, p[1]); }); });
+    (u.children || []).forEach(function (p) {
+      each(p[0], function (n) { n.replaceChildren.apply(n, p[1].map(build)); });
+    });
+    if (u.formats) {
+      each("#formats-table tbody tr[data-format]", function (row) {
+        var state = u.formats[row.dataset.format];
+        if (!state) return;
+        if (row.hidden !== !state[0]) row.hidden = !state[0];
+        if (row.className !== (state[1] ? "best" : "")) row.className = state[1] ? "best" : "";
+      });
+    }
+    (u.reveal || []).forEach(function (selector) {
+      each(selector, function (n) {
+        var box = n.closest("[data-engines]");
+        if (box) box.hidden = false;
+        var details = n.closest("details");
+        if (details) details.open = true;
+      });
+    });
+    if (u.link) link = u.link;
+    if (u.history && u.history[1] !== location.search) {
+      if (u.history[0] === "push") history.pushState(null, "", u.history[1]);
+      else history.replaceState(null, "", u.history[1]);
+    }
+    if (typeof u.recalc === "number") window.llmRecalcMs.push(u.recalc);
+    if (u.download) download(u.download[0], u.download[1], u.download[2]);
+    if (u.focus && byId(u.focus)) { byId(u.focus).focus(); byId(u.focus).select(); }
+    entries(u.root).forEach(function (kv) { root.dataset[kv[0]] = kv[1]; });
+    if (ack >= seq) delete root.dataset.busy;
+  }
+
+  function download(text, name, mime) {
+    var url = URL.createObjectURL(new Blob([text], { type: mime }));
+    var a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  }
+
+  // ------------------------------------------------------------------ status, offline, embed
   var timer = setInterval(function () {
     if (root.dataset.py !== "loading") {
       clearInterval(timer);
@@ -78,38 +330,17 @@
       status("Python did not start. The figures shown are for the default scenario; reload to try again.");
     }
   }, 200);
-  document.addEventListener("submit", function (event) { event.preventDefault(); }, true);
 
-  // Once the pre-rendered result is painted (first contentful paint), start every runtime download.
-  var preloaded = false;
-  function preload() {
-    var preloads = document.getElementById("preloads");
-    if (preloaded || !preloads) return;
-    preloaded = true;
-    document.head.appendChild(preloads.content.cloneNode(true));
-  }
-  if (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes &&
-      PerformanceObserver.supportedEntryTypes.indexOf("paint") >= 0) {
-    new PerformanceObserver(function (list) {
-      if (list.getEntriesByName("first-contentful-paint").length) preload();
-    }).observe({ type: "paint", buffered: true });
-  }
-  setTimeout(preload, 1000);  // a page painted in the background still gets them
-
-  // Keep the site for offline use (sw.js sits at the site root, next to the pages). The worker is registered
-  // once the page is live (a worker taking control mid-start would send the page's own fetches past the
-  // preloads it already made) and asked to fill its cache: from the copy of the snapshot the page handed
-  // over and from the HTTP cache, so that no file is downloaded twice.
-  var worker = null;
-  function registerWorker() {
-    if (worker || !("serviceWorker" in navigator) || !/^https?:$/.test(location.protocol)) return;
-    worker = navigator.serviceWorker.register("sw.js").catch(function () { return null; /* e.g. a third-party frame: run online */ });
-  }
+  // Keep the site for offline use (sw.js sits at the site root, next to the pages). The service worker is
+  // registered once the page is live (one taking control mid-start would send the page's own fetches past it)
+  // and asked to fill its cache: from the copy of the snapshot the page handed over and from the HTTP cache, so
+  // that no file is downloaded twice.
+  var registration = null;
   function fillWorkerCache() {
-    registerWorker();
-    if (!worker) return;
-    worker.then(function (registration) {
-      if (!registration) return;
+    if (registration || !("serviceWorker" in navigator) || !/^https?:$/.test(location.protocol)) return;
+    registration = navigator.serviceWorker.register("sw.js").catch(function () { return null; /* e.g. a third-party frame: run online */ });
+    registration.then(function (reg) {
+      if (!reg) return;
       return navigator.serviceWorker.ready.then(function (ready) { if (ready.active) ready.active.postMessage("fill"); });
     }).catch(function () {});
   }
@@ -124,15 +355,11 @@
         window.parent.postMessage({ type: "llm-memory:height", height: height }, "*");
       }
     };
-    document.addEventListener("DOMContentLoaded", function () {
+    var watch = function () {
       post();
       if (window.ResizeObserver) new ResizeObserver(post).observe(document.documentElement);
-    });
+    };
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
+    else watch();
   }
-  window.addEventListener("error", function (event) {
-    if (root.dataset.py === "loading" && event && event.message && /pyodide|pyscript/i.test(event.message)) {
-      root.dataset.py = "failed";
-      status("Python could not start (" + event.message + "). The figures shown are for the default scenario.");
-    }
-  });
 })();

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from playwright.sync_api import expect
 
 from conftest import expect_total
+from test_page import settled
 from pycore import Scenario, estimate
 from pycore import view as V
 
@@ -18,6 +19,7 @@ def set_fields(page, **fields):
     if "model" in fields:
         page.select_option("#model", fields.pop("model"))
     for name, value in fields.items():
+        settled(page)  # the previous field's update is on the page (it may show or hide this one)
         node = page.locator(f"#{name}")
         if not node.is_visible():
             page.locator(f"details:has(#{name}) > summary").click()
@@ -29,6 +31,7 @@ def set_fields(page, **fields):
         else:
             node.fill(str(value))
             node.press("Tab")
+    settled(page)
 
 
 def expect_engine(page, e):

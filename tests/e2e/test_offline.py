@@ -37,7 +37,7 @@ def wait_kept(page, count, timeout_s=60):
 def test_second_visit_works_offline(open_site, site_dir):
     page = open_site("?model=qwen3-8b&weights=Q5_K_M&context=16384")
     # the worker keeps every file the pages use once the page is live, and nothing else
-    page.wait_for_function("navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated'")
+    page.wait_for_function("() => navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated'")  # a function: the page's policy refuses eval
     files = worker_files(site_dir)
     base = page.url.split("?")[0]
     assert sorted(wait_kept(page, len(files))) == sorted(base + f if f != "./" else base for f in files)

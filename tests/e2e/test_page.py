@@ -20,6 +20,7 @@ def set_fields(page, **fields):
     if "model" in fields:
         page.select_option("#model", fields.pop("model"))
     for name, value in fields.items():
+        settled(page)  # the previous field's update is on the page (it may show or hide this one)
         node = page.locator(f"#{name}")
         if not node.is_visible():  # inside "More settings": open it, as a user would
             page.locator(f"details:has(#{name}) > summary").click()
@@ -28,6 +29,13 @@ def set_fields(page, **fields):
         else:
             node.fill(str(value))
             node.press("Tab")  # commit it, as leaving the field does
+    settled(page)
+
+
+def settled(page):
+    """Until every input so far has its update on the page: Python answers from a Web Worker, a frame or more
+    after the input (boot.js marks <html data-busy> meanwhile)."""
+    page.locator("html:not([data-busy])").wait_for(state="attached")
 
 
 def shown_bytes(page) -> dict:
@@ -279,3 +287,17 @@ def test_screenshot_for_the_readme(app):
     app.locator('[data-item="kv_cache"] summary').click()
     app.screenshot(path=str(out / "screenshot.png"))
     assert (out / "screenshot.png").stat().st_size > 10_000
+
+
+def test_input_typed_while_python_starts_is_computed_once_it_runs(open_site):
+    """Python starts in a Web Worker; what is typed meanwhile is kept and computed the moment it runs (the
+    pre-rendered default stays until then). A cold start takes a second or more, so the field is filled while
+    the page is still loading; the test checks that it was."""
+    page = open_site("", ready=False)
+    page.fill("#context", "12000")
+    assert page.evaluate("document.documentElement.dataset.py") == "loading"
+    assert page.locator('[data-item="total"]').get_attribute("data-bytes") == str(
+        estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=4096, gpu="rtx-4090")).total)
+    wait_ready(page)
+    expect_figures(page, estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=12000, gpu="rtx-4090")))
+    expect(page.locator("#context")).to_have_value("12000")

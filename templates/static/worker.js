@@ -1,0 +1,168 @@
+// The page's Python, off the main thread: a module Web Worker that starts Pyodide from the memory snapshot made
+// at build time (tools/snapshot.mjs: Python running, pycore and the page's Python, app.py, imported), then hands
+// the page's events to app.py and posts back its updates as JSON (applied by boot.js in one animation frame).
+// No SharedArrayBuffer, so no COOP/COEP headers: the cross-site embed keeps working.
+//
+// Messages in: {t: "init", ...} first (boot.js: URLs of the runtime, the page's address and form), then
+// {t: "input" | "change", seq, id, name, type, value, checked?, group?, bad?}, {t: "click", id},
+// {t: "popstate", search}, {t: "files", id, files: [File]}. Those that arrive before Python runs are kept and
+// computed the moment it does (the inputs together, in one recalculation). Messages out: JSON text, an update
+// (see app.py), or {failed: message}.
+//
+// The single-file page (offline.html, from file://, where a worker cannot be started from a module file) runs
+// the same code on its main thread: it imports startPython and passes Pyodide's modules from its import map.
+
+// The service worker keeps the site for offline use. It takes what the browser's HTTP cache holds, but a
+// browser may not keep a file this large there (a private window's memory cache does not): the snapshot is
+// handed over through this cache (templates/sw.js), so that it is downloaded once.
+const HANDOFF = "handoff-llm-memory";
+
+function handOver(url, body) {
+  try {
+    if (!self.caches || !/^https?:$/.test(self.location.protocol)) return body;
+    const [kept, used] = body.tee();
+    caches.open(HANDOFF).then((cache) => cache.put(url, new Response(kept))).catch(() => {});
+    return used;
+  } catch (refused) {  // storage refused (a third-party frame): the service worker downloads it if it runs at all
+    return body;
+  }
+}
+
+async function inflate(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const inflated = handOver(url, response.body).pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(inflated).arrayBuffer());
+}
+
+// The Hub's range reads (app.py's HubReader) go through the page: fetch(url, init) here answers with a
+// Response-like object whose body the page reads chunk by chunk, and an abort of init.signal reaches it. (The
+// page's own fetch is what browser automation can stand in for: tests/e2e/test_hub_page.py routes the Hub's
+// hosts to a local stand-in, and Chromium's automation does not see a worker's requests.)
+let fetchId = 0;
+const fetches = new Map();  // id -> {resolve, reject} of the answer awaited
+
+function ask(post, message) {
+  return new Promise((resolve, reject) => {
+    fetches.set(message.id, { resolve, reject });
+    post(message);
+  });
+}
+
+function answered(message) {
+  const waiting = fetches.get(message.id);
+  if (!waiting) return;
+  fetches.delete(message.id);
+  if (message.error) waiting.reject(new TypeError(message.error));
+  else waiting.resolve(message);
+}
+
+function pageFetch(post, url, init) {
+  const id = ++fetchId;
+  const signal = init && init.signal;
+  if (signal) signal.addEventListener("abort", () => post({ hub: "abort", id }));
+  const headers = {};
+  if (init && init.headers) for (const [k, v] of Object.entries(init.headers)) headers[k] = v;
+  return ask(post, { hub: "fetch", id, url: String(url), headers }).then((head) => ({
+    status: head.status,
+    headers: { get: (name) => (name.toLowerCase() === "content-range" ? head.contentRange : null) },
+    body: {
+      getReader: () => ({
+        read: () => ask(post, { hub: "read", id: ++fetchId, of: id }).then((m) => ({ done: m.done, value: m.value })),
+        cancel: () => post({ hub: "cancel", id }),
+      }),
+    },
+  }));
+}
+
+function now() {
+  return performance.timeOrigin + performance.now();  // the page turns it into a mark on its own timeline
+}
+
+export function startPython(post, runtime = null) {
+  let receive = null;
+  let queued = [];
+  let timer = null;
+  const marks = [];
+
+  function call(events, files) {
+    try {
+      receive(JSON.stringify(events), files);
+    } catch (error) {
+      console.error("The page's Python failed:", error);
+    }
+  }
+
+  function drain() {
+    timer = null;
+    const batch = queued;
+    queued = [];
+    let plain = [];
+    for (const event of batch) {  // inputs and clicks in one call; a file choice with its files
+      if (event.t !== "files") {
+        plain.push(event);
+        continue;
+      }
+      if (plain.length) call(plain, null);
+      plain = [];
+      call([{ t: "files", id: event.id }], event.files);
+    }
+    if (plain.length) call(plain, null);
+  }
+
+  async function load(init) {
+    marks.push(["py:load", now()]);  // bench/page.py reports the start-up phases between these marks
+    const { loadPyodide } = runtime || await import(init.pyodide + "pyodide.mjs");
+    const options = { indexURL: init.pyodide };
+    if (runtime && runtime.createPyodideModule) options.createPyodideModule = runtime.createPyodideModule;
+    try {
+      // Pyodide awaits the snapshot itself: handing it the promise lets the WebAssembly download and compile
+      // run while the snapshot is fetched and inflated.
+      return await loadPyodide({ ...options, _loadSnapshot: inflate(init.snapshot) });
+    } catch (error) {
+      console.warn("Starting Python without its snapshot:", error);
+      const pyodide = await loadPyodide(options);
+      const zip = await fetch(init.pycore);
+      pyodide.unpackArchive(await zip.arrayBuffer(), "zip", { extractDir: "/home/pyodide" });
+      pyodide.runPython("import sys; sys.path.insert(0, '/home/pyodide')");
+      return pyodide;
+    }
+  }
+
+  async function boot(init) {
+    try {
+      const pyodide = await load(init);
+      marks.push(["py:loaded", now()]);
+      post(JSON.stringify({ marks }));
+      const inputs = queued.filter((event) => event.t === "input" || event.t === "change");
+      queued = queued.filter((event) => !(event.t === "input" || event.t === "change"));
+      receive = pyodide.pyimport("app").main(post, JSON.stringify(init), JSON.stringify(inputs));
+      if (queued.length) drain();
+    } catch (error) {
+      console.error("Python could not start:", error);
+      post(JSON.stringify({ failed: String(error && error.message || error) }));
+    }
+  }
+
+  if (!runtime) self.llmPageFetch = (url, init) => pageFetch(post, url, init);
+
+  return {
+    send(message) {
+      if (message.t === "fetched") {
+        answered(message);
+        return;
+      }
+      if (message.t === "init") {
+        boot(message);
+        return;
+      }
+      queued.push(message);
+      if (receive && timer === null) timer = setTimeout(drain, 0);
+    },
+  };
+}
+
+if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope) {
+  const python = startPython((text) => self.postMessage(text));
+  self.onmessage = (event) => python.send(event.data);
+}
