@@ -24,7 +24,8 @@ the recurrent state):
   total, R (conv) and S (ssm) MiB to the printed digit, one cell per sequence, L = the model's n_layer;
 - the output buffer, to the printed digit; host weights (`CPU_Mapped`), to the MiB;
 - the GGUF importer reading the same file back: same layer kinds, same KV and state bytes;
-- the CPU compute buffer: within the measured gap of COMPUTE_GAP_MIB (see there).
+- the CPU compute buffer: as printed where ggml-alloc is replayed (REPLAYED), else within the measured gap
+  of COMPUTE_GAP_MIB (see there).
 """
 import pytest
 
@@ -116,26 +117,21 @@ SETTINGS = [
     dict(n_ctx=16384, n_ubatch=256, flash_attn="off", n_seq_max=4),
 ]
 
-# The CPU compute buffer is modelled from the tensors alive at the graph's peaks of an attention + FFN block
-# (llamacpp.compute_buffer), not by replaying ggml-alloc, and the recurrent mixers' own intermediates are not
-# in it: the Gated DeltaNet's chunked delta rule (src/models/delta-net-base.cpp: per chunk the decay and
-# attention matrices and the state per chunk), the Mamba scans' outputs and states, the conv windows. A model
-# without attention (mamba2) is still charged the attention block's masks and, without flash attention, the
-# KQ scores it never builds, so at 16,384 cells ours is over. Measured here (MiB, ours/printed), in the order
-# of SETTINGS:
+# The CPU compute buffer. For LFM2, Nemotron-H, Granite 4.0-H and Mamba-2, ggml-alloc is replayed over
+# llama.cpp's own graph (pycore/engines/ggml_alloc.py, llamacpp_graph.py) and the figure must be the printed
+# one, except with a q8_0 cache, where llama.cpp's Hadamard rotations of Q, K and V (not replayed, a note
+# says so) add up to 0.1 MiB. The other hybrids have no graph builder yet: their figure is the peak model of
+# an attention + FFN block (llamacpp.compute_buffer, with a note), which leaves out the recurrent mixers'
+# own intermediates (the Gated DeltaNet's chunked delta rule, src/models/delta-net-base.cpp; the Mamba-1
+# scan; Falcon-H1's parallel mixers). Measured here (MiB, ours/printed), in the order of SETTINGS:
 #   qwen35      80.01/92.02, 29.01/58.47, 28.01/57.69, 66.02/124.41, 148.01/154.01
 #   qwen3next   80.01/94.04, 18.00/60.31, 18.00/75.46, 40.02/128.09, 148.01/155.02
 #   falcon_h1   78.01/85.01, 20.01/34.71, 19.01/37.72, 48.02/81.21, 147.01/150.50
-#   lfm2        142.01/148.01, 35.01/37.05, 34.01/36.11, 78.02/82.04, 275.01/278.00
 #   jamba       78.01/81.01, 32.03/34.11, 31.03/33.10, 72.05/76.06, 147.01/148.50
-#   nemotron_h  78.01/81.01, 32.01/42.25, 31.01/41.44, 72.02/92.34, 147.01/148.50
-#   granitehybrid 78.01/85.04, 18.00/34.68, 18.00/33.79, 36.09/74.15, 147.01/149.50
-#   mamba2      20.14/28.62, 18.00/28.62, 18.00/30.78, 36.00/57.24, 34.07/17.99
-# The bound per model is that measured range of printed − ours, rounded outward: a regression (or a llama.cpp
-# change) fails it; exactness needs the ggml-alloc replay (another branch's work).
-COMPUTE_GAP_MIB = {"qwen35": (0, 59.0), "qwen3next": (0, 88.5), "falcon_h1": (0, 33.5),
-                   "granitehybrid": (0, 38.5), "lfm2": (0, 6.5), "jamba": (0, 4.5), "nemotron_h": (0, 21.0),
-                   "mamba2": (-16.5, 21.5)}
+# Their bound is that measured range of printed − ours, rounded outward: a regression (or a llama.cpp
+# change) fails it.
+REPLAYED = ("lfm2", "nemotron_h", "granitehybrid", "mamba2")
+COMPUTE_GAP_MIB = {"qwen35": (0, 59.0), "qwen3next": (0, 88.5), "falcon_h1": (0, 33.5), "jamba": (0, 4.5)}
 
 
 @pytest.fixture(scope="module", params=list(MODELS))
@@ -225,15 +221,20 @@ def test_the_importer_reads_the_same_file_back(run):
     assert abs(e.host.weights / MiB - model["CPU_Mapped"]) < 1, (name, e.host.weights / MiB, model)
 
 
-def test_compute_buffer_gap_as_measured(run):
+def test_compute_buffer_as_printed(run):
     name, _, _, printed = run
     rows = []
     for case, p in zip(SETTINGS, printed):
-        ours = estimate(_scenario(MODELS[name], case)).engine_plan.host.compute / MiB
-        rows.append((case, round(ours, 2), p.compute["CPU"]))
+        e = estimate(_scenario(MODELS[name], case))
+        rows.append((case, round(e.engine_plan.host.compute / MiB, 2), p.compute["CPU"]))
+        if name in REPLAYED and case.get("type_k") == "q8_0" and name != "mamba2":  # Mamba-2 has no KV cache
+            assert any("Hadamard" in n for n in e.engine_plan.notes), name  # what the replay leaves out, said
     for case, ours, printed_mib in rows:
-        lo, hi = COMPUTE_GAP_MIB[name]
-        assert lo <= printed_mib - ours <= hi, f"{name}: ours vs printed (MiB): {rows}"
+        if name not in REPLAYED:
+            lo, hi = COMPUTE_GAP_MIB[name]
+        else:  # exact; a q8_0 cache's Hadamard rotations are not replayed (at most 0.1 MiB)
+            lo, hi = (0, 0.1) if case.get("type_k") == "q8_0" else (0, 0)
+        assert lo <= round(printed_mib - ours, 2) <= hi, f"{name}: ours vs printed (MiB): {rows}"
 
 
 def test_state_and_kv_follow_their_layers_device():
