@@ -435,20 +435,28 @@ def float_matmul_shares(spec, fmt) -> tuple:
     """(share of the non-expert, share of the routed-expert) matrix parameters a token multiplies that are
     stored as floats (F16, BF16, F32, FP8…) rather than a ggml block-quantized type: the part of prefill that
     runs on the FP16 path even on a backend with MMQ (see MATMUL_PATHS). Same tensors as weight_reads."""
-    from .formats import weight_storage
-    dense = dense_f = expert = expert_f = 0
-    for t, s in weight_storage(spec, fmt).tensors:
-        if t.role in ("token_embd", "position_embd") and not (t.role == "token_embd" and spec.tie_embeddings):
-            continue
-        if t.kind != "matrix" and t.role != "output":
-            continue
-        is_float = not _is_block_quantized(s.label)
-        if t.is_expert:
-            expert += t.numel
-            expert_f += t.numel if is_float else 0
-        else:
-            dense += t.numel
-            dense_f += t.numel if is_float else 0
+    from .formats import by_run, weight_storage
+    tied = spec.tie_embeddings
+
+    def counts(pairs) -> tuple:  # (dense, dense float, expert, expert float) elements of one run
+        dense = dense_f = expert = expert_f = 0
+        for t, s in pairs:
+            if t.role in ("token_embd", "position_embd") and not (t.role == "token_embd" and tied):
+                continue
+            if t.kind != "matrix" and t.role != "output":
+                continue
+            is_float = not _is_block_quantized(s.label)
+            if t.is_expert:
+                expert += t.numel
+                expert_f += t.numel if is_float else 0
+            else:
+                dense += t.numel
+                dense_f += t.numel if is_float else 0
+        return dense, dense_f, expert, expert_f
+
+    # blocks that store alike share their pairs: each kind of block is counted once (formats.by_run)
+    per_run = by_run(weight_storage(spec, fmt).runs, counts)
+    dense, dense_f, expert, expert_f = (sum(run[i] for run in per_run) for i in range(4))
     return (dense_f / dense if dense else 0.0), (expert_f / expert if expert else 0.0)
 
 
