@@ -221,6 +221,180 @@ class Llama4VisionTower:
         return tuple(b.out)
 
 
+def _gemma3n_embedder(b, width, vocab, text_hidden):
+    """Gemma3nMultimodalEmbedder (transformers models/gemma3n/modeling_gemma3n.py @00aa0f5d): a `vocab`-row
+    table of the tower's width for the placeholder token ids, hard and soft RMSNorms of that width, and a
+    projection to the language width without bias; its post-projection RMSNorm has no weight (with_scale False)."""
+    b.raw("mm.embedding.weight", (width, vocab))
+    b.norm("mm.hard_embedding_norm", width, bias=False)
+    b.norm("mm.soft_embedding_norm", width, bias=False)
+    b.linear("mm.embedding_projection", width, text_hidden, bias=False)
+
+
+# timm mobilenetv5_300m_enc (huggingface/pytorch-image-models timm/models/mobilenetv5.py @aa4b5850,
+# _gen_mobilenet_v5), stage by stage. Blocks: ("er", kernel, expansion, out) EdgeResidual (fused MBConv);
+# ("uir", start depthwise kernel, middle depthwise kernel, expansion, out) UniversalInvertedResidual, 0 = none;
+# ("mqa", heads, key/value width, kv stride, out) MobileAttention with multi-query attention.
+_MNV5_300M_STAGES = (
+    (("er", 3, 4, 128),) * 3,
+    (("uir", 3, 5, 6, 256), ("uir", 5, 0, 4, 256), ("uir", 3, 0, 4, 256), ("uir", 5, 0, 4, 256),
+     ("uir", 3, 0, 4, 256)),
+    (("uir", 5, 5, 6, 640),) + (("uir", 5, 0, 4, 640),) * 7 + (("uir", 0, 0, 1, 640),)
+    + (("mqa", 12, 64, 2, 640), ("uir", 0, 0, 2, 640)) * 14,
+    (("uir", 5, 5, 6, 1280),) + (("mqa", 16, 96, 1, 1280), ("uir", 0, 0, 2, 1280)) * 19,
+)
+MOBILENET_V5 = {"mobilenetv5_300m_enc": _MNV5_300M_STAGES}
+
+
+def _make_divisible(v, divisor=8):
+    """timm layers/helpers.py make_divisible (round_limit 0.9)."""
+    n = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return n + divisor if n < 0.9 * v else n
+
+
+@dataclass(frozen=True)
+class MobileNetV5Tower:
+    """Gemma 3n's vision tower, timm's MobileNetV5Encoder (timm/models/mobilenetv5.py @aa4b5850; the layer
+    classes in timm/models/_efficientnet_blocks.py, timm/layers/attention2d.py MultiQueryAttention2d), with its
+    multimodal embedder (embed_vision). Every norm is an RmsNorm2d (a weight, no bias); convolutions have no bias
+    but the stem's; layer_scale_init_value 1e-5 gives every UIR and attention block of the stages a LayerScale2d
+    (one gamma per output channel).
+
+    - stem: 3×3 conv, 3 → 64 channels with bias, norm;
+    - EdgeResidual: a full k×k conv in → mid (mid = in × expansion), norm, 1×1 conv mid → out, norm;
+    - UniversalInvertedResidual: optional depthwise k×k on the input (norm), 1×1 in → mid (norm), optional
+      depthwise k×k on mid (norm), 1×1 mid → out (norm), layer scale;
+    - MobileAttention (multi-query): a norm, query 1×1 in → heads·d, key and value 1×1 in → d (one shared head),
+      each after a depthwise 3×3 and a norm when the kv stride is above 1, output 1×1 heads·d → out, layer scale;
+    - multi-scale fusion adapter over the last two stages (640 + 1280 channels): a UIR without depthwise convs or
+      layer scale, 1920 → 3840 → `hidden` (2048), and a final norm.
+
+    Then Gemma3nMultimodalEmbedder from `hidden` to the language width."""
+
+    text_hidden: int
+    architecture: str = "mobilenetv5_300m_enc"
+    hidden: int = 2048  # vision_config.hidden_size: the fusion adapter's output (timm num_features 2048)
+    vocab_size: int = 128
+    stem: int = 64
+    channels: int = 3
+    key = VISION
+    label = "vision tower (MobileNet-V5 + multimodal embedder)"
+    ollama_loads = False  # Ollama's gemma3n is its text model only (ollama model/models/gemma3n/model.go @3c6cca52)
+
+    def tensors(self, spec=None) -> tuple:
+        b = _Builder("v.")
+        c = self.stem
+        b.raw("stem.conv.weight", (3, 3, self.channels, c))
+        b.raw("stem.conv.bias", (c,), small=True)
+        b.norm("stem.norm", c, bias=False)
+        stage_out = []
+        for s, stage in enumerate(MOBILENET_V5[self.architecture]):
+            for i, blk in enumerate(stage):
+                p = f"blk.{s}.{i}."
+                kind, out = blk[0], blk[-1]
+                if kind == "er":
+                    k, mid = blk[1], _make_divisible(c * blk[2])
+                    b.raw(p + "conv_exp.weight", (k, k, c, mid))
+                    b.norm(p + "bn1", mid, bias=False)
+                    b.linear(p + "conv_pwl", mid, out, bias=False)
+                    b.norm(p + "bn2", out, bias=False)
+                elif kind == "uir":
+                    _uir(b, p, c, out, blk[1], blk[2], blk[3], layer_scale=True)
+                else:
+                    heads, d, kv_stride = blk[1], blk[2], blk[3]
+                    b.norm(p + "norm", c, bias=False)
+                    b.linear(p + "attn.query", c, heads * d, bias=False)
+                    for name in ("key", "value"):
+                        if kv_stride > 1:
+                            b.raw(p + f"attn.{name}.down_conv.weight", (3, 3, 1, c))
+                            b.norm(p + f"attn.{name}.norm", c, bias=False)
+                        b.linear(p + f"attn.{name}", c, d, bias=False)
+                    b.linear(p + "attn.output", heads * d, out, bias=False)
+                    b.raw(p + "layer_scale.gamma", (out,), small=True)
+                c = out
+            stage_out.append(c)
+        fused = sum(stage_out[-2:])
+        _uir(b, "msfa.ffn.", fused, self.hidden, 0, 0, 2, layer_scale=False)
+        b.norm("msfa.norm", self.hidden, bias=False)
+        _gemma3n_embedder(b, self.hidden, self.vocab_size, self.text_hidden)
+        return tuple(b.out)
+
+
+def _uir(b, p, c, out, start, mid_k, expansion, layer_scale):
+    mid = _make_divisible(c * expansion)
+    if start:
+        b.raw(p + "dw_start.weight", (start, start, 1, c))
+        b.norm(p + "dw_start.norm", c, bias=False)
+    b.linear(p + "pw_exp", c, mid, bias=False)
+    b.norm(p + "pw_exp.norm", mid, bias=False)
+    if mid_k:
+        b.raw(p + "dw_mid.weight", (mid_k, mid_k, 1, mid))
+        b.norm(p + "dw_mid.norm", mid, bias=False)
+    b.linear(p + "pw_proj", mid, out, bias=False)
+    b.norm(p + "pw_proj.norm", out, bias=False)
+    if layer_scale:
+        b.raw(p + "layer_scale.gamma", (out,), small=True)
+
+
+@dataclass(frozen=True)
+class Gemma3nAudioTower:
+    """Gemma 3n's audio encoder, a USM-style conformer (transformers models/gemma3n/modeling_gemma3n.py @00aa0f5d
+    Gemma3nAudioEncoder), with its multimodal embedder (embed_audio). Nothing in it has a bias.
+
+    - subsample conv projection: two Conv2d blocks (1 → c0 → c1 channels, kernels from sscp_conv_kernel_size),
+      each with a cumulative group norm of its channels; the frequency axis shrinks by the strides with one frame
+      of padding each side; then a linear c1 × frequencies → hidden;
+    - `layers` conformer blocks of width H: two feed-forwards (norm, H → 4H, 4H → H, norm), attention (norm,
+      q/k/v/post H × H, relative-position projection H × H, a per-dimension scale of H / heads, norm), a light
+      convolution (norm, H → 2H for the GLU, depthwise kernel conf_conv_kernel_size, norm, H → H) and a norm.
+
+    Then Gemma3nMultimodalEmbedder from H to the language width."""
+
+    text_hidden: int
+    hidden: int = 1536
+    layers: int = 12
+    heads: int = 8
+    conv_kernel: int = 5
+    input_features: int = 128
+    sscp_channels: tuple = (128, 32)
+    sscp_kernels: tuple = ((3, 3), (3, 3))
+    sscp_strides: tuple = ((2, 2), (2, 2))
+    vocab_size: int = 128
+    key = AUDIO
+    label = "audio tower (USM conformer + multimodal embedder)"
+
+    def tensors(self, spec=None) -> tuple:
+        b = _Builder("a.")
+        h = self.hidden
+        c_in, freq = 1, self.input_features
+        for i, c_out in enumerate(self.sscp_channels):
+            (kt, kf), (_, sf) = self.sscp_kernels[i], self.sscp_strides[i]
+            b.raw(f"sscp.conv_{i}.weight", (kf, kt, c_in, c_out))
+            b.norm(f"sscp.conv_{i}.norm", c_out, bias=False)
+            c_in, freq = c_out, (freq + 2 - kf) // sf + 1
+        b.linear("sscp.input_proj", c_in * freq, h, bias=False)
+        for i in range(self.layers):
+            p = f"blk.{i}."
+            for ffw in ("ffw_start", "ffw_end"):
+                b.norm(p + ffw + ".pre_norm", h, bias=False)
+                b.linear(p + ffw + ".up", h, 4 * h, bias=False)
+                b.linear(p + ffw + ".down", 4 * h, h, bias=False)
+                b.norm(p + ffw + ".post_norm", h, bias=False)
+            b.norm(p + "attn.pre_norm", h, bias=False)
+            for name in ("q", "k", "v", "pos", "post"):
+                b.linear(p + f"attn.{name}", h, h, bias=False)
+            b.raw(p + "attn.per_dim_scale", (h // self.heads,), small=True)
+            b.norm(p + "attn.post_norm", h, bias=False)
+            b.norm(p + "lconv.pre_norm", h, bias=False)
+            b.linear(p + "lconv.start", h, 2 * h, bias=False)
+            b.raw(p + "lconv.depthwise.weight", (self.conv_kernel, 1, h))
+            b.norm(p + "lconv.conv_norm", h, bias=False)
+            b.linear(p + "lconv.end", h, h, bias=False)
+            b.norm(p + "norm", h, bias=False)
+        _gemma3n_embedder(b, h, self.vocab_size, self.text_hidden)
+        return tuple(b.out)
+
+
 @dataclass(frozen=True)
 class MTPLayers:
     """Multi-token-prediction layers: each one decoder layer like the model's last (MoE where the model is),

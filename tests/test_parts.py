@@ -193,3 +193,89 @@ def test_llama4_vision_tower_loads_only_where_the_engine_loads_it():
     vllm = estimate(Scenario("llama-4-scout", weights="BF16", engine="vllm"))
     cpp = estimate(Scenario("llama-4-scout", weights="BF16", engine="llama.cpp"))
     assert vllm.weights.bytes - cpp.weights.bytes == 2 * 871_932_416  # the tower in BF16, in vLLM only
+
+
+# Gemma 3n: the whole checkpoint, language model + MobileNet-V5 vision tower + USM audio tower + their two
+# multimodal embedders. Independent figures: the Hub API's safetensors element count of the BF16 checkpoints,
+# https://huggingface.co/api/models/google/gemma-3n-E4B-it?expand[]=safetensors -> 7,849,978,192 and
+# https://huggingface.co/api/models/google/gemma-3n-E2B-it?expand[]=safetensors -> 5,439,438,272 (the model cards'
+# "8B raw" / "5B raw"), as recorded in a public audit note of 2026-10-07; exact, no rounding.
+@pytest.mark.parametrize("preset_id,hub_total,language", [
+    ("gemma-3n-e4b", 7_849_978_192, 6_866_696_688), ("gemma-3n-e2b", 5_439_438_272, 4_456_156_768)])
+def test_gemma3n_checkpoint_total_is_the_hubs(preset_id, hub_total, language):
+    n = parameter_count(model(preset_id))
+    parts = dict(n.by_part)
+    assert n.total == hub_total
+    assert parts == {"language": language, "vision": 298_587_456, "audio": 684_694_048}
+    assert not any("not counted" in note for note in model(preset_id).notes)
+
+
+def test_gemma3n_vision_tower_is_timms_mobilenetv5_300m_enc():
+    # timm's own count of the bare encoder: results/benchmark-infer-amp-nchw-pt291-cu128-4090.csv
+    # (huggingface/pytorch-image-models @aa4b5850) "mobilenetv5_300m_enc,768,...,294.13" (param_count in millions,
+    # rounded to 0.01 M, so within 5,000 parameters). Ours without the embedder:
+    from pycore.parts import MobileNetV5Tower
+    tensors = MobileNetV5Tower(text_hidden=2048).tensors()
+    embedder = sum(t.numel for t in tensors if t.name.startswith("v.mm."))
+    tower = sum(t.numel for t in tensors) - embedder
+    assert abs(tower - 294_130_000) <= 5_000 and tower == 294_126_912
+    # Gemma3nMultimodalEmbedder by hand: 128 × 2048 table, two 2048 norms, 2048 × 2048 projection
+    assert embedder == 128 * 2048 + 2 * 2048 + 2048 * 2048
+    # the stem as timm prints it (Conv2dSame(3, 64, k3, s2) with bias, RmsNorm2d) and the 84 blocks
+    assert sum(t.numel for t in tensors if t.name.startswith("v.stem.")) == 64 * 27 + 64 + 64
+    assert len({t.name.split(".")[2] + "." + t.name.split(".")[3] for t in tensors if t.name.startswith("v.blk.")}) \
+        == 3 + 5 + 37 + 39
+
+
+def test_gemma3n_audio_tower_hand_count():
+    # modeling_gemma3n.py Gemma3nAudioEncoder with the E2B/E4B audio_config (H 1536, 12 blocks, 8 heads, conv 5,
+    # 128 mel bins, subsample convs 1 -> 128 -> 32 channels, 3×3, stride 2): the frequency axis 128 -> 64 -> 32.
+    from pycore.parts import Gemma3nAudioTower
+    H = 1536
+    sscp = 128 * 9 + 128 + 32 * 128 * 9 + 32 + 32 * 32 * H
+    ffw = 2 * H + 8 * H * H
+    attn = 2 * H + 5 * H * H + H // 8  # q, k, v, relative position, post; per-dimension scale
+    lconv = 2 * H + 2 * H * H + 5 * H + H * H
+    block = 2 * ffw + attn + lconv + H
+    embedder = 128 * H + 2 * H + H * 2048
+    tensors = Gemma3nAudioTower(text_hidden=2048).tensors()
+    assert sum(t.numel for t in tensors) == sscp + 12 * block + embedder == 684_694_048
+
+
+def test_gemma3n_towers_loaded_per_engine_and_never_by_ollama():
+    from pycore.engines.ollama import projector
+    from pycore.parts import loaded_parts
+    spec = model("gemma-3n-e4b")
+    assert projector(spec) == (0, 0, "", 0)  # Ollama's gemma3n is its text model only
+    assert set(loaded_parts("vllm")) >= {"vision", "audio"} and loaded_parts("llama.cpp") == ("language",)
+
+
+@pytest.mark.parametrize("audio,field", [
+    ({"conf_num_hidden_layers": 30_000_000}, "conf_num_hidden_layers"),
+    ({"conf_num_attention_heads": 7}, "conf_num_attention_heads"),
+    ({"sscp_conv_channel_size": [1, 2, 3]}, "sscp_conv_channel_size"),
+    ({"sscp_conv_kernel_size": [[3, 300], [3, 3]]}, "sscp_conv_kernel_size")])
+def test_gemma3n_hostile_audio_config_names_the_field(audio, field):
+    from pycore.errors import InputError
+    cfg = json.loads(json.dumps(PRESETS["gemma-3n-e2b"].config))
+    cfg["audio_config"].update(audio)
+    with pytest.raises(InputError, match=field):
+        spec_from_config(cfg)
+
+
+def test_gemma3n_other_vision_architecture_is_said():
+    cfg = json.loads(json.dumps(PRESETS["gemma-3n-e2b"].config))
+    cfg["vision_config"]["architecture"] = "mobilenetv5_base"
+    spec = spec_from_config(cfg)
+    assert "vision" not in dict(parameter_count(spec).by_part)
+    assert any("mobilenetv5_base" in n and "not counted" in n for n in spec.notes)
+
+
+def test_gemma3n_bare_sub_configs_say_the_defaults_stand_in():
+    cfg = json.loads(json.dumps(PRESETS["gemma-3n-e4b"].config))
+    cfg["audio_config"] = {"model_type": "gemma3n_audio"}
+    cfg["vision_config"] = {"model_type": "gemma3n_vision", "architecture": "mobilenetv5_300m_enc"}
+    spec = spec_from_config(cfg)
+    assert parameter_count(spec).total == 7_849_978_192
+    notes = " ".join(spec.notes)
+    assert "audio_config lacks hidden_size" in notes and "vision_config lacks hidden_size, vocab_size" in notes

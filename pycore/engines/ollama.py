@@ -122,7 +122,8 @@ def projector(spec) -> tuple:
     channels + vision width × patch_size + patches² × heads), patches = (image_size / patch_size)²; other towers
     (Qwen-VL): none."""
     from ..parts import VISION
-    towers = [p for p in spec.parts if p.key == VISION]
+    # a tower whose model Ollama runs as text only (ollama_loads False: gemma3n) is not in its GGUF
+    towers = [p for p in spec.parts if p.key == VISION and getattr(p, "ollama_loads", True)]
     if not towers:
         return 0, 0, "", 0
     t = towers[0]

@@ -538,10 +538,62 @@ def _deepstack(vision) -> int:
     return len(idx)
 
 
+_GEMMA3N_AUDIO_FIELDS = ("hidden_size", "input_feat_size", "conf_num_hidden_layers", "conf_num_attention_heads",
+                         "conf_conv_kernel_size", "sscp_conv_channel_size", "sscp_conv_kernel_size",
+                         "sscp_conv_stride_size", "vocab_size")
+
+
+def _gemma3n_defaults(sub: dict, name: str, fields: tuple, notes: list):
+    missing = [k for k in fields if sub.get(k) is None]
+    if missing:
+        notes.append(f"{name} lacks {', '.join(missing)}: transformers' defaults (configuration_gemma3n.py, the "
+                     "published E2B/E4B values) stand in")
+
+
+def _gemma3n_audio(audio: dict, text_hidden: int, notes: list):
+    """Gemma 3n's audio_config (transformers configuration_gemma3n.py @01854809 Gemma3nAudioConfig, whose defaults
+    are the published E2B/E4B values) as a pycore.parts.Gemma3nAudioTower; each count checked before any loop."""
+    from ..parts import Gemma3nAudioTower
+    _gemma3n_defaults(audio, "audio_config", _GEMMA3N_AUDIO_FIELDS, notes)
+    a = _Reader(audio, {})
+    layers = a.optional("conf_num_hidden_layers", 12)
+    if layers > _MAX_PART_LAYERS:
+        raise InputError("audio_config.conf_num_hidden_layers", f"{layers} layers is beyond any audio tower")
+    hidden, heads = a.optional("hidden_size", 1536), a.optional("conf_num_attention_heads", 8)
+    if not heads or hidden % heads:
+        raise InputError("audio_config.conf_num_attention_heads", f"{heads} heads do not divide hidden_size {hidden}")
+
+    def pairs(key, default):
+        value = audio.get(key, default)
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise InputError(f"audio_config.{key}", "expected the two subsample convolutions' values")
+        return tuple(value)
+    channels = tuple(_whole("audio_config.sscp_conv_channel_size", c)
+                     for c in pairs("sscp_conv_channel_size", (128, 32)))
+    kernels, strides = [], []
+    for key, out, default in (("sscp_conv_kernel_size", kernels, (3, 3)), ("sscp_conv_stride_size", strides, (2, 2))):
+        for pair in pairs(key, (default, default)):
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise InputError(f"audio_config.{key}", "expected [time, frequency] pairs")
+            out.append(tuple(_whole(f"audio_config.{key}", x) for x in pair))
+    freq = a.optional("input_feat_size", 128)
+    for (_, kf), (_, sf) in zip(kernels, strides):
+        if sf < 1 or kf < 1 or kf > freq + 2:
+            raise InputError("audio_config.sscp_conv_kernel_size",
+                             f"a frequency kernel of {kf} with stride {sf} does not fit {freq} mel bins")
+        freq = (freq + 2 - kf) // sf + 1
+    return Gemma3nAudioTower(
+        text_hidden=text_hidden, hidden=hidden, layers=layers, heads=heads,
+        conv_kernel=a.optional("conf_conv_kernel_size", 5), input_features=a.optional("input_feat_size", 128),
+        sscp_channels=channels, sscp_kernels=tuple(kernels), sscp_strides=tuple(strides),
+        vocab_size=a.optional("vocab_size", 128))
+
+
 def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: list) -> tuple:
-    """The checkpoint's vision tower (vision_config) and MTP layers as pycore.parts specs; a tower of a kind
-    pycore cannot lay out, or an audio tower, becomes a note rather than a silent zero."""
-    from ..parts import Llama4VisionTower, MTPLayers, PixtralVisionTower, QwenVisionTower, SiglipVisionTower
+    """The checkpoint's vision and audio towers (vision_config, audio_config) and MTP layers as pycore.parts
+    specs; a tower of a kind pycore cannot lay out becomes a note rather than a silent zero."""
+    from ..parts import (MOBILENET_V5, Llama4VisionTower, MobileNetV5Tower, MTPLayers, PixtralVisionTower,
+                         QwenVisionTower, SiglipVisionTower)
     parts = []
     vision = top.get("vision_config") if isinstance(top, dict) else None
     if isinstance(vision, dict):
@@ -584,11 +636,22 @@ def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: 
                 spatial_merge_size=_whole("spatial_merge_size", top.get("spatial_merge_size", 2)),
                 projector_bias=bool(top.get("multimodal_projector_bias", False)),
                 image_size=v.optional("image_size", 1540), heads=v.optional("num_attention_heads", 16)))
+        elif kind == "gemma3n_vision" and str(vision.get("architecture", ""))[:40] in MOBILENET_V5:
+            _gemma3n_defaults(vision, "vision_config", ("hidden_size", "vocab_size"), notes)
+            parts.append(MobileNetV5Tower(
+                text_hidden=text_hidden, architecture=vision["architecture"], hidden=v.optional("hidden_size", 2048),
+                vocab_size=v.optional("vocab_size", 128)))
         else:
-            notes.append(f"vision tower {kind or '(no model_type)'!r} is not laid out by pycore: its parameters "
-                         "are not counted")
-    if isinstance(top, dict) and isinstance(top.get("audio_config"), dict):
-        notes.append("audio tower (audio_config) is not laid out by pycore: its parameters are not counted")
+            arch = f" ({str(vision.get('architecture'))[:40]})" if "architecture" in vision else ""
+            notes.append(f"vision tower {kind or '(no model_type)'!r}{arch} is not laid out by pycore: its "
+                         "parameters are not counted")
+    audio = top.get("audio_config") if isinstance(top, dict) else None
+    if isinstance(audio, dict):
+        if audio.get("model_type") == "gemma3n_audio":
+            parts.append(_gemma3n_audio(audio, text_hidden, notes))
+        else:
+            notes.append(f"audio tower {str(audio.get('model_type', '(no model_type)'))[:40]!r} is not laid out by "
+                         "pycore: its parameters are not counted")
     for key in _MTP_KEYS:
         n = text.get(key)
         if n is None:
