@@ -130,8 +130,14 @@ SETTINGS = [
 #   jamba       78.01/81.01, 32.03/34.11, 31.03/33.10, 72.05/76.06, 147.01/148.50
 # Their bound is that measured range of printed − ours, rounded outward: a regression (or a llama.cpp
 # change) fails it.
-REPLAYED = ("lfm2", "nemotron_h", "granitehybrid", "mamba2")
-COMPUTE_GAP_MIB = {"qwen35": (0, 59.0), "qwen3next": (0, 88.5), "falcon_h1": (0, 33.5), "jamba": (0, 4.5)}
+REPLAYED = ("lfm2", "nemotron_h", "granitehybrid", "mamba2", "qwen35")
+# With a q8_0 cache llama.cpp adds Hadamard rotations of Q, K and V (src/llama-graph.cpp build_attn,
+# llama-impl.h llama_mul_mat_hadamard), not replayed; their input matrices alone are f32 [nrot, nrot] leafs
+# (src/llama-kv-cache.cpp build_input_k_rot: nrot the largest power of two ≥ 128 dividing the head dim, 256
+# for Qwen3.5's heads of 256; build_input_v_rot: 64). Qwen3.5: (256² + 64²) × 4 B = 278,528 B = 0.266 MiB,
+# which is the whole gap measured (58.47 printed, 58.21 ours); other blocks (heads ≤ 128) stay under 0.1 MiB.
+Q8_ROT_MIB = {"qwen35": 0.27}
+COMPUTE_GAP_MIB = {"qwen3next": (0, 88.5), "falcon_h1": (0, 33.5), "jamba": (0, 4.5)}
 
 
 @pytest.fixture(scope="module", params=list(MODELS))
@@ -232,8 +238,8 @@ def test_compute_buffer_as_printed(run):
     for case, ours, printed_mib in rows:
         if name not in REPLAYED:
             lo, hi = COMPUTE_GAP_MIB[name]
-        else:  # exact; a q8_0 cache's Hadamard rotations are not replayed (at most 0.1 MiB)
-            lo, hi = (0, 0.1) if case.get("type_k") == "q8_0" else (0, 0)
+        else:  # exact; a q8_0 cache's Hadamard rotations are not replayed (at most 0.1 MiB, see Q8_ROT_MIB)
+            lo, hi = (0, Q8_ROT_MIB.get(name, 0.1)) if case.get("type_k") == "q8_0" else (0, 0)
         assert lo <= round(printed_mib - ours, 2) <= hi, f"{name}: ours vs printed (MiB): {rows}"
 
 

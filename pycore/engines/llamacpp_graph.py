@@ -15,7 +15,7 @@ builder: `shape` returns None and the caller falls back to its peak model with a
 from collections import namedtuple
 from functools import lru_cache
 
-from ..models import FULL, MAMBA2, SHORT_CONV
+from ..models import FULL, GATED_DELTANET, MAMBA2, SHORT_CONV
 from .ggml_alloc import F16, F32, I32, I64, Graph, Tensor, like, mm, mm2, new, permute, reshape, reserve, view
 
 
@@ -363,7 +363,7 @@ Shape = namedtuple("Shape", "builder n_embd n_head n_head_kv hd n_ff n_vocab qk_
 ARCH_BUILDER = {"llama": "llama", "qwen2": "llama", "qwen3": "llama", "qwen3moe": "llama", "gemma2": "gemma2",
                 "gemma3": "gemma3",
                 "deepseek2": "deepseek2", "mamba2": "mamba2", "nemotron_h": "nemotron_h", "gpt-oss": "gpt-oss",
-                "lfm2": "lfm2", "granitehybrid": "granitehybrid"}
+                "lfm2": "lfm2", "granitehybrid": "granitehybrid", "qwen35": "qwen35"}
 
 
 def shape(spec, swa_honoured: bool, kv_esize: int = F16):
@@ -371,6 +371,8 @@ def shape(spec, swa_honoured: bool, kv_esize: int = F16):
     (another architecture, or a variant the builder does not follow: fused QKV, LayerNorm, no gate,
     MLA off, ...)."""
     name = ARCH_BUILDER.get(spec.arch)
+    if name == "qwen35":
+        return _qwen35_shape(spec, kv_esize)
     if name is None or spec.fused_qkv or spec.fused_gate_up or spec.gated_mlp != (name != "nemotron_h") or spec.norm_bias \
             or spec.qk_norm_per_layer or spec.attn_output_gate or spec.learned_positions \
             or spec.attention_sinks != (name == "gpt-oss"):
@@ -425,6 +427,31 @@ def shape(spec, swa_honoured: bool, kv_esize: int = F16):
                  name == "llama" or v3, "sigmoid" if v3 else "softmax", v3, v3, lead, period, layer_plan(kinds, lead, period),
                  spec.ssm_d_inner, spec.ssm_d_state, spec.ssm_n_groups, spec.ssm_num_heads,
                  spec.conv_l_cache if name == "lfm2" else spec.ssm_d_conv, spec.ssm_gated_norm)
+
+
+def _qwen35_shape(spec, kv_esize):
+    """Qwen3.5 (src/models/qwen35.cpp): Gated DeltaNet + gated full attention, a dense FFN. The DeltaNet
+    widths go in the ssm fields as llama.cpp's hparams hold them: ssm_d_inner = value heads × value head
+    dim, ssm_d_state = key head dim, ssm_n_group = key heads, ssm_dt_rank = value heads."""
+    if spec.fused_qkv or spec.fused_gate_up or not spec.gated_mlp or spec.norm_bias or spec.is_moe \
+            or not spec.attn_output_gate or not spec.qk_norm or spec.learned_positions or spec.attention_sinks \
+            or spec.sliding_window or spec.linear_key_head_dim != spec.linear_value_head_dim \
+            or not spec.linear_num_value_heads or not spec.linear_num_key_heads:
+        return None
+    L = spec.num_layers
+    kinds = tuple("gdn" if spec.layer_type(i) == GATED_DELTANET else "attn" for i in range(L))
+    if any(spec.layer_type(i) not in (GATED_DELTANET, FULL) for i in range(L)):
+        return None
+    # Qwen's regular layout (full_attention_interval 4: 3 DeltaNet + 1 attention) is replayed over two
+    # cycles of 8 layers: the allocator's free list at a layer boundary can alternate between two states
+    # from one 4-layer cycle to the next (seen in tests/test_ggml_alloc.py), so the repeating unit is 8;
+    # any other layout is replayed layer by layer
+    period = 8 if kinds == tuple("attn" if (i + 1) % 4 == 0 else "gdn" for i in range(L)) else L
+    return Shape("qwen35", spec.hidden_size, spec.num_heads, spec.num_kv_heads, spec.head_dim, spec.intermediate_size,
+                 spec.vocab_size, True, 0, 0, 0, 0, 0, 0, 0, 0, 0, kv_esize, False, "softmax", False, False, 0, period,
+                 layer_plan(kinds, 0, period), spec.linear_num_value_heads * spec.linear_value_head_dim,
+                 spec.linear_key_head_dim, spec.linear_num_key_heads, spec.linear_num_value_heads,
+                 spec.linear_conv_kernel, True)
 
 
 def layer_plan(kinds: tuple, lead: int, period: int) -> tuple:
@@ -683,3 +710,108 @@ def granite_hybrid(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
 
 
 BUILDERS = {"granitehybrid": granite_hybrid, "gpt-oss": openai_moe, "lfm2": lfm2, "llama": llama, "gemma2": gemma2, "gemma3": gemma2, "deepseek2": deepseek2, "mamba2": mamba2, "nemotron_h": nemotron_h}
+
+
+def gdn_layer(c, sh, cur, s_copy, n_seqs):
+    """llama_model_qwen35::graph::build_layer_attn_linear (src/models/qwen35.cpp) with
+    llm_build_delta_net_base::build_conv_state / build_recurrent_attn (src/models/delta-net-base.cpp), at
+    llama.cpp 0c1e57098bba43ac29e6e3b677cdceebdd22334f. The fused Gated DeltaNet op is always on
+    (llama-context.cpp: cparams.fused_gdn_ar = fused_gdn_ch = true, auto_fgdn = false), so neither the
+    chunked delta rule nor the autoregressive one is built and Q/K are not repeated to the value heads;
+    no rollback snapshots (n_rs_seq = 0, K = 1). Shapes: mixed QKV [2·H_k·S_k + H_v·S_v, T], z
+    [H_v·S_v, T], β and α [H_v, T] (sigmoid; + dt bias, softplus, · A, in place), the conv states gathered
+    and prepended (the last d_conv − 1 columns copied back), ssm_conv + SiLU, Q and K L2-normed (rms_norm
+    of a view, then scale in place), GATED_DELTA_NET → f32 [S_v·H_v, T + S_v·n_seqs] (outputs, then the
+    new states, copied into the cache), the gated RMS norm (rms_norm of a view, · weight, · SiLU(z)), the
+    output projection."""
+    T = c.T
+    n_st = T // n_seqs
+    value_dim, S_k, H_k, H_v, d_conv = sh.ssm_inner, sh.ssm_state, sh.ssm_groups, sh.ssm_heads, sh.ssm_conv
+    S_v = value_dim // H_v
+    conv_ch = value_dim + 2 * H_k * S_k
+    qkv = reshape(mm(conv_ch, cur), conv_ch, n_st, n_seqs)
+    z = mm(value_dim, cur)
+    beta = like("UNARY", reshape(mm(H_v, cur), 1, H_v, n_st, n_seqs))
+    alpha = reshape(mm(H_v, cur), H_v, n_st, n_seqs)
+    gate = reshape(like("MUL", like("UNARY", like("ADD", alpha, None)), None), 1, H_v, n_st, n_seqs)
+    main = view(s_copy, (n_seqs,), None, 0)
+    extra = view(s_copy, (s_copy.ne[0] - n_seqs,), None, n_seqs * I32)
+    conv = reshape(_rs_rows(c, main, extra, (d_conv - 1) * conv_ch, n_seqs), d_conv - 1, conv_ch, n_seqs)
+    conv_in = concat0(conv, permute(qkv, 1, 0, 2, 3))
+    last_conv = view(conv_in, (d_conv - 1, conv_ch, n_seqs), conv_in.nb, n_st * F32)
+    c.gf.expand(Tensor(F32, last_conv.ne, op="CPY", src=(last_conv, None), view_of=True))
+    state = reshape(_rs_rows(c, main, extra, S_v * S_v * H_v, n_seqs), S_v, S_v, H_v, n_seqs)
+    conv_out = like("UNARY", Tensor(F32, (conv_ch, n_st, n_seqs), op="SSM_CONV", src=(conv_in, None)))
+    nb = (F32, S_k * F32, conv_out.nb[1], conv_out.nb[1] * n_st)
+    q = view(conv_out, (S_k, H_k, n_st, n_seqs), nb, 0)
+    k = view(conv_out, (S_k, H_k, n_st, n_seqs), nb, H_k * S_k * F32)
+    v = view(conv_out, (S_v, H_v, n_st, n_seqs), (F32, S_v * F32, conv_out.nb[1], conv_out.nb[1] * n_st),
+             2 * H_k * S_k * F32)
+    q = like("SCALE", like("RMS_NORM", q))  # build_gdn_l2_norm (src/models/models.h)
+    k = like("SCALE", like("RMS_NORM", k))
+    res = Tensor(F32, (S_v * H_v, n_st * n_seqs + S_v * n_seqs), op="GATED_DELTA_NET", src=(q, k, v, gate, beta, state))
+    out = view(res, (S_v, H_v, n_st, n_seqs), (F32, S_v * F32, S_v * H_v * F32, S_v * H_v * n_st * F32), 0)
+    new_state = view(res, (S_v, S_v, H_v, n_seqs), None, S_v * H_v * n_st * n_seqs * F32)
+    c.gf.expand(Tensor(F32, new_state.ne, op="CPY", src=(new_state, None), view_of=True))
+    y = Tensor(F32, out.ne, op="MUL", src=(c.norm(out), like("UNARY", reshape(z, S_v, H_v, n_st, n_seqs))))
+    return reshape(mm(sh.n_embd, reshape(y, value_dim, n_st, n_seqs)), sh.n_embd, n_st * n_seqs)
+
+
+def gated_attn(c, sh, cur, inputs, pos, n_kv):
+    """llama_model_qwen35::graph::build_layer_attn (src/models/qwen35.cpp @0c1e570): one Q projection
+    with the output gate ([2·hd, n_head, T]), Q a strided view of it RMS-normed (a new tensor), K
+    RMS-normed, the gate made contiguous, M-RoPE on Q and K, attention, σ(gate) · attention (in place),
+    the output projection."""
+    T, hd = c.T, sh.hd
+    qfull = mm(2 * hd * sh.n_head, cur)
+    k = mm(hd * sh.n_head_kv, cur)
+    v = mm(hd * sh.n_head_kv, cur)
+    q = c.norm(view(qfull, (hd, sh.n_head, T), (F32, 2 * hd * F32, 2 * hd * sh.n_head * F32), 0))
+    k = c.norm(reshape(k, hd, sh.n_head_kv, T))
+    g = view(qfull, (hd, sh.n_head, T), (F32, 2 * hd * F32, 2 * hd * sh.n_head * F32), hd * F32)
+    g = Tensor(F32, (hd * sh.n_head, T), op="CONT", src=(g,))
+    v = reshape(v, hd, sh.n_head_kv, T)
+    q, k = c.rope(q, pos), c.rope(k, pos)
+    att = c.attn_kv(inputs, q, k, v, n_kv)
+    return mm(sh.n_embd, Tensor(F32, att.ne, op="MUL", src=(att, like("UNARY", g))))
+
+
+def qwen35(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
+    """src/models/qwen35.cpp @0c1e570 (Qwen3.5, dense FFN): per layer a norm (expanded), a Gated DeltaNet
+    or gated attention, the residual, a post-attention norm, the SwiGLU FFN, the residual; inputs of the
+    hybrid memory. embeddings_nextn_masked is false by default, so the final norm is an output itself
+    (t_h_nextn) and the outputs' rows are gathered after it."""
+    c = Ctx(T, n_out, flash)
+    inpL = c.inp_embd(sh.n_embd)
+    s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")
+    inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
+    pos = new(I32, 4 * T, name="inp_pos")  # M-RoPE: 4 positions per token (build_inp_pos, n_pos_per_embd)
+    out_ids = c.inp_out_ids()
+    for kind in kinds:
+        cur = c.norm(inpL)
+        c.gf.expand(cur)
+        if kind == "gdn":
+            cur = gdn_layer(c, sh, cur, s_copy, n_seqs)
+        else:
+            cur = gated_attn(c, sh, cur, inputs, pos, n_kv)
+        cur = add(cur, inpL)
+        if sh.n_expert:
+            ffn = qwen3next_moe(c, sh, c.norm(cur))
+        else:
+            ffn = c.ffn_swiglu(c.norm(cur), sh.n_ff, sh.n_embd)
+        inpL = add(ffn, cur)
+    x = c.norm(inpL)
+    x.output = True
+    x = get_rows(x, out_ids)
+    x.output = True
+    logits = mm(sh.n_vocab, x)
+    logits.output = True
+    c.gf.expand(logits)
+    return c.gf
+
+
+def qwen3next_moe(c, sh, cur):
+    raise NotImplementedError
+
+
+BUILDERS["qwen35"] = qwen35
