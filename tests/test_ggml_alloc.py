@@ -162,21 +162,44 @@ def test_notes_say_where_the_replay_is_not_exact():
 
 
 def test_a_few_layers_stand_for_many_gated_deltanet():
-    """layer_plan over Qwen3.5's layout (3 Gated DeltaNet + 1 gated attention), taken in cycles of 8 (the
+    """layer_plan over Qwen3.5's and Qwen3-Next's layout (3 Gated DeltaNet + 1 gated attention), taken in cycles of 8 (the
     free list may alternate between two states from one 4-layer cycle to the next: with this block a
     4-layer period gives 248,352 B for 40 layers, the full graph 240,160 B): the planned layers' replay
     equals the replay of every layer."""
     from pycore.models import FULL, GATED_DELTANET
-    for L in (4, 5, 8, 11, 12, 16, 20, 23, 24, 40, 64):
+    moe = dict(num_experts=8, experts_per_token=2, expert_intermediate_size=48, shared_expert_intermediate_size=48,
+               shared_expert_gate=True)
+    for L, arch in [(L, a) for L in (4, 5, 8, 11, 12, 16, 20, 23, 24, 40, 64) for a in ("qwen35", "qwen3next")]:
         types = tuple(FULL if (i + 1) % 4 == 0 else GATED_DELTANET for i in range(L))
-        s = ModelSpec(name="qwen35", arch="qwen35", num_layers=L, qk_norm=True, attn_output_gate=True,
+        s = ModelSpec(name=arch, arch=arch, num_layers=L, qk_norm=True, attn_output_gate=True,
                       layer_types=types, linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=16,
-                      linear_value_head_dim=16, linear_conv_kernel=4, **BASE)
+                      linear_value_head_dim=16, linear_conv_kernel=4,
+                      **(dict(BASE, intermediate_size=0, **moe) if arch == "qwen3next" else BASE))
         sh = lg.shape(s, False)
         assert sh.period == 8 and len(sh.kinds) <= 3 * 8 + 1
         full = tuple("gdn" if t == GATED_DELTANET else "attn" for t in types)
         for T, n_kv, flash, seqs in ((64, 512, False, 1), (64, 512, True, 1), (1, 256, False, 1), (66, 512, False, 3),
                                      (3, 256, True, 3)):
             build = lg.BUILDERS["qwen35"]
+            assert reserve(build(sh, sh.kinds, T, T, n_kv, n_kv, flash, seqs)) == \
+                reserve(build(sh, full, T, T, n_kv, n_kv, flash, seqs)), (arch, L, T, flash, seqs)
+
+
+def test_a_few_layers_stand_for_many_jamba():
+    """layer_plan over Jamba's layout (ai21labs Jamba config: attention at layer 4 of every 8, experts on every
+    other layer from layer 1), taken in cycles of 8: the planned layers' replay equals every layer's."""
+    from pycore.models import FULL, MAMBA
+    for L in (8, 9, 15, 16, 17, 23, 24, 32, 40, 72):
+        types = tuple(FULL if i % 8 == 4 else MAMBA for i in range(L))
+        ffn = tuple("moe" if i % 2 == 1 else "dense" for i in range(L))
+        s = ModelSpec(name="jamba", arch="jamba", num_layers=L, layer_types=types, ffn_types=ffn, ssm_d_inner=128,
+                      ssm_d_state=16, ssm_d_conv=4, ssm_dt_rank=8, ssm_inner_norms=True, num_experts=8,
+                      experts_per_token=2, expert_intermediate_size=48, **BASE)
+        sh = lg.shape(s, False)
+        assert sh.period == 8 and len(sh.kinds) <= 3 * 8 + 1
+        full = tuple(("mamba" if t == MAMBA else "attn") + "-" + f for t, f in zip(types, ffn))
+        for T, n_kv, flash, seqs in ((64, 512, False, 1), (64, 512, True, 1), (1, 256, False, 1), (66, 512, False, 3),
+                                     (3, 256, True, 3)):
+            build = lg.BUILDERS["jamba"]
             assert reserve(build(sh, sh.kinds, T, T, n_kv, n_kv, flash, seqs)) == \
                 reserve(build(sh, full, T, T, n_kv, n_kv, flash, seqs)), (L, T, flash, seqs)

@@ -461,7 +461,9 @@ def notes(spec, kvf, st: Settings, c: Cells, flash: bool, has_gpu: bool = True) 
     if replay and not on_gpu and kvf.name not in ("f16", "bf16", "f32") and sh.builder != "mamba2":
         out.append("compute: with a quantized KV cache llama.cpp rotates Q, K and V by Hadamard matrices "
                    "(llama-kv-cache.cpp attn_rot_k/attn_rot_v); the replay of its graph leaves them out, so the CPU "
-                   "compute buffer comes out a little under (0.08 MiB for a Nemotron-H block at 4,096 cells).")
+                   "compute buffer comes out a little under (0.08 MiB for a Nemotron-H block at 4,096 cells; 0.27 MiB "
+                   "with heads of 256, as in Qwen3.5 and Qwen3-Next, where the f32 rotation matrices alone take "
+                   "(256² + 64²) × 4 B).")
     if replay and not on_gpu and st.gpus > 0 and has_gpu:
         out.append("compute: with a GPU present and --ngl 0, llama.cpp still offloads the matrix products of "
                    "batches of 32+ tokens to the GPU (op offload), so its CPU compute buffer may be smaller than "

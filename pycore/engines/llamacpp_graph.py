@@ -7,15 +7,15 @@ buffer are modelled; weights and KV-cache tensors are `None` (outside the buffer
 
 Covered (each checked against the real llama.cpp's `CPU compute buffer size`, to the printed digit, in
 tests/test_llama_cpp_real.py and tests/test_llama_cpp_hybrid_compute.py): llama (dense and Mixtral-style
-MoE), qwen2, qwen3, qwen3moe, gemma2, gemma3, gpt-oss, deepseek2 with MLA, mamba2, nemotron_h, lfm2 and
-granitehybrid.
-Other architectures (Qwen3.5/Qwen3-Next's Gated DeltaNet, Jamba, Phi-3's fused projections, ...) have no
-builder: `shape` returns None and the caller falls back to its peak model with a note.
+MoE), qwen2, qwen3, qwen3moe, gemma2, gemma3, gpt-oss, deepseek2 with MLA, mamba2, nemotron_h, lfm2,
+granitehybrid, qwen35, qwen3next and jamba (tests/test_llama_cpp_hybrid_real.py).
+Other architectures (Falcon-H1, Phi-3's fused projections, ...) have no builder: `shape`
+returns None and the caller falls back to its peak model with a note.
 """
 from collections import namedtuple
 from functools import lru_cache
 
-from ..models import FULL, GATED_DELTANET, MAMBA2, SHORT_CONV
+from ..models import FULL, GATED_DELTANET, MAMBA, MAMBA2, SHORT_CONV
 from .ggml_alloc import F16, F32, I32, I64, Graph, Tensor, like, mm, mm2, new, permute, reshape, reserve, view
 
 
@@ -363,7 +363,8 @@ Shape = namedtuple("Shape", "builder n_embd n_head n_head_kv hd n_ff n_vocab qk_
 ARCH_BUILDER = {"llama": "llama", "qwen2": "llama", "qwen3": "llama", "qwen3moe": "llama", "gemma2": "gemma2",
                 "gemma3": "gemma3",
                 "deepseek2": "deepseek2", "mamba2": "mamba2", "nemotron_h": "nemotron_h", "gpt-oss": "gpt-oss",
-                "lfm2": "lfm2", "granitehybrid": "granitehybrid", "qwen35": "qwen35"}
+                "lfm2": "lfm2", "granitehybrid": "granitehybrid", "qwen35": "qwen35",
+                "qwen3next": "qwen35", "jamba": "jamba"}
 
 
 def shape(spec, swa_honoured: bool, kv_esize: int = F16):
@@ -373,6 +374,8 @@ def shape(spec, swa_honoured: bool, kv_esize: int = F16):
     name = ARCH_BUILDER.get(spec.arch)
     if name == "qwen35":
         return _qwen35_shape(spec, kv_esize)
+    if name == "jamba":
+        return _jamba_shape(spec, kv_esize)
     if name is None or spec.fused_qkv or spec.fused_gate_up or spec.gated_mlp != (name != "nemotron_h") or spec.norm_bias \
             or spec.qk_norm_per_layer or spec.attn_output_gate or spec.learned_positions \
             or spec.attention_sinks != (name == "gpt-oss"):
@@ -430,10 +433,15 @@ def shape(spec, swa_honoured: bool, kv_esize: int = F16):
 
 
 def _qwen35_shape(spec, kv_esize):
-    """Qwen3.5 (src/models/qwen35.cpp): Gated DeltaNet + gated full attention, a dense FFN. The DeltaNet
+    """Qwen3.5 (src/models/qwen35.cpp): Gated DeltaNet + gated full attention, a dense FFN; Qwen3-Next
+    (src/models/qwen3next.cpp): the same with routed experts and a gated shared expert. The DeltaNet
     widths go in the ssm fields as llama.cpp's hparams hold them: ssm_d_inner = value heads × value head
     dim, ssm_d_state = key head dim, ssm_n_group = key heads, ssm_dt_rank = value heads."""
-    if spec.fused_qkv or spec.fused_gate_up or not spec.gated_mlp or spec.norm_bias or spec.is_moe \
+    next_ = spec.arch == "qwen3next"  # routed experts + a gated shared expert (src/models/qwen3next.cpp)
+    if next_ != spec.is_moe or next_ and not (spec.shared_expert_intermediate_size and spec.shared_expert_gate) \
+            or spec.first_dense_layers or spec.expert_score_bias:
+        return None
+    if spec.fused_qkv or spec.fused_gate_up or not spec.gated_mlp or spec.norm_bias \
             or not spec.attn_output_gate or not spec.qk_norm or spec.learned_positions or spec.attention_sinks \
             or spec.sliding_window or spec.linear_key_head_dim != spec.linear_value_head_dim \
             or not spec.linear_num_value_heads or not spec.linear_num_key_heads:
@@ -448,7 +456,8 @@ def _qwen35_shape(spec, kv_esize):
     # any other layout is replayed layer by layer
     period = 8 if kinds == tuple("attn" if (i + 1) % 4 == 0 else "gdn" for i in range(L)) else L
     return Shape("qwen35", spec.hidden_size, spec.num_heads, spec.num_kv_heads, spec.head_dim, spec.intermediate_size,
-                 spec.vocab_size, True, 0, 0, 0, 0, 0, 0, 0, 0, 0, kv_esize, False, "softmax", False, False, 0, period,
+                 spec.vocab_size, True, spec.num_experts, spec.experts_per_token, spec.expert_intermediate_size,
+                 spec.shared_expert_intermediate_size, 0, 0, 0, 0, 0, kv_esize, False, "softmax", False, False, 0, period,
                  layer_plan(kinds, 0, period), spec.linear_num_value_heads * spec.linear_value_head_dim,
                  spec.linear_key_head_dim, spec.linear_num_key_heads, spec.linear_num_value_heads,
                  spec.linear_conv_kernel, True)
@@ -712,7 +721,7 @@ def granite_hybrid(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
 BUILDERS = {"granitehybrid": granite_hybrid, "gpt-oss": openai_moe, "lfm2": lfm2, "llama": llama, "gemma2": gemma2, "gemma3": gemma2, "deepseek2": deepseek2, "mamba2": mamba2, "nemotron_h": nemotron_h}
 
 
-def gdn_layer(c, sh, cur, s_copy, n_seqs):
+def gdn_layer(c, sh, cur, s_copy, n_seqs, joint_ba=False):
     """llama_model_qwen35::graph::build_layer_attn_linear (src/models/qwen35.cpp) with
     llm_build_delta_net_base::build_conv_state / build_recurrent_attn (src/models/delta-net-base.cpp), at
     llama.cpp 0c1e57098bba43ac29e6e3b677cdceebdd22334f. The fused Gated DeltaNet op is always on
@@ -723,7 +732,9 @@ def gdn_layer(c, sh, cur, s_copy, n_seqs):
     and prepended (the last d_conv − 1 columns copied back), ssm_conv + SiLU, Q and K L2-normed (rms_norm
     of a view, then scale in place), GATED_DELTA_NET → f32 [S_v·H_v, T + S_v·n_seqs] (outputs, then the
     new states, copied into the cache), the gated RMS norm (rms_norm of a view, · weight, · SiLU(z)), the
-    output projection."""
+    output projection. Qwen3-Next (src/models/qwen3next.cpp build_layer_attn_linear, `joint_ba`): β and α
+    from one projection, each view made contiguous, and Q, K repeated to the value heads (ggml_repeat_4d,
+    [S_k, H_v/H_k, H_k, T]) when there are fewer key heads, fused op or not."""
     T = c.T
     n_st = T // n_seqs
     value_dim, S_k, H_k, H_v, d_conv = sh.ssm_inner, sh.ssm_state, sh.ssm_groups, sh.ssm_heads, sh.ssm_conv
@@ -731,8 +742,15 @@ def gdn_layer(c, sh, cur, s_copy, n_seqs):
     conv_ch = value_dim + 2 * H_k * S_k
     qkv = reshape(mm(conv_ch, cur), conv_ch, n_st, n_seqs)
     z = mm(value_dim, cur)
-    beta = like("UNARY", reshape(mm(H_v, cur), 1, H_v, n_st, n_seqs))
-    alpha = reshape(mm(H_v, cur), H_v, n_st, n_seqs)
+    if joint_ba:  # Qwen3-Next: one projection [2·H_v/H_k, H_k, T], β and α views made contiguous
+        r = H_v // H_k
+        ba = reshape(mm(2 * H_v, cur), 2 * r, H_k, n_st, n_seqs)
+        b = Tensor(F32, (r, H_k, n_st, n_seqs), op="CONT", src=(view(ba, (r, H_k, n_st, n_seqs), ba.nb, 0),))
+        beta = reshape(like("UNARY", b), 1, H_v, n_st, n_seqs)
+        alpha = Tensor(F32, (H_v, n_st, n_seqs), op="CONT", src=(view(ba, (r, H_k, n_st, n_seqs), ba.nb, r * F32),))
+    else:
+        beta = like("UNARY", reshape(mm(H_v, cur), 1, H_v, n_st, n_seqs))
+        alpha = reshape(mm(H_v, cur), H_v, n_st, n_seqs)
     gate = reshape(like("MUL", like("UNARY", like("ADD", alpha, None)), None), 1, H_v, n_st, n_seqs)
     main = view(s_copy, (n_seqs,), None, 0)
     extra = view(s_copy, (s_copy.ne[0] - n_seqs,), None, n_seqs * I32)
@@ -749,6 +767,10 @@ def gdn_layer(c, sh, cur, s_copy, n_seqs):
              2 * H_k * S_k * F32)
     q = like("SCALE", like("RMS_NORM", q))  # build_gdn_l2_norm (src/models/models.h)
     k = like("SCALE", like("RMS_NORM", k))
+    if joint_ba and H_k != H_v:  # Qwen3-Next repeats Q and K to the value heads even with the fused op
+        rep = (S_k, H_v // H_k, H_k, n_st * n_seqs)
+        q = reshape(Tensor(F32, rep, op="REPEAT", src=(reshape(q, S_k, 1, H_k, n_st * n_seqs),)), S_k, H_v, n_st, n_seqs)
+        k = reshape(Tensor(F32, rep, op="REPEAT", src=(reshape(k, S_k, 1, H_k, n_st * n_seqs),)), S_k, H_v, n_st, n_seqs)
     res = Tensor(F32, (S_v * H_v, n_st * n_seqs + S_v * n_seqs), op="GATED_DELTA_NET", src=(q, k, v, gate, beta, state))
     out = view(res, (S_v, H_v, n_st, n_seqs), (F32, S_v * F32, S_v * H_v * F32, S_v * H_v * n_st * F32), 0)
     new_state = view(res, (S_v, S_v, H_v, n_seqs), None, S_v * H_v * n_st * n_seqs * F32)
@@ -785,13 +807,14 @@ def qwen35(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     inpL = c.inp_embd(sh.n_embd)
     s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")
     inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
-    pos = new(I32, 4 * T, name="inp_pos")  # M-RoPE: 4 positions per token (build_inp_pos, n_pos_per_embd)
+    # Qwen3.5's IMROPE takes 4 positions per token (build_inp_pos, hparams.n_pos_per_embd); Qwen3-Next's NEOX 1
+    pos = new(I32, (1 if sh.n_expert else 4) * T, name="inp_pos")
     out_ids = c.inp_out_ids()
     for kind in kinds:
         cur = c.norm(inpL)
         c.gf.expand(cur)
         if kind == "gdn":
-            cur = gdn_layer(c, sh, cur, s_copy, n_seqs)
+            cur = gdn_layer(c, sh, cur, s_copy, n_seqs, joint_ba=bool(sh.n_expert))
         else:
             cur = gated_attn(c, sh, cur, inputs, pos, n_kv)
         cur = add(cur, inpL)
@@ -811,7 +834,118 @@ def qwen35(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
 
 
 def qwen3next_moe(c, sh, cur):
-    raise NotImplementedError
+    """llama_model_qwen3next::graph::build_layer_ffn (src/models/qwen3next.cpp @0c1e570): the routed experts
+    (softmax, normalized weights), the shared expert's SwiGLU FFN scaled by σ(its gate: one logit per token;
+    sigmoid and mul in place), their sum."""
+    moe = moe_ffn(c, cur, sh.n_expert, sh.n_used, sh.n_ff_exp, sh.n_embd)
+    shexp = c.ffn_swiglu(cur, sh.n_ff_shexp, sh.n_embd)
+    shexp = Tensor(F32, shexp.ne, op="MUL", src=(shexp, like("UNARY", mm(1, cur))))
+    return add(moe, shexp)
 
 
 BUILDERS["qwen35"] = qwen35
+
+
+def mamba1_layer(c, sh, cur, s_copy, n_seqs):
+    """llm_build_mamba_base::build_mamba_layer (src/models/mamba-base.cpp @0c1e570), Mamba-1, no rollback
+    snapshots: the conv states gathered, the input projection split into x and z (views), the conv window
+    (its last d_conv − 1 columns copied back), ssm_conv (+ bias, SiLU in place), x_db = [Δ | B | C]
+    projected from x, Δ, B and C RMS-normed when the model has those norms (Jamba; rms_norm of a view,
+    then · weight in place) or Δ made contiguous, Δ projected to d_inner (+ bias in place), ssm_scan over
+    the gathered states (y [d_inner, T] and the new states [d_state, d_inner, n_seqs] in one f32 tensor,
+    the states copied back), y + x·D, gated by z (swiglu_split of a copy of z), the output projection."""
+    T = c.T
+    n_st = T // n_seqs
+    d_inner, d_state, d_conv, dt_rank = sh.ssm_inner, sh.ssm_state, sh.ssm_conv, sh.ssm_heads
+    main = view(s_copy, (n_seqs,), None, 0)
+    extra = view(s_copy, (s_copy.ne[0] - n_seqs,), None, n_seqs * I32)
+    conv = reshape(_rs_rows(c, main, extra, (d_conv - 1) * d_inner, n_seqs), d_conv - 1, d_inner, n_seqs)
+    xz = mm(2 * d_inner, reshape(cur, sh.n_embd, n_st, n_seqs))
+    nb = (F32, xz.nb[1], xz.nb[2], xz.nb[2] * n_seqs)
+    x = view(xz, (d_inner, n_st, n_seqs), nb, 0)
+    z = view(xz, (d_inner, n_st, n_seqs), nb, d_inner * F32)
+    conv_x = concat0(conv, permute(x, 1, 0, 2, 3))
+    last_conv = view(conv_x, (d_conv - 1, d_inner, n_seqs), conv_x.nb, n_st * F32)
+    c.gf.expand(Tensor(F32, last_conv.ne, op="CPY", src=(last_conv, None), view_of=True))
+    x = like("UNARY", like("ADD", Tensor(F32, (d_inner, n_st, n_seqs), op="SSM_CONV", src=(conv_x, None)), None))
+    x_db = mm(dt_rank + 2 * d_state, x)
+    nb = (F32, x_db.nb[1], x_db.nb[2], x_db.nb[2] * n_seqs)
+    dt = view(x_db, (dt_rank, n_st, n_seqs), nb, 0)
+    nb4 = (F32, d_state * F32, x_db.nb[1], x_db.nb[2])
+    B = view(x_db, (d_state, 1, n_st, n_seqs), nb4, dt_rank * F32)
+    C = view(x_db, (d_state, 1, n_st, n_seqs), nb4, (dt_rank + d_state) * F32)
+    if sh.ssm_norm:
+        dt, B, C = c.norm(dt), c.norm(B), c.norm(C)
+    else:
+        dt = like("CONT", dt)
+    dt = like("ADD", mm(d_inner, dt), None)
+    x4 = reshape(x, 1, d_inner, n_st, n_seqs)
+    n_x = d_inner * n_st * n_seqs
+    y_ssm = Tensor(F32, (n_x + d_state * d_inner * n_seqs,), op="SSM_SCAN", src=(None, x4, dt, None, B, C, main))
+    c.gf.expand(y_ssm)
+    extra_rows = Tensor(F32, (d_state * d_inner, extra.ne[0]), op="GET_ROWS", src=(None, extra))
+    c.gf.expand(Tensor(F32, extra_rows.ne, op="CPY", src=(extra_rows, None), view_of=True))
+    states = view(y_ssm, (d_state * d_inner * n_seqs,), None, n_x * F32)
+    c.gf.expand(Tensor(F32, states.ne, op="CPY", src=(states, None), view_of=True))
+    y = view(y_ssm, (d_inner, n_st, n_seqs), (F32, x4.nb[2], x4.nb[3], x4.nb[3] * n_seqs), 0)
+    y = Tensor(F32, y.ne, op="ADD", src=(y, like("MUL", x, None)))
+    y = Tensor(F32, y.ne, op="GLU", src=(like("CONT", z), y))
+    return reshape(mm(sh.n_embd, y), sh.n_embd, n_st * n_seqs)
+
+
+def jamba(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
+    """src/models/jamba.cpp @0c1e570: per layer a norm, a Mamba-1 mixer or attention without RoPE (the
+    output projection inside build_attn), the last layer's rows gathered by out_ids, the residual
+    (inpL + cur), a norm, a SwiGLU FFN or the MoE FFN (softmax, weights not normalized), the residual;
+    inputs of the hybrid memory. Layer kinds: "<mamba|attn>-<dense|moe>"."""
+    c = Ctx(T, n_out, flash)
+    inpL = c.inp_embd(sh.n_embd)
+    s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")
+    inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
+    out_ids = c.inp_out_ids()
+    last = len(kinds) - 1
+    for il, kind in enumerate(kinds):
+        mixer, ffn = kind.split("-")
+        cur = c.norm(inpL)
+        if mixer == "mamba":
+            cur = mamba1_layer(c, sh, cur, s_copy, n_seqs)
+        else:
+            q, k, v = c.qkv(cur, sh.hd, sh.n_head, sh.n_head_kv)
+            cur = mm(sh.n_embd, c.attn_kv(inputs, q, k, v, n_kv))
+        if il == last:
+            cur = get_rows(cur, out_ids)
+            inpL = get_rows(inpL, out_ids)
+        ffn_inp = add(inpL, cur)
+        cur = c.norm(ffn_inp)
+        if ffn == "moe":
+            cur = moe_ffn(c, cur, sh.n_expert, sh.n_used, sh.n_ff_exp, sh.n_embd, norm_w=False)
+        else:
+            cur = c.ffn_swiglu(cur, sh.n_ff, sh.n_embd)
+        inpL = add(ffn_inp, cur)
+    c.output(inpL, sh.n_vocab)
+    return c.gf
+
+
+def _jamba_shape(spec, kv_esize):
+    """Jamba (src/models/jamba.cpp): Mamba-1 (d_inner, d_state, d_conv, dt_rank in the ssm fields; the Δ/B/C
+    norms as ssm_norm) + attention, a dense or MoE FFN per layer. A layout that repeats every 8 layers
+    (Jamba's attn_layer_period 8, expert_layer_period 2) is replayed over two cycles of 8; any other layer
+    by layer."""
+    if spec.fused_qkv or spec.fused_gate_up or not spec.gated_mlp or spec.norm_bias or spec.qk_norm \
+            or spec.attn_output_gate or spec.learned_positions or spec.attention_sinks or spec.sliding_window \
+            or not spec.ssm_dt_rank or spec.shared_expert_intermediate_size or spec.expert_score_bias:
+        return None
+    L = spec.num_layers
+    if any(spec.layer_type(i) not in (MAMBA, FULL) for i in range(L)):
+        return None
+    kinds = tuple(("mamba" if spec.layer_type(i) == MAMBA else "attn") + "-" + ("moe" if spec.ffn_type(i) == "moe" else "dense")
+                  for i in range(L))
+    period = 8 if all(kinds[i] == kinds[i % 8] for i in range(L)) else L
+    return Shape("jamba", spec.hidden_size, spec.num_heads, spec.num_kv_heads, spec.head_dim, spec.intermediate_size,
+                 spec.vocab_size, False, spec.num_experts, spec.experts_per_token, spec.expert_intermediate_size,
+                 0, 0, 0, 0, 0, 0, kv_esize, False, "softmax", False, False, 0, period,
+                 layer_plan(kinds, 0, period), spec.ssm_d_inner, spec.ssm_d_state, 0, spec.ssm_dt_rank,
+                 spec.ssm_d_conv, spec.ssm_inner_norms)
+
+
+BUILDERS["jamba"] = jamba
