@@ -13,7 +13,7 @@ import pytest
 
 from pycore.engines import llamacpp_graph as lg
 from pycore.engines.ggml_alloc import F32, I32, Graph, Tensor, like, new, reserve, view
-from pycore.models import SLIDING, ModelSpec
+from pycore.models import PARALLEL_HYBRID, SLIDING, ModelSpec
 
 
 def op(name, n, *src):
@@ -109,6 +109,8 @@ SPECS = [
     ModelSpec(name="mamba2", arch="mamba2", num_layers=2, **{**BASE, "intermediate_size": 0},
               layer_types=("mamba2",) * 2, ffn_types=("none",) * 2, ssm_d_inner=128, ssm_d_state=16, ssm_d_conv=4, ssm_n_groups=2,
               ssm_num_heads=8),
+    ModelSpec(name="falcon-h1", arch="falcon-h1", num_layers=2, layer_types=(PARALLEL_HYBRID,) * 2, ssm_d_inner=128,
+              ssm_d_state=16, ssm_d_conv=4, ssm_n_groups=2, ssm_num_heads=8, **BASE),
 ]
 
 
@@ -134,6 +136,8 @@ def test_a_few_layers_stand_for_many(spec):
         assert len(sh.kinds) <= sh.lead + 2 * sh.period + sh.period
         for T, n_kv, n_swa, flash, seqs in ((64, 512, 256, False, 1), (64, 512, 256, True, 1), (5, 256, 256, False, 1),
                                             (66, 512, 512, False, 3)):
+            # with flash attention, a quantized cache (the Hadamard rotations, heads of 16: none; of 64: both)
+            sh = lg.shape(replace(s, head_dim=64) if flash else s, True, kv_rot=flash)
             build = lg.BUILDERS[sh.builder]
             full = reserve(build(sh, _full_kinds(s, sh), T, T, n_kv, n_swa, flash, seqs))
             assert reserve(build(sh, sh.kinds, T, T, n_kv, n_swa, flash, seqs)) == full, (spec.name, L, T, flash)
@@ -155,7 +159,9 @@ def _compute_notes(model, **kw):
 def test_notes_say_where_the_replay_is_not_exact():
     assert _compute_notes("llama-3.1-8b", ngl=0) == []  # replayed, exact on the CPU
     assert any("grouped expert selection" in n for n in _compute_notes("deepseek-v3", ngl=0))
-    assert any("quantized KV cache" in n for n in _compute_notes("llama-3.1-8b", ngl=0, kv="q8_0"))
+    # a quantized cache's Hadamard rotations are replayed, except on DeepSeek-2's MLA path
+    assert not any("quantized KV cache" in n for n in _compute_notes("llama-3.1-8b", ngl=0, kv="q8_0"))
+    assert any("quantized KV cache" in n for n in _compute_notes("deepseek-v3", ngl=0, kv="q8_0"))
     gpu = _compute_notes("llama-3.1-8b", gpu="rtx-4090")
     assert any("GPU compute buffer is modelled" in n for n in gpu) and not any("op offload" in n for n in gpu)
     assert any("op offload" in n for n in _compute_notes("llama-3.1-8b", gpu="rtx-4090", ngl=0))

@@ -121,9 +121,10 @@ def cpu_compute_buffer(spec, kvf, c: Cells, T: int, n_seqs: int, flash: bool):
     sequences, all producing logits up to n_batch) and the generation graph (one token per sequence),
     the larger of the two (llama-context.cpp sched_reserve). None when no builder reproduces the
     architecture's graph. A quantized cache makes llama.cpp add Hadamard rotations of Q, K and V
-    (llama-kv-cache.cpp attn_rot_k/attn_rot_v), which the replay leaves out (a note says so)."""
+    (llama-kv-cache.cpp attn_rot_k/attn_rot_v), replayed except on DeepSeek-2's MLA path (a note says so)."""
     from . import llamacpp_graph
-    sh = llamacpp_graph.shape(spec, bool(c.n_swa), 4 if kvf.name == "f32" else 2)
+    sh = llamacpp_graph.shape(spec, bool(c.n_swa), 4 if kvf.name == "f32" else 2,
+                              kv_rot=kvf.name not in ("f16", "bf16", "f32"))
     if sh is None:
         return None
     return llamacpp_graph.reserved_buffer(sh, T, n_seqs, DEFAULT_BATCH, c.n_ctx, c.n_swa or c.n_ctx, flash)
@@ -458,12 +459,10 @@ def notes(spec, kvf, st: Settings, c: Cells, flash: bool, has_gpu: bool = True) 
         out.append("compute: Granite 4.0-H's graph is replayed with RoPE on its attention layers (llama.cpp's default "
                    "unless the GGUF sets rope.scaling.finetuned = false, src/models/granite-hybrid.cpp); without it the "
                    "CPU compute buffer can be a little smaller.")
-    if replay and not on_gpu and kvf.name not in ("f16", "bf16", "f32") and sh.builder != "mamba2":
+    if replay and not on_gpu and kvf.name not in ("f16", "bf16", "f32") and sh.builder == "deepseek2":
         out.append("compute: with a quantized KV cache llama.cpp rotates Q, K and V by Hadamard matrices "
-                   "(llama-kv-cache.cpp attn_rot_k/attn_rot_v); the replay of its graph leaves them out, so the CPU "
-                   "compute buffer comes out a little under (0.08 MiB for a Nemotron-H block at 4,096 cells; 0.27 MiB "
-                   "with heads of 256, as in Qwen3.5 and Qwen3-Next, where the f32 rotation matrices alone take "
-                   "(256² + 64²) × 4 B).")
+                   "(llama-kv-cache.cpp attn_rot_k/attn_rot_v); the replay follows them in standard attention but "
+                   "not in DeepSeek-2's MLA attention, so its CPU compute buffer comes out a little under.")
     if replay and not on_gpu and st.gpus > 0 and has_gpu:
         out.append("compute: with a GPU present and --ngl 0, llama.cpp still offloads the matrix products of "
                    "batches of 32+ tokens to the GPU (op offload), so its CPU compute buffer may be smaller than "

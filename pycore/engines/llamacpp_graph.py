@@ -15,17 +15,20 @@ returns None and the caller falls back to its peak model with a note.
 from collections import namedtuple
 from functools import lru_cache
 
-from ..models import FULL, GATED_DELTANET, MAMBA, MAMBA2, SHORT_CONV
+from ..models import FULL, GATED_DELTANET, MAMBA, MAMBA2, PARALLEL_HYBRID, SHORT_CONV
 from .ggml_alloc import F16, F32, I32, I64, Graph, Tensor, like, mm, mm2, new, permute, reshape, reserve, view
 
 
 class Ctx:
     """What a graph depends on: the ubatch (n_tokens, n_outputs), the cache view (n_kv) and flash attention."""
 
-    def __init__(self, n_tokens, n_outputs, flash):
+    def __init__(self, n_tokens, n_outputs, flash, sh=None):
         # one KV stream: the cache is unified (kv_unified, llama-server's default with several slots)
         self.T, self.n_outputs, self.flash = n_tokens, n_outputs, flash
         self.gf = Graph()
+        # a quantized cache: Hadamard rotations of Q, K (and the attention output through V's), heads of
+        # hd (src/llama-kv-cache.cpp attn_rot_k / attn_rot_v: head dims that are multiples of 64)
+        self.rot_hd = sh.hd if sh is not None and sh.kv_rot and sh.hd % 64 == 0 else 0
 
     # llm_graph_context::build_inp_embd: token ids, the unused float-embeddings input (a leaf all the same),
     # ggml_build_forward_select visits both, then expands the selected get_rows
@@ -48,7 +51,16 @@ class Ctx:
         k_idxs = new(I64, self.T, name="attn_inp_k_idxs")
         v_idxs = new(I64, self.T * n_embd_v_gqa if v_trans else self.T, name="attn_inp_v_idxs")
         mask = new(F16 if self.flash else F32, n_kv, self.T, name="attn_inp_kq_mask")
-        return k_idxs, v_idxs, mask
+        rot_k = rot_v = None
+        if self.rot_hd:
+            # llama_kv_cache::build_input_k_rot: f32 [nrot, nrot], nrot the largest power of two ≥ 64 dividing
+            # the head dim (doubling from 64 while it divides); build_input_v_rot: [64, 64]
+            nrot = 64
+            while self.rot_hd % (2 * nrot) == 0:
+                nrot *= 2
+            rot_k = new(F32, nrot, nrot, name="attn_inp_k_rot")
+            rot_v = new(F32, 64, 64, name="attn_inp_v_rot")
+        return k_idxs, v_idxs, mask, rot_k, rot_v
 
     def norm(self, x):
         """build_norm, RMS with a weight: rms_norm then mul (both may run in place)."""
@@ -78,7 +90,10 @@ class Ctx:
         q, k, v); store K and V (set_rows into views of the cache); attention over n_kv cells. The output
         projection is the caller's."""
         gf, T = self.gf, self.T
-        k_idxs, v_idxs, mask = inputs
+        k_idxs, v_idxs, mask, rot_k, rot_v = inputs
+        if rot_k is not None:  # llama-graph.cpp build_attn: q, k and v rotated before they are expanded
+            q, k = hadamard(q, rot_k), hadamard(k, rot_k)
+            v = hadamard(v, rot_v)
         gf.expand(q)
         if iswa:
             gf.expand(k)
@@ -98,7 +113,8 @@ class Ctx:
             vc = reshape(reshape(v, hd_v * n_head_kv, T), 1, hd_v * n_head_kv * T)
         gf.expand(Tensor(F32, vc.ne, op="SET_ROWS", src=(None, vc, v_idxs), view_of=True))
         n_head = q.ne[1]
-        return self.mha(q, n_kv, n_head_kv, hd, hd_v, mask, n_head, softcap=softcap)
+        cur = self.mha(q, n_kv, n_head_kv, hd, hd_v, mask, n_head, softcap=softcap)
+        return cur if rot_v is None else hadamard(cur, rot_v)
 
     def mha(self, q, n_kv, n_head_kv, hd_k, hd_v, mask, n_head, v_mla_rows=0, softcap=False, v_trans=True,
             kv_esize=F16):
@@ -143,6 +159,16 @@ class Ctx:
         logits.output = True
         self.gf.expand(logits)
         return logits
+
+
+def hadamard(x, rot):
+    """llama_mul_mat_hadamard (src/llama-impl.h @0c1e570): x viewed as rows of rot's width (made contiguous
+    first when it is not), multiplied by the rotation matrix (a new f32 tensor), reshaped back to x's shape."""
+    n = rot.ne[0]
+    rows = x.ne[0] * x.ne[1] * x.ne[2] * x.ne[3] // n
+    contiguous = x.nb == tuple(x.esize * p for p in (1, x.ne[0], x.ne[0] * x.ne[1], x.ne[0] * x.ne[1] * x.ne[2]))
+    flat = reshape(x, n, rows) if contiguous else Tensor(F32, (n, rows), op="CONT", src=(x,))
+    return reshape(mm2(rot, flat), *x.ne)
 
 
 def add(a, b):
@@ -224,7 +250,7 @@ def llama(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     """src/models/llama.cpp, src/models/qwen3.cpp and src/models/qwen3moe.cpp (one graph: RMS norm,
     Q/K/V, optional per-head Q/K RMS norms on the reshaped views (so not in place), RoPE, attention with
     the KV cache, the last layer's rows gathered by out_ids, a SwiGLU FFN or the MoE FFN)."""
-    c = Ctx(T, n_out, flash)
+    c = Ctx(T, n_out, flash, sh)
     inpL = c.inp_embd(sh.n_embd)
     pos = c.inp_pos()
     inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
@@ -260,7 +286,7 @@ def gemma2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     views, so not in place); Q scaled (in place); Gemma 2's attention logit soft-capping without flash
     attention (scale, tanh, scale: in place); post-attention and post-FFN norms, GeGLU, the final logit
     soft-capping (in place on the logits, so no memory: left out)."""
-    c = Ctx(T, n_out, flash)
+    c = Ctx(T, n_out, flash, sh)
     inpL = scale(c.inp_embd(sh.n_embd))
     pos = c.inp_pos()
     iswa = "swa" in kinds
@@ -299,7 +325,7 @@ def deepseek2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     the rotated q_pe; K = concat(normed latent, rotated k_pe); attention as MQA over kv_lora + rope
     (V a view of K, copied transposed without flash attention), decompressed by wv_b; dense layers
     first, then the MoE FFN plus the shared expert."""
-    c = Ctx(T, n_out, flash)
+    c = Ctx(T, n_out, flash, sh)
     gf = c.gf
     inpL = c.inp_embd(sh.n_embd)
     pos = c.inp_pos()
@@ -354,8 +380,8 @@ def deepseek2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
 # What a graph's buffer depends on, read from the ModelSpec (see `shape`); hashable for the cache.
 Shape = namedtuple("Shape", "builder n_embd n_head n_head_kv hd n_ff n_vocab qk_norm n_expert n_used n_ff_exp "
                             "n_ff_shexp nope rope_dim kv_lora q_lora v_head kv_esize norm_w gating probs_bias w_scale "
-                            "lead period kinds ssm_inner ssm_state ssm_groups ssm_heads ssm_conv ssm_norm",
-                   defaults=(0, 0, 0, 0, 0, False))
+                            "lead period kinds ssm_inner ssm_state ssm_groups ssm_heads ssm_conv ssm_norm kv_rot",
+                   defaults=(0, 0, 0, 0, 0, False, False))
 
 # GGUF architectures whose llama.cpp graph a builder reproduces (src/models/<arch>.cpp)
 # (each checked against the real llama.cpp in tests/test_llama_cpp_real.py). Qwen2's Q/K/V biases are
@@ -364,18 +390,27 @@ ARCH_BUILDER = {"llama": "llama", "qwen2": "llama", "qwen3": "llama", "qwen3moe"
                 "gemma3": "gemma3",
                 "deepseek2": "deepseek2", "mamba2": "mamba2", "nemotron_h": "nemotron_h", "gpt-oss": "gpt-oss",
                 "lfm2": "lfm2", "granitehybrid": "granitehybrid", "qwen35": "qwen35",
-                "qwen3next": "qwen35", "jamba": "jamba"}
+                "qwen3next": "qwen35", "jamba": "jamba",
+                "falcon-h1": "falcon-h1"}
 
 
-def shape(spec, swa_honoured: bool, kv_esize: int = F16):
+def shape(spec, swa_honoured: bool, kv_esize: int = F16, kv_rot: bool = False):
     """The graph's shape for `spec`, or None when no builder reproduces llama.cpp's graph for it
     (another architecture, or a variant the builder does not follow: fused QKV, LayerNorm, no gate,
-    MLA off, ...)."""
+    MLA off, ...). `kv_rot`: a quantized KV cache, whose attention llama.cpp wraps in Hadamard rotations
+    (replayed in Ctx.attn_kv; not on DeepSeek-2's MLA path)."""
+    sh = _shape(spec, swa_honoured, kv_esize)
+    return sh._replace(kv_rot=True) if sh is not None and kv_rot else sh
+
+
+def _shape(spec, swa_honoured: bool, kv_esize: int = F16):
     name = ARCH_BUILDER.get(spec.arch)
     if name == "qwen35":
         return _qwen35_shape(spec, kv_esize)
     if name == "jamba":
         return _jamba_shape(spec, kv_esize)
+    if name == "falcon-h1":
+        return _falcon_h1_shape(spec, kv_esize)
     if name is None or spec.fused_qkv or spec.fused_gate_up or spec.gated_mlp != (name != "nemotron_h") or spec.norm_bias \
             or spec.qk_norm_per_layer or spec.attn_output_gate or spec.learned_positions \
             or spec.attention_sinks != (name == "gpt-oss"):
@@ -550,7 +585,7 @@ def mamba2_layer(c, sh, cur, s_copy, n_seqs):
 
 def mamba2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     """src/models/mamba.cpp for LLM_ARCH_MAMBA2: norm, the Mamba-2 mixer, the residual; no attention."""
-    c = Ctx(T, n_out, flash)
+    c = Ctx(T, n_out, flash, sh)
     inpL = c.inp_embd(sh.n_embd)
     s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")  # build_rs_inp: n_rs rows (the cache's size when reserved)
     out_ids = c.inp_out_ids()
@@ -571,7 +606,7 @@ def nemotron_h(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     (build_inp_mem_hybrid: the recurrent s_copy, the KV indices and mask). The rows of the outputs are
     gathered after the final norm, which is an output itself (t_h_nextn, for the MTP head), as
     embeddings_nextn_masked is false by default (llama-context.cpp)."""
-    c = Ctx(T, n_out, flash)
+    c = Ctx(T, n_out, flash, sh)
     inpL = c.inp_embd(sh.n_embd)
     s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")
     inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
@@ -602,7 +637,7 @@ def openai_moe(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     router and expert biases, SOFTMAX_WEIGHT gating and the SwiGLU-OAI activation over every token (the
     rows of the outputs are gathered after the last layer, as embeddings_nextn_masked is false by
     default, and the last layer's output is an output itself: t_h_nextn)."""
-    c = Ctx(T, n_out, flash)
+    c = Ctx(T, n_out, flash, sh)
     inpL = c.inp_embd(sh.n_embd)
     pos = c.inp_pos()
     iswa = "swa" in kinds
@@ -654,7 +689,7 @@ def lfm2(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     """src/models/lfm2.cpp without a window (build_inp_mem_hybrid): per layer a norm, a shortconv block or
     attention (per-head Q/K norms, RoPE, the KV cache), the residual (the last layer's rows gathered by
     out_ids), a norm and the SwiGLU FFN, the residual."""
-    c = Ctx(T, n_out, flash)
+    c = Ctx(T, n_out, flash, sh)
     inpL = c.inp_embd(sh.n_embd)
     s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")
     inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
@@ -685,7 +720,7 @@ def granite_hybrid(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     (RoPE only when the model has it: hparams.has_rope), the last layer's rows gathered by out_ids, the
     residual (Granite's residual, embedding and logit scales are in place: no memory), then a norm and
     the MoE FFN (softmax, normalized weights) plus the shared expert, or a dense SwiGLU FFN."""
-    c = Ctx(T, n_out, flash)
+    c = Ctx(T, n_out, flash, sh)
     inpL = c.inp_embd(sh.n_embd)
     s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")
     inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
@@ -803,7 +838,7 @@ def qwen35(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     or gated attention, the residual, a post-attention norm, the SwiGLU FFN, the residual; inputs of the
     hybrid memory. embeddings_nextn_masked is false by default, so the final norm is an output itself
     (t_h_nextn) and the outputs' rows are gathered after it."""
-    c = Ctx(T, n_out, flash)
+    c = Ctx(T, n_out, flash, sh)
     inpL = c.inp_embd(sh.n_embd)
     s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")
     inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
@@ -898,7 +933,7 @@ def jamba(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
     output projection inside build_attn), the last layer's rows gathered by out_ids, the residual
     (inpL + cur), a norm, a SwiGLU FFN or the MoE FFN (softmax, weights not normalized), the residual;
     inputs of the hybrid memory. Layer kinds: "<mamba|attn>-<dense|moe>"."""
-    c = Ctx(T, n_out, flash)
+    c = Ctx(T, n_out, flash, sh)
     inpL = c.inp_embd(sh.n_embd)
     s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")
     inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
@@ -949,3 +984,47 @@ def _jamba_shape(spec, kv_esize):
 
 
 BUILDERS["jamba"] = jamba
+
+
+def falcon_h1(sh, kinds, T, n_out, n_kv, n_kv_swa, flash, n_seqs=1):
+    """src/models/falcon-h1.cpp @0c1e570: in every layer attention (RoPE, the output projection inside
+    build_attn) and a Mamba-2 mixer side by side, each on its own RMS norm of the input (two norm
+    tensors), attention + Mamba-2 + the residual, the last layer's rows gathered by out_ids, a norm, the
+    SwiGLU FFN, the residual."""
+    c = Ctx(T, n_out, flash, sh)
+    inpL = c.inp_embd(sh.n_embd)
+    pos = c.inp_pos()
+    s_copy = new(I32, max(1, n_seqs), name="rs_s_copy")
+    inputs = c.kv_inputs(n_kv, sh.hd * sh.n_head_kv, not flash)
+    out_ids = c.inp_out_ids()
+    last = len(kinds) - 1
+    for il, _ in enumerate(kinds):
+        q, k, v = c.qkv(c.norm(inpL), sh.hd, sh.n_head, sh.n_head_kv)
+        q, k = c.rope(q, pos), c.rope(k, pos)
+        attn = mm(sh.n_embd, c.attn_kv(inputs, q, k, v, n_kv))
+        ssm = mamba2_layer(c, sh, c.norm(inpL), s_copy, n_seqs)
+        inpSA = add(add(attn, ssm), inpL)
+        if il == last:  # the gathered `cur` is unused: only inpSA's rows enter the graph
+            inpSA = get_rows(inpSA, out_ids)
+        inpL = add(c.ffn_swiglu(c.norm(inpSA), sh.n_ff, sh.n_embd), inpSA)
+    c.output(inpL, sh.n_vocab)
+    return c.gf
+
+
+def _falcon_h1_shape(spec, kv_esize):
+    """Falcon-H1 (src/models/falcon-h1.cpp): every layer both attention and Mamba-2 (the Mamba-2 widths in the
+    ssm fields, as for mamba2), a dense SwiGLU FFN; all layers alike, so two of them stand for the rest."""
+    if spec.fused_qkv or spec.fused_gate_up or not spec.gated_mlp or spec.norm_bias or spec.qk_norm or spec.is_moe \
+            or spec.attn_output_gate or spec.learned_positions or spec.attention_sinks or spec.sliding_window \
+            or not spec.ssm_num_heads or spec.qkv_bias or spec.o_bias or spec.mlp_bias:
+        return None
+    L = spec.num_layers
+    if any(spec.layer_type(i) != PARALLEL_HYBRID for i in range(L)):
+        return None
+    return Shape("falcon-h1", spec.hidden_size, spec.num_heads, spec.num_kv_heads, spec.head_dim,
+                 spec.intermediate_size, spec.vocab_size, False, 0, 0, 0, 0, 0, 0, 0, 0, 0, kv_esize, False, "softmax",
+                 False, False, 0, 1, layer_plan(("layer",) * L, 0, 1), spec.ssm_d_inner, spec.ssm_d_state,
+                 spec.ssm_n_groups, spec.ssm_num_heads, spec.ssm_d_conv, spec.ssm_gated_norm)
+
+
+BUILDERS["falcon-h1"] = falcon_h1
