@@ -17,6 +17,17 @@ const pyodide = await loadPyodide({ indexURL: runtime + "/", _makeSnapshot: true
 // pycore and the page's Python (app.py), where warm.py imports them from.
 pyodide.unpackArchive(new Uint8Array(readFileSync(join(app, "pycore.zip"))), "zip", { extractDir: "/home/pyodide" });
 pyodide.runPython(readFileSync(join(app, "warm.py"), "utf8"));
+// The standard library's modules now in memory: build.py leaves them out of the page's copy of the stdlib zip
+// (app/stdlib.zip), which only a module first imported later is read from. zipimport keeps the zip's table of
+// contents in memory, so it is dropped here: restored, Python reads the smaller zip's own table.
+const inSnapshot = pyodide.runPython(`
+import sys, zipimport
+_zip = "/lib/python%d%d.zip/" % sys.version_info[:2]
+_names = sorted({m.__file__[len(_zip):] for m in list(sys.modules.values())
+                 if isinstance(getattr(m, "__file__", None), str) and m.__file__.startswith(_zip)})
+zipimport._zip_directory_cache.clear()
+"\\n".join(_names)`);
+writeFileSync(join(app, "stdlib-in-snapshot.txt"), inSnapshot + "\n");
 const snapshot = pyodide.makeMemorySnapshot();
 const packed = gzipSync(snapshot, { level: 9 });
 writeFileSync(join(app, "snapshot.bin.gz"), packed);
