@@ -112,20 +112,15 @@ export function startPython(post, runtime = null) {
 
   async function load(init) {
     marks.push(["py:load", now()]);  // bench/page.py reports the start-up phases between these marks
-    // The snapshot, the largest download, is asked for first, and Pyodide's two modules together (not one after
-    // the other, as loadPyodide would import pyodide.asm.mjs).
-    const snapshot = inflate(init.snapshot);
-    snapshot.catch(() => {});  // awaited (and its failure handled) by loadPyodide below
-    const [{ loadPyodide }, asm] = runtime ? [runtime, runtime] : await Promise.all(
-      [import(init.pyodide + "pyodide.mjs"), import(init.pyodide + "pyodide.asm.mjs").then((m) => ({ createPyodideModule: m.default }))]);
+    const { loadPyodide } = runtime || await import(init.pyodide + "pyodide.mjs");
     // the lock file's header inline (build.py): the page loads no package, and it saves a request
     const options = { indexURL: init.pyodide, lockFileContents: init.lock };
-    if (asm && asm.createPyodideModule) options.createPyodideModule = asm.createPyodideModule;
+    if (runtime && runtime.createPyodideModule) options.createPyodideModule = runtime.createPyodideModule;
     try {
       // Pyodide awaits the snapshot itself: handing it the promise lets the WebAssembly download and compile
       // run while the snapshot is fetched and inflated.
       // stdlib.zip: the standard library less the modules the snapshot holds (build.py trim_stdlib).
-      return await loadPyodide({ ...options, stdLibURL: init.stdlib, _loadSnapshot: snapshot });
+      return await loadPyodide({ ...options, stdLibURL: init.stdlib, _loadSnapshot: inflate(init.snapshot) });
     } catch (error) {  // a normal start: the whole python_stdlib.zip and pycore.zip (not kept by the service worker)
       console.warn("Starting Python without its snapshot:", error);
       const pyodide = await loadPyodide(options);
