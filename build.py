@@ -81,6 +81,7 @@ class Paths:
         statics = [p.read_bytes() for p in sorted(STATIC.iterdir())]
         self.app = "app/" + _digest(*sources, *statics, (TEMPLATES / "app.py").read_bytes(),
                                     (TEMPLATES / "warm.py").read_bytes(), (ROOT / "tools" / "snapshot.mjs").read_bytes(),
+                                    (ROOT / "tools" / "trim_stdlib.py").read_bytes(),
                                     self.pyodide_version.encode()) + "/"
 
 
@@ -174,24 +175,10 @@ def copy_app(out: Path, paths: Paths):
 
 def make_snapshot(out: Path, paths: Paths):
     """Python started and pycore imported, frozen into a memory snapshot (see tools/snapshot.mjs)."""
-    subprocess.run(["node", str(ROOT / "tools" / "snapshot.mjs"), str(out / paths.pyodide), str(out / paths.app)],
+    subprocess.run(["node", str(ROOT / "tools" / "snapshot.mjs"), str(out / paths.pyodide), str(out / paths.app),
+                    sys.executable],
                    check=True)
     (out / paths.app / "warm.py").unlink()  # used by the snapshot only
-    trim_stdlib(out, paths)
-
-
-def trim_stdlib(out: Path, paths: Paths):
-    """app/stdlib.zip: Pyodide's standard library less the modules the snapshot already holds in memory (listed
-    by tools/snapshot.mjs), for a start from the snapshot, which still mounts a stdlib zip for the modules
-    first imported later. A start without the snapshot mounts the whole python_stdlib.zip."""
-    listed = out / paths.app / "stdlib-in-snapshot.txt"
-    in_snapshot = set(listed.read_text().split())
-    listed.unlink()
-    with zipfile.ZipFile(out / paths.pyodide / "python_stdlib.zip") as whole, \
-            zipfile.ZipFile(out / paths.app / "stdlib.zip", "w") as trimmed:
-        for info in whole.infolist():
-            if info.filename not in in_snapshot:
-                trimmed.writestr(info, whole.read(info), compress_type=info.compress_type)
 
 
 def _b64(data: bytes) -> str:

@@ -119,7 +119,7 @@ export function startPython(post, runtime = null) {
     try {
       // Pyodide awaits the snapshot itself: handing it the promise lets the WebAssembly download and compile
       // run while the snapshot is fetched and inflated.
-      // stdlib.zip: the standard library less the modules the snapshot holds (build.py trim_stdlib).
+      // stdlib.zip: the standard library less the modules the snapshot holds (tools/trim_stdlib.py, tools/snapshot.mjs).
       return await loadPyodide({ ...options, stdLibURL: init.stdlib, _loadSnapshot: inflate(init.snapshot) });
     } catch (error) {  // a normal start: the whole python_stdlib.zip and pycore.zip (not kept by the service worker)
       console.warn("Starting Python without its snapshot:", error);
