@@ -74,11 +74,14 @@ class Paths:
         self.pyodide_version = _version("pyodide")
         lock = json.loads((NODE / "pyodide" / "pyodide-lock.json").read_text())
         self.python_version = lock["info"]["python"]
+        # the lock file, inline: the page loads no package, so its header (the ABI Pyodide checks) is enough
+        self.lock = json.dumps({"info": lock["info"], "packages": {}}, separators=(",", ":"))
         self.pyodide = f"vendor/pyodide-{self.pyodide_version}/"
         sources = [p.read_bytes() for p in sorted((ROOT / "pycore").rglob("*.py"))]
         statics = [p.read_bytes() for p in sorted(STATIC.iterdir())]
         self.app = "app/" + _digest(*sources, *statics, (TEMPLATES / "app.py").read_bytes(),
                                     (TEMPLATES / "warm.py").read_bytes(), (ROOT / "tools" / "snapshot.mjs").read_bytes(),
+                                    (ROOT / "tools" / "trim_stdlib.py").read_bytes(),
                                     self.pyodide_version.encode()) + "/"
 
 
@@ -172,7 +175,8 @@ def copy_app(out: Path, paths: Paths):
 
 def make_snapshot(out: Path, paths: Paths):
     """Python started and pycore imported, frozen into a memory snapshot (see tools/snapshot.mjs)."""
-    subprocess.run(["node", str(ROOT / "tools" / "snapshot.mjs"), str(out / paths.pyodide), str(out / paths.app)],
+    subprocess.run(["node", str(ROOT / "tools" / "snapshot.mjs"), str(out / paths.pyodide), str(out / paths.app),
+                    sys.executable],
                    check=True)
     (out / paths.app / "warm.py").unlink()  # used by the snapshot only
 
@@ -191,8 +195,7 @@ def offline_context(out: Path, paths: Paths) -> dict:
     app = out / paths.app
     files = {  # name: (bytes, MIME type, store gzip-packed)
         "pyodide.asm.wasm": ((runtime / "pyodide.asm.wasm").read_bytes(), "application/wasm", True),
-        "python_stdlib.zip": ((runtime / "python_stdlib.zip").read_bytes(), "application/zip", False),
-        "pyodide-lock.json": ((runtime / "pyodide-lock.json").read_bytes(), "application/json", True),
+        "stdlib.zip": ((app / "stdlib.zip").read_bytes(), "application/zip", False),
         "snapshot.bin.gz": ((app / "snapshot.bin.gz").read_bytes(), "application/octet-stream", False),
     }
     return {
@@ -209,13 +212,14 @@ def offline_context(out: Path, paths: Paths) -> dict:
 def page_files(out: Path, paths: Paths) -> list:
     """The files the pages (index.html, embed.html) load, relative to the site root: what the service worker
     keeps. Not offline.html (it carries everything itself), not offline-fetch.js (only offline.html uses it), not
-    warm.py (the snapshot's) nor pycore.zip (only a start without the snapshot fetches it).
+    warm.py (the snapshot's) nor pycore.zip and python_stdlib.zip (only a start without the snapshot fetches
+    them), nor pyodide-lock.json (the worker passes its header inline).
     tests/e2e/test_offline.py checks this list against what the pages request."""
     unused = ("offline-fetch.js", "pycore.zip", "warm.py")
     app = sorted(p.name for p in (out / paths.app).iterdir() if p.is_file() and p.name not in unused)
     # index.html is the site root's page ("./"), kept once under that name
     return (["./", "favicon.svg", *(p for p in PAGES if p != "index.html")] + [paths.app + name for name in app] +
-            [paths.pyodide + name for name in PYODIDE_FILES])
+            [paths.pyodide + name for name in PYODIDE_FILES if name not in ("python_stdlib.zip", "pyodide-lock.json")])
 
 
 def write_service_worker(out: Path, paths: Paths):

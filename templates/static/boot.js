@@ -57,7 +57,8 @@
         t: "init", page: root.dataset.page || "", href: location.href, search: location.search,
         form: formSnapshot(), hubTimeoutMs: window.llmHubTimeoutMs || 0,
         pyodide: new URL(root.dataset.pyodide, base).href, snapshot: new URL(root.dataset.snapshot, base).href,
-        pycore: new URL(root.dataset.pycore, base).href
+        pycore: new URL(root.dataset.pycore, base).href, stdlib: new URL(root.dataset.stdlib, base).href,
+        lock: root.dataset.lock
       });
       channel = ch;
       waiting.splice(0).forEach(send);

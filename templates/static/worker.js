@@ -113,13 +113,15 @@ export function startPython(post, runtime = null) {
   async function load(init) {
     marks.push(["py:load", now()]);  // bench/page.py reports the start-up phases between these marks
     const { loadPyodide } = runtime || await import(init.pyodide + "pyodide.mjs");
-    const options = { indexURL: init.pyodide };
+    // the lock file's header inline (build.py): the page loads no package, and it saves a request
+    const options = { indexURL: init.pyodide, lockFileContents: init.lock };
     if (runtime && runtime.createPyodideModule) options.createPyodideModule = runtime.createPyodideModule;
     try {
       // Pyodide awaits the snapshot itself: handing it the promise lets the WebAssembly download and compile
       // run while the snapshot is fetched and inflated.
-      return await loadPyodide({ ...options, _loadSnapshot: inflate(init.snapshot) });
-    } catch (error) {
+      // stdlib.zip: the standard library less the modules the snapshot holds (tools/trim_stdlib.py, tools/snapshot.mjs).
+      return await loadPyodide({ ...options, stdLibURL: init.stdlib, _loadSnapshot: inflate(init.snapshot) });
+    } catch (error) {  // a normal start: the whole python_stdlib.zip and pycore.zip (not kept by the service worker)
       console.warn("Starting Python without its snapshot:", error);
       const pyodide = await loadPyodide(options);
       const zip = await fetch(init.pycore);
