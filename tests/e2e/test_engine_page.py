@@ -6,32 +6,12 @@ from urllib.parse import urlencode
 from playwright.sync_api import expect
 
 from conftest import expect_total
-from test_page import settled
+from test_page import set_fields
 from pycore import Scenario, estimate
 from pycore import view as V
 
 GiB = 2**30
 BASE = dict(model="llama-3.1-8b", weights="Q4_K_M", context=4096, gpu="rtx-4090")
-
-
-def set_fields(page, **fields):
-    """Fill the form as a user would, opening "More settings" for a field inside it."""
-    if "model" in fields:
-        page.select_option("#model", fields.pop("model"))
-    for name, value in fields.items():
-        settled(page)  # the previous field's update is on the page (it may show or hide this one)
-        node = page.locator(f"#{name}")
-        if not node.is_visible():
-            page.locator(f"details:has(#{name}) > summary").click()
-        kind = node.evaluate("n => n.tagName + ':' + (n.type || '')")
-        if kind.startswith("SELECT"):
-            node.select_option(str(value))
-        elif kind == "INPUT:checkbox":
-            node.set_checked(bool(value))
-        else:
-            node.fill(str(value))
-            node.press("Tab")
-    settled(page)
 
 
 def expect_engine(page, e):

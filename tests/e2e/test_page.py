@@ -24,8 +24,11 @@ def set_fields(page, **fields):
         node = page.locator(f"#{name}")
         if not node.is_visible():  # inside "More settings": open it, as a user would
             page.locator(f"details:has(#{name}) > summary").click()
-        if node.evaluate("n => n.tagName") == "SELECT":
+        kind = node.evaluate("n => n.tagName + ':' + (n.type || '')")
+        if kind.startswith("SELECT"):
             node.select_option(str(value))
+        elif kind == "INPUT:checkbox":
+            node.set_checked(bool(value))
         else:
             node.fill(str(value))
             node.press("Tab")  # commit it, as leaving the field does
