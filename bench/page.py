@@ -26,9 +26,10 @@ storage) in one running headless Chromium. Per page and run:
   visit (until the network has been quiet for 2 s, service-worker precaching included);
 - repeat visit (this calculator): the same profile again: interactive, and bytes over the network;
 - offline.html (this calculator): the single file opened from disk with the network blocked;
-- start-up phases (this calculator): HTML parsed, first paint, Pyodide asked for in the worker (py:load),
-  Pyodide running from its snapshot (py:loaded: WebAssembly compiled, memory restored), the first render
-  computed and sent (app:ready), interactive.
+- start-up phases (this calculator), in the order they end: HTML parsed, first paint, the worker's downloads
+  begun (py:load), the runtime's JavaScript imported (py:runtime), the snapshot downloaded and inflated
+  (py:snapshot), the WebAssembly compiled (py:compiled) — these three side by side —, Pyodide running from its
+  snapshot (py:loaded: memory restored), the first render computed and sent (app:ready), interactive.
 """
 import argparse
 import statistics
@@ -104,7 +105,8 @@ SUMMARY = """() => {
   const ready = performance.getEntriesByName('app:ready')[0];
   const mark = n => { const e = performance.getEntriesByName(n)[0]; return e ? e.startTime : null; };
   const phases = {parsed: performance.getEntriesByType('navigation')[0].domInteractive, fcp: m.fcp,
-                  'py:load': mark('py:load'), 'py:loaded': mark('py:loaded'), 'app:start': mark('app:start'),
+                  'py:load': mark('py:load'), 'py:runtime': mark('py:runtime'), 'py:snapshot': mark('py:snapshot'),
+                  'py:compiled': mark('py:compiled'), 'py:loaded': mark('py:loaded'), 'app:start': mark('app:start'),
                   'app:imported': mark('app:imported'), 'app:ready': mark('app:ready'), interactive: m.interactive};
   // (app:start and app:imported: PyScript's start-up, before the page ran Python in a worker)
   return {fcp: m.fcp, interactive: m.interactive, ready: ready ? ready.startTime : null, cls, phases,
@@ -229,6 +231,7 @@ def report(name, runs):
     phases = [k for k, v in runs[0]["phases"].items() if v is not None]
     if len(phases) > 2:  # this calculator's own marks: where the time to interactive goes
         at = {k: statistics.median(r["phases"][k] for r in runs if r["phases"].get(k) is not None) for k in phases}
+        phases.sort(key=at.get)  # the downloads and the compile run side by side: in the order they end
         steps = ", ".join(f"{b} +{at[b] - at[a]:.0f}" for a, b in zip(phases, phases[1:]))
         print(f"  start-up phases (ms, medians):       {phases[0]} {at[phases[0]]:.0f}, {steps}")
     if runs[0].get("repeat"):

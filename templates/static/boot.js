@@ -50,16 +50,25 @@
     return all('input[type=checkbox][name="' + name + '"]:checked').map(function (el) { return el.value; });
   }
 
+  function urls() {
+    var base = document.baseURI;
+    return {
+      pyodide: new URL(root.dataset.pyodide, base).href, snapshot: new URL(root.dataset.snapshot, base).href,
+      pycore: new URL(root.dataset.pycore, base).href, stdlib: new URL(root.dataset.stdlib, base).href
+    };
+  }
+
   function connect(ch) {
     function go() {
-      var base = document.baseURI;
-      ch.send({
-        t: "init", page: root.dataset.page || "", href: location.href, search: location.search,
-        form: formSnapshot(), hubTimeoutMs: window.llmHubTimeoutMs || 0,
-        pyodide: new URL(root.dataset.pyodide, base).href, snapshot: new URL(root.dataset.snapshot, base).href,
-        pycore: new URL(root.dataset.pycore, base).href, stdlib: new URL(root.dataset.stdlib, base).href,
-        lock: root.dataset.lock
-      });
+      var init = urls();
+      init.t = "init";
+      init.page = root.dataset.page || "";
+      init.href = location.href;
+      init.search = location.search;
+      init.form = formSnapshot();
+      init.hubTimeoutMs = window.llmHubTimeoutMs || 0;
+      init.lock = root.dataset.lock;
+      ch.send(init);
       channel = ch;
       waiting.splice(0).forEach(send);
     }
@@ -69,10 +78,10 @@
   window.llmConnect = connect;  // offline.html runs Python on this thread and connects itself,
   window.llmReceive = function (text) { receive(text); };  // and hands its updates here
 
-  var workerStarted = false;
+  // The worker starts as soon as this script runs, and starts its downloads at once ("start"): they and the
+  // WebAssembly compile run on other threads while this one lays out and paints the pre-rendered result.
   function startWorker() {
-    if (workerStarted || root.dataset.page === "offline") return;
-    workerStarted = true;
+    if (root.dataset.page === "offline") return;
     try {
       var worker = new Worker(root.dataset.worker, { type: "module" });
       worker.onmessage = function (event) {
@@ -80,21 +89,15 @@
         else hubFetch(event.data, function (m) { worker.postMessage(m); });
       };
       worker.onerror = function (event) { fail(event.message || "the worker did not start"); };
+      var start = urls();
+      start.t = "start";
+      worker.postMessage(start);
       connect({ send: function (m) { worker.postMessage(m); } });
     } catch (error) {
       fail(String(error));
     }
   }
-  // The worker starts once the pre-rendered result is painted (first contentful paint): its downloads and its
-  // WebAssembly compile do not delay the result already in the page. A page painted in the background starts
-  // it after a second.
-  if (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes &&
-      PerformanceObserver.supportedEntryTypes.indexOf("paint") >= 0) {
-    new PerformanceObserver(function (list) {
-      if (list.getEntriesByName("first-contentful-paint").length) startWorker();
-    }).observe({ type: "paint", buffered: true });
-  }
-  setTimeout(startWorker, 1000);
+  startWorker();
 
   // The Hub's range reads, asked for by the worker (worker.js pageFetch): fetched here, the body read a chunk at
   // a time as the worker asks, so its limits (bytes, time) hold and an abort reaches the request.
@@ -194,6 +197,7 @@
   function receive(text) {
     var update = JSON.parse(text);
     if (update.failed) { fail(update.failed); return; }
+    if (update.handed) { handed = true; fillWorkerCache(); return; }
     (update.marks || []).forEach(function (m) {  // worker time -> this page's timeline
       try { performance.mark(m[0], { startTime: Math.max(0, m[1] - performance.timeOrigin) }); } catch (old) { performance.mark(m[0]); }
     });
@@ -320,7 +324,7 @@
   var timer = setInterval(function () {
     if (root.dataset.py !== "loading") {
       clearInterval(timer);
-      if (root.dataset.py === "ready") fillWorkerCache();
+      fillWorkerCache();
       return;
     }
     var s = ((Date.now() - started) / 1000).toFixed(1);
@@ -334,11 +338,13 @@
 
   // Keep the site for offline use (sw.js sits at the site root, next to the pages). The service worker is
   // registered once the page is live (one taking control mid-start would send the page's own fetches past it)
-  // and asked to fill its cache: from the copy of the snapshot the page handed over and from the HTTP cache, so
-  // that no file is downloaded twice.
+  // and the worker's copy of the snapshot is handed over (worker.js, {handed}), then asked to fill its cache:
+  // from that copy and from the HTTP cache, so that no file is downloaded twice.
   var registration = null;
+  var handed = false;
   function fillWorkerCache() {
-    if (registration || !("serviceWorker" in navigator) || !/^https?:$/.test(location.protocol)) return;
+    if (registration || root.dataset.py !== "ready" || !handed) return;
+    if (!("serviceWorker" in navigator) || !/^https?:$/.test(location.protocol)) return;
     registration = navigator.serviceWorker.register("sw.js").catch(function () { return null; /* e.g. a third-party frame: run online */ });
     registration.then(function (reg) {
       if (!reg) return;

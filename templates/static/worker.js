@@ -3,7 +3,8 @@
 // the page's events to app.py and posts back its updates as JSON (applied by boot.js in one animation frame).
 // No SharedArrayBuffer, so no COOP/COEP headers: the cross-site embed keeps working.
 //
-// Messages in: {t: "init", ...} first (boot.js: URLs of the runtime, the page's address and form), then
+// Messages in: {t: "start", pyodide, snapshot} as early as the page can send it (the downloads begin), then
+// {t: "init", ...} once the page is parsed (boot.js: URLs of the runtime, the page's address and form), then
 // {t: "input" | "change", seq, id, name, type, value, checked?, group?, bad?}, {t: "click", id},
 // {t: "popstate", search}, {t: "files", id, files: [File]}. Those that arrive before Python runs are kept and
 // computed the moment it does (the inputs together, in one recalculation). Messages out: JSON text, an update
@@ -14,25 +15,33 @@
 
 // The service worker keeps the site for offline use. It takes what the browser's HTTP cache holds, but a
 // browser may not keep a file this large there (a private window's memory cache does not): the snapshot is
-// handed over through this cache (templates/sw.js), so that it is downloaded once.
+// handed over through this cache (templates/sw.js), so that it is downloaded once. The page asks the service
+// worker to fill its cache only once the hand-over is written ({handed: true}): before that, the service worker
+// would find no copy and download its own.
 const HANDOFF = "handoff-llm-memory";
 
+// Returns [the body to read, a promise that settles once the copy is written or refused].
 function handOver(url, body) {
   try {
-    if (!self.caches || !/^https?:$/.test(self.location.protocol)) return body;
+    if (!self.caches || !/^https?:$/.test(self.location.protocol)) return [body, Promise.resolve()];
     const [kept, used] = body.tee();
-    caches.open(HANDOFF).then((cache) => cache.put(url, new Response(kept))).catch(() => {});
-    return used;
+    return [used, caches.open(HANDOFF).then((cache) => cache.put(url, new Response(kept))).catch(() => {})];
   } catch (refused) {  // storage refused (a third-party frame): the service worker downloads it if it runs at all
-    return body;
+    return [body, Promise.resolve()];
   }
 }
 
-async function inflate(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  const inflated = handOver(url, response.body).pipeThrough(new DecompressionStream("gzip"));
-  return new Uint8Array(await new Response(inflated).arrayBuffer());
+// The snapshot, inflated: {memory: Promise<Uint8Array>, handed: Promise}.
+function inflate(url) {
+  const response = fetch(url).then((r) => {
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    return handOver(url, r.body);
+  });
+  return {
+    memory: response.then(([body]) => new Response(body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer())
+      .then((buffer) => new Uint8Array(buffer)),
+    handed: response.then(([, handed]) => handed, () => {}),
+  };
 }
 
 // The Hub's range reads (app.py's HubReader) go through the page: fetch(url, init) here answers with a
@@ -110,17 +119,49 @@ export function startPython(post, runtime = null) {
     if (plain.length) call(plain, null);
   }
 
-  async function load(init) {
+  // Everything the start needs is asked for at once, so the downloads, the snapshot's inflation, the WebAssembly
+  // compile (on the engine's own threads) and the runtime's JavaScript overlap: Pyodide asks for them one after
+  // another (the WebAssembly is compiled only once the snapshot is inflated).
+  function prefetch(urls) {
     marks.push(["py:load", now()]);  // bench/page.py reports the start-up phases between these marks
-    const { loadPyodide } = runtime || await import(init.pyodide + "pyodide.mjs");
-    // the lock file's header inline (build.py): the page loads no package, and it saves a request
-    const options = { indexURL: init.pyodide, lockFileContents: init.lock };
-    if (runtime && runtime.createPyodideModule) options.createPyodideModule = runtime.createPyodideModule;
+    const wasm = urls.pyodide + "pyodide.asm.wasm";
+    const mark = (name) => (value) => { marks.push([name, now()]); return value; };
+    const snapshot = inflate(urls.snapshot);
+    return {
+      snapshot: snapshot.memory.then(mark("py:snapshot")),
+      handed: snapshot.handed,
+      compiled: (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch(wasm)) : Promise.reject(new Error("no streaming compile")))
+        .then(mark("py:compiled"), (error) => { console.warn("Compiling Python's WebAssembly ahead failed:", error); return null; }),
+      runtime: runtime ? Promise.resolve(runtime) : Promise.all([import(urls.pyodide + "pyodide.mjs"), import(urls.pyodide + "pyodide.asm.mjs")])
+        .then(([mjs, asm]) => ({ loadPyodide: mjs.loadPyodide, createPyodideModule: asm.default })).then(mark("py:runtime")),
+    };
+  }
+
+  // Pyodide instantiates its WebAssembly with instantiateStreaming(its own response); the module compiled ahead
+  // (from the same URL, so the browser's cache answers Pyodide's request) is used instead while it starts.
+  async function withCompiled(started, start) {
+    const module = await started.compiled;
+    const streaming = WebAssembly.instantiateStreaming;
+    if (module) {
+      WebAssembly.instantiateStreaming = async (source, imports) => {
+        Promise.resolve(source).then((response) => response.body && response.body.cancel()).catch(() => {});
+        return { module, instance: await WebAssembly.instantiate(module, imports) };
+      };
+    }
     try {
-      // Pyodide awaits the snapshot itself: handing it the promise lets the WebAssembly download and compile
-      // run while the snapshot is fetched and inflated.
+      return await start();
+    } finally {
+      WebAssembly.instantiateStreaming = streaming;
+    }
+  }
+
+  async function load(init, started) {
+    const { loadPyodide, createPyodideModule } = await started.runtime;
+    // the lock file's header inline (build.py): the page loads no package, and it saves a request
+    const options = { indexURL: init.pyodide, lockFileContents: init.lock, createPyodideModule };
+    try {
       // stdlib.zip: the standard library less the modules the snapshot holds (tools/trim_stdlib.py, tools/snapshot.mjs).
-      return await loadPyodide({ ...options, stdLibURL: init.stdlib, _loadSnapshot: inflate(init.snapshot) });
+      return await withCompiled(started, () => loadPyodide({ ...options, stdLibURL: init.stdlib, _loadSnapshot: started.snapshot }));
     } catch (error) {  // a normal start: the whole python_stdlib.zip and pycore.zip (not kept by the service worker)
       console.warn("Starting Python without its snapshot:", error);
       const pyodide = await loadPyodide(options);
@@ -131,15 +172,17 @@ export function startPython(post, runtime = null) {
     }
   }
 
+  let started = null;  // the downloads under way (prefetch), from the first message
   async function boot(init) {
     try {
-      const pyodide = await load(init);
+      const pyodide = await load(init, started || (started = prefetch(init)));
       marks.push(["py:loaded", now()]);
       post(JSON.stringify({ marks }));
       const inputs = queued.filter((event) => event.t === "input" || event.t === "change");
       queued = queued.filter((event) => !(event.t === "input" || event.t === "change"));
       receive = pyodide.pyimport("app").main(post, JSON.stringify(init), JSON.stringify(inputs));
       if (queued.length) drain();
+      started.handed.then(() => post(JSON.stringify({ handed: true })));
     } catch (error) {
       console.error("Python could not start:", error);
       post(JSON.stringify({ failed: String(error && error.message || error) }));
@@ -154,7 +197,11 @@ export function startPython(post, runtime = null) {
         answered(message);
         return;
       }
-      if (message.t === "init") {
+      if (message.t === "start") {  // the runtime's URLs, before the page is parsed: downloads begin
+        if (!started) started = prefetch(message);
+        return;
+      }
+      if (message.t === "init") {  // the page parsed: its form and address
         boot(message);
         return;
       }
