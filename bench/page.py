@@ -211,6 +211,16 @@ def target(url, input_sel, result_sel, value):
             "json": json.dumps({"input": input_sel, "result": result_sel, "value": value})}
 
 
+def start_up(runs):
+    """This calculator's own marks, in the order they end, as 'parsed 68, fcp +140, ...' (None for another page)."""
+    phases = [k for k, v in runs[0]["phases"].items() if v is not None]
+    if len(phases) <= 2:
+        return None
+    at = {k: statistics.median(r["phases"][k] for r in runs if r["phases"].get(k) is not None) for k in phases}
+    phases.sort(key=at.get)  # the downloads and the compile run side by side: in the order they end
+    return f"{phases[0]} {at[phases[0]]:.0f}, " + ", ".join(f"{b} +{at[b] - at[a]:.0f}" for a, b in zip(phases, phases[1:]))
+
+
 def report(name, runs):
     settled = [x for r in runs for x in r["settled"]]
     print(f"\n{name} — medians of {len(runs)} cold runs (fresh profile each), Chromium headless on this machine")
@@ -228,15 +238,13 @@ def report(name, runs):
     print(f"  bytes until interactive:             {med(runs, 'bytes_interactive') / 1e6:8.2f} MB")
     print(f"  bytes over the whole first visit:    {med(runs, 'bytes_visit') / 1e6:8.2f} MB "
           f"in {med(runs, 'requests_visit'):.0f} requests")
-    phases = [k for k, v in runs[0]["phases"].items() if v is not None]
-    if len(phases) > 2:  # this calculator's own marks: where the time to interactive goes
-        at = {k: statistics.median(r["phases"][k] for r in runs if r["phases"].get(k) is not None) for k in phases}
-        phases.sort(key=at.get)  # the downloads and the compile run side by side: in the order they end
-        steps = ", ".join(f"{b} +{at[b] - at[a]:.0f}" for a, b in zip(phases, phases[1:]))
-        print(f"  start-up phases (ms, medians):       {phases[0]} {at[phases[0]]:.0f}, {steps}")
+    phases_line = start_up(runs)
+    if phases_line:
+        print(f"  start-up phases (ms, medians):       {phases_line}")
     if runs[0].get("repeat"):
         print(f"  repeat visit:                        {med(runs, 'interactive', 'repeat'):8.0f} ms interactive, "
               f"{med(runs, 'bytes_network', 'repeat') / 1e6:.2f} MB over the network")
+        print(f"  repeat visit phases (ms, medians):   {start_up([r['repeat'] for r in runs])}")
     if runs[0].get("file"):
         print(f"  offline.html from file://:           {med(runs, 'interactive', 'file'):8.0f} ms interactive "
               f"({(SITE / 'offline.html').stat().st_size / 1e6:.1f} MB file, network blocked)")

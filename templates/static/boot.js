@@ -1,6 +1,7 @@
 // The page's main thread: starts the page's Python in a Web Worker (worker.js), forwards the form's events to it
-// (field id + value), and applies the updates it sends back (see app.py) in one animation frame. It computes
-// nothing; it builds elements with createElement and textContent only, and parses charts as SVG (XML).
+// (field id + value), and applies the updates it sends back (see app.py) in animation frames, a few milliseconds of
+// work in each. It computes nothing; it builds elements with createElement and textContent only, and parses charts
+// as SVG (XML).
 // Also: the start-up status line, the service worker that keeps the site offline, the embed's height.
 (function () {
   "use strict";
@@ -153,7 +154,7 @@
   document.addEventListener("input", onInput);
   document.addEventListener("change", onInput);
   document.addEventListener("submit", function (event) { event.preventDefault(); }, true);
-  window.addEventListener("popstate", function () { send({ t: "popstate", search: location.search }); });
+  window.addEventListener("popstate", function () { dropHistory(); send({ t: "popstate", search: location.search }); });
   window.addEventListener("beforeprint", function () { all("details").forEach(function (d) { d.open = true; }); });
 
   var BUTTONS = ["export-json", "export-md", "embed-code", "use-config", "hub-load", "hwfirst-run"];
@@ -190,9 +191,13 @@
   }
 
   // ------------------------------------------------------------------ updates in
-  var updates = [];
+  // An update is cut into steps (a field, a group of slots, one chart, one table...) run in animation frames
+  // under a budget: a large update (the first, or a new model) spreads over frames instead of holding one, in the
+  // order Python sent it (figures first). The steps of one input's update usually take a millisecond or two.
+  var steps = [];
   var frame = 0;
   var slots = null;
+  var BUDGET_MS = 8;
 
   function receive(text) {
     var update = JSON.parse(text);
@@ -201,18 +206,23 @@
     (update.marks || []).forEach(function (m) {  // worker time -> this page's timeline
       try { performance.mark(m[0], { startTime: Math.max(0, m[1] - performance.timeOrigin) }); } catch (old) { performance.mark(m[0]); }
     });
-    updates.push(update);
+    Array.prototype.push.apply(steps, stepsOf(update));
     if (!frame) {
-      frame = requestAnimationFrame(applyAll);
-      setTimeout(applyAll, 100);  // a frame that is not painted (a hidden tab) must not hold the page back
+      frame = requestAnimationFrame(run);
+      setTimeout(run, 100);  // a frame that is not painted (a hidden tab) must not hold the page back
     }
   }
 
-  function applyAll() {
+  function run() {
     if (!frame) return;
     cancelAnimationFrame(frame);
     frame = 0;
-    updates.splice(0).forEach(apply);
+    var start = performance.now();
+    while (steps.length && performance.now() - start < BUDGET_MS) steps.shift()();
+    if (steps.length) {
+      frame = requestAnimationFrame(run);
+      setTimeout(run, 100);
+    }
   }
 
   function each(selector, fn) { all(selector).forEach(fn); }
@@ -234,79 +244,153 @@
     (node[2] || []).forEach(function (child) { el.appendChild(build(child)); });
     return el;
   }
+
+  // A chart arrives as SVG text, parsed as XML (never as HTML). When it has the shape of the chart shown (the same
+  // elements in the same order: a new context moves a marker, a new format resizes the bars), the changed
+  // attributes and text are written into the chart in place; otherwise the chart is replaced.
   function putSvg(container, text) {
     var parsed = new DOMParser().parseFromString(text, "image/svg+xml");
-    if (!parsed.querySelector("parsererror")) container.replaceChildren(document.importNode(parsed.documentElement, true));
+    if (parsed.querySelector("parsererror")) return;
+    var shown = container.firstElementChild;
+    if (!shown || !sameShape(shown, parsed.documentElement)) {
+      container.replaceChildren(document.importNode(parsed.documentElement, true));
+      return;
+    }
+    patch(shown, parsed.documentElement);
+  }
+  function sameShape(a, b) {
+    if (a.nodeType !== b.nodeType || a.nodeName !== b.nodeName || a.childNodes.length !== b.childNodes.length) return false;
+    for (var k = 0; k < a.childNodes.length; k++) if (!sameShape(a.childNodes[k], b.childNodes[k])) return false;
+    return true;
+  }
+  function patch(a, b) {
+    if (a.nodeType !== 1) {
+      if (a.nodeValue !== b.nodeValue) a.nodeValue = b.nodeValue;
+      return;
+    }
+    var k;
+    for (k = a.attributes.length - 1; k >= 0; k--) {
+      var name = a.attributes[k].name;
+      if (!b.hasAttribute(name)) a.removeAttribute(name);
+    }
+    for (k = 0; k < b.attributes.length; k++) {
+      var at = b.attributes[k];
+      if (a.getAttributeNS(at.namespaceURI, at.localName) !== at.value) a.setAttributeNS(at.namespaceURI, at.name, at.value);
+    }
+    for (k = 0; k < a.childNodes.length; k++) patch(a.childNodes[k], b.childNodes[k]);
   }
 
-  function apply(u) {
+  // The address follows the figures a moment later, once inputs pause: a history entry costs the browser a
+  // few milliseconds, too many to spend in the frame that shows an input's result, and quick changes make one
+  // entry, not one per keystroke or click. A back or forward navigation drops the write still waiting.
+  var HISTORY_DELAY_MS = 250;
+  var pendingHistory = { kind: null, search: null, timer: 0 };
+  function writeHistory(kind, search) {
+    pendingHistory.kind = pendingHistory.kind === "push" ? "push" : kind;  // a change waiting stays an entry of its own
+    pendingHistory.search = search;
+    clearTimeout(pendingHistory.timer);
+    pendingHistory.timer = setTimeout(flushHistory, HISTORY_DELAY_MS);
+  }
+  function flushHistory() {
+    var kind = pendingHistory.kind, search = pendingHistory.search;
+    pendingHistory.kind = null;
+    pendingHistory.timer = 0;
+    if (kind && search !== location.search) {
+      if (kind === "push") history.pushState(null, "", search);
+      else history.replaceState(null, "", search);
+    }
+    if (!pendingHistory.timer && !steps.length && !awaited()) delete root.dataset.busy;
+  }
+  function dropHistory() {
+    clearTimeout(pendingHistory.timer);
+    pendingHistory.kind = null;
+    pendingHistory.timer = 0;
+  }
+  var acked = 0;  // the last input an applied update took into account
+  function awaited() { return acked < seq; }
+
+  // The steps of one update (see app.py for its parts), in order.
+  function stepsOf(u) {
     var ack = u.ack || 0;
-    entries(u.values).forEach(function (kv) {
-      var el = byId(kv[0]);
-      if (el && !userEdited(kv[0], ack)) el.value = kv[1];
-    });
-    entries(u.checked).forEach(function (kv) {
-      var el = byId(kv[0]);
-      if (el && !userEdited(kv[0], ack)) el.checked = kv[1];
-    });
-    entries(u.radios).forEach(function (kv) {
-      if (userEdited("name:" + kv[0], ack)) return;
-      each('input[type=radio][name="' + kv[0] + '"]', function (r) { r.checked = r.value === kv[1]; });
-    });
-    entries(u.boxes).forEach(function (kv) {
-      if (userEdited(kv[0], ack)) return;
-      each('input[type=checkbox][name="' + kv[0] + '"]', function (b) { b.checked = kv[1].indexOf(b.value) >= 0; });
-    });
-    if (u.mode) each("[data-mode]", function (n) { n.hidden = n.dataset.mode !== u.mode; });
-    if (u.engine) each("[data-engines]", function (n) { n.hidden = n.dataset.engines.split(" ").indexOf(u.engine) < 0; });
-    if (u.show) each("[data-show]", function (n) { n.hidden = u.show.indexOf(n.dataset.show) < 0; });
-    if (u.slots) {
-      if (!slots) {
-        slots = {};
-        each("[data-slot]", function (n) { slots[n.dataset.slot] = n; });
-      }
-      entries(u.slots).forEach(function (kv) { if (slots[kv[0]]) setText(slots[kv[0]], kv[1]); });
-    }
-    (u.text || []).forEach(function (p) { each(p[0], function (n) { setText(n, p[1]); }); });
-    (u.hidden || []).forEach(function (p) { each(p[0], function (n) { if (n.hidden !== p[1]) n.hidden = p[1]; }); });
-    (u.attrs || []).forEach(function (p) {
-      if (!safeAttribute(p[1], p[2])) return;
-      each(p[0], function (n) {
-        if (p[2] === null) n.removeAttribute(p[1]);
-        else if (n.getAttribute(p[1]) !== p[2]) n.setAttribute(p[1], p[2]);
+    var out = [];
+    function add(fn) { out.push(fn); }
+    function addEach(list, fn) { (list || []).forEach(function (p) { add(function () { fn(p); }); }); }
+    add(function () {
+      entries(u.values).forEach(function (kv) {
+        var el = byId(kv[0]);
+        if (el && !userEdited(kv[0], ack)) el.value = kv[1];
       });
+      entries(u.checked).forEach(function (kv) {
+        var el = byId(kv[0]);
+        if (el && !userEdited(kv[0], ack)) el.checked = kv[1];
+      });
+      entries(u.radios).forEach(function (kv) {
+        if (userEdited("name:" + kv[0], ack)) return;
+        each('input[type=radio][name="' + kv[0] + '"]', function (r) { r.checked = r.value === kv[1]; });
+      });
+      entries(u.boxes).forEach(function (kv) {
+        if (userEdited(kv[0], ack)) return;
+        each('input[type=checkbox][name="' + kv[0] + '"]', function (b) { b.checked = kv[1].indexOf(b.value) >= 0; });
+      });
+      if (u.mode) each("[data-mode]", function (n) { n.hidden = n.dataset.mode !== u.mode; });
+      if (u.engine) each("[data-engines]", function (n) { n.hidden = n.dataset.engines.split(" ").indexOf(u.engine) < 0; });
+      if (u.show) each("[data-show]", function (n) { n.hidden = u.show.indexOf(n.dataset.show) < 0; });
     });
-    (u.classes || []).forEach(function (p) { each(p[0], function (n) { n.classList.toggle(p[1], p[2]); }); });
-    (u.svg || []).forEach(function (p) { each(p[0], function (n) { putSvg(n, p[1]); }); });
-    (u.children || []).forEach(function (p) {
-      each(p[0], function (n) { n.replaceChildren.apply(n, p[1].map(build)); });
+    var slotList = entries(u.slots);
+    for (var k = 0; k < slotList.length; k += 100) {
+      (function (part) {
+        add(function () {
+          if (!slots) {
+            slots = {};
+            each("[data-slot]", function (n) { slots[n.dataset.slot] = n; });
+          }
+          part.forEach(function (kv) { if (slots[kv[0]]) setText(slots[kv[0]], kv[1]); });
+        });
+      })(slotList.slice(k, k + 100));
+    }
+    add(function () {
+      (u.text || []).forEach(function (p) { each(p[0], function (n) { setText(n, p[1]); }); });
+      (u.hidden || []).forEach(function (p) { each(p[0], function (n) { if (n.hidden !== p[1]) n.hidden = p[1]; }); });
+      (u.attrs || []).forEach(function (p) {
+        if (!safeAttribute(p[1], p[2])) return;
+        each(p[0], function (n) {
+          if (p[2] === null) n.removeAttribute(p[1]);
+          else if (n.getAttribute(p[1]) !== p[2]) n.setAttribute(p[1], p[2]);
+        });
+      });
+      (u.classes || []).forEach(function (p) { each(p[0], function (n) { n.classList.toggle(p[1], p[2]); }); });
     });
+    addEach(u.svg, function (p) { each(p[0], function (n) { putSvg(n, p[1]); }); });
+    addEach(u.children, function (p) { each(p[0], function (n) { n.replaceChildren.apply(n, p[1].map(build)); }); });
     if (u.formats) {
-      each("#formats-table tbody tr[data-format]", function (row) {
-        var state = u.formats[row.dataset.format];
-        if (!state) return;
-        if (row.hidden !== !state[0]) row.hidden = !state[0];
-        if (row.className !== (state[1] ? "best" : "")) row.className = state[1] ? "best" : "";
+      add(function () {
+        each("#formats-table tbody tr[data-format]", function (row) {
+          var state = u.formats[row.dataset.format];
+          if (!state) return;
+          if (row.hidden !== !state[0]) row.hidden = !state[0];
+          if (row.className !== (state[1] ? "best" : "")) row.className = state[1] ? "best" : "";
+        });
       });
     }
-    (u.reveal || []).forEach(function (selector) {
-      each(selector, function (n) {
-        var box = n.closest("[data-engines]");
-        if (box) box.hidden = false;
-        var details = n.closest("details");
-        if (details) details.open = true;
+    add(function () {
+      (u.reveal || []).forEach(function (selector) {
+        each(selector, function (n) {
+          var box = n.closest("[data-engines]");
+          if (box) box.hidden = false;
+          var details = n.closest("details");
+          if (details) details.open = true;
+        });
       });
+      if (u.link) link = u.link;
+      if (u.history) writeHistory(u.history[0], u.history[1]);
+      if (typeof u.recalc === "number") window.llmRecalcMs.push(u.recalc);
+      if (u.download) download(u.download[0], u.download[1], u.download[2]);
+      if (u.focus && byId(u.focus)) { byId(u.focus).focus(); byId(u.focus).select(); }
+      entries(u.root).forEach(function (kv) { root.dataset[kv[0]] = kv[1]; });
+      acked = Math.max(acked, ack);
+      if (!awaited() && !pendingHistory.timer) delete root.dataset.busy;
     });
-    if (u.link) link = u.link;
-    if (u.history && u.history[1] !== location.search) {
-      if (u.history[0] === "push") history.pushState(null, "", u.history[1]);
-      else history.replaceState(null, "", u.history[1]);
-    }
-    if (typeof u.recalc === "number") window.llmRecalcMs.push(u.recalc);
-    if (u.download) download(u.download[0], u.download[1], u.download[2]);
-    if (u.focus && byId(u.focus)) { byId(u.focus).focus(); byId(u.focus).select(); }
-    entries(u.root).forEach(function (kv) { root.dataset[kv[0]] = kv[1]; });
-    if (ack >= seq) delete root.dataset.busy;
+    return out;
   }
 
   function download(text, name, mime) {
