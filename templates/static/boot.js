@@ -225,7 +225,13 @@
     }
   }
 
-  function each(selector, fn) { all(selector).forEach(fn); }
+  // The elements a selector finds, kept until a step replaces elements (children, a chart): an update names the
+  // same few selectors many times, and each search walks the whole page.
+  var found = {};
+  function each(selector, fn) {
+    if (!found.hasOwnProperty(selector)) found[selector] = all(selector);
+    found[selector].forEach(fn);
+  }
   // Unchanged text or attributes are left alone: the first update mostly repeats the pre-rendered page, and a
   // write, even of the same text, costs a style and layout pass.
   function setText(n, text) { if (n.textContent !== text) n.textContent = text; }
@@ -360,8 +366,8 @@
       });
       (u.classes || []).forEach(function (p) { each(p[0], function (n) { n.classList.toggle(p[1], p[2]); }); });
     });
-    addEach(u.svg, function (p) { each(p[0], function (n) { putSvg(n, p[1]); }); });
-    addEach(u.children, function (p) { each(p[0], function (n) { n.replaceChildren.apply(n, p[1].map(build)); }); });
+    addEach(u.svg, function (p) { each(p[0], function (n) { putSvg(n, p[1]); }); found = {}; });
+    addEach(u.children, function (p) { each(p[0], function (n) { n.replaceChildren.apply(n, p[1].map(build)); }); found = {}; });
     if (u.formats) {
       add(function () {
         each("#formats-table tbody tr[data-format]", function (row) {

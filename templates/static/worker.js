@@ -128,6 +128,7 @@ export function startPython(post, runtime = null) {
     const mark = (name) => (value) => { marks.push([name, now()]); return value; };
     const snapshot = inflate(urls.snapshot);
     return {
+      wasm,
       snapshot: snapshot.memory.then(mark("py:snapshot")),
       handed: snapshot.handed,
       compiled: (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch(wasm)) : Promise.reject(new Error("no streaming compile")))
@@ -137,21 +138,24 @@ export function startPython(post, runtime = null) {
     };
   }
 
-  // Pyodide instantiates its WebAssembly with instantiateStreaming(its own response); the module compiled ahead
-  // (from the same URL, so the browser's cache answers Pyodide's request) is used instead while it starts.
+  // Pyodide fetches its WebAssembly and instantiates it with instantiateStreaming(that response). While it starts,
+  // the module compiled ahead stands in: Pyodide's request is answered here (no second download) and the instance
+  // is made from the compiled module (or, if that compile failed, from a download of its own).
   async function withCompiled(started, start) {
-    const module = await started.compiled;
-    const streaming = WebAssembly.instantiateStreaming;
-    if (module) {
-      WebAssembly.instantiateStreaming = async (source, imports) => {
-        Promise.resolve(source).then((response) => response.body && response.body.cancel()).catch(() => {});
-        return { module, instance: await WebAssembly.instantiate(module, imports) };
-      };
-    }
+    const [streaming, fetch_] = [WebAssembly.instantiateStreaming, self.fetch];
+    self.fetch = (input, init) => (String(input && input.url || input) === started.wasm
+      ? Promise.resolve(new Response(new Uint8Array(0), { headers: { "Content-Type": "application/wasm" } }))
+      : fetch_.call(self, input, init));
+    WebAssembly.instantiateStreaming = async (source, imports) => {
+      const module = await started.compiled;
+      if (!module) return streaming.call(WebAssembly, fetch_.call(self, started.wasm), imports);
+      return { module, instance: await WebAssembly.instantiate(module, imports) };
+    };
     try {
       return await start();
     } finally {
       WebAssembly.instantiateStreaming = streaming;
+      self.fetch = fetch_;
     }
   }
 

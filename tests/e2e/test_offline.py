@@ -86,7 +86,9 @@ class Counting(QuietHandler):
 
 
 def _first_visit(browser, site_dir) -> dict:
-    """GET requests per path that reach the server during one first visit, until the worker has kept the site."""
+    """GET requests per path that reach the server during one first visit, until the worker has kept the site.
+    Until Python runs, each file the page needs reaches the server once, the WebAssembly included (worker.js
+    compiles it ahead from its own request and answers Pyodide's)."""
     server = serve_in_background(site_dir, Counting)
     Counting.counts.clear()
     try:
@@ -94,6 +96,10 @@ def _first_visit(browser, site_dir) -> dict:
         page = context.new_page()
         page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
         wait_ready(page)
+        with Counting.lock:
+            started = dict(Counting.counts)
+        assert all(n == 1 for n in started.values()), started
+        assert any(path.endswith("/pyodide.asm.wasm") for path in started), started
         wait_kept(page, len(worker_files(site_dir)))
         context.close()
     finally:
@@ -111,6 +117,8 @@ def test_first_visit_downloads_each_file_once(browser, site_dir):
         counts = _first_visit(browser, site_dir)
         assert counts.get("/sw.js") == 1, counts
         assert "/offline.html" not in counts
+        # never the snapshot: the worker hands its copy over and the page waits until it is written
+        assert sum(n for path, n in counts.items() if path.endswith("/snapshot.bin.gz")) == 1, counts
         attempts.append({path: n for path, n in counts.items() if n > 1})
         if not attempts[-1]:
             break
