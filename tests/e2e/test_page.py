@@ -306,3 +306,35 @@ def test_input_typed_while_python_starts_is_computed_once_it_runs(open_site):
     wait_ready(page)
     expect_figures(page, estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=12000, gpu="rtx-4090")))
     expect(page.locator("#context")).to_have_value("12000")
+
+
+def test_charts_patched_in_place_equal_the_chart_of_a_fresh_page(app, open_site):
+    """A new context moves the curve's marker and resizes the bars: boot.js writes the changed attributes and text
+    into the chart shown (the same elements, so no new nodes and no restyle of the whole chart), and what it shows
+    is what a fresh page draws for the same scenario."""
+    charts = ("#bar-chart", "#curve-chart", "#placement-chart")
+    app.evaluate("ids => ids.forEach(s => { document.querySelector(s + ' svg').keptForTest = true; })", list(charts))
+    set_fields(app, context="30000")
+    expect(app).to_have_url(re.compile(r"[?&]context=30000(&|$)"))
+    fresh = open_site(app.url[app.url.index("?"):])
+
+    def drawn(page):
+        return {s: page.locator(s + " svg").evaluate("n => n.outerHTML") for s in charts}
+    for _ in range(100):  # the curve comes with the answers, a moment after the figures, on both pages
+        if drawn(app) == drawn(fresh):
+            break
+        app.wait_for_timeout(100)
+    assert drawn(app) == drawn(fresh)
+    assert "30,000" in drawn(app)["#curve-chart"] or "30000" in drawn(app)["#curve-chart"]
+    for s in charts:  # patched, not replaced
+        assert app.locator(s + " svg").evaluate("n => n.keptForTest === true"), s
+
+
+def test_the_address_is_written_once_inputs_pause(app):
+    """The address follows the figures a moment later (boot.js writes the history entry once inputs pause, out of
+    the frame that shows the result); <html data-busy> lasts until it is written, so a page that looks settled has
+    its link in the address bar."""
+    app.locator("#context").fill("12345")
+    app.locator("#context").press("Tab")
+    settled(app)
+    assert re.search(r"[?&]context=12345(&|$)", app.url), app.url
