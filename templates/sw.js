@@ -15,6 +15,8 @@ self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => {
   event.waitUntil(caches.keys()
     .then((keys) => Promise.all(keys.filter((k) => k.startsWith("llm-memory-") && k !== CACHE).map((k) => caches.delete(k))))
+    // a page's request leaves while this worker starts (navigation preload), not once it has started
+    .then(() => self.registration.navigationPreload && self.registration.navigationPreload.enable())
     .then(() => self.clients.claim()));
 });
 
@@ -56,7 +58,8 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
   if (request.mode === "navigate") {
     // Pages: the network when it answers (a new build shows at once), this build's copy when offline.
-    event.respondWith(fetch(request).then((response) => keep(request, response)).catch(() =>
+    const network = Promise.resolve(event.preloadResponse).then((preloaded) => preloaded || fetch(request));
+    event.respondWith(network.then((response) => keep(request, response)).catch(() =>
       caches.open(CACHE).then((cache) => cache.match(request, { ignoreSearch: true }))
         .then((hit) => hit || caches.match("./", { ignoreSearch: true }))));
     return;

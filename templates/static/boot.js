@@ -79,10 +79,13 @@
   window.llmConnect = connect;  // offline.html runs Python on this thread and connects itself,
   window.llmReceive = function (text) { receive(text); };  // and hands its updates here
 
-  // The worker starts as soon as this script runs, and starts its downloads at once ("start"): they and the
-  // WebAssembly compile run on other threads while this one lays out and paints the pre-rendered result.
+  // The worker starts once the pre-rendered result is painted (first contentful paint), so that its start does
+  // not compete with the first paint for the processor, and starts its downloads at once ("start"): they and the
+  // WebAssembly compile run on other threads. A page painted in the background starts it after a second.
+  var workerStarted = false;
   function startWorker() {
-    if (root.dataset.page === "offline") return;
+    if (workerStarted || root.dataset.page === "offline") return;
+    workerStarted = true;
     try {
       var worker = new Worker(root.dataset.worker, { type: "module" });
       worker.onmessage = function (event) {
@@ -98,7 +101,13 @@
       fail(String(error));
     }
   }
-  startWorker();
+  if (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes &&
+      PerformanceObserver.supportedEntryTypes.indexOf("paint") >= 0) {
+    new PerformanceObserver(function (list) {
+      if (list.getEntriesByName("first-contentful-paint").length) startWorker();
+    }).observe({ type: "paint", buffered: true });
+  }
+  setTimeout(startWorker, 1000);
 
   // The Hub's range reads, asked for by the worker (worker.js pageFetch): fetched here, the body read a chunk at
   // a time as the worker asks, so its limits (bytes, time) hold and an abort reaches the request.
