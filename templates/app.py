@@ -5,7 +5,9 @@ never markup: slot id -> text, element attributes, element trees of tag/attribut
 as XML. It computes nothing itself: every figure comes from pycore.view, the same function that rendered the
 HTML at build time.
 
-The update format (one JSON object per message; the applier applies what arrived in one animation frame):
+The update format (one JSON object per message; the applier applies it in animation frames, a step at a time in
+the order below, so the figures show first; a chart of the same shape is patched in place; the history entry is
+written once inputs pause):
     slots {name: text}            textContent of [data-slot=name]
     values {id: text}             a field's value      checked {id: bool}   radios {name: value}  boxes {name: [value]}
     hidden [[selector, bool]]     attrs [[selector, name, text | null]]     classes [[selector, class, bool]]
@@ -14,7 +16,7 @@ The update format (one JSON object per message; the applier applies what arrived
     mode "infer" | "train"        engine name (its [data-engines] settings shown)    reveal [id]  (a field with a message)
     formats {name: [shown, best]} history [push | replace, query]   link query   root {html data-* key: text}
     download [text, name, mime]   focus id   recalc ms   ack (the last input event taken into account: the page
-    marks itself <html data-busy> from an input until its update has been applied)
+    marks itself <html data-busy> from an input until its update has been applied and its history entry written)
 """
 import asyncio
 import json

@@ -1,9 +1,9 @@
 // The page's Python, off the main thread: a module Web Worker that starts Pyodide from the memory snapshot made
 // at build time (tools/snapshot.mjs: Python running, pycore and the page's Python, app.py, imported), then hands
-// the page's events to app.py and posts back its updates as JSON (applied by boot.js in one animation frame).
+// the page's events to app.py and posts back its updates as JSON (applied by boot.js in animation frames).
 // No SharedArrayBuffer, so no COOP/COEP headers: the cross-site embed keeps working.
 //
-// Messages in: {t: "start", pyodide, snapshot} as early as the page can send it (the downloads begin), then
+// Messages in: {t: "start", pyodide, snapshot} when the worker is created (the downloads begin), then
 // {t: "init", ...} once the page is parsed (boot.js: URLs of the runtime, the page's address and form), then
 // {t: "input" | "change", seq, id, name, type, value, checked?, group?, bad?}, {t: "click", id},
 // {t: "popstate", search}, {t: "files", id, files: [File]}. Those that arrive before Python runs are kept and
@@ -180,6 +180,7 @@ export function startPython(post, runtime = null) {
   async function boot(init) {
     try {
       const pyodide = await load(init, started || (started = prefetch(init)));
+      started = { handed: started.handed };  // the inflated snapshot (30 MiB) is in Pyodide's memory now: let it go
       marks.push(["py:loaded", now()]);
       post(JSON.stringify({ marks }));
       const inputs = queued.filter((event) => event.t === "input" || event.t === "change");
@@ -201,7 +202,7 @@ export function startPython(post, runtime = null) {
         answered(message);
         return;
       }
-      if (message.t === "start") {  // the runtime's URLs, before the page is parsed: downloads begin
+      if (message.t === "start") {  // the runtime's URLs: the downloads begin (the form may still be parsing)
         if (!started) started = prefetch(message);
         return;
       }

@@ -3,6 +3,7 @@ Hub's hosts (huggingface.co and the storage host its redirects name) to the stan
 the page runs under its real CSP and never touches the network. The same repos give the same bytes as
 the CLI; hostile servers end in one message at the field."""
 import json
+import re
 import subprocess
 import sys
 import time
@@ -121,7 +122,8 @@ def test_a_sharded_model_from_the_hub_is_exact_and_as_the_cli(hub_page, hub):
     load(hub_page, "org/big")
     expect(hub_page.locator("#import-status")).to_contain_text("0 bytes read in 0 requests")
     assert hub.log == []
-    # the link carries the id and reads the headers again
+    # the link carries the id and reads the headers again (the address follows once inputs pause: boot.js)
+    expect(hub_page).to_have_url(re.compile(r"[?&]hf=org%2Fbig(&|$)"))
     url = hub_page.url
     assert "hf=org%2Fbig" in url and "model=imported" in url
     other = hub_page.context.new_page()

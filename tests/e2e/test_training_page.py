@@ -40,7 +40,8 @@ def test_switching_to_training_keeps_model_and_hardware(app):
         app.click("#export-json")
     data = json.loads(Path(dl.value.path()).read_text())
     assert data["total"]["bytes"] == estimate_training(ts).total.bytes and data["scenario"]["method"] == "qlora"
-    # the link restores the training question
+    # the link restores the training question (the address follows once inputs pause: boot.js)
+    expect(app).to_have_url(re.compile(r"[?&]modules=q%2Ck%2Cv%2Co%2Cdown(&|$)"))
     url = app.url
     assert "method=qlora" in url and "ckpt=full" in url and "modules=q%2Ck%2Cv%2Co%2Cdown" in url
     app.check('input[name="mode"][value="infer"]')
