@@ -44,6 +44,45 @@ function inflate(url) {
   };
 }
 
+// The snapshot inflated on a thread of its own, a second instance of this worker ({t: "inflate", url} in; out
+// {handed}, then {memory: ArrayBuffer} transferred, or {error}), so that this thread parses the runtime's
+// JavaScript meanwhile; inflating 30 MiB takes a few hundred milliseconds. Where no worker can be started
+// (offline.html runs this code on its main thread), it is inflated here.
+function inflateAside(url) {
+  let helper = null;
+  try {
+    if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope) {
+      helper = new Worker(import.meta.url, { type: "module" });
+    }
+  } catch (refused) {
+    helper = null;
+  }
+  if (!helper) return inflate(url);
+  let handedNow = null;
+  const handed = new Promise((resolve) => { handedNow = resolve; });
+  const memory = new Promise((resolve, reject) => {
+    helper.onmessage = ({ data }) => {
+      if (data.handed) handedNow();
+      if (data.memory) resolve(new Uint8Array(data.memory));
+      if (data.error) reject(new Error(data.error));
+    };
+    helper.onerror = (event) => {
+      handedNow();
+      reject(new Error(event.message || "the snapshot's worker did not start"));
+    };
+  });
+  helper.postMessage({ t: "inflate", url });
+  memory.finally(() => handed.then(() => helper.terminate()));
+  return { memory, handed };
+}
+
+function inflateFor(post, url) {
+  const { memory, handed } = inflate(url);
+  handed.then(() => post({ handed: true }));
+  memory.then((bytes) => post({ memory: bytes.buffer }, [bytes.buffer]),
+              (error) => post({ error: String(error && error.message || error) }));
+}
+
 // The Hub's range reads (app.py's HubReader) go through the page: fetch(url, init) here answers with a
 // Response-like object whose body the page reads chunk by chunk, and an abort of init.signal reaches it. (The
 // page's own fetch is what browser automation can stand in for: tests/e2e/test_hub_page.py routes the Hub's
@@ -126,7 +165,7 @@ export function startPython(post, runtime = null) {
     marks.push(["py:load", now()]);  // bench/page.py reports the start-up phases between these marks
     const wasm = urls.pyodide + "pyodide.asm.wasm";
     const mark = (name) => (value) => { marks.push([name, now()]); return value; };
-    const snapshot = inflate(urls.snapshot);
+    const snapshot = inflateAside(urls.snapshot);
     return {
       wasm,
       snapshot: snapshot.memory.then(mark("py:snapshot")),
@@ -218,5 +257,8 @@ export function startPython(post, runtime = null) {
 
 if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope) {
   const python = startPython((text) => self.postMessage(text));
-  self.onmessage = (event) => python.send(event.data);
+  self.onmessage = (event) => {
+    if (event.data && event.data.t === "inflate") inflateFor((m, transfer) => self.postMessage(m, transfer || []), event.data.url);
+    else python.send(event.data);
+  };
 }
