@@ -54,7 +54,8 @@
   function urls() {
     var base = document.baseURI;
     return {
-      pyodide: new URL(root.dataset.pyodide, base).href, snapshot: new URL(root.dataset.snapshot, base).href,
+      pyodide: new URL(root.dataset.pyodide, base).href,
+      snapshot: root.dataset.snapshot.split(" ").map(function (part) { return new URL(part, base).href; }),
       pycore: new URL(root.dataset.pycore, base).href, stdlib: new URL(root.dataset.stdlib, base).href
     };
   }

@@ -3,7 +3,7 @@
 // the page's events to app.py and posts back its updates as JSON (applied by boot.js in animation frames).
 // No SharedArrayBuffer, so no COOP/COEP headers: the cross-site embed keeps working.
 //
-// Messages in: {t: "start", pyodide, snapshot} when the worker is created (the downloads begin), then
+// Messages in: {t: "start", pyodide, snapshot: [URL of each part]} when the worker is created (the downloads begin), then
 // {t: "init", ...} once the page is parsed (boot.js: URLs of the runtime, the page's address and form), then
 // {t: "input" | "change", seq, id, name, type, value, checked?, group?, bad?}, {t: "click", id},
 // {t: "popstate", search}, {t: "files", id, files: [File]}. Those that arrive before Python runs are kept and
@@ -74,6 +74,18 @@ function inflateAside(url) {
   helper.postMessage({ t: "inflate", url });
   memory.finally(() => handed.then(() => helper.terminate()));
   return { memory, handed };
+}
+
+// The snapshot's parts end to end: Pyodide restores one block of memory.
+function joined(parts) {
+  if (parts.length === 1) return parts[0];
+  const memory = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    memory.set(part, at);
+    at += part.length;
+  }
+  return memory;
 }
 
 function inflateFor(post, url) {
@@ -165,11 +177,11 @@ export function startPython(post, runtime = null) {
     marks.push(["py:load", now()]);  // bench/page.py reports the start-up phases between these marks
     const wasm = urls.pyodide + "pyodide.asm.wasm";
     const mark = (name) => (value) => { marks.push([name, now()]); return value; };
-    const snapshot = inflateAside(urls.snapshot);
+    const parts = urls.snapshot.map(inflateAside);  // its parts side by side, a thread each
     return {
       wasm,
-      snapshot: snapshot.memory.then(mark("py:snapshot")),
-      handed: snapshot.handed,
+      snapshot: Promise.all(parts.map((part) => part.memory)).then(joined).then(mark("py:snapshot")),
+      handed: Promise.all(parts.map((part) => part.handed)),
       compiled: (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch(wasm)) : Promise.reject(new Error("no streaming compile")))
         .then(mark("py:compiled"), (error) => { console.warn("Compiling Python's WebAssembly ahead failed:", error); return null; }),
       runtime: runtime ? Promise.resolve(runtime) : Promise.all([import(urls.pyodide + "pyodide.mjs"), import(urls.pyodide + "pyodide.asm.mjs")])
