@@ -20,12 +20,21 @@
 // would find no copy and download its own.
 const HANDOFF = "handoff-llm-memory";
 
+// The hand-over cache, without what another build left there (a page whose service worker never runs, in a
+// frame that may not register one, would otherwise keep every build's copies).
+function handOff(url) {
+  const build = url.slice(0, url.lastIndexOf("/") + 1);
+  return caches.open(HANDOFF).then((cache) => cache.keys()
+    .then((keys) => Promise.all(keys.filter((key) => !key.url.startsWith(build)).map((key) => cache.delete(key))))
+    .then(() => cache));
+}
+
 // Returns [the body to read, a promise that settles once the copy is written or refused].
 function handOver(url, body) {
   try {
     if (!self.caches || !/^https?:$/.test(self.location.protocol)) return [body, Promise.resolve()];
     const [kept, used] = body.tee();
-    return [used, caches.open(HANDOFF).then((cache) => cache.put(url, new Response(kept))).catch(() => {})];
+    return [used, handOff(url).then((cache) => cache.put(url, new Response(kept))).catch(() => {})];
   } catch (refused) {  // storage refused (a third-party frame): the service worker downloads it if it runs at all
     return [body, Promise.resolve()];
   }
@@ -73,7 +82,7 @@ function inflateAside(url) {
   });
   helper.postMessage({ t: "inflate", url });
   memory.finally(() => handed.then(() => helper.terminate()));
-  return { memory, handed };
+  return { memory, handed, keep: () => helper.postMessage({ t: "keep" }) };
 }
 
 // The snapshot's parts end to end: Pyodide restores one block of memory.
@@ -88,11 +97,40 @@ function joined(parts) {
   return memory;
 }
 
-function inflateFor(post, url) {
+// A later visit takes the part inflated from the service worker's cache (a copy made at the first visit, handed
+// over as `<url>.inflated`, kept and dropped with the build's own files by templates/sw.js): reading 15 MiB back
+// takes a few milliseconds, inflating it a few hundred.
+const INFLATED = ".inflated";
+
+async function kept(url) {
+  try {
+    const hit = self.caches && /^https?:$/.test(self.location.protocol) ? await caches.match(url + INFLATED) : null;
+    return hit ? new Uint8Array(await hit.arrayBuffer()) : null;
+  } catch (refused) {  // storage refused (a third-party frame)
+    return null;
+  }
+}
+
+// The inflated copy is written once Python runs ({t: "keep"}): writing 15 MiB while Pyodide starts would take the
+// processor from it.
+let keepInflated = () => {};
+
+async function inflateFor(post, url) {
+  const cached = await kept(url);
+  if (cached) {
+    post({ handed: true });
+    post({ memory: cached.buffer }, [cached.buffer]);
+    return;
+  }
   const { memory, handed } = inflate(url);
-  handed.then(() => post({ handed: true }));
+  const copied = memory.then((bytes) => {
+    const copy = new Response(bytes);  // a copy of the bytes, before they are handed to the page's worker
+    return new Promise((resolve) => { keepInflated = resolve; })
+      .then(() => handOff(url)).then((cache) => cache.put(url + INFLATED, copy));
+  }).catch(() => {});
+  Promise.all([handed, copied]).then(() => post({ handed: true }));
   memory.then((bytes) => post({ memory: bytes.buffer }, [bytes.buffer]),
-              (error) => post({ error: String(error && error.message || error) }));
+              (error) => { keepInflated(); post({ error: String(error && error.message || error) }); });
 }
 
 // The Hub's range reads (app.py's HubReader) go through the page: fetch(url, init) here answers with a
@@ -182,6 +220,7 @@ export function startPython(post, runtime = null) {
       wasm,
       snapshot: Promise.all(parts.map((part) => part.memory)).then(joined).then(mark("py:snapshot")),
       handed: Promise.all(parts.map((part) => part.handed)),
+      keep: () => parts.forEach((part) => part.keep && part.keep()),
       compiled: (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch(wasm)) : Promise.reject(new Error("no streaming compile")))
         .then(mark("py:compiled"), (error) => { console.warn("Compiling Python's WebAssembly ahead failed:", error); return null; }),
       runtime: runtime ? Promise.resolve(runtime) : Promise.all([import(urls.pyodide + "pyodide.mjs"), import(urls.pyodide + "pyodide.asm.mjs")])
@@ -231,13 +270,14 @@ export function startPython(post, runtime = null) {
   async function boot(init) {
     try {
       const pyodide = await load(init, started || (started = prefetch(init)));
-      started = { handed: started.handed };  // the inflated snapshot (30 MiB) is in Pyodide's memory now: let it go
+      started = { handed: started.handed, keep: started.keep };  // the snapshot (30 MiB) is in Pyodide's memory now
       marks.push(["py:loaded", now()]);
       post(JSON.stringify({ marks }));
       const inputs = queued.filter((event) => event.t === "input" || event.t === "change");
       queued = queued.filter((event) => !(event.t === "input" || event.t === "change"));
       receive = pyodide.pyimport("app").main(post, JSON.stringify(init), JSON.stringify(inputs));
       if (queued.length) drain();
+      started.keep();  // Python runs: the inflated copies for later visits may be written now
       started.handed.then(() => post(JSON.stringify({ handed: true })));
     } catch (error) {
       console.error("Python could not start:", error);
@@ -271,6 +311,7 @@ if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScop
   const python = startPython((text) => self.postMessage(text));
   self.onmessage = (event) => {
     if (event.data && event.data.t === "inflate") inflateFor((m, transfer) => self.postMessage(m, transfer || []), event.data.url);
+    else if (event.data && event.data.t === "keep") keepInflated();
     else python.send(event.data);
   };
 }
