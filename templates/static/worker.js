@@ -3,8 +3,8 @@
 // the page's events to app.py and posts back its updates as JSON (applied by boot.js in animation frames).
 // No SharedArrayBuffer, so no COOP/COEP headers: the cross-site embed keeps working.
 //
-// Messages in: {t: "start", pyodide, snapshot: [URL of each part]} when the worker is created (the downloads begin), then
-// {t: "init", ...} once the page is parsed (boot.js: URLs of the runtime, the page's address and form), then
+// Messages in: {t: "start", pyodide, snapshot: [URL of each part], ...} once the page is painted (the downloads
+// begin), then {t: "init", ...} once it is parsed (boot.js: the same URLs, the page's address and form), then
 // {t: "input" | "change", seq, id, name, type, value, checked?, group?, bad?}, {t: "click", id},
 // {t: "popstate", search}, {t: "files", id, files: [File]}. Those that arrive before Python runs are kept and
 // computed the moment it does (the inputs together, in one recalculation). Messages out: JSON text, an update
@@ -53,36 +53,30 @@ function inflate(url) {
   };
 }
 
-// The snapshot inflated on a thread of its own, a second instance of this worker ({t: "inflate", url} in; out
-// {handed}, then {memory: ArrayBuffer} transferred, or {error}), so that this thread parses the runtime's
-// JavaScript meanwhile; inflating 30 MiB takes a few hundred milliseconds. Where no worker can be started
-// (offline.html runs this code on its main thread), it is inflated here.
-function inflateAside(url) {
-  let helper = null;
-  try {
-    if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope) {
-      helper = new Worker(import.meta.url, { type: "module" });
-    }
-  } catch (refused) {
-    helper = null;
-  }
-  if (!helper) return inflate(url);
+// A part of the snapshot inflated on a thread of its own, by another instance of this worker that the page
+// starts and connects to this one with a MessagePort (boot.js; in: {t: "inflate", url, port}, then {t: "keep"} on
+// the port; out on the port: {memory: ArrayBuffer} transferred or {error}, and {handed} once its copies for the
+// service worker are written), so that this thread parses the runtime's JavaScript meanwhile: inflating 30 MiB
+// takes a few hundred milliseconds. (Started by the page, not from here: browser automation does not always see a
+// nested worker's requests.) Without a port (offline.html runs this code on its main thread), it is inflated here.
+const helpersFailed = new Map();  // url -> what to do if the page reports that its helper did not start
+
+function inflateAside(url, port) {
+  if (!port) return inflate(url);
   let handedNow = null;
   const handed = new Promise((resolve) => { handedNow = resolve; });
   const memory = new Promise((resolve, reject) => {
-    helper.onmessage = ({ data }) => {
+    port.onmessage = ({ data }) => {
       if (data.handed) handedNow();
       if (data.memory) resolve(new Uint8Array(data.memory));
       if (data.error) reject(new Error(data.error));
     };
-    helper.onerror = (event) => {
+    helpersFailed.set(url, () => {
       handedNow();
-      reject(new Error(event.message || "the snapshot's worker did not start"));
-    };
+      reject(new Error("the snapshot's helper did not start"));
+    });
   });
-  helper.postMessage({ t: "inflate", url });
-  memory.finally(() => handed.then(() => helper.terminate()));
-  return { memory, handed, keep: () => helper.postMessage({ t: "keep" }) };
+  return { memory, handed, keep: () => port.postMessage({ t: "keep" }) };
 }
 
 // The snapshot's parts end to end: Pyodide restores one block of memory.
@@ -115,11 +109,14 @@ async function kept(url) {
 // processor from it.
 let keepInflated = () => {};
 
-async function inflateFor(post, url) {
+async function inflateFor(port, url) {
+  const post = (message, transfer) => port.postMessage(message, transfer || []);
+  port.onmessage = ({ data }) => { if (data.t === "keep") keepInflated(); };
   const cached = await kept(url);
   if (cached) {
     post({ handed: true });
     post({ memory: cached.buffer }, [cached.buffer]);
+    self.close();
     return;
   }
   const { memory, handed } = inflate(url);
@@ -128,7 +125,10 @@ async function inflateFor(post, url) {
     return new Promise((resolve) => { keepInflated = resolve; })
       .then(() => handOff(url)).then((cache) => cache.put(url + INFLATED, copy));
   }).catch(() => {});
-  Promise.all([handed, copied]).then(() => post({ handed: true }));
+  Promise.all([handed, copied]).then(() => {
+    post({ handed: true });
+    self.close();  // its part is handed to the page's worker and its copies written
+  });
   memory.then((bytes) => post({ memory: bytes.buffer }, [bytes.buffer]),
               (error) => { keepInflated(); post({ error: String(error && error.message || error) }); });
 }
@@ -215,16 +215,23 @@ export function startPython(post, runtime = null) {
     marks.push(["py:load", now()]);  // bench/page.py reports the start-up phases between these marks
     const wasm = urls.pyodide + "pyodide.asm.wasm";
     const mark = (name) => (value) => { marks.push([name, now()]); return value; };
-    const parts = urls.snapshot.map(inflateAside);  // its parts side by side, a thread each
+    const parts = urls.snapshot.map((url, k) => inflateAside(url, urls.ports && urls.ports[k]));  // side by side
+    // a failure is met where the start awaits it (load: the start without the snapshot), maybe later than it happens
+    const later = (promise) => { promise.catch(() => {}); return promise; };
     return {
       wasm,
-      snapshot: Promise.all(parts.map((part) => part.memory)).then(joined).then(mark("py:snapshot")),
+      snapshot: later(Promise.all(parts.map((part) => part.memory)).then(joined).then(mark("py:snapshot"))),
       handed: Promise.all(parts.map((part) => part.handed)),
       keep: () => parts.forEach((part) => part.keep && part.keep()),
-      compiled: (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch(wasm)) : Promise.reject(new Error("no streaming compile")))
-        .then(mark("py:compiled"), (error) => { console.warn("Compiling Python's WebAssembly ahead failed:", error); return null; }),
-      runtime: runtime ? Promise.resolve(runtime) : Promise.all([import(urls.pyodide + "pyodide.mjs"), import(urls.pyodide + "pyodide.asm.mjs")])
-        .then(([mjs, asm]) => ({ loadPyodide: mjs.loadPyodide, createPyodideModule: asm.default })).then(mark("py:runtime")),
+      compiled: (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch(wasm))
+        : Promise.reject(new Error("no streaming compile"))).then(mark("py:compiled"), (error) => {
+        console.warn("Compiling Python's WebAssembly ahead failed:", error);
+        return null;
+      }),
+      runtime: later((runtime ? Promise.resolve(runtime)
+        : Promise.all([import(urls.pyodide + "pyodide.mjs"), import(urls.pyodide + "pyodide.asm.mjs")])
+          .then(([mjs, asm]) => ({ loadPyodide: mjs.loadPyodide, createPyodideModule: asm.default })))
+        .then(mark("py:runtime"))),
     };
   }
 
@@ -254,8 +261,9 @@ export function startPython(post, runtime = null) {
     // the lock file's header inline (build.py): the page loads no package, and it saves a request
     const options = { indexURL: init.pyodide, lockFileContents: init.lock, createPyodideModule };
     try {
-      // stdlib.zip: the standard library less the modules the snapshot holds (tools/trim_stdlib.py, tools/snapshot.mjs).
-      return await withCompiled(started, () => loadPyodide({ ...options, stdLibURL: init.stdlib, _loadSnapshot: started.snapshot }));
+      // stdlib.zip: the standard library less the modules the snapshot holds (tools/trim_stdlib.py, snapshot.mjs).
+      return await withCompiled(started, () => loadPyodide({ ...options, stdLibURL: init.stdlib,
+                                                            _loadSnapshot: started.snapshot }));
     } catch (error) {  // a normal start: the whole python_stdlib.zip and pycore.zip (not kept by the service worker)
       console.warn("Starting Python without its snapshot:", error);
       const pyodide = await loadPyodide(options);
@@ -293,6 +301,10 @@ export function startPython(post, runtime = null) {
         answered(message);
         return;
       }
+      if (message.t === "inflate-failed") {  // boot.js: a helper's error (then Python starts without the snapshot)
+        if (helpersFailed.has(message.url)) helpersFailed.get(message.url)();
+        return;
+      }
       if (message.t === "start") {  // the runtime's URLs: the downloads begin (the form may still be parsing)
         if (!started) started = prefetch(message);
         return;
@@ -310,8 +322,7 @@ export function startPython(post, runtime = null) {
 if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope) {
   const python = startPython((text) => self.postMessage(text));
   self.onmessage = (event) => {
-    if (event.data && event.data.t === "inflate") inflateFor((m, transfer) => self.postMessage(m, transfer || []), event.data.url);
-    else if (event.data && event.data.t === "keep") keepInflated();
+    if (event.data && event.data.t === "inflate") inflateFor(event.data.port, event.data.url);
     else python.send(event.data);
   };
 }
