@@ -51,9 +51,6 @@ PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_s
 TRAINING_ROWS = (("gradients", "Gradients"), ("optimizer", "Optimizer states"), ("adapters", "Adapters"))
 MODE_OF_ITEM = {"kv_cache": "infer", "state": "infer", "gradients": "train", "optimizer": "train", "adapters": "train"}
 ROW_ORDER = ("weights", "kv_cache", "state", "gradients", "optimizer", "activations", "adapters", "overhead")
-# The memory snapshot is cut into this many gzip files of equal size, inflated side by side in the page (a thread
-# each: inflating 30 MiB is the longest part of the start).
-SNAPSHOT_PARTS = 2
 
 
 def _version(package) -> str:
@@ -85,8 +82,7 @@ class Paths:
         self.app = "app/" + _digest(*sources, *statics, (TEMPLATES / "app.py").read_bytes(),
                                     (TEMPLATES / "warm.py").read_bytes(), (ROOT / "tools" / "snapshot.mjs").read_bytes(),
                                     (ROOT / "tools" / "trim_stdlib.py").read_bytes(),
-                                    self.pyodide_version.encode(), str(SNAPSHOT_PARTS).encode()) + "/"
-        self.snapshot = [f"{self.app}snapshot.{i}.bin.gz" for i in range(SNAPSHOT_PARTS)]
+                                    self.pyodide_version.encode()) + "/"
 
 
 def catalog() -> dict:
@@ -180,7 +176,7 @@ def copy_app(out: Path, paths: Paths):
 def make_snapshot(out: Path, paths: Paths):
     """Python started and pycore imported, frozen into a memory snapshot (see tools/snapshot.mjs)."""
     subprocess.run(["node", str(ROOT / "tools" / "snapshot.mjs"), str(out / paths.pyodide), str(out / paths.app),
-                    sys.executable, str(SNAPSHOT_PARTS)],
+                    sys.executable],
                    check=True)
     (out / paths.app / "warm.py").unlink()  # used by the snapshot only
 
@@ -200,7 +196,7 @@ def offline_context(out: Path, paths: Paths) -> dict:
     files = {  # name: (bytes, MIME type, store gzip-packed)
         "pyodide.asm.wasm": ((runtime / "pyodide.asm.wasm").read_bytes(), "application/wasm", True),
         "stdlib.zip": ((app / "stdlib.zip").read_bytes(), "application/zip", False),
-        **{Path(part).name: ((out / part).read_bytes(), "application/octet-stream", False) for part in paths.snapshot},
+        "snapshot.bin.gz": ((app / "snapshot.bin.gz").read_bytes(), "application/octet-stream", False),
     }
     return {
         "favicon": _b64((STATIC / "favicon.svg").read_bytes()),

@@ -1,9 +1,6 @@
 // Makes the Pyodide memory snapshot the page starts from: Python already running, pycore imported and
 // its caches warm for the default scenario. Run by build.py with Node:
-//     node tools/snapshot.mjs <pyodide runtime dir> <app dir with pycore.zip and warm.py> [python] [parts]
-// It writes snapshot.0.bin.gz ... snapshot.<parts - 1>.bin.gz: the memory cut into parts (whole 64 KiB pages)
-// that hold as many non-zero pages each (the work of inflating; runs of zeros cost next to nothing), each gzipped
-// on its own, so that the page inflates them side by side.
+//     node tools/snapshot.mjs <pyodide runtime dir> <app dir with pycore.zip and warm.py> [python]
 // Pyodide's snapshot API is experimental (loadPyodide _makeSnapshot / makeMemorySnapshot /
 // _loadSnapshot) and a snapshot only fits the Pyodide build that made it, so it is made at every build
 // from the vendored runtime, and the page falls back to a normal start if loading it fails.
@@ -16,7 +13,6 @@ import { gzipSync } from "node:zlib";
 const runtime = resolve(process.argv[2]);
 const app = resolve(process.argv[3]);
 const python = process.argv[4] || "python3";  // build.py passes its own interpreter
-const parts = Number(process.argv[5] || 1);
 const here = dirname(fileURLToPath(import.meta.url));
 const { loadPyodide } = await import(pathToFileURL(join(runtime, "pyodide.mjs")).href);
 
@@ -43,18 +39,6 @@ import zipimport
 zipimport._zip_directory_cache.clear()
 zipimport._zip_directory_cache["${zipPath}"] = zipimport._read_directory("${zipPath}")`);
 const snapshot = pyodide.makeMemorySnapshot();
-const page = 65536;
-const used = [];  // start of each page that is not all zeros
-for (let at = 0; at < snapshot.length; at += page) {
-  if (snapshot.subarray(at, at + page).some((byte) => byte !== 0)) used.push(at);
-}
-const cuts = [0];
-for (let i = 1; i < parts; i++) cuts.push(used[Math.floor(used.length * i / parts)]);
-cuts.push(snapshot.length);
-let packed = 0;
-for (let i = 0; i < parts; i++) {
-  const part = gzipSync(snapshot.subarray(cuts[i], cuts[i + 1]), { level: 9 });
-  writeFileSync(join(app, `snapshot.${i}.bin.gz`), part);
-  packed += part.length;
-}
-console.log(`snapshot: ${(snapshot.length / 2 ** 20).toFixed(1)} MiB, ${(packed / 2 ** 20).toFixed(1)} MiB gzipped in ${parts} parts`);
+const packed = gzipSync(snapshot, { level: 9 });
+writeFileSync(join(app, "snapshot.bin.gz"), packed);
+console.log(`snapshot: ${(snapshot.length / 2 ** 20).toFixed(1)} MiB, ${(packed.length / 2 ** 20).toFixed(1)} MiB gzipped`);

@@ -54,8 +54,7 @@
   function urls() {
     var base = document.baseURI;
     return {
-      pyodide: new URL(root.dataset.pyodide, base).href,
-      snapshot: root.dataset.snapshot.split(" ").map(function (part) { return new URL(part, base).href; }),
+      pyodide: new URL(root.dataset.pyodide, base).href, snapshot: new URL(root.dataset.snapshot, base).href,
       pycore: new URL(root.dataset.pycore, base).href, stdlib: new URL(root.dataset.stdlib, base).href
     };
   }
@@ -96,16 +95,7 @@
       worker.onerror = function (event) { fail(event.message || "the worker did not start"); };
       var start = urls();
       start.t = "start";
-      // the snapshot's parts, each inflated by a helper (another instance of worker.js) on a thread of its own,
-      // which hands it to the worker through a MessagePort
-      start.ports = start.snapshot.map(function (url) {
-        var channel = new MessageChannel();
-        var helper = new Worker(root.dataset.worker, { type: "module" });
-        helper.onerror = function () { worker.postMessage({ t: "inflate-failed", url: url }); };
-        helper.postMessage({ t: "inflate", url: url, port: channel.port1 }, [channel.port1]);
-        return channel.port2;
-      });
-      worker.postMessage(start, start.ports);
+      worker.postMessage(start);
       connect({ send: function (m) { worker.postMessage(m); } });
     } catch (error) {
       fail(String(error));
@@ -284,8 +274,7 @@
     patch(shown, parsed.documentElement);
   }
   function sameShape(a, b) {
-    if (a.nodeType !== b.nodeType || a.nodeName !== b.nodeName) return false;
-    if (a.childNodes.length !== b.childNodes.length) return false;
+    if (a.nodeType !== b.nodeType || a.nodeName !== b.nodeName || a.childNodes.length !== b.childNodes.length) return false;
     for (var k = 0; k < a.childNodes.length; k++) if (!sameShape(a.childNodes[k], b.childNodes[k])) return false;
     return true;
   }
@@ -301,9 +290,7 @@
     }
     for (k = 0; k < b.attributes.length; k++) {
       var at = b.attributes[k];
-      if (a.getAttributeNS(at.namespaceURI, at.localName) !== at.value) {
-        a.setAttributeNS(at.namespaceURI, at.name, at.value);
-      }
+      if (a.getAttributeNS(at.namespaceURI, at.localName) !== at.value) a.setAttributeNS(at.namespaceURI, at.name, at.value);
     }
     for (k = 0; k < a.childNodes.length; k++) patch(a.childNodes[k], b.childNodes[k]);
   }
@@ -389,10 +376,7 @@
       (u.classes || []).forEach(function (p) { each(p[0], function (n) { n.classList.toggle(p[1], p[2]); }); });
     });
     addEach(u.svg, function (p) { each(p[0], function (n) { putSvg(n, p[1]); }); found = {}; });
-    addEach(u.children, function (p) {
-      each(p[0], function (n) { n.replaceChildren.apply(n, p[1].map(build)); });
-      found = {};
-    });
+    addEach(u.children, function (p) { each(p[0], function (n) { n.replaceChildren.apply(n, p[1].map(build)); }); found = {}; });
     if (u.formats) {
       add(function () {
         each("#formats-table tbody tr[data-format]", function (row) {

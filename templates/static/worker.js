@@ -3,8 +3,8 @@
 // the page's events to app.py and posts back its updates as JSON (applied by boot.js in animation frames).
 // No SharedArrayBuffer, so no COOP/COEP headers: the cross-site embed keeps working.
 //
-// Messages in: {t: "start", pyodide, snapshot: [URL of each part], ...} once the page is painted (the downloads
-// begin), then {t: "init", ...} once it is parsed (boot.js: the same URLs, the page's address and form), then
+// Messages in: {t: "start", pyodide, snapshot} when the worker is created (the downloads begin), then
+// {t: "init", ...} once the page is parsed (boot.js: URLs of the runtime, the page's address and form), then
 // {t: "input" | "change", seq, id, name, type, value, checked?, group?, bad?}, {t: "click", id},
 // {t: "popstate", search}, {t: "files", id, files: [File]}. Those that arrive before Python runs are kept and
 // computed the moment it does (the inputs together, in one recalculation). Messages out: JSON text, an update
@@ -20,6 +20,10 @@
 // would find no copy and download its own.
 const HANDOFF = "handoff-llm-memory";
 
+function storage() {
+  return Boolean(self.caches) && /^https?:$/.test(self.location.protocol);
+}
+
 // The hand-over cache, without what another build left there (a page whose service worker never runs, in a
 // frame that may not register one, would otherwise keep every build's copies).
 function handOff(url) {
@@ -32,7 +36,7 @@ function handOff(url) {
 // Returns [the body to read, a promise that settles once the copy is written or refused].
 function handOver(url, body) {
   try {
-    if (!self.caches || !/^https?:$/.test(self.location.protocol)) return [body, Promise.resolve()];
+    if (!storage()) return [body, Promise.resolve()];
     const [kept, used] = body.tee();
     return [used, handOff(url).then((cache) => cache.put(url, new Response(kept))).catch(() => {})];
   } catch (refused) {  // storage refused (a third-party frame): the service worker downloads it if it runs at all
@@ -40,97 +44,40 @@ function handOver(url, body) {
   }
 }
 
-// The snapshot, inflated: {memory: Promise<Uint8Array>, handed: Promise}.
-function inflate(url) {
-  const response = fetch(url).then((r) => {
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    return handOver(url, r.body);
-  });
-  return {
-    memory: response.then(([body]) => new Response(body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer())
-      .then((buffer) => new Uint8Array(buffer)),
-    handed: response.then(([, handed]) => handed, () => {}),
-  };
-}
-
-// A part of the snapshot inflated on a thread of its own, by another instance of this worker that the page
-// starts and connects to this one with a MessagePort (boot.js; in: {t: "inflate", url, port}, then {t: "keep"} on
-// the port; out on the port: {memory: ArrayBuffer} transferred or {error}, and {handed} once its copies for the
-// service worker are written), so that this thread parses the runtime's JavaScript meanwhile: inflating 30 MiB
-// takes a few hundred milliseconds. (Started by the page, not from here: browser automation does not always see a
-// nested worker's requests.) Without a port (offline.html runs this code on its main thread), it is inflated here.
-const helpersFailed = new Map();  // url -> what to do if the page reports that its helper did not start
-
-function inflateAside(url, port) {
-  if (!port) return inflate(url);
-  let handedNow = null;
-  const handed = new Promise((resolve) => { handedNow = resolve; });
-  const memory = new Promise((resolve, reject) => {
-    port.onmessage = ({ data }) => {
-      if (data.handed) handedNow();
-      if (data.memory) resolve(new Uint8Array(data.memory));
-      if (data.error) reject(new Error(data.error));
-    };
-    helpersFailed.set(url, () => {
-      handedNow();
-      reject(new Error("the snapshot's helper did not start"));
-    });
-  });
-  return { memory, handed, keep: () => port.postMessage({ t: "keep" }) };
-}
-
-// The snapshot's parts end to end: Pyodide restores one block of memory.
-function joined(parts) {
-  if (parts.length === 1) return parts[0];
-  const memory = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    memory.set(part, at);
-    at += part.length;
-  }
-  return memory;
-}
-
-// A later visit takes the part inflated from the service worker's cache (a copy made at the first visit, handed
-// over as `<url>.inflated`, kept and dropped with the build's own files by templates/sw.js): reading 15 MiB back
-// takes a few milliseconds, inflating it a few hundred.
+// A later visit reads the snapshot inflated from the service worker's cache: a copy written at the first visit
+// once Python runs (keep), handed over as `<url>.inflated` and kept and dropped with the build's own files by
+// templates/sw.js. Reading 30 MiB back takes a few tens of milliseconds, inflating it a few hundred.
 const INFLATED = ".inflated";
 
-async function kept(url) {
+async function inflatedCopy(url) {
   try {
-    const hit = self.caches && /^https?:$/.test(self.location.protocol) ? await caches.match(url + INFLATED) : null;
+    const hit = storage() ? await caches.match(url + INFLATED) : null;
     return hit ? new Uint8Array(await hit.arrayBuffer()) : null;
   } catch (refused) {  // storage refused (a third-party frame)
     return null;
   }
 }
 
-// The inflated copy is written once Python runs ({t: "keep"}): writing 15 MiB while Pyodide starts would take the
-// processor from it.
-let keepInflated = () => {};
-
-async function inflateFor(port, url) {
-  const post = (message, transfer) => port.postMessage(message, transfer || []);
-  port.onmessage = ({ data }) => { if (data.t === "keep") keepInflated(); };
-  const cached = await kept(url);
-  if (cached) {
-    post({ handed: true });
-    post({ memory: cached.buffer }, [cached.buffer]);
-    self.close();
-    return;
-  }
-  const { memory, handed } = inflate(url);
-  const copied = memory.then((bytes) => {
-    const copy = new Response(bytes);  // a copy of the bytes, before they are handed to the page's worker
-    return new Promise((resolve) => { keepInflated = resolve; })
-      .then(() => handOff(url)).then((cache) => cache.put(url + INFLATED, copy));
-  }).catch(() => {});
-  Promise.all([handed, copied]).then(() => {
-    post({ handed: true });
-    self.close();  // its part is handed to the page's worker and its copies written
+// The snapshot, inflated: {memory: Promise<Uint8Array>, handed: Promise (the copies for the service worker
+// written), keep() (write the inflated copy: called once Python runs, so that writing 30 MiB does not take the
+// processor from its start)}.
+function inflate(url) {
+  let keep = () => {};
+  const kept = new Promise((resolve) => { keep = resolve; });
+  const copy = inflatedCopy(url);
+  const response = copy.then((hit) => hit || fetch(url).then((r) => {
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    return handOver(url, r.body);
+  }));
+  const memory = response.then((got) => (got instanceof Uint8Array ? got
+    : new Response(got[0].pipeThrough(new DecompressionStream("gzip"))).arrayBuffer().then((b) => new Uint8Array(b))));
+  const written = Promise.all([response, memory, kept]).then(([got, bytes]) => {
+    if (got instanceof Uint8Array) return undefined;  // read from that copy: nothing to hand over
+    if (!storage()) return got[1];
+    const inflated = new Response(bytes);
+    return Promise.all([got[1], handOff(url).then((cache) => cache.put(url + INFLATED, inflated))]);
   });
-  memory.then((bytes) => post({ memory: bytes.buffer }, [bytes.buffer]),
-              (error) => { keepInflated(); post({ error: String(error && error.message || error) }); });
+  return { memory, handed: written.catch(() => {}), keep };
 }
 
 // The Hub's range reads (app.py's HubReader) go through the page: fetch(url, init) here answers with a
@@ -215,14 +162,14 @@ export function startPython(post, runtime = null) {
     marks.push(["py:load", now()]);  // bench/page.py reports the start-up phases between these marks
     const wasm = urls.pyodide + "pyodide.asm.wasm";
     const mark = (name) => (value) => { marks.push([name, now()]); return value; };
-    const parts = urls.snapshot.map((url, k) => inflateAside(url, urls.ports && urls.ports[k]));  // side by side
+    const snapshot = inflate(urls.snapshot);
     // a failure is met where the start awaits it (load: the start without the snapshot), maybe later than it happens
     const later = (promise) => { promise.catch(() => {}); return promise; };
     return {
       wasm,
-      snapshot: later(Promise.all(parts.map((part) => part.memory)).then(joined).then(mark("py:snapshot"))),
-      handed: Promise.all(parts.map((part) => part.handed)),
-      keep: () => parts.forEach((part) => part.keep && part.keep()),
+      snapshot: later(snapshot.memory.then(mark("py:snapshot"))),
+      handed: snapshot.handed,
+      keep: snapshot.keep,
       compiled: (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch(wasm))
         : Promise.reject(new Error("no streaming compile"))).then(mark("py:compiled"), (error) => {
         console.warn("Compiling Python's WebAssembly ahead failed:", error);
@@ -285,7 +232,7 @@ export function startPython(post, runtime = null) {
       queued = queued.filter((event) => !(event.t === "input" || event.t === "change"));
       receive = pyodide.pyimport("app").main(post, JSON.stringify(init), JSON.stringify(inputs));
       if (queued.length) drain();
-      started.keep();  // Python runs: the inflated copies for later visits may be written now
+      started.keep();  // Python runs: the inflated copy for later visits may be written now
       started.handed.then(() => post(JSON.stringify({ handed: true })));
     } catch (error) {
       console.error("Python could not start:", error);
@@ -299,10 +246,6 @@ export function startPython(post, runtime = null) {
     send(message) {
       if (message.t === "fetched") {
         answered(message);
-        return;
-      }
-      if (message.t === "inflate-failed") {  // boot.js: a helper's error (then Python starts without the snapshot)
-        if (helpersFailed.has(message.url)) helpersFailed.get(message.url)();
         return;
       }
       if (message.t === "start") {  // the runtime's URLs: the downloads begin (the form may still be parsing)
@@ -321,8 +264,5 @@ export function startPython(post, runtime = null) {
 
 if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope) {
   const python = startPython((text) => self.postMessage(text));
-  self.onmessage = (event) => {
-    if (event.data && event.data.t === "inflate") inflateFor(event.data.port, event.data.url);
-    else python.send(event.data);
-  };
+  self.onmessage = (event) => python.send(event.data);
 }

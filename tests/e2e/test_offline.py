@@ -5,7 +5,7 @@ import re
 import threading
 import time
 
-from build import SNAPSHOT_PARTS, QuietHandler, serve_in_background
+from build import QuietHandler, serve_in_background
 from conftest import expect_total, wait_ready
 from pycore import Scenario, estimate
 
@@ -40,9 +40,9 @@ def test_second_visit_works_offline(open_site, site_dir):
     page.wait_for_function("() => navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated'")  # a function: the page's policy refuses eval
     files = worker_files(site_dir)
     base = page.url.split("?")[0]
-    # and the snapshot's parts inflated, which a later visit reads instead of inflating them (worker.js)
-    inflated = [base + f + ".inflated" for f in files if f.endswith(".bin.gz")]
-    assert len(inflated) == SNAPSHOT_PARTS
+    # and the snapshot inflated, which a later visit reads instead of inflating it (worker.js)
+    inflated = [base + f + ".inflated" for f in files if f.endswith("/snapshot.bin.gz")]
+    assert len(inflated) == 1
     assert sorted(wait_kept(page, len(files) + len(inflated))) == sorted(
         [base + f if f != "./" else base for f in files] + inflated)
     page.context.set_offline(True)
@@ -116,8 +116,7 @@ def test_first_visit_downloads_each_file_once(browser, site_dir):
         assert counts.get("/sw.js") == 1, counts
         assert "/offline.html" not in counts
         # never the snapshot: the worker hands its copy over and the page waits until it is written
-        parts = [path for path in counts if path.endswith(".bin.gz")]
-        assert len(parts) == SNAPSHOT_PARTS and all(counts[path] == 1 for path in parts), counts
+        assert sum(n for path, n in counts.items() if path.endswith("/snapshot.bin.gz")) == 1, counts
         attempts.append({path: n for path, n in counts.items() if n > 1})
         if not attempts[-1]:
             break
