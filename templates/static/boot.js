@@ -423,6 +423,7 @@
   var timer = setInterval(function () {
     if (root.dataset.py !== "loading") {
       clearInterval(timer);
+      if (root.dataset.py === "ready") send({ t: "keep" });  // the worker's copy for later visits (worker.js)
       fillWorkerCache();
       return;
     }

@@ -3,8 +3,9 @@
 // the page's events to app.py and posts back its updates as JSON (applied by boot.js in animation frames).
 // No SharedArrayBuffer, so no COOP/COEP headers: the cross-site embed keeps working.
 //
-// Messages in: {t: "start", pyodide, snapshot} when the worker is created (the downloads begin), then
-// {t: "init", ...} once the page is parsed (boot.js: URLs of the runtime, the page's address and form), then
+// Messages in: {t: "start", pyodide, snapshot} once the page is painted (the downloads begin), then
+// {t: "init", ...} once it is parsed (boot.js: the same URLs, the page's address and form), {t: "keep"} once it
+// shows Python's first answer, and
 // {t: "input" | "change", seq, id, name, type, value, checked?, group?, bad?}, {t: "click", id},
 // {t: "popstate", search}, {t: "files", id, files: [File]}. Those that arrive before Python runs are kept and
 // computed the moment it does (the inputs together, in one recalculation). Messages out: JSON text, an update
@@ -59,8 +60,8 @@ async function inflatedCopy(url) {
 }
 
 // The snapshot, inflated: {memory: Promise<Uint8Array>, handed: Promise (the copies for the service worker
-// written), keep() (write the inflated copy: called once Python runs, so that writing 30 MiB does not take the
-// processor from its start)}.
+// written), keep() (write the inflated copy: called once the page shows Python's first answer, {t: "keep"}, so
+// that writing 30 MiB does not take the processor from the start)}.
 function inflate(url) {
   let keep = () => {};
   const kept = new Promise((resolve) => { keep = resolve; });
@@ -232,7 +233,6 @@ export function startPython(post, runtime = null) {
       queued = queued.filter((event) => !(event.t === "input" || event.t === "change"));
       receive = pyodide.pyimport("app").main(post, JSON.stringify(init), JSON.stringify(inputs));
       if (queued.length) drain();
-      started.keep();  // Python runs: the inflated copy for later visits may be written now
       started.handed.then(() => post(JSON.stringify({ handed: true })));
     } catch (error) {
       console.error("Python could not start:", error);
@@ -250,6 +250,10 @@ export function startPython(post, runtime = null) {
       }
       if (message.t === "start") {  // the runtime's URLs: the downloads begin (the form may still be parsing)
         if (!started) started = prefetch(message);
+        return;
+      }
+      if (message.t === "keep") {  // the page shows Python's first answer: the inflated copy may be written now
+        if (started && started.keep) started.keep();
         return;
       }
       if (message.t === "init") {  // the page parsed: its form and address
