@@ -65,20 +65,17 @@ async function inflatedCopy(url) {
 function inflate(url) {
   let keep = () => {};
   const kept = new Promise((resolve) => { keep = resolve; });
-  const copy = inflatedCopy(url);
-  const response = copy.then((hit) => hit || fetch(url).then((r) => {
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    return handOver(url, r.body);
-  }));
-  const memory = response.then((got) => (got instanceof Uint8Array ? got
-    : new Response(got[0].pipeThrough(new DecompressionStream("gzip"))).arrayBuffer().then((b) => new Uint8Array(b))));
-  const written = Promise.all([response, memory, kept]).then(([got, bytes]) => {
-    if (got instanceof Uint8Array) return undefined;  // read from that copy: nothing to hand over
-    if (!storage()) return got[1];
-    const inflated = new Response(bytes);
-    return Promise.all([got[1], handOff(url).then((cache) => cache.put(url + INFLATED, inflated))]);
-  });
-  return { memory, handed: written.catch(() => {}), keep };
+  async function download() {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const [body, handed] = handOver(url, response.body);
+    const bytes = new Uint8Array(await new Response(body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+    const written = kept.then(() => storage() && handOff(url)
+      .then((cache) => cache.put(url + INFLATED, new Response(bytes))));
+    return { bytes, handed: Promise.all([handed, written]) };
+  }
+  const got = inflatedCopy(url).then((bytes) => (bytes ? { bytes, handed: Promise.resolve() } : download()));
+  return { memory: got.then((g) => g.bytes), handed: got.then((g) => g.handed).catch(() => {}), keep };
 }
 
 // The Hub's range reads (app.py's HubReader) go through the page: fetch(url, init) here answers with a

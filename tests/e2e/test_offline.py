@@ -46,8 +46,12 @@ def test_second_visit_works_offline(open_site, site_dir):
     assert sorted(wait_kept(page, len(files) + len(inflated))) == sorted(
         [base + f if f != "./" else base for f in files] + inflated)
     page.context.set_offline(True)
+    asked = []
+    page.context.on("request", lambda r: r.service_worker is None and asked.append(r.url))
     page.reload()
     wait_ready(page)
+    # the worker read the snapshot inflated (worker.js): the compressed one was not even asked for
+    assert asked and not any(u.split("?")[0].endswith("/snapshot.bin.gz") for u in asked), asked
     expect_total(page, estimate(Scenario("qwen3-8b", weights="Q5_K_M", context=16384, gpu="rtx-4090")))
     page.fill("#context", "32768")
     expect_total(page, estimate(Scenario("qwen3-8b", weights="Q5_K_M", context=32768, gpu="rtx-4090")))
