@@ -10,6 +10,39 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 
+// The heap's free chunks still hold what freed objects left in them (2.3 MB of the 15.6 MB heap after warm.py):
+// zeroed, they compress to almost nothing, so the page downloads and inflates less (7.5 -> 6.9 MiB gzipped). CPython
+// here is built without pymalloc, so every Python object comes from this malloc (dlmalloc) and its free chunks are
+// all the freed memory there is. Each free chunk is taken with malloc (largest requests first), zeroed, and given
+// back once all are taken; a request the free chunks cannot answer is served from the top of the heap, past the
+// break where this began, and ends that size. Returns [bytes zeroed, chunks, bytes the wasm memory grew by].
+function zeroFreeHeap(module) {
+  const info = module._malloc(64);
+  module._mallinfo(info);  // struct mallinfo, ten 4-byte fields: fordblks (free bytes) is the ninth
+  const free = module.HEAPU32[(info >> 2) + 8];
+  module._free(info);
+  const top = module.HEAPU32[module._emscripten_get_sbrk_ptr() >> 2];
+  const memory = module.HEAPU8.length;
+  const limit = Math.ceil(free / 16) + 64;  // each chunk taken is at least 16 bytes of the free ones
+  const held = [];
+  let zeroed = 0;
+  for (let size = 1 << 20; size >= 16; size >>= 1) {
+    while (held.length < limit) {
+      const chunk = module._malloc(size);
+      if (!chunk) break;
+      if (chunk + size > top) {
+        module._free(chunk);
+        break;
+      }
+      module.HEAPU8.fill(0, chunk, chunk + size);
+      held.push(chunk);
+      zeroed += size;
+    }
+  }
+  for (const chunk of held) module._free(chunk);
+  return [zeroed, held.length, module.HEAPU8.length - memory];
+}
+
 const runtime = resolve(process.argv[2]);
 const app = resolve(process.argv[3]);
 const python = process.argv[4] || "python3";  // build.py passes its own interpreter
@@ -38,7 +71,10 @@ pyodide.runPython(`
 import zipimport
 zipimport._zip_directory_cache.clear()
 zipimport._zip_directory_cache["${zipPath}"] = zipimport._read_directory("${zipPath}")`);
+const [zeroed, chunks, grown] = zeroFreeHeap(pyodide._module);
 const snapshot = pyodide.makeMemorySnapshot();
 const packed = gzipSync(snapshot, { level: 9 });
 writeFileSync(join(app, "snapshot.bin.gz"), packed);
-console.log(`snapshot: ${(snapshot.length / 2 ** 20).toFixed(1)} MiB, ${(packed.length / 2 ** 20).toFixed(1)} MiB gzipped`);
+console.log(`snapshot: ${(snapshot.length / 2 ** 20).toFixed(1)} MiB, ${(packed.length / 2 ** 20).toFixed(1)} MiB gzipped; ` +
+            `${(zeroed / 2 ** 20).toFixed(1)} MiB of free heap zeroed in ${chunks} chunks` +
+            (grown ? `, the memory grown by ${grown} bytes` : ""));
