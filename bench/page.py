@@ -156,9 +156,20 @@ def launch(p):
     return p.chromium.launch(**kwargs)
 
 
-def visit(context, traffic, url, target, timeout_s=120):
+def throttle(page, network):
+    """Chromium's network emulation for this page and its workers: (megabits per second, round trip in ms)."""
+    if network:
+        mbps, rtt = network
+        session = page.context.new_cdp_session(page)
+        session.send("Network.enable")
+        session.send("Network.emulateNetworkConditions", {
+            "offline": False, "latency": rtt, "downloadThroughput": mbps * 1e6 / 8, "uploadThroughput": mbps * 1e6 / 8})
+
+
+def visit(context, traffic, url, target, timeout_s=120, network=None):
     """One visit: load, wait until an input changes the result, measure start-up."""
     page = context.new_page()
+    throttle(page, network)
     started = time.monotonic() - traffic.t0
     page.goto(url)
     # polled with plain evaluations: Playwright's wait_for_function first injects its own script into the page,
@@ -174,11 +185,11 @@ def visit(context, traffic, url, target, timeout_s=120):
     return page, m, started
 
 
-def cold_run(chromium, target, repeat=True, offline=None):
+def cold_run(chromium, target, repeat=True, offline=None, network=None):
     context = chromium.new_context()
     context.add_init_script(OBSERVE % target["json"])
     traffic = Traffic(context)
-    page, m, started = visit(context, traffic, target["url"], target)
+    page, m, started = visit(context, traffic, target["url"], target, network=network)
     m["settled"], m["updated"] = page.evaluate(SETTLE, {"input": target["input"], "result": target["result"],
                                                         "values": target["values"]})
     traffic.wait_quiet(page)
@@ -186,7 +197,7 @@ def cold_run(chromium, target, repeat=True, offline=None):
     if repeat:
         before = traffic.total()
         page.close()
-        _, r, _ = visit(context, traffic, target["url"], target)
+        _, r, _ = visit(context, traffic, target["url"], target, network=network)
         traffic.wait_quiet(context.pages[-1], quiet_s=1.0, limit_s=10)
         r["bytes_network"] = traffic.total() - before
         m["repeat"] = r
@@ -267,7 +278,12 @@ def main():
     ap.add_argument("--compare-result", default="body", metavar="CSS", help="the element whose text is its result")
     ap.add_argument("--compare-value", default="8192", help="the value typed into its input")
     ap.add_argument("--no-offline", action="store_true", help="skip offline.html from disk")
+    ap.add_argument("--network", metavar="MBPS,RTT", help="emulate a network: megabits per second and round trip "
+                    "in ms, e.g. 50,40 (Chromium's throttling, page and workers); default: the local server as is")
     args = ap.parse_args()
+    network = tuple(float(x) for x in args.network.split(",")) if args.network else None
+    if network and (len(network) != 2 or not (0.1 <= network[0] <= 10000 and 0 <= network[1] <= 5000)):
+        sys.exit("--network takes MBPS,RTT: 0.1 to 10000 megabits per second, 0 to 5000 ms")
     if not (SITE / "index.html").exists():
         sys.exit("site/ is not built: run `make build` first")
     server = serve_in_background(SITE)
@@ -285,7 +301,7 @@ def main():
                 order.reverse()
             for t, runs in order:
                 is_ours = t is ours
-                runs.append(cold_run(chromium, t, repeat=is_ours,
+                runs.append(cold_run(chromium, t, repeat=is_ours, network=network,
                                      offline=SITE / "offline.html" if is_ours and not args.no_offline else None))
                 r = runs[-1]
                 print(f"run {i + 1} {'this page' if is_ours else 'compare'}: first result {r['fcp']:.0f} ms, "
