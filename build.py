@@ -48,6 +48,9 @@ STATIC = TEMPLATES / "static"
 PAGES = ("index.html", "embed.html")
 # The runtime files the page loads, and nothing else of the npm packages.
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+# The Brotli decoder the page's worker unpacks the snapshot and its standard library with (browsers' own
+# DecompressionStream has gzip but not Brotli, which packs these a third smaller: tools/snapshot.mjs).
+BROTLI_FILES = ("brotli_dec_wasm.js", "brotli_dec_wasm_bg.wasm")
 TRAINING_ROWS = (("gradients", "Gradients"), ("optimizer", "Optimizer states"), ("adapters", "Adapters"))
 MODE_OF_ITEM = {"kv_cache": "infer", "state": "infer", "gradients": "train", "optimizer": "train", "adapters": "train"}
 ROW_ORDER = ("weights", "kv_cache", "state", "gradients", "optimizer", "activations", "adapters", "overhead")
@@ -77,12 +80,14 @@ class Paths:
         # the lock file, inline: the page loads no package, so its header (the ABI Pyodide checks) is enough
         self.lock = json.dumps({"info": lock["info"], "packages": {}}, separators=(",", ":"))
         self.pyodide = f"vendor/pyodide-{self.pyodide_version}/"
+        self.brotli = f"vendor/brotli-dec-wasm-{_version('brotli-dec-wasm')}/"
         sources = [p.read_bytes() for p in sorted((ROOT / "pycore").rglob("*.py"))]
         statics = [p.read_bytes() for p in sorted(STATIC.iterdir())]
-        self.app = "app/" + _digest(*sources, *statics, (TEMPLATES / "app.py").read_bytes(),
-                                    (TEMPLATES / "warm.py").read_bytes(), (ROOT / "tools" / "snapshot.mjs").read_bytes(),
-                                    (ROOT / "tools" / "trim_stdlib.py").read_bytes(),
-                                    self.pyodide_version.encode()) + "/"
+        # what the snapshot is made of (make_snapshot keeps one per digest), and with the page's own files, the app's
+        self.snapshot = _digest(*sources, (TEMPLATES / "app.py").read_bytes(), (TEMPLATES / "warm.py").read_bytes(),
+                                (ROOT / "tools" / "snapshot.mjs").read_bytes(),
+                                (ROOT / "tools" / "trim_stdlib.py").read_bytes(), self.pyodide_version.encode())
+        self.app = "app/" + _digest(self.snapshot.encode(), *statics) + "/"
 
 
 def catalog() -> dict:
@@ -159,6 +164,9 @@ def copy_runtime(out: Path, paths: Paths):
     (out / paths.pyodide).mkdir(parents=True)
     for name in PYODIDE_FILES:
         shutil.copy2(NODE / "pyodide" / name, out / paths.pyodide / name)
+    (out / paths.brotli).mkdir(parents=True)
+    for name in BROTLI_FILES:
+        shutil.copy2(NODE / "brotli-dec-wasm" / "pkg" / name, out / paths.brotli / name)
 
 
 def copy_app(out: Path, paths: Paths):
@@ -173,12 +181,32 @@ def copy_app(out: Path, paths: Paths):
         z.write(TEMPLATES / "app.py", "app.py")
 
 
+SNAPSHOT_CACHE = ROOT / "build" / "snapshot-cache"
+SNAPSHOT_FILES = ("snapshot.bin.br", "stdlib.zip.br")
+
+
 def make_snapshot(out: Path, paths: Paths):
-    """Python started and pycore imported, frozen into a memory snapshot (see tools/snapshot.mjs)."""
-    subprocess.run(["node", str(ROOT / "tools" / "snapshot.mjs"), str(out / paths.pyodide), str(out / paths.app),
-                    sys.executable],
-                   check=True)
-    (out / paths.app / "warm.py").unlink()  # used by the snapshot only
+    """Python started and pycore imported, frozen into a memory snapshot (see tools/snapshot.mjs), with the page's
+    copy of the standard library. Made once per set of inputs (Paths.snapshot, their digest): a later build with the
+    same inputs takes both packed files from build/snapshot-cache/<digest>/ (packing them at Brotli's best takes a
+    minute and a half)."""
+    app = out / paths.app
+    cached = SNAPSHOT_CACHE / paths.snapshot
+    if not all((cached / name).is_file() for name in SNAPSHOT_FILES):
+        subprocess.run(["node", str(ROOT / "tools" / "snapshot.mjs"), str(out / paths.pyodide), str(app),
+                        sys.executable],
+                       check=True)
+        partial = cached.with_name(cached.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        for name in SNAPSHOT_FILES:
+            shutil.copy2(app / name, partial / name)
+        shutil.rmtree(cached, ignore_errors=True)
+        partial.rename(cached)  # whole or absent: a build stopped halfway leaves only the .partial folder
+    else:
+        for name in SNAPSHOT_FILES:
+            shutil.copy2(cached / name, app / name)
+    (app / "warm.py").unlink()  # used by the snapshot only
 
 
 def _b64(data: bytes) -> str:
@@ -192,11 +220,15 @@ def offline_context(out: Path, paths: Paths) -> dict:
     imports = {f"pyodide/{name}": "data:text/javascript;base64," + _b64((runtime / name).read_bytes())
                for name in ("pyodide.mjs", "pyodide.asm.mjs")}
     imports["llm/worker.js"] = "data:text/javascript;base64," + _b64((STATIC / "worker.js").read_bytes())
+    imports["brotli/brotli_dec_wasm.js"] = "data:text/javascript;base64," + _b64(
+        (out / paths.brotli / "brotli_dec_wasm.js").read_bytes())
     app = out / paths.app
     files = {  # name: (bytes, MIME type, store gzip-packed)
         "pyodide.asm.wasm": ((runtime / "pyodide.asm.wasm").read_bytes(), "application/wasm", True),
-        "stdlib.zip": ((app / "stdlib.zip").read_bytes(), "application/zip", False),
-        "snapshot.bin.gz": ((app / "snapshot.bin.gz").read_bytes(), "application/octet-stream", False),
+        "brotli_dec_wasm_bg.wasm": ((out / paths.brotli / "brotli_dec_wasm_bg.wasm").read_bytes(), "application/wasm",
+                                    True),
+        "stdlib.zip.br": ((app / "stdlib.zip.br").read_bytes(), "application/octet-stream", False),
+        "snapshot.bin.br": ((app / "snapshot.bin.br").read_bytes(), "application/octet-stream", False),
     }
     return {
         "favicon": _b64((STATIC / "favicon.svg").read_bytes()),
@@ -219,7 +251,8 @@ def page_files(out: Path, paths: Paths) -> list:
     app = sorted(p.name for p in (out / paths.app).iterdir() if p.is_file() and p.name not in unused)
     # index.html is the site root's page ("./"), kept once under that name
     return (["./", "favicon.svg", *(p for p in PAGES if p != "index.html")] + [paths.app + name for name in app] +
-            [paths.pyodide + name for name in PYODIDE_FILES if name not in ("python_stdlib.zip", "pyodide-lock.json")])
+            [paths.pyodide + name for name in PYODIDE_FILES if name not in ("python_stdlib.zip", "pyodide-lock.json")] +
+            [paths.brotli + name for name in BROTLI_FILES])
 
 
 def write_service_worker(out: Path, paths: Paths):

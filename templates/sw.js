@@ -8,7 +8,7 @@
 const CACHE = "llm-memory-__VERSION__";
 const FILES = __FILES__;
 const HANDOFF = "handoff-llm-memory";  // see templates/static/worker.js
-const INFLATED = ".inflated";  // the snapshot's inflated copy, under its URL + this (worker.js)
+const UNPACKED = ".unpacked";  // a packed file's unpacked copy, under its URL + this (worker.js)
 const KEEP = new Set(FILES.map((f) => new URL(f, self.registration.scope).href));
 
 self.addEventListener("install", () => self.skipWaiting());
@@ -44,10 +44,11 @@ async function fill() {
       if (response.ok) await cache.put(url, response);
     } catch (offline) { /* the next visit tries again */ }
   }
-  // and the snapshot inflated, which later visits read instead of inflating it again (worker.js)
+  // and the packed files unpacked (the snapshot, the standard library), which later visits read instead of
+  // unpacking them again (worker.js)
   for (const copy of await handed.keys()) {
-    const url = copy.url.slice(0, -INFLATED.length);
-    if (copy.url.endsWith(INFLATED) && KEEP.has(url)) await cache.put(copy.url, await handed.match(copy));
+    const url = copy.url.slice(0, -UNPACKED.length);
+    if (copy.url.endsWith(UNPACKED) && KEEP.has(url)) await cache.put(copy.url, await handed.match(copy));
   }
   await caches.delete(HANDOFF);
   return (await cache.keys()).length;

@@ -55,7 +55,8 @@
     var base = document.baseURI;
     return {
       pyodide: new URL(root.dataset.pyodide, base).href, snapshot: new URL(root.dataset.snapshot, base).href,
-      pycore: new URL(root.dataset.pycore, base).href, stdlib: new URL(root.dataset.stdlib, base).href
+      pycore: new URL(root.dataset.pycore, base).href, stdlib: new URL(root.dataset.stdlib, base).href,
+      brotli: new URL(root.dataset.brotli, base).href
     };
   }
 

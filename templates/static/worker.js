@@ -3,7 +3,7 @@
 // the page's events to app.py and posts back its updates as JSON (applied by boot.js in animation frames).
 // No SharedArrayBuffer, so no COOP/COEP headers: the cross-site embed keeps working.
 //
-// Messages in: {t: "start", pyodide, snapshot} once the page is painted (the downloads begin), then
+// Messages in: {t: "start", pyodide, snapshot, stdlib, brotli} once the page is painted (the downloads begin), then
 // {t: "init", ...} once it is parsed (boot.js: the same URLs, the page's address and form), {t: "keep"} once it
 // shows Python's first answer, and
 // {t: "input" | "change", seq, id, name, type, value, checked?, group?, bad?}, {t: "click", id},
@@ -45,37 +45,93 @@ function handOver(url, body) {
   }
 }
 
-// A later visit reads the snapshot inflated from the service worker's cache: a copy written at the first visit
-// once Python runs (keep), handed over as `<url>.inflated` and kept and dropped with the build's own files by
-// templates/sw.js. Reading 30 MiB back takes a few tens of milliseconds, inflating it a few hundred.
-const INFLATED = ".inflated";
+// A later visit reads the snapshot and the standard library unpacked from the service worker's cache: copies
+// written at the first visit once Python runs (keep), handed over as `<url>.unpacked` and kept and dropped with
+// the build's own files by templates/sw.js. Reading the snapshot's 30 MiB back takes a few tens of milliseconds,
+// unpacking it a few hundred; with both copies there, the decoder below is not even loaded.
+const UNPACKED = ".unpacked";
 
-async function inflatedCopy(url) {
+async function unpackedCopy(url) {
   try {
-    const hit = storage() ? await caches.match(url + INFLATED) : null;
+    const hit = storage() ? await caches.match(url + UNPACKED) : null;
     return hit ? new Uint8Array(await hit.arrayBuffer()) : null;
   } catch (refused) {  // storage refused (a third-party frame)
     return null;
   }
 }
 
-// The snapshot, inflated: {memory: Promise<Uint8Array>, handed: Promise (the copies for the service worker
-// written), keep() (write the inflated copy: called once the page shows Python's first answer, {t: "keep"}, so
-// that writing 30 MiB does not take the processor from the start)}.
-function inflate(url) {
+// Both are packed with Brotli (tools/snapshot.mjs: the snapshot 4.9 MB, where gzip makes 7.3), which browsers'
+// DecompressionStream does not unpack: a small WebAssembly decoder (brotli-dec-wasm: the Rust
+// brotli-decompressor) unpacks them here as they arrive, so that on a real network the unpacking keeps pace
+// with the download. `decoder` is its module, initialised.
+const UNPACKED_LIMIT = 1 << 30;  // bytes: far more than any of these files unpacks to (the snapshot: 30 MiB)
+
+function unpack(decoder, response, url) {
+  if (/\bbr\b/.test(response.headers.get("Content-Encoding") || "")) return response.body;  // the server's own
+  const stream = new decoder.BrotliDecStream();
+  let total = 0;
+  let done = false;
+  return response.body.pipeThrough(new TransformStream({
+    transform(chunk, controller) {
+      let offset = 0;
+      for (;;) {  // each call takes input or gives output (1 MiB at most), until the chunk is used up
+        const result = stream.dec(chunk.subarray(offset), 1 << 20);
+        const [bytes, code] = [result.buf, result.code];
+        offset += result.input_offset;
+        result.free();
+        total += bytes.length;
+        if (total > UNPACKED_LIMIT) throw new Error(`${url} unpacks to more than ${UNPACKED_LIMIT} bytes`);
+        if (bytes.length) controller.enqueue(bytes);
+        if (code === decoder.BrotliStreamResultCode.ResultSuccess) done = true;
+        if (code !== decoder.BrotliStreamResultCode.NeedsMoreOutput) break;
+      }
+    },
+    flush() {
+      stream.free();
+      if (!done) throw new Error(`${url} ends before its Brotli stream does`);
+    },
+  }));
+}
+
+// A stream's bytes in one array; its own error if it fails (reading it through a Response would turn any error
+// into "Failed to fetch").
+async function readAll(stream) {
+  const reader = stream.getReader();
+  const chunks = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    length += value.length;
+  }
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
+// One packed file, unpacked: {bytes: Promise<Uint8Array>, handed: Promise (the copies for the service worker
+// written), keep() (write the unpacked copy: called once the page shows Python's first answer, {t: "keep"}, so
+// that writing it does not take the processor from the start)}. `decoder()` gives the decoder, loaded once.
+function unpacked(url, decoder) {
   let keep = () => {};
   const kept = new Promise((resolve) => { keep = resolve; });
   async function download() {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const [body, handed] = handOver(url, response.body);
-    const bytes = new Uint8Array(await new Response(body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+    const packed = new Response(body, { headers: response.headers });
+    const bytes = await readAll(unpack(await decoder(), packed, url));
     const written = kept.then(() => storage() && handOff(url)
-      .then((cache) => cache.put(url + INFLATED, new Response(bytes))));
+      .then((cache) => cache.put(url + UNPACKED, new Response(bytes))));
     return { bytes, handed: Promise.all([handed, written]) };
   }
-  const got = inflatedCopy(url).then((bytes) => (bytes ? { bytes, handed: Promise.resolve() } : download()));
-  return { memory: got.then((g) => g.bytes), handed: got.then((g) => g.handed).catch(() => {}), keep };
+  const got = unpackedCopy(url).then((bytes) => (bytes ? { bytes, handed: Promise.resolve() } : download()));
+  return { bytes: got.then((g) => g.bytes), handed: got.then((g) => g.handed).catch(() => {}), keep };
 }
 
 // The Hub's range reads (app.py's HubReader) go through the page: fetch(url, init) here answers with a
@@ -153,21 +209,28 @@ export function startPython(post, runtime = null) {
     if (plain.length) call(plain, null);
   }
 
-  // Everything the start needs is asked for at once, so the downloads, the snapshot's inflation, the WebAssembly
+  // Everything the start needs is asked for at once, so the downloads, the snapshot's unpacking, the WebAssembly
   // compile (on the engine's own threads) and the runtime's JavaScript overlap: Pyodide asks for them one after
-  // another (the WebAssembly is compiled only once the snapshot is inflated).
+  // another (the WebAssembly is compiled only once the snapshot is unpacked).
   function prefetch(urls) {
     marks.push(["py:load", now()]);  // bench/page.py reports the start-up phases between these marks
     const wasm = urls.pyodide + "pyodide.asm.wasm";
     const mark = (name) => (value) => { marks.push([name, now()]); return value; };
-    const snapshot = inflate(urls.snapshot);
     // a failure is met where the start awaits it (load: the start without the snapshot), maybe later than it happens
     const later = (promise) => { promise.catch(() => {}); return promise; };
+    let loading = null;  // the decoder, loaded by the first download that needs it
+    const decoder = () => loading || (loading = (runtime ? Promise.resolve(runtime.brotli) : import(urls.brotli))
+      .then((module) => module.default({ module_or_path: new URL("brotli_dec_wasm_bg.wasm", urls.brotli) })
+        .then(() => module)));
+    const snapshot = unpacked(urls.snapshot, decoder);
+    const stdlib = unpacked(urls.stdlib, decoder);
     return {
       wasm,
-      snapshot: later(snapshot.memory.then(mark("py:snapshot"))),
-      handed: snapshot.handed,
-      keep: snapshot.keep,
+      stdlibURL: urls.stdlib,
+      stdlib: later(stdlib.bytes),
+      snapshot: later(snapshot.bytes.then(mark("py:snapshot"))),
+      handed: Promise.all([snapshot.handed, stdlib.handed]),
+      keep: () => { snapshot.keep(); stdlib.keep(); },
       compiled: (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch(wasm))
         : Promise.reject(new Error("no streaming compile"))).then(mark("py:compiled"), (error) => {
         console.warn("Compiling Python's WebAssembly ahead failed:", error);
@@ -180,15 +243,22 @@ export function startPython(post, runtime = null) {
     };
   }
 
-  // Pyodide fetches its WebAssembly and instantiates it with instantiateStreaming(that response). While it starts,
-  // the module compiled ahead stands in: Pyodide's request is answered here (no second download) and the instance
-  // is made from the compiled module (or, if that compile failed, from a download of its own).
+  // Pyodide fetches its WebAssembly and instantiates it with instantiateStreaming(that response), and fetches
+  // its standard library. While it starts, what was fetched ahead stands in: its request for the WebAssembly is
+  // answered with a placeholder and the instance made from the module compiled ahead (or, if that compile failed,
+  // from a download of its own); its request for the standard library is answered with the copy unpacked here.
   async function withCompiled(started, start) {
     const [streaming, fetch_] = [WebAssembly.instantiateStreaming, self.fetch];
-    self.fetch = (input, init) => (String(input && input.url || input) === started.wasm
-      ? Promise.resolve(new Response(new Uint8Array(0), { headers: { "Content-Type": "application/wasm" } }))
-      : fetch_.call(self, input, init));
+    const placeholder = new Response(new Uint8Array(0), { headers: { "Content-Type": "application/wasm" } });
+    self.fetch = (input, init) => {
+      const url = String(input && input.url || input);
+      if (url === started.wasm) return Promise.resolve(placeholder);
+      if (url === started.stdlibURL) return started.stdlib.then((bytes) => new Response(bytes));
+      return fetch_.call(self, input, init);
+    };
     WebAssembly.instantiateStreaming = async (source, imports) => {
+      const response = await source;
+      if (response !== placeholder) return streaming.call(WebAssembly, response, imports);  // not Pyodide's
       const module = await started.compiled;
       if (!module) return streaming.call(WebAssembly, fetch_.call(self, started.wasm), imports);
       return { module, instance: await WebAssembly.instantiate(module, imports) };
@@ -206,7 +276,7 @@ export function startPython(post, runtime = null) {
     // the lock file's header inline (build.py): the page loads no package, and it saves a request
     const options = { indexURL: init.pyodide, lockFileContents: init.lock, createPyodideModule };
     try {
-      // stdlib.zip: the standard library less the modules the snapshot holds (tools/trim_stdlib.py, snapshot.mjs).
+      // stdlib.zip.br: the standard library less the modules the snapshot holds (tools/trim_stdlib.py, snapshot.mjs).
       return await withCompiled(started, () => loadPyodide({ ...options, stdLibURL: init.stdlib,
                                                             _loadSnapshot: started.snapshot }));
     } catch (error) {  // a normal start: the whole python_stdlib.zip and pycore.zip (not kept by the service worker)
@@ -249,7 +319,7 @@ export function startPython(post, runtime = null) {
         if (!started) started = prefetch(message);
         return;
       }
-      if (message.t === "keep") {  // the page shows Python's first answer: the inflated copy may be written now
+      if (message.t === "keep") {  // the page shows Python's first answer: the unpacked copies may be written now
         if (started && started.keep) started.keep();
         return;
       }

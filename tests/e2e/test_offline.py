@@ -40,18 +40,19 @@ def test_second_visit_works_offline(open_site, site_dir):
     page.wait_for_function("() => navigator.serviceWorker.controller && navigator.serviceWorker.controller.state === 'activated'")  # a function: the page's policy refuses eval
     files = worker_files(site_dir)
     base = page.url.split("?")[0]
-    # and the snapshot inflated, which a later visit reads instead of inflating it (worker.js)
-    inflated = [base + f + ".inflated" for f in files if f.endswith("/snapshot.bin.gz")]
-    assert len(inflated) == 1
-    assert sorted(wait_kept(page, len(files) + len(inflated))) == sorted(
-        [base + f if f != "./" else base for f in files] + inflated)
+    # and the packed files unpacked (the snapshot, the standard library), which a later visit reads instead of
+    # unpacking them (worker.js)
+    unpacked = [base + f + ".unpacked" for f in files if f.endswith((".bin.br", ".zip.br"))]
+    assert len(unpacked) == 2
+    assert sorted(wait_kept(page, len(files) + len(unpacked))) == sorted(
+        [base + f if f != "./" else base for f in files] + unpacked)
     page.context.set_offline(True)
     asked = []
     page.context.on("request", lambda r: r.service_worker is None and asked.append(r.url))
     page.reload()
     wait_ready(page)
-    # the worker read the snapshot inflated (worker.js): the compressed one was not even asked for
-    assert asked and not any(u.split("?")[0].endswith("/snapshot.bin.gz") for u in asked), asked
+    # the worker read both unpacked (worker.js): neither packed file, nor the decoder, was even asked for
+    assert asked and not any(u.split("?")[0].endswith((".br", "brotli_dec_wasm.js", "_bg.wasm")) for u in asked), asked
     expect_total(page, estimate(Scenario("qwen3-8b", weights="Q5_K_M", context=16384, gpu="rtx-4090")))
     page.fill("#context", "32768")
     expect_total(page, estimate(Scenario("qwen3-8b", weights="Q5_K_M", context=32768, gpu="rtx-4090")))
@@ -120,7 +121,7 @@ def test_first_visit_downloads_each_file_once(browser, site_dir):
         assert counts.get("/sw.js") == 1, counts
         assert "/offline.html" not in counts
         # never the snapshot: the worker hands its copy over and the page waits until it is written
-        assert sum(n for path, n in counts.items() if path.endswith("/snapshot.bin.gz")) == 1, counts
+        assert sum(n for path, n in counts.items() if path.endswith("/snapshot.bin.br")) == 1, counts
         attempts.append({path: n for path, n in counts.items() if n > 1})
         if not attempts[-1]:
             break

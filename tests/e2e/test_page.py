@@ -1,4 +1,5 @@
 """The built page in Chromium, driven like a user: every figure it shows must be CPython pycore's figure."""
+import io
 import json
 import re
 import urllib.request
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from build import QuietHandler, serve_in_background
 from conftest import expect_total, wait_ready
 from pycore import Scenario, estimate, model
 from pycore.units import GB
@@ -340,14 +342,44 @@ def test_the_address_is_written_once_inputs_pause(app):
     assert re.search(r"[?&]context=12345(&|$)", app.url), app.url
 
 
-def test_python_starts_without_its_snapshot_when_it_cannot_be_read(open_site):
-    """A memory snapshot that cannot be downloaded: the worker starts Pyodide the normal way (the whole standard
-    library and pycore.zip) and the page computes."""
-    page = open_site("?model=qwen3-8b&context=16384", setup=lambda c: c.route("**/snapshot.bin.gz",
-                                                                             lambda route: route.abort()))
-    e = estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=16384, gpu="rtx-4090"))
-    expect_total(page, e)
-    assert any(u.endswith("/pycore.zip") for u in page.watch.requests)  # the normal start's files
-    set_fields(page, context="2048")
-    expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=2048, gpu="rtx-4090")))
-    page.watch.errors = [m for m in page.watch.errors if "snapshot.bin.gz" not in m]  # the download refused
+class CutShort(QuietHandler):
+    """The site, with the snapshot's first half served as if it were the whole file."""
+
+    def send_head(self):
+        if not self.path.split("?")[0].endswith("/snapshot.bin.br"):
+            return super().send_head()
+        body = Path(self.translate_path(self.path)).read_bytes()
+        body = body[: len(body) // 2]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+
+@pytest.mark.parametrize("cut", [False, True], ids=["refused", "cut-short"])
+def test_python_starts_without_its_snapshot_when_it_cannot_be_read(open_site, site_dir, cut):
+    """A memory snapshot that cannot be downloaded, or whose Brotli stream ends early (worker.js unpack): the
+    worker starts Pyodide the normal way (the whole standard library and pycore.zip) and the page computes."""
+    warnings = []
+    server = serve_in_background(site_dir, CutShort) if cut else None
+
+    def setup(context):
+        context.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
+        if not cut:
+            context.route("**/snapshot.bin.br", lambda route: route.abort())
+    try:
+        host = f"127.0.0.1:{server.server_address[1]}" if cut else None
+        page = open_site((f"http://{host}/" if cut else "") + "?model=qwen3-8b&context=16384",
+                         hosts=(host,) if cut else (), setup=setup)
+        e = estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=16384, gpu="rtx-4090"))
+        expect_total(page, e)
+        assert any(u.endswith("/pycore.zip") for u in page.watch.requests)  # the normal start's files
+        if cut:
+            assert any("ends before its Brotli stream does" in w for w in warnings), warnings
+        set_fields(page, context="2048")
+        expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=2048, gpu="rtx-4090")))
+        page.watch.errors = [m for m in page.watch.errors if "snapshot.bin.br" not in m]  # the download refused
+    finally:
+        if server:
+            server.shutdown()
