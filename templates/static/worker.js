@@ -76,9 +76,12 @@ function unpack(decoder, response, url) {
       let offset = 0;
       for (;;) {  // each call takes input or gives output (1 MiB at most), until the chunk is used up
         const result = stream.dec(chunk.subarray(offset), 1 << 20);
-        const [bytes, code] = [result.buf, result.code];
-        offset += result.input_offset;
+        const [bytes, code, used] = [result.buf, result.code, result.input_offset];
         result.free();
+        if (!bytes.length && !used && code === decoder.BrotliStreamResultCode.NeedsMoreOutput) {
+          throw new Error(`${url}: the Brotli decoder makes no progress`);  // never a loop without end
+        }
+        offset += used;
         total += bytes.length;
         if (total > UNPACKED_LIMIT) throw new Error(`${url} unpacks to more than ${UNPACKED_LIMIT} bytes`);
         if (bytes.length) controller.enqueue(bytes);
@@ -114,6 +117,11 @@ async function readAll(stream) {
   return bytes;
 }
 
+// The fetch this module found, kept: while Pyodide starts, withCompiled answers its requests for the WebAssembly and
+// the standard library in self.fetch's place, and a download that began before then but asks only now (its cache
+// lookup first) must reach the network, not wait on its own answer.
+const networkFetch = self.fetch.bind(self);
+
 // One packed file, unpacked: {bytes: Promise<Uint8Array>, handed: Promise (the copies for the service worker
 // written), keep() (write the unpacked copy: called once the page shows Python's first answer, {t: "keep"}, so
 // that writing it does not take the processor from the start)}. `decoder()` gives the decoder, loaded once.
@@ -121,7 +129,7 @@ function unpacked(url, decoder) {
   let keep = () => {};
   const kept = new Promise((resolve) => { keep = resolve; });
   async function download() {
-    const response = await fetch(url);
+    const response = await networkFetch(url);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const [body, handed] = handOver(url, response.body);
     const packed = new Response(body, { headers: response.headers });
