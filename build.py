@@ -297,7 +297,7 @@ def netlify_headers(path: str) -> dict:
 
 # What the CDN compresses in transit (text, JavaScript, JSON, SVG and WebAssembly; Netlify compresses responses
 # by their type: https://answers.netlify.com/t/what-happens-during-deployment/129004 shows a 29 MB .wasm
-# arriving as 7.3 MB), and so does the local server. Zips and .gz files are compressed already.
+# arriving as 7.3 MB), and so does the local server. Zips and the .br files are packed already.
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/wasm")
 
 

@@ -1,9 +1,12 @@
 """Page timings in Chromium, measured the same way for this calculator and, with --compare, for any other
 page in the same run (runs alternate between the pages). Prints medians; never fails on a time.
 
-    .venv/bin/python bench/page.py [--runs 5] [--page index.html]
+    .venv/bin/python bench/page.py [--runs 5] [--page index.html] [--network 50,40]
     .venv/bin/python bench/page.py --runs 12 --compare http://127.0.0.1:5173/ \
         [--compare-input 'input[name=context]' --compare-result '#total' --compare-value 8192]
+
+--network MBPS,RTT emulates a network (Chromium's throttling of the page and its workers): the local server
+alone has no download time, so it hides what bytes cost a user and shows only the processor's share.
 
 Each cold run opens a new, empty browser profile (an isolated context: no cache, no service worker, no
 storage) in one running headless Chromium. Per page and run:
@@ -27,7 +30,7 @@ storage) in one running headless Chromium. Per page and run:
 - repeat visit (this calculator): the same profile again: interactive, and bytes over the network;
 - offline.html (this calculator): the single file opened from disk with the network blocked;
 - start-up phases (this calculator), in the order they end: HTML parsed, first paint, the worker's downloads
-  begun (py:load), the runtime's JavaScript imported (py:runtime), the snapshot downloaded and inflated
+  begun (py:load), the runtime's JavaScript imported (py:runtime), the snapshot downloaded and unpacked
   (py:snapshot), the WebAssembly compiled (py:compiled) — these three side by side —, Pyodide running from its
   snapshot (py:loaded: memory restored), the first render computed and sent (app:ready), interactive.
 """
