@@ -183,6 +183,7 @@ def copy_app(out: Path, paths: Paths):
 
 SNAPSHOT_CACHE = ROOT / "build" / "snapshot-cache"
 SNAPSHOT_FILES = ("snapshot.bin.br", "stdlib.zip.br")
+SNAPSHOT_CACHE_KEEP = 4
 
 
 def make_snapshot(out: Path, paths: Paths):
@@ -203,6 +204,9 @@ def make_snapshot(out: Path, paths: Paths):
             shutil.copy2(app / name, partial / name)
         shutil.rmtree(cached, ignore_errors=True)
         partial.rename(cached)  # whole or absent: a build stopped halfway leaves only the .partial folder
+        kept = sorted(SNAPSHOT_CACHE.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[SNAPSHOT_CACHE_KEEP:]:  # the latest few (another branch's sources), not every one ever made
+            shutil.rmtree(old, ignore_errors=True)
     else:
         for name in SNAPSHOT_FILES:
             shutil.copy2(cached / name, app / name)
