@@ -315,7 +315,7 @@
       if (kind === "push") history.pushState(null, "", search);
       else history.replaceState(null, "", search);
     }
-    if (!pendingHistory.timer && !steps.length && !awaited()) delete root.dataset.busy;
+    settle();
   }
   function dropHistory() {
     clearTimeout(pendingHistory.timer);
@@ -323,7 +323,10 @@
     pendingHistory.timer = 0;
   }
   var acked = 0;  // the last input an applied update took into account
-  function awaited() { return acked < seq; }
+  // <html data-busy> ends once every input's update is applied, no step waits and the address is written
+  function settle() {
+    if (acked >= seq && !steps.length && !pendingHistory.timer) delete root.dataset.busy;
+  }
 
   // The steps of one update (see app.py for its parts), in order.
   function stepsOf(u) {
@@ -404,7 +407,7 @@
       if (u.focus && byId(u.focus)) { byId(u.focus).focus(); byId(u.focus).select(); }
       entries(u.root).forEach(function (kv) { root.dataset[kv[0]] = kv[1]; });
       acked = Math.max(acked, ack);
-      if (!awaited() && !pendingHistory.timer) delete root.dataset.busy;
+      settle();
     });
     return out;
   }

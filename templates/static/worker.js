@@ -66,12 +66,14 @@ async function unpackedCopy(url) {
 // with the download. `decoder` is its module, initialised.
 const UNPACKED_LIMIT = 1 << 30;  // bytes: far more than any of these files unpacks to (the snapshot: 30 MiB)
 
-function unpack(decoder, response, url) {
-  if (/\bbr\b/.test(response.headers.get("Content-Encoding") || "")) return response.body;  // the server's own
+// `encoding`: the response's Content-Encoding; a server that sends the file Brotli-encoded has it unpacked by the
+// browser already.
+function unpack(decoder, body, encoding, url) {
+  if (/\bbr\b/.test(encoding || "")) return body;
   const stream = new decoder.BrotliDecStream();
   let total = 0;
   let done = false;
-  return response.body.pipeThrough(new TransformStream({
+  return body.pipeThrough(new TransformStream({
     transform(chunk, controller) {
       let offset = 0;
       for (;;) {  // each call takes input or gives output (1 MiB at most), until the chunk is used up
@@ -117,7 +119,7 @@ async function readAll(stream) {
   return bytes;
 }
 
-// The fetch this module found, kept: while Pyodide starts, withCompiled answers its requests for the WebAssembly and
+// The fetch this module found, kept: while Pyodide starts, withPrefetched answers its requests for the WebAssembly and
 // the standard library in self.fetch's place, and a download that began before then but asks only now (its cache
 // lookup first) must reach the network, not wait on its own answer.
 const networkFetch = self.fetch.bind(self);
@@ -132,8 +134,8 @@ function unpacked(url, decoder) {
     const response = await networkFetch(url);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const [body, handed] = handOver(url, response.body);
-    const packed = new Response(body, { headers: response.headers });
-    const bytes = await readAll(unpack(await decoder(), packed, url));
+    const encoding = response.headers.get("Content-Encoding");
+    const bytes = await readAll(unpack(await decoder(), body, encoding, url));
     const written = kept.then(() => storage() && handOff(url)
       .then((cache) => cache.put(url + UNPACKED, new Response(bytes))));
     return { bytes, handed: Promise.all([handed, written]) };
@@ -255,7 +257,7 @@ export function startPython(post, runtime = null) {
   // its standard library. While it starts, what was fetched ahead stands in: its request for the WebAssembly is
   // answered with a placeholder and the instance made from the module compiled ahead (or, if that compile failed,
   // from a download of its own); its request for the standard library is answered with the copy unpacked here.
-  async function withCompiled(started, start) {
+  async function withPrefetched(started, start) {
     const [streaming, fetch_] = [WebAssembly.instantiateStreaming, self.fetch];
     const placeholder = new Response(new Uint8Array(0), { headers: { "Content-Type": "application/wasm" } });
     self.fetch = (input, init) => {
@@ -285,7 +287,7 @@ export function startPython(post, runtime = null) {
     const options = { indexURL: init.pyodide, lockFileContents: init.lock, createPyodideModule };
     try {
       // stdlib.zip.br: the standard library less the modules the snapshot holds (tools/trim_stdlib.py, snapshot.mjs).
-      return await withCompiled(started, () => loadPyodide({ ...options, stdLibURL: init.stdlib,
+      return await withPrefetched(started, () => loadPyodide({ ...options, stdLibURL: init.stdlib,
                                                             _loadSnapshot: started.snapshot }));
     } catch (error) {  // a normal start: the whole python_stdlib.zip and pycore.zip (not kept by the service worker)
       console.warn("Starting Python without its snapshot:", error);

@@ -344,17 +344,42 @@ def test_the_address_is_written_once_inputs_pause(app):
 
 class CutShort(QuietHandler):
     """The site, with the snapshot's first half served as if it were the whole file."""
+    encoding = None
 
     def send_head(self):
         if not self.path.split("?")[0].endswith("/snapshot.bin.br"):
             return super().send_head()
         body = Path(self.translate_path(self.path)).read_bytes()
-        body = body[: len(body) // 2]
+        if not self.encoding:
+            body = body[: len(body) // 2]
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
+        if self.encoding:
+            self.send_header("Content-Encoding", self.encoding)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         return io.BytesIO(body)
+
+
+class BrotliEncoded(CutShort):
+    """The site, with the whole snapshot sent as Brotli-encoded content: the browser unpacks it on the way."""
+    encoding = "br"
+
+
+def test_a_snapshot_the_server_sent_brotli_encoded_is_taken_as_it_arrives(open_site, site_dir):
+    """A host that serves .br files with Content-Encoding: br (some servers' default): the browser has unpacked the
+    snapshot already, and the worker starts from it as it arrives (worker.js unpack), not the normal way."""
+    warnings = []
+    server = serve_in_background(site_dir, BrotliEncoded)
+    try:
+        host = f"127.0.0.1:{server.server_address[1]}"
+        page = open_site(f"http://{host}/?model=qwen3-8b&context=16384", hosts=(host,),
+                         setup=lambda c: c.on("console", lambda m: m.type == "warning" and warnings.append(m.text)))
+        expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=16384, gpu="rtx-4090")))
+        assert not any(u.endswith("/pycore.zip") for u in page.watch.requests)  # the snapshot's start
+        assert warnings == []
+    finally:
+        server.shutdown()
 
 
 @pytest.mark.parametrize("cut", [False, True], ids=["refused", "cut-short"])
