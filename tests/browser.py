@@ -8,8 +8,16 @@ from pathlib import Path
 
 SYSTEM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 # Headless flags for a closed network: no background requests to Google's hosts.
+# WebUIOmniboxPopup, WebUIOmniboxAimPopup: Chromium's full headless mode (Debian's chromium 156) builds the
+# address bar's popup, two chrome://omnibox-popup.top-chrome pages in a renderer of their own, for every new
+# window, and each Playwright context is one: about 1 s of processor time per context (/proc/<pid>/stat, 3
+# contexts: 0.71-0.92 s in that renderer, 0.34-0.37 s in the browser process; 0.02-0.24 s without them), taken
+# from the page under test on a two-core machine while it starts. A visitor's browser builds it once per window,
+# not per page. Playwright's own Chromium (headless shell) has no such pages; the names are ignored there.
+# tests/e2e/test_harness.py checks that no such page is made.
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--no-first-run", "--disable-sync", "--disable-quic"]
+               "--no-first-run", "--disable-sync", "--disable-quic",
+               "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup"]
 
 
 def system_chromium():
