@@ -88,6 +88,7 @@ class Paths:
                                 (ROOT / "tools" / "snapshot.mjs").read_bytes(),
                                 (ROOT / "tools" / "trim_stdlib.py").read_bytes(), self.pyodide_version.encode())
         self.app = "app/" + _digest(self.snapshot.encode(), *statics) + "/"
+        self.snapshot_bytes = None  # the snapshot's unpacked length, once made (make_snapshot)
 
 
 def catalog() -> dict:
@@ -182,15 +183,15 @@ def copy_app(out: Path, paths: Paths):
 
 
 SNAPSHOT_CACHE = ROOT / "build" / "snapshot-cache"
-SNAPSHOT_FILES = ("snapshot.bin.br", "stdlib.zip.br")
+SNAPSHOT_FILES = ("snapshot.bin.br", "stdlib.zip.br", "snapshot.json")
 SNAPSHOT_CACHE_KEEP = 4
 
 
-def make_snapshot(out: Path, paths: Paths):
+def make_snapshot(out: Path, paths: Paths) -> int:
     """Python started and pycore imported, frozen into a memory snapshot (see tools/snapshot.mjs), with the page's
     copy of the standard library. Made once per set of inputs (Paths.snapshot, their digest): a later build with the
     same inputs takes both packed files from build/snapshot-cache/<digest>/ (packing them at Brotli's best takes a
-    minute and a half)."""
+    minute and a half). Returns the snapshot's unpacked length in bytes (snapshot.json, kept in the cache only)."""
     app = out / paths.app
     cached = SNAPSHOT_CACHE / paths.snapshot
     if not all((cached / name).is_file() for name in SNAPSHOT_FILES):
@@ -211,6 +212,12 @@ def make_snapshot(out: Path, paths: Paths):
         for name in SNAPSHOT_FILES:
             shutil.copy2(cached / name, app / name)
     (app / "warm.py").unlink()  # used by the snapshot only
+    meta = app / "snapshot.json"
+    length = json.loads(meta.read_text())["bytes"]
+    meta.unlink()
+    if not isinstance(length, int) or not 0 < length < 1 << 32:  # a 32-bit WebAssembly memory and its header
+        sys.exit(f"{cached / meta.name}: not a snapshot's length: {length!r}")
+    return length
 
 
 def _b64(data: bytes) -> str:
@@ -279,7 +286,7 @@ def build(out: Path = SITE) -> Path:
     out.mkdir(parents=True)
     copy_runtime(out, paths)
     copy_app(out, paths)
-    make_snapshot(out, paths)
+    paths.snapshot_bytes = make_snapshot(out, paths)
     render(out, paths)  # the pages, and offline.html with everything inlined
     write_service_worker(out, paths)
     return out

@@ -5,8 +5,10 @@ page in the same run (runs alternate between the pages). Prints medians; never f
     .venv/bin/python bench/page.py --runs 12 --compare http://127.0.0.1:5173/ \
         [--compare-input 'input[name=context]' --compare-result '#total' --compare-value 8192]
 
---network MBPS,RTT emulates a network (Chromium's throttling of the page and its workers): the local server
-alone has no download time, so it hides what bytes cost a user and shows only the processor's share.
+--network MBPS,RTT sends every request of the browser (pages, their workers and the workers those start, the
+service worker) through a proxy on this machine that shares one link of that bandwidth and makes each request
+wait one round trip (bench/netlink.py): the local server alone has no download time, so it hides what bytes cost
+a user and shows only the processor's share.
 
 Each cold run opens a new, empty browser profile (an isolated context: no cache, no service worker, no
 storage) in one running headless Chromium. Per page and run:
@@ -45,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import browser  # noqa: E402
+from netlink import NetworkLink  # noqa: E402  (bench/netlink.py)
 from build import SITE, serve_in_background  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -152,27 +155,17 @@ class Traffic:
             page.wait_for_timeout(250)
 
 
-def launch(p):
-    kwargs = {"args": browser.LAUNCH_ARGS, "headless": True}
+def launch(p, link=None):
+    """Headless Chromium (tests/browser.py's); its requests through `link` (a NetworkLink) if given."""
+    kwargs = {"args": browser.LAUNCH_ARGS + (link.chromium_args() if link else []), "headless": True}
     if browser.executable():
         kwargs["executable_path"] = browser.executable()
     return p.chromium.launch(**kwargs)
 
 
-def throttle(page, network):
-    """Chromium's network emulation for this page and its workers: (megabits per second, round trip in ms)."""
-    if network:
-        mbps, rtt = network
-        session = page.context.new_cdp_session(page)
-        session.send("Network.enable")
-        session.send("Network.emulateNetworkConditions", {
-            "offline": False, "latency": rtt, "downloadThroughput": mbps * 1e6 / 8, "uploadThroughput": mbps * 1e6 / 8})
-
-
-def visit(context, traffic, url, target, timeout_s=120, network=None):
+def visit(context, traffic, url, target, timeout_s=120):
     """One visit: load, wait until an input changes the result, measure start-up."""
     page = context.new_page()
-    throttle(page, network)
     started = time.monotonic() - traffic.t0
     page.goto(url)
     # polled with plain evaluations: Playwright's wait_for_function first injects its own script into the page,
@@ -188,11 +181,11 @@ def visit(context, traffic, url, target, timeout_s=120, network=None):
     return page, m, started
 
 
-def cold_run(chromium, target, repeat=True, offline=None, network=None):
+def cold_run(chromium, target, repeat=True, offline=None):
     context = chromium.new_context()
     context.add_init_script(OBSERVE % target["json"])
     traffic = Traffic(context)
-    page, m, started = visit(context, traffic, target["url"], target, network=network)
+    page, m, started = visit(context, traffic, target["url"], target)
     m["settled"], m["updated"] = page.evaluate(SETTLE, {"input": target["input"], "result": target["result"],
                                                         "values": target["values"]})
     traffic.wait_quiet(page)
@@ -200,7 +193,7 @@ def cold_run(chromium, target, repeat=True, offline=None, network=None):
     if repeat:
         before = traffic.total()
         page.close()
-        _, r, _ = visit(context, traffic, target["url"], target, network=network)
+        _, r, _ = visit(context, traffic, target["url"], target)
         traffic.wait_quiet(context.pages[-1], quiet_s=1.0, limit_s=10)
         r["bytes_network"] = traffic.total() - before
         m["repeat"] = r
@@ -282,7 +275,7 @@ def main():
     ap.add_argument("--compare-value", default="8192", help="the value typed into its input")
     ap.add_argument("--no-offline", action="store_true", help="skip offline.html from disk")
     ap.add_argument("--network", metavar="MBPS,RTT", help="emulate a network: megabits per second and round trip "
-                    "in ms, e.g. 50,40 (Chromium's throttling, page and workers); default: the local server as is")
+                    "in ms, e.g. 50,40 (a proxy that every request crosses); default: the local server as is")
     args = ap.parse_args()
     network = tuple(float(x) for x in args.network.split(",")) if args.network else None
     if network and (len(network) != 2 or not (0.1 <= network[0] <= 10000 and 0 <= network[1] <= 5000)):
@@ -293,8 +286,9 @@ def main():
     ours = target(f"http://127.0.0.1:{server.server_address[1]}/{args.page}", "#context", "tr[data-item=total] td", "8192")
     other = target(args.compare, args.compare_input, args.compare_result, args.compare_value) if args.compare else None
     mine, theirs = [], []
+    link = NetworkLink(*network) if network else None
     with sync_playwright() as p:
-        chromium = launch(p)
+        chromium = launch(p, link)
         warm = chromium.new_page()  # warm the browser process itself; not counted
         warm.goto(ours["url"])
         warm.close()
@@ -304,7 +298,7 @@ def main():
                 order.reverse()
             for t, runs in order:
                 is_ours = t is ours
-                runs.append(cold_run(chromium, t, repeat=is_ours, network=network,
+                runs.append(cold_run(chromium, t, repeat=is_ours,
                                      offline=SITE / "offline.html" if is_ours and not args.no_offline else None))
                 r = runs[-1]
                 print(f"run {i + 1} {'this page' if is_ours else 'compare'}: first result {r['fcp']:.0f} ms, "
@@ -313,6 +307,8 @@ def main():
                       f"{r['bytes_interactive'] / 1e6:.2f} MB until interactive, {r['bytes_visit'] / 1e6:.2f} MB "
                       f"first visit", flush=True)
     server.shutdown()
+    if link:
+        link.close()
     a = report(ours["url"], mine)
     if other:
         b = report(other["url"], theirs)

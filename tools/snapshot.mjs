@@ -79,6 +79,8 @@ const brotli = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTL
   [constants.BROTLI_PARAM_LGWIN]: 24, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
 const packed = brotli(snapshot);
 writeFileSync(join(app, "snapshot.bin.br"), packed);
+// its unpacked length, for the page (build.py: data-snapshot-bytes): Pyodide sizes its memory by it (worker.js)
+writeFileSync(join(app, "snapshot.json"), JSON.stringify({ bytes: snapshot.length }) + "\n");
 writeFileSync(join(app, "stdlib.zip.br"), brotli(readFileSync(join(app, "stdlib.zip"))));
 unlinkSync(join(app, "stdlib.zip"));
 console.log(`snapshot: ${(snapshot.length / 2 ** 20).toFixed(1)} MiB, ${(packed.length / 2 ** 20).toFixed(1)} MiB packed; ` +

@@ -124,23 +124,118 @@ async function readAll(stream) {
 // lookup first) must reach the network, not wait on its own answer.
 const networkFetch = self.fetch.bind(self);
 
+// A packed file downloaded and unpacked: {bytes: Uint8Array, handed: Promise (the copy for the service worker
+// written)}. `decoder()` gives the decoder, loaded once.
+async function downloadUnpacked(url, decoder) {
+  const response = await networkFetch(url);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const [body, handed] = handOver(url, response.body);
+  const bytes = await readAll(unpack(await decoder(), body, response.headers.get("Content-Encoding"), url));
+  return { bytes, handed };
+}
+
+// The download function for `unpacked` that unpacks on this thread.
+function unpackHere(decoder) {
+  return (url) => downloadUnpacked(url, decoder);
+}
+
+// The decoder, loaded once: brotli-dec-wasm's module from its URL (or the single-file page's import map).
+function brotliDecoder(url, module = null) {
+  let loading = null;
+  return () => loading || (loading = (module ? Promise.resolve(module) : import(url))
+    .then((m) => m.default({ module_or_path: new URL("brotli_dec_wasm_bg.wasm", url) }).then(() => m)));
+}
+
+// The unpacking runs in a second worker, this module again under the name UNPACKER: unpacking the snapshot
+// (30 MiB from 4.9 MB) takes a few hundred milliseconds of one core, and on this thread the runtime's import and
+// Pyodide's start would wait behind it. Returns the download function for `unpacked`, like unpackHere's: the
+// helper worker starts on the first call and ends once its files are handed over; where it cannot start (no
+// nested workers) or its module fails to load, the files are unpacked here.
+const UNPACKER = "llm-memory-unpack";
+
+function offThread(brotliURL) {
+  let helper = null;
+  const waiting = new Map();  // url -> {resolve, reject, delivered, handed (resolves written)}
+  const inThread = unpackHere(brotliDecoder(brotliURL));
+  function finish(url) {
+    waiting.delete(url);
+    if (!waiting.size && helper) {
+      helper.terminate();
+      helper = null;
+    }
+  }
+  function start() {
+    const worker = new Worker(import.meta.url, { type: "module", name: UNPACKER });
+    worker.onmessage = ({ data }) => {
+      const job = waiting.get(data.url);
+      if (!job) return;
+      if (data.error !== undefined) {
+        job.reject(new Error(data.error));
+        finish(data.url);
+      } else if (data.handed) {
+        job.handed();
+        finish(data.url);
+      } else {
+        job.delivered = true;
+        job.resolve({ bytes: data.bytes, handed: job.written });
+      }
+    };
+    worker.onerror = (event) => {  // its module did not load: what it was asked for is unpacked here
+      event.preventDefault();
+      console.warn("Unpacking on this thread:", event.message || "the unpacking worker did not start");
+      worker.terminate();
+      if (helper === worker) helper = null;
+      for (const [url, job] of waiting) {
+        waiting.delete(url);
+        if (job.delivered) job.handed();  // its bytes came; its copy for the service worker may be missing
+        else inThread(url).then(job.resolve, job.reject);
+      }
+    };
+    return worker;
+  }
+  return (url) => {
+    if (typeof Worker === "undefined") return inThread(url);
+    try {
+      helper = helper || start();
+    } catch (refused) {
+      return inThread(url);
+    }
+    return new Promise((resolve, reject) => {
+      let handed = null;
+      const written = new Promise((done) => { handed = done; });
+      waiting.set(url, { resolve, reject, delivered: false, handed, written });
+      helper.postMessage({ url, brotli: brotliURL });
+    });
+  };
+}
+
+// The helper worker's side: each {url, brotli} asked for is answered with {url, bytes} (the array's memory
+// transferred, not copied), then {url, handed: true}; or {url, error}.
+function serveUnpacking() {
+  let decoder = null;
+  self.onmessage = ({ data }) => {
+    decoder = decoder || brotliDecoder(data.brotli);
+    downloadUnpacked(data.url, decoder).then(({ bytes, handed }) => {
+      self.postMessage({ url: data.url, bytes }, [bytes.buffer]);
+      return handed.then(() => self.postMessage({ url: data.url, handed: true }));
+    }).catch((error) => self.postMessage({ url: data.url, error: String(error && error.message || error) }));
+  };
+}
+
 // One packed file, unpacked: {bytes: Promise<Uint8Array>, handed: Promise (the copies for the service worker
 // written), keep() (write the unpacked copy: called once the page shows Python's first answer, {t: "keep"}, so
-// that writing it does not take the processor from the start)}. `decoder()` gives the decoder, loaded once.
-function unpacked(url, decoder) {
+// that writing it does not take the processor from the start)}. `download(url)` gives {bytes, handed}: the file
+// downloaded and unpacked (downloadUnpacked, here or in the helper worker).
+function unpacked(url, download) {
   let keep = () => {};
   const kept = new Promise((resolve) => { keep = resolve; });
-  async function download() {
-    const response = await networkFetch(url);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const [body, handed] = handOver(url, response.body);
-    const encoding = response.headers.get("Content-Encoding");
-    const bytes = await readAll(unpack(await decoder(), body, encoding, url));
+  async function fresh() {
+    const { bytes, handed } = await download(url);
     const written = kept.then(() => storage() && handOff(url)
       .then((cache) => cache.put(url + UNPACKED, new Response(bytes))));
     return { bytes, handed: Promise.all([handed, written]) };
   }
-  const got = unpackedCopy(url).then((bytes) => (bytes ? { bytes, handed: Promise.resolve() } : download()));
+  const got = unpackedCopy(url).then((bytes) => (bytes ? { bytes, handed: Promise.resolve() } : fresh()));
   return { bytes: got.then((g) => g.bytes), handed: got.then((g) => g.handed).catch(() => {}), keep };
 }
 
@@ -228,17 +323,33 @@ export function startPython(post, runtime = null) {
     const mark = (name) => (value) => { marks.push([name, now()]); return value; };
     // a failure is met where the start awaits it (load: the start without the snapshot), maybe later than it happens
     const later = (promise) => { promise.catch(() => {}); return promise; };
-    let loading = null;  // the decoder, loaded by the first download that needs it
-    const decoder = () => loading || (loading = (runtime ? Promise.resolve(runtime.brotli) : import(urls.brotli))
-      .then((module) => module.default({ module_or_path: new URL("brotli_dec_wasm_bg.wasm", urls.brotli) })
-        .then(() => module)));
-    const snapshot = unpacked(urls.snapshot, decoder);
-    const stdlib = unpacked(urls.stdlib, decoder);
+    // the single-file page (runtime given) runs on the main thread, its files inlined: unpacked there
+    const download = runtime ? unpackHere(brotliDecoder(urls.brotli, runtime.brotli)) : offThread(urls.brotli);
+    const snapshot = unpacked(urls.snapshot, download);
+    const stdlib = unpacked(urls.stdlib, download);
+    // Pyodide sizes its memory by the snapshot's length (pyodide.mjs, prepareSnapshot) before it instantiates its
+    // WebAssembly, links it and installs the standard library, and copies the snapshot in only once its module is
+    // ready (bootstrapPyodide, restoreSnapshot), which waits for the standard library's installation (the run
+    // dependency "install-stdlib"). The length known ahead (the page's data-snapshot-bytes, build.py), Pyodide gets
+    // an array of that length at once, filled when the snapshot is unpacked, and its request for the standard
+    // library is answered only then: the linking runs while the snapshot still downloads and unpacks. An array
+    // left empty (the snapshot failed) fails restoreSnapshot's check of its magic number: the start goes the
+    // normal way (load), with the snapshot's own error.
+    const bytes = later(snapshot.bytes.then(mark("py:snapshot")));
+    const holder = urls.snapshotBytes > 0 ? new Uint8Array(urls.snapshotBytes) : null;
+    const filled = later(holder ? bytes.then((got) => {
+      if (got.length !== holder.length) {
+        throw new Error(`${urls.snapshot} unpacks to ${got.length} bytes, not the ${holder.length} the page expects`);
+      }
+      holder.set(got);
+    }) : bytes);
     return {
       wasm,
       stdlibURL: urls.stdlib,
       stdlib: later(stdlib.bytes),
-      snapshot: later(snapshot.bytes.then(mark("py:snapshot"))),
+      snapshot: holder ? Promise.resolve(holder) : bytes,
+      filled,
+      snapshotError: filled.then(() => null, (error) => error),
       handed: Promise.all([snapshot.handed, stdlib.handed]),
       keep: () => { snapshot.keep(); stdlib.keep(); },
       compiled: (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch(wasm))
@@ -256,14 +367,17 @@ export function startPython(post, runtime = null) {
   // Pyodide fetches its WebAssembly and instantiates it with instantiateStreaming(that response), and fetches
   // its standard library. While it starts, what was fetched ahead stands in: its request for the WebAssembly is
   // answered with a placeholder and the instance made from the module compiled ahead (or, if that compile failed,
-  // from a download of its own); its request for the standard library is answered with the copy unpacked here.
+  // from a download of its own); its request for the standard library is answered with the copy unpacked here,
+  // once the snapshot is in the array Pyodide was given (prefetch), or has failed.
   async function withPrefetched(started, start) {
     const [streaming, fetch_] = [WebAssembly.instantiateStreaming, self.fetch];
     const placeholder = new Response(new Uint8Array(0), { headers: { "Content-Type": "application/wasm" } });
     self.fetch = (input, init) => {
       const url = String(input && input.url || input);
       if (url === started.wasm) return Promise.resolve(placeholder);
-      if (url === started.stdlibURL) return started.stdlib.then((bytes) => new Response(bytes));
+      if (url === started.stdlibURL) {
+        return Promise.all([started.stdlib, started.filled.catch(() => {})]).then(([bytes]) => new Response(bytes));
+      }
       return fetch_.call(self, input, init);
     };
     WebAssembly.instantiateStreaming = async (source, imports) => {
@@ -290,7 +404,7 @@ export function startPython(post, runtime = null) {
       return await withPrefetched(started, () => loadPyodide({ ...options, stdLibURL: init.stdlib,
                                                             _loadSnapshot: started.snapshot }));
     } catch (error) {  // a normal start: the whole python_stdlib.zip and pycore.zip (not kept by the service worker)
-      console.warn("Starting Python without its snapshot:", error);
+      console.warn("Starting Python without its snapshot:", (await started.snapshotError) || error);
       const pyodide = await loadPyodide(options);
       const zip = await fetch(init.pycore);
       pyodide.unpackArchive(await zip.arrayBuffer(), "zip", { extractDir: "/home/pyodide" });
@@ -344,6 +458,10 @@ export function startPython(post, runtime = null) {
 }
 
 if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope) {
-  const python = startPython((text) => self.postMessage(text));
-  self.onmessage = (event) => python.send(event.data);
+  if (self.name === UNPACKER) {
+    serveUnpacking();
+  } else {
+    const python = startPython((text) => self.postMessage(text));
+    self.onmessage = (event) => python.send(event.data);
+  }
 }

@@ -408,3 +408,68 @@ def test_python_starts_without_its_snapshot_when_it_cannot_be_read(open_site, si
     finally:
         if server:
             server.shutdown()
+
+
+def test_a_snapshot_of_another_length_than_the_page_says_starts_python_the_normal_way(open_site):
+    """Pyodide is given an array of the length the page names (data-snapshot-bytes) before the snapshot is there
+    (worker.js prefetch); a snapshot of another length is not copied into it: the warning says so, and Python
+    starts the normal way (pycore.zip) and computes."""
+    warnings = []
+
+    def longer(route):
+        response = route.fetch()
+        html = response.text()
+        size = re.search(r'data-snapshot-bytes="(\d+)"', html)
+        assert size, "the page names the snapshot's length"
+        wrong = int(size.group(1)) + 16
+        route.fulfill(response=response, body=html.replace(size.group(0), f'data-snapshot-bytes="{wrong}"'))
+
+    def setup(context):
+        context.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
+        context.route(re.compile(r"/(\?.*)?$"), longer)
+    page = open_site("?model=qwen3-8b&context=16384", setup=setup)
+    expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=16384, gpu="rtx-4090")))
+    assert any(u.endswith("/pycore.zip") for u in page.watch.requests)
+    assert any("unpacks to" in w and "the page expects" in w for w in warnings), warnings
+
+
+class NoSecondWorker(QuietHandler):
+    """The site, with worker.js sent uncached once (to the page's worker) and refused after that (to the
+    unpacking worker it starts)."""
+    loads = 0
+
+    def send_head(self):
+        if not self.path.split("?")[0].endswith("/worker.js"):
+            return super().send_head()
+        type(self).loads += 1
+        if type(self).loads > 1:
+            self.send_error(404, "refused to the unpacking worker")
+            return None
+        body = Path(self.translate_path(self.path)).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/javascript")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+
+def test_python_starts_from_its_snapshot_when_the_unpacking_worker_cannot_start(open_site, site_dir):
+    """The snapshot is unpacked in a second worker (worker.js offThread); if that worker's module cannot be
+    loaded, the files are unpacked on the first worker's thread, with a warning, and Python still starts from the
+    snapshot (no pycore.zip)."""
+    warnings = []
+    server = serve_in_background(site_dir, NoSecondWorker)
+    try:
+        host = f"127.0.0.1:{server.server_address[1]}"
+        page = open_site(f"http://{host}/?model=qwen3-8b&context=16384", hosts=(host,),
+                         setup=lambda c: c.on("console", lambda m: m.type == "warning" and warnings.append(m.text)))
+        expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=16384, gpu="rtx-4090")))
+        assert not any(u.endswith("/pycore.zip") for u in page.watch.requests)  # the snapshot's start
+        assert NoSecondWorker.loads == 2
+        assert any("Unpacking on this thread" in w for w in warnings), warnings
+        set_fields(page, context="2048")
+        expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=2048, gpu="rtx-4090")))
+        page.watch.errors = [m for m in page.watch.errors if "worker.js" not in m]  # the load refused
+    finally:
+        server.shutdown()
