@@ -13,6 +13,9 @@
 //
 // The single-file page (offline.html, from file://, where a worker cannot be started from a module file) runs
 // the same code on its main thread: it imports startPython and passes Pyodide's modules from its import map.
+//
+// The packed files (the snapshot, the standard library) are obtained in a second worker, this module again under
+// another name (offThread, serveUnpacking), while this one imports the runtime and links Pyodide.
 
 // The service worker keeps the site for offline use. It takes what the browser's HTTP cache holds, but a
 // browser may not keep a file this large there (a private window's memory cache does not): the snapshot is
@@ -47,8 +50,8 @@ function handOver(url, body) {
 
 // A later visit reads the snapshot and the standard library unpacked from the service worker's cache: copies
 // written at the first visit once Python runs (keep), handed over as `<url>.unpacked` and kept and dropped with
-// the build's own files by templates/sw.js. Reading the snapshot's 30 MiB back takes a few tens of milliseconds,
-// unpacking it a few hundred; with both copies there, the decoder below is not even loaded.
+// the build's own files by templates/sw.js. Reading the snapshot's 30 MiB back takes a few tens to a hundred
+// milliseconds, unpacking it a few hundred; with both copies there, the decoder below is not even loaded.
 const UNPACKED = ".unpacked";
 
 async function unpackedCopy(url) {
@@ -124,9 +127,12 @@ async function readAll(stream) {
 // lookup first) must reach the network, not wait on its own answer.
 const networkFetch = self.fetch.bind(self);
 
-// A packed file downloaded and unpacked: {bytes: Uint8Array, handed: Promise (the copy for the service worker
-// written)}. `decoder()` gives the decoder, loaded once.
-async function downloadUnpacked(url, decoder) {
+// A packed file unpacked: {bytes: Uint8Array, copy: true} read back from an earlier visit's copy (unpackedCopy),
+// or downloaded and unpacked, {bytes, handed: Promise (the packed file's copy for the service worker written)}.
+// `decoder()` gives the decoder, loaded once (not at all when the copy is there).
+async function obtain(url, decoder) {
+  const copy = await unpackedCopy(url);
+  if (copy) return { bytes: copy, copy: true };
   const response = await networkFetch(url);
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   const [body, handed] = handOver(url, response.body);
@@ -134,9 +140,9 @@ async function downloadUnpacked(url, decoder) {
   return { bytes, handed };
 }
 
-// The download function for `unpacked` that unpacks on this thread.
+// `unpacked`'s way to obtain a file, on this thread.
 function unpackHere(decoder) {
-  return (url) => downloadUnpacked(url, decoder);
+  return (url) => obtain(url, decoder);
 }
 
 // The decoder, loaded once: brotli-dec-wasm's module from its URL (or the single-file page's import map).
@@ -147,10 +153,11 @@ function brotliDecoder(url, module = null) {
 }
 
 // The unpacking runs in a second worker, this module again under the name UNPACKER: unpacking the snapshot
-// (30 MiB from 4.9 MB) takes a few hundred milliseconds of one core, and on this thread the runtime's import and
-// Pyodide's start would wait behind it. Returns the download function for `unpacked`, like unpackHere's: the
-// helper worker starts on the first call and ends once its files are handed over; where it cannot start (no
-// nested workers) or its module fails to load, the files are unpacked here.
+// (30 MiB from 4.9 MB) takes a few hundred milliseconds of one core, reading back its unpacked copy at a later
+// visit a few tens to a hundred, and on this thread the runtime's import and Pyodide's start would wait behind
+// either. Returns `unpacked`'s way to obtain a file, like unpackHere's: the helper worker starts on the first call
+// and ends once its files are handed over; where it cannot start (no nested workers) or its module fails to
+// load, the files are obtained here.
 const UNPACKER = "llm-memory-unpack";
 
 function offThread(brotliURL) {
@@ -177,7 +184,8 @@ function offThread(brotliURL) {
         finish(data.url);
       } else {
         job.delivered = true;
-        job.resolve({ bytes: data.bytes, handed: job.written });
+        job.resolve(data.copy ? { bytes: data.bytes, copy: true } : { bytes: data.bytes, handed: job.written });
+        if (data.copy) finish(data.url);
       }
     };
     worker.onerror = (event) => {  // its module did not load: what it was asked for is unpacked here
@@ -209,33 +217,31 @@ function offThread(brotliURL) {
   };
 }
 
-// The helper worker's side: each {url, brotli} asked for is answered with {url, bytes} (the array's memory
-// transferred, not copied), then {url, handed: true}; or {url, error}.
+// The helper worker's side: each {url, brotli} asked for is answered with {url, bytes, copy} (the array's memory
+// transferred, not copied), then, for a file downloaded, {url, handed: true}; or {url, error}.
 function serveUnpacking() {
   let decoder = null;
   self.onmessage = ({ data }) => {
     decoder = decoder || brotliDecoder(data.brotli);
-    downloadUnpacked(data.url, decoder).then(({ bytes, handed }) => {
-      self.postMessage({ url: data.url, bytes }, [bytes.buffer]);
-      return handed.then(() => self.postMessage({ url: data.url, handed: true }));
+    obtain(data.url, decoder).then(({ bytes, copy, handed }) => {
+      self.postMessage({ url: data.url, bytes, copy: Boolean(copy) }, [bytes.buffer]);
+      return copy || handed.then(() => self.postMessage({ url: data.url, handed: true }));
     }).catch((error) => self.postMessage({ url: data.url, error: String(error && error.message || error) }));
   };
 }
 
 // One packed file, unpacked: {bytes: Promise<Uint8Array>, handed: Promise (the copies for the service worker
 // written), keep() (write the unpacked copy: called once the page shows Python's first answer, {t: "keep"}, so
-// that writing it does not take the processor from the start)}. `download(url)` gives {bytes, handed}: the file
-// downloaded and unpacked (downloadUnpacked, here or in the helper worker).
-function unpacked(url, download) {
+// that writing it does not take the processor from the start)}. `source(url)` gives what `obtain` does, here or
+// in the helper worker (unpackHere, offThread).
+function unpacked(url, source) {
   let keep = () => {};
   const kept = new Promise((resolve) => { keep = resolve; });
-  async function fresh() {
-    const { bytes, handed } = await download(url);
-    const written = kept.then(() => storage() && handOff(url)
-      .then((cache) => cache.put(url + UNPACKED, new Response(bytes))));
-    return { bytes, handed: Promise.all([handed, written]) };
-  }
-  const got = unpackedCopy(url).then((bytes) => (bytes ? { bytes, handed: Promise.resolve() } : fresh()));
+  const got = source(url).then(({ bytes, copy, handed }) => (copy ? { bytes, handed: Promise.resolve() } : {
+    bytes,
+    handed: Promise.all([handed, kept.then(() => storage() && handOff(url)
+      .then((cache) => cache.put(url + UNPACKED, new Response(bytes))))]),
+  }));
   return { bytes: got.then((g) => g.bytes), handed: got.then((g) => g.handed).catch(() => {}), keep };
 }
 
@@ -324,9 +330,9 @@ export function startPython(post, runtime = null) {
     // a failure is met where the start awaits it (load: the start without the snapshot), maybe later than it happens
     const later = (promise) => { promise.catch(() => {}); return promise; };
     // the single-file page (runtime given) runs on the main thread, its files inlined: unpacked there
-    const download = runtime ? unpackHere(brotliDecoder(urls.brotli, runtime.brotli)) : offThread(urls.brotli);
-    const snapshot = unpacked(urls.snapshot, download);
-    const stdlib = unpacked(urls.stdlib, download);
+    const source = runtime ? unpackHere(brotliDecoder(urls.brotli, runtime.brotli)) : offThread(urls.brotli);
+    const snapshot = unpacked(urls.snapshot, source);
+    const stdlib = unpacked(urls.stdlib, source);
     // Pyodide sizes its memory by the snapshot's length (pyodide.mjs, prepareSnapshot) before it instantiates its
     // WebAssembly, links it and installs the standard library, and copies the snapshot in only once its module is
     // ready (bootstrapPyodide, restoreSnapshot), which waits for the standard library's installation (the run
