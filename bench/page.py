@@ -135,7 +135,9 @@ class Traffic:
             response = request.response()
             if response is None or response.from_service_worker:
                 return
-            self.events.append((time.monotonic() - self.t0, request.sizes()["responseBodySize"]))
+            # the bytes received less the headers' length: negative for a response that crossed no network (the
+            # service worker's answer to a navigation, which Playwright does not mark as from it)
+            self.events.append((time.monotonic() - self.t0, max(0, request.sizes()["responseBodySize"])))
         except Exception:  # a context closing under us
             pass
 
