@@ -19,6 +19,7 @@ import hashlib
 import http.server
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -85,10 +86,10 @@ class Paths:
         statics = [p.read_bytes() for p in sorted(STATIC.iterdir())]
         # what the snapshot is made of (make_snapshot keeps one per digest), and with the page's own files, the app's
         self.snapshot = _digest(*sources, (TEMPLATES / "app.py").read_bytes(), (TEMPLATES / "warm.py").read_bytes(),
-                                (ROOT / "tools" / "snapshot.mjs").read_bytes(),
+                                (ROOT / "tools" / "snapshot.mjs").read_bytes(), (STATIC / "worker.js").read_bytes(),
                                 (ROOT / "tools" / "trim_stdlib.py").read_bytes(), self.pyodide_version.encode())
         self.app = "app/" + _digest(self.snapshot.encode(), *statics) + "/"
-        self.snapshot_bytes = None  # the snapshot's unpacked length, once made (make_snapshot)
+        self.snapshot_bytes = self.snapshot_base = None  # its unpacked length and base's hash, once made
 
 
 def catalog() -> dict:
@@ -191,7 +192,8 @@ def make_snapshot(out: Path, paths: Paths) -> int:
     """Python started and pycore imported, frozen into a memory snapshot (see tools/snapshot.mjs), with the page's
     copy of the standard library. Made once per set of inputs (Paths.snapshot, their digest): a later build with the
     same inputs takes both packed files from build/snapshot-cache/<digest>/ (packing them at Brotli's best takes a
-    minute and a half). Returns the snapshot's unpacked length in bytes (snapshot.json, kept in the cache only)."""
+    minute and a half). Returns what the page needs to know of it (snapshot.json, kept in the cache only): its
+    unpacked length in bytes, and its base's hash (worker.js snapshotBase)."""
     app = out / paths.app
     cached = SNAPSHOT_CACHE / paths.snapshot
     if not all((cached / name).is_file() for name in SNAPSHOT_FILES):
@@ -213,11 +215,14 @@ def make_snapshot(out: Path, paths: Paths) -> int:
             shutil.copy2(cached / name, app / name)
     (app / "warm.py").unlink()  # used by the snapshot only
     meta = app / "snapshot.json"
-    length = json.loads(meta.read_text())["bytes"]
+    facts = json.loads(meta.read_text())
     meta.unlink()
+    length, base = facts.get("bytes"), facts.get("base")
     if not isinstance(length, int) or not 0 < length < 1 << 32:  # a 32-bit WebAssembly memory and its header
         sys.exit(f"{cached / meta.name}: not a snapshot's length: {length!r}")
-    return length
+    if not isinstance(base, str) or not re.fullmatch(r"[0-9a-f]{8}", base):
+        sys.exit(f"{cached / meta.name}: not a base's hash: {base!r}")
+    return length, base
 
 
 def _b64(data: bytes) -> str:
@@ -286,7 +291,7 @@ def build(out: Path = SITE) -> Path:
     out.mkdir(parents=True)
     copy_runtime(out, paths)
     copy_app(out, paths)
-    paths.snapshot_bytes = make_snapshot(out, paths)
+    paths.snapshot_bytes, paths.snapshot_base = make_snapshot(out, paths)
     render(out, paths)  # the pages, and offline.html with everything inlined
     write_service_worker(out, paths)
     return out

@@ -48,6 +48,8 @@ const app = resolve(process.argv[3]);
 const python = process.argv[4] || "python3";  // build.py passes its own interpreter
 const here = dirname(fileURLToPath(import.meta.url));
 const { loadPyodide } = await import(pathToFileURL(join(runtime, "pyodide.mjs")).href);
+// the page's worker: how the snapshot is packed as its difference from its base, and rebuilt from it
+const { snapshotBase, xorBase } = await import(pathToFileURL(join(here, "..", "templates", "static", "worker.js")).href);
 
 const pyodide = await loadPyodide({ indexURL: runtime + "/", _makeSnapshot: true });
 // pycore and the page's Python (app.py), where warm.py imports them from.
@@ -73,14 +75,17 @@ zipimport._zip_directory_cache.clear()
 zipimport._zip_directory_cache["${zipPath}"] = zipimport._read_directory("${zipPath}")`);
 const [zeroed, chunks, grown] = zeroFreeHeap(pyodide._module);
 const snapshot = pyodide.makeMemorySnapshot();
+const base = snapshotBase(new Uint8Array(readFileSync(join(runtime, "pyodide.asm.wasm"))));
+xorBase(snapshot, base);  // packed as its difference from the WebAssembly's data (worker.js snapshotBase)
 // Both packed with Brotli at its best (quality 11, a 16 MiB window): the snapshot is 4.9 MB where gzip -9 makes
 // 7.3 MB (a minute and a half of the build's time); the page's worker unpacks them as they arrive (worker.js).
 const brotli = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11,
   [constants.BROTLI_PARAM_LGWIN]: 24, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
 const packed = brotli(snapshot);
 writeFileSync(join(app, "snapshot.bin.br"), packed);
-// its unpacked length, for the page (build.py: data-snapshot-bytes): Pyodide sizes its memory by it (worker.js)
-writeFileSync(join(app, "snapshot.json"), JSON.stringify({ bytes: snapshot.length }) + "\n");
+// for the page (build.py: data-snapshot-bytes, data-snapshot-base): its unpacked length, which Pyodide sizes its
+// memory by, and its base's hash (worker.js)
+writeFileSync(join(app, "snapshot.json"), JSON.stringify({ bytes: snapshot.length, base: base.hash }) + "\n");
 writeFileSync(join(app, "stdlib.zip.br"), brotli(readFileSync(join(app, "stdlib.zip"))));
 unlinkSync(join(app, "stdlib.zip"));
 console.log(`snapshot: ${(snapshot.length / 2 ** 20).toFixed(1)} MiB, ${(packed.length / 2 ** 20).toFixed(1)} MiB packed; ` +

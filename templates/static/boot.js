@@ -56,7 +56,8 @@
     return {
       pyodide: new URL(root.dataset.pyodide, base).href, snapshot: new URL(root.dataset.snapshot, base).href,
       pycore: new URL(root.dataset.pycore, base).href, stdlib: new URL(root.dataset.stdlib, base).href,
-      brotli: new URL(root.dataset.brotli, base).href, snapshotBytes: Number(root.dataset.snapshotBytes) || 0
+      brotli: new URL(root.dataset.brotli, base).href, snapshotBytes: Number(root.dataset.snapshotBytes) || 0,
+      snapshotBase: root.dataset.snapshotBase || ""
     };
   }
 

@@ -125,7 +125,86 @@ async function readAll(stream) {
 // The fetch this module found, kept: while Pyodide starts, withPrefetched answers its requests for the WebAssembly and
 // the standard library in self.fetch's place, and a download that began before then but asks only now (its cache
 // lookup first) must reach the network, not wait on its own answer.
-const networkFetch = self.fetch.bind(self);
+const networkFetch = globalThis.fetch.bind(globalThis);  // (globalThis: tools/snapshot.mjs imports this in Node)
+
+// The snapshot's base: the memory Pyodide's WebAssembly starts with, its data segments (3.2 MB of CPython's static
+// data) at their addresses. The snapshot holds that data too, 99.8% of it unchanged, and is packed as its
+// difference from the base (tools/snapshot.mjs: each byte XOR the base's; the unchanged ones become zeros, which
+// pack to almost nothing: 4.9 -> 3.8 MB). The worker takes the base from the WebAssembly it downloads anyway
+// and undoes the difference (xorBase) once its FNV-1a hash matches the one the snapshot was made with (the page's
+// data-snapshot-base): any other WebAssembly leaves the snapshot unused, never half right.
+const BASE_SEGMENTS_LIMIT = 1 << 20;  // data segments: Pyodide 314.0.7 has 14,579
+
+// {segments: [[address, Uint8Array]], hash: FNV-1a (32 bits) of their bytes in order, as 8 hex digits, top: the
+// end of the highest one}. `wasm`: the module's bytes. Throws on a module whose data segments are not all
+// active ones at constant addresses in memory 0, or that is cut short.
+export function snapshotBase(wasm) {
+  let at = 8;
+  const fail = (why) => { throw new Error(`the WebAssembly's data segments cannot be read: ${why}`); };
+  const uleb = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (at >= wasm.length || shift > 28) fail("a number runs past its end");
+      const byte = wasm[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  const sleb32 = () => {
+    let value = 0;
+    let shift = 0;
+    let byte;
+    do {
+      if (at >= wasm.length || shift > 28) fail("an address runs past its end");
+      byte = wasm[at++];
+      value |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return shift < 32 && byte & 0x40 ? value | (-1 << shift) : value;
+  };
+  if (wasm.length < 8 || wasm[0] !== 0 || wasm[1] !== 0x61 || wasm[2] !== 0x73 || wasm[3] !== 0x6d) fail("not WebAssembly");
+  while (at < wasm.length) {
+    const id = wasm[at++];
+    const size = uleb();
+    const end = at + size;
+    if (end > wasm.length) fail("a section runs past the end of the file");
+    if (id !== 11) {
+      at = end;
+      continue;
+    }
+    const count = uleb();
+    if (count > BASE_SEGMENTS_LIMIT) fail(`${count} segments`);
+    const segments = [];
+    let hash = 0x811c9dc5;
+    let top = 0;
+    for (let k = 0; k < count; k++) {
+      if (uleb() !== 0 || wasm[at++] !== 0x41) fail("a segment is not at a constant address in memory 0");
+      const address = sleb32() >>> 0;
+      if (wasm[at++] !== 0x0b) fail("a segment's address is not a constant");
+      const length = uleb();
+      if (at + length > end) fail("a segment runs past its section");
+      const bytes = wasm.subarray(at, at + length);
+      for (let i = 0; i < length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+      segments.push([address, bytes]);
+      top = Math.max(top, address + length);
+      at += length;
+    }
+    return { segments, hash: (hash >>> 0).toString(16).padStart(8, "0"), top };
+  }
+  return fail("no data section");
+}
+
+// The snapshot to and from its difference from the base, in place (XOR both ways). `snapshot`: Pyodide's
+// (makeMemorySnapshot: a header whose second 32-bit word is where the memory's copy begins, then that copy).
+// Throws if the base does not fit in it.
+export function xorBase(snapshot, base) {
+  const memory = new DataView(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength).getUint32(4, true);
+  if (memory + base.top > snapshot.length) throw new Error("the snapshot is smaller than its base");
+  for (const [address, bytes] of base.segments) {
+    const into = snapshot.subarray(memory + address, memory + address + bytes.length);
+    for (let i = 0; i < bytes.length; i++) into[i] ^= bytes[i];
+  }
+}
 
 // A packed file unpacked: {bytes: Uint8Array, copy: true} read back from an earlier visit's copy (unpackedCopy),
 // or downloaded and unpacked, {bytes, handed: Promise (the packed file's copy for the service worker written)}.
@@ -337,28 +416,38 @@ export function startPython(post, runtime = null) {
     // WebAssembly, links it and installs the standard library, and copies the snapshot in only once its module is
     // ready (bootstrapPyodide, restoreSnapshot), which waits for the standard library's installation (the run
     // dependency "install-stdlib"). The length known ahead (the page's data-snapshot-bytes, build.py), Pyodide gets
-    // an array of that length at once, filled when the snapshot is unpacked, and its request for the standard
-    // library is answered only then: the linking runs while the snapshot still downloads and unpacks. An array
-    // left empty (the snapshot failed) fails restoreSnapshot's check of its magic number: the start goes the
-    // normal way (load), with the snapshot's own error.
+    // an array of that length at once, filled when the snapshot is unpacked and rebuilt from its base (xorBase),
+    // and its request for the standard library is answered only then: the linking runs while the snapshot still
+    // downloads and unpacks. An array left empty (the snapshot failed) fails restoreSnapshot's check of its magic
+    // number: the start goes the normal way (load), with the snapshot's own error.
     const bytes = later(snapshot.bytes.then(mark("py:snapshot")));
-    const holder = urls.snapshotBytes > 0 ? new Uint8Array(urls.snapshotBytes) : null;
-    const filled = later(holder ? bytes.then((got) => {
+    const holder = new Uint8Array(urls.snapshotBytes > 0 ? urls.snapshotBytes : 0);
+    // the WebAssembly, read once by the compile and once for the snapshot's base
+    const wasmResponses = fetch(wasm).then((response) => [response, response.clone()]);
+    const base = later(wasmResponses.then(([, copy]) => copy.arrayBuffer()).then((buffer) => {
+      const found = snapshotBase(new Uint8Array(buffer));
+      if (found.hash !== urls.snapshotBase) {
+        throw new Error(`${wasm} is not the snapshot's base (its data hashes to ${found.hash}, not ${urls.snapshotBase})`);
+      }
+      return found;
+    }));
+    const filled = later(Promise.all([bytes, base]).then(([got, from]) => {
       if (got.length !== holder.length) {
         throw new Error(`${urls.snapshot} unpacks to ${got.length} bytes, not the ${holder.length} the page expects`);
       }
       holder.set(got);
-    }) : bytes);
+      xorBase(holder, from);  // not `got`: it is also the copy kept for later visits, as it was packed
+    }));
     return {
       wasm,
       stdlibURL: urls.stdlib,
       stdlib: later(stdlib.bytes),
-      snapshot: holder ? Promise.resolve(holder) : bytes,
+      snapshot: holder.length ? Promise.resolve(holder) : filled.then(() => holder),  // a page without the length
       filled,
       snapshotError: filled.then(() => null, (error) => error),
       handed: Promise.all([snapshot.handed, stdlib.handed]),
       keep: () => { snapshot.keep(); stdlib.keep(); },
-      compiled: (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch(wasm))
+      compiled: (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(wasmResponses.then(([response]) => response))
         : Promise.reject(new Error("no streaming compile"))).then(mark("py:compiled"), (error) => {
         console.warn("Compiling Python's WebAssembly ahead failed:", error);
         return null;

@@ -410,27 +410,31 @@ def test_python_starts_without_its_snapshot_when_it_cannot_be_read(open_site, si
             server.shutdown()
 
 
-def test_a_snapshot_of_another_length_than_the_page_says_starts_python_the_normal_way(open_site):
-    """Pyodide is given an array of the length the page names (data-snapshot-bytes) before the snapshot is there
-    (worker.js prefetch); a snapshot of another length is not copied into it: the warning says so, and Python
-    starts the normal way (pycore.zip) and computes."""
+@pytest.mark.parametrize("attribute, changed, warned", [
+    ("data-snapshot-bytes", lambda v: str(int(v) + 16), "the page expects"),
+    ("data-snapshot-base", lambda v: f"{int(v, 16) ^ 1:08x}", "is not the snapshot's base"),
+], ids=["length", "base"])
+def test_a_snapshot_the_page_describes_otherwise_is_not_used(open_site, attribute, changed, warned):
+    """Pyodide is given an array of the length the page names (data-snapshot-bytes) before the snapshot is there,
+    and the snapshot is rebuilt from its difference with the WebAssembly's data only if that data hashes to what
+    the page names (data-snapshot-base; worker.js prefetch, snapshotBase). Either fact wrong: the snapshot is not
+    used, the warning says why, and Python starts the normal way (pycore.zip) and computes."""
     warnings = []
 
-    def longer(route):
+    def altered(route):
         response = route.fetch()
         html = response.text()
-        size = re.search(r'data-snapshot-bytes="(\d+)"', html)
-        assert size, "the page names the snapshot's length"
-        wrong = int(size.group(1)) + 16
-        route.fulfill(response=response, body=html.replace(size.group(0), f'data-snapshot-bytes="{wrong}"'))
+        found = re.search(attribute + r'="([0-9a-f]+)"', html)
+        assert found, f"the page has {attribute}"
+        route.fulfill(response=response, body=html.replace(found.group(0), f'{attribute}="{changed(found.group(1))}"'))
 
     def setup(context):
         context.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
-        context.route(re.compile(r"/(\?.*)?$"), longer)
+        context.route(re.compile(r"/(\?.*)?$"), altered)
     page = open_site("?model=qwen3-8b&context=16384", setup=setup)
     expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=16384, gpu="rtx-4090")))
     assert any(u.endswith("/pycore.zip") for u in page.watch.requests)
-    assert any("unpacks to" in w and "the page expects" in w for w in warnings), warnings
+    assert any("without its snapshot" in w and warned in w for w in warnings), warnings
 
 
 class NoSecondWorker(QuietHandler):

@@ -1,0 +1,136 @@
+"""The snapshot's base (templates/static/worker.js snapshotBase, xorBase): the WebAssembly's data segments, read
+by the worker in the page and by tools/snapshot.mjs at build time, checked here against an independent reading of
+the WebAssembly binary format (https://webassembly.github.io/spec/core/binary/modules.html#data-section) written
+in Python, and against hostile files."""
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKER = ROOT / "templates" / "static" / "worker.js"
+WASM = ROOT / "node_modules" / "pyodide" / "pyodide.asm.wasm"
+
+
+def node(script: str, *args) -> dict:
+    """Run `script` (an ES module body; `base` and `xor` are worker.js's exports, `argv` the arguments) in Node."""
+    prelude = (f"const {{ snapshotBase: base, xorBase: xor }} = await import({json.dumps(WORKER.as_uri())});\n"
+               "const argv = process.argv.slice(1);\n")
+    done = subprocess.run(["node", "--input-type=module", "-e", prelude + script, *map(str, args)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def uleb(data, at):
+    value = shift = 0
+    while True:
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, at
+
+
+def python_segments(data):
+    """[(address, bytes)] of the data section: each segment `0x00 (i32.const address) end length bytes`."""
+    at = 8
+    while at < len(data):
+        section, at = data[at], at + 1
+        size, at = uleb(data, at)
+        if section != 11:
+            at += size
+            continue
+        count, at = uleb(data, at)
+        out = []
+        for _ in range(count):
+            assert data[at] == 0 and data[at + 1] == 0x41  # active, memory 0, i32.const
+            at += 2
+            address = shift = 0
+            while True:  # signed LEB128
+                byte = data[at]
+                at += 1
+                address |= (byte & 0x7F) << shift
+                shift += 7
+                if byte < 0x80:
+                    break
+            if byte & 0x40:
+                address -= 1 << shift
+            assert data[at] == 0x0B
+            length, at = uleb(data, at + 1)
+            out.append((address & 0xFFFFFFFF, data[at:at + length]))
+            at += length
+        return out
+    raise AssertionError("no data section")
+
+
+def fnv1a(chunks):
+    h = 0x811C9DC5
+    for chunk in chunks:
+        for byte in chunk:
+            h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{h:08x}"
+
+
+def test_the_base_of_pyodides_webassembly_is_its_data_section():
+    data = WASM.read_bytes()
+    segments = python_segments(data)
+    got = node("""
+        const b = base(new Uint8Array((await import("node:fs")).readFileSync(argv[0])));
+        console.log(JSON.stringify({ hash: b.hash, top: b.top, n: b.segments.length,
+          first: b.segments.slice(0, 3).map(([a, s]) => [a, s.length]), last: b.segments.at(-1)[0] }));
+    """, WASM)
+    assert got["n"] == len(segments) > 1000  # Pyodide 314.0.7: 14,579 segments, 3.2 MB
+    assert got["first"] == [[a, len(s)] for a, s in segments[:3]]
+    assert got["last"] == segments[-1][0]
+    assert got["top"] == max(a + len(s) for a, s in segments)
+    assert got["hash"] == fnv1a(s for _, s in segments)
+
+
+def test_a_snapshot_made_a_difference_from_its_base_and_back_is_unchanged():
+    # a made-up snapshot: a 16-byte header whose second word says the memory's copy begins at byte 16
+    got = node("""
+        const wasm = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+          11, 14, 2,  0, 0x41, 4, 0x0b, 2, 0xff, 0x0f,  0, 0x41, 8, 0x0b, 1, 0x01]);
+        const b = base(wasm);
+        const snap = new Uint8Array(32); new DataView(snap.buffer).setUint32(4, 16, true); snap[16 + 4] = 0xf0;
+        const before = Array.from(snap); xor(snap, b); const diff = Array.from(snap); xor(snap, b);
+        console.log(JSON.stringify({ segs: b.segments.map(([a, s]) => [a, Array.from(s)]), top: b.top,
+                                     before, diff, after: Array.from(snap) }));
+    """)
+    assert got["segs"] == [[4, [0xFF, 0x0F]], [8, [0x01]]]
+    assert got["top"] == 9
+    expected = list(got["before"])
+    expected[16 + 4] ^= 0xFF
+    expected[16 + 5] ^= 0x0F
+    expected[16 + 8] ^= 0x01
+    assert got["diff"] == expected
+    assert got["after"] == got["before"]
+
+
+@pytest.mark.parametrize("wasm, why", [
+    ([0, 0x61, 0x73], "not WebAssembly"),
+    ([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 0x80, 0x80, 0x80, 0x80, 0x01], "a section runs past"),
+    ([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 11, 6, 0xff, 0xff, 0xff, 0xff, 0x0f, 0], "segments"),  # 2^32 - 1 of them
+    ([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 11, 5, 1, 1, 3, 1, 2], "not at a constant address"),  # passive
+    ([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 11, 7, 1, 0, 0x41, 0, 0x0b, 9, 1], "runs past its section"),
+    ([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 0], "no data section"),
+], ids=["short", "section", "count", "passive", "segment", "none"])
+def test_a_webassembly_file_that_is_not_a_base_is_refused(wasm, why):
+    got = node("""
+        try { base(new Uint8Array(JSON.parse(argv[0]))); console.log(JSON.stringify({ error: null })); }
+        catch (e) { console.log(JSON.stringify({ error: e.message })); }
+    """, json.dumps(wasm))
+    assert got["error"] and why in got["error"], got
+
+
+def test_a_snapshot_smaller_than_its_base_is_refused():
+    got = node("""
+        const b = { segments: [[100, new Uint8Array(8)]], top: 108 };
+        const snap = new Uint8Array(64); new DataView(snap.buffer).setUint32(4, 16, true);
+        try { xor(snap, b); console.log(JSON.stringify({ error: null })); }
+        catch (e) { console.log(JSON.stringify({ error: e.message, untouched: snap.every((x, i) => i === 4 ? x === 16 : x === 0) })); }
+    """)
+    assert got == {"error": "the snapshot is smaller than its base", "untouched": True}
