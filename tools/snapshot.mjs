@@ -77,8 +77,8 @@ const [zeroed, chunks, grown] = zeroFreeHeap(pyodide._module);
 const snapshot = pyodide.makeMemorySnapshot();
 const base = snapshotBase(new Uint8Array(readFileSync(join(runtime, "pyodide.asm.wasm"))));
 xorBase(snapshot, base);  // packed as its difference from the WebAssembly's data (worker.js snapshotBase)
-// Both packed with Brotli at its best (quality 11, a 16 MiB window): the snapshot is 4.9 MB where gzip -9 makes
-// 7.3 MB (a minute and a half of the build's time); the page's worker unpacks them as they arrive (worker.js).
+// Both packed with Brotli at its best (quality 11, a 16 MiB window): the snapshot is 3.9 MB where gzip -9 makes
+// 5.8 MB (a minute and a half of the build's time); the page's worker unpacks them as they arrive (worker.js).
 const brotli = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11,
   [constants.BROTLI_PARAM_LGWIN]: 24, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
 const packed = brotli(snapshot);

@@ -63,7 +63,7 @@ async function unpackedCopy(url) {
   }
 }
 
-// Both are packed with Brotli (tools/snapshot.mjs: the snapshot 4.9 MB, where gzip makes 7.3), which browsers'
+// Both are packed with Brotli (tools/snapshot.mjs: the snapshot 3.9 MB, where gzip makes 5.8), which browsers'
 // DecompressionStream does not unpack: a small WebAssembly decoder (brotli-dec-wasm: the Rust
 // brotli-decompressor) unpacks them here as they arrive, so that on a real network the unpacking keeps pace
 // with the download. `decoder` is its module, initialised.
@@ -130,7 +130,7 @@ const networkFetch = globalThis.fetch.bind(globalThis);  // (globalThis: tools/s
 // The snapshot's base: the memory Pyodide's WebAssembly starts with, its data segments (3.2 MB of CPython's static
 // data) at their addresses. The snapshot holds that data too, 99.8% of it unchanged, and is packed as its
 // difference from the base (tools/snapshot.mjs: each byte XOR the base's; the unchanged ones become zeros, which
-// pack to almost nothing: 4.9 -> 3.8 MB). The worker takes the base from the WebAssembly it downloads anyway
+// pack to almost nothing: 4.9 -> 3.9 MB). The worker takes the base from the WebAssembly it downloads anyway
 // and undoes the difference (xorBase) once its FNV-1a hash matches the one the snapshot was made with (the page's
 // data-snapshot-base): any other WebAssembly leaves the snapshot unused, never half right.
 const BASE_SEGMENTS_LIMIT = 1 << 20;  // data segments: Pyodide 314.0.7 has 14,579
@@ -232,7 +232,7 @@ function brotliDecoder(url, module = null) {
 }
 
 // The unpacking runs in a second worker, this module again under the name UNPACKER: unpacking the snapshot
-// (30 MiB from 4.9 MB) takes a few hundred milliseconds of one core, reading back its unpacked copy at a later
+// (30 MiB from 3.9 MB) takes a few hundred milliseconds of one core, reading back its unpacked copy at a later
 // visit a few tens to a hundred, and on this thread the runtime's import and Pyodide's start would wait behind
 // either. Returns `unpacked`'s way to obtain a file, like unpackHere's: the helper worker starts on the first call
 // and ends once its files are handed over; where it cannot start (no nested workers) or its module fails to
