@@ -132,7 +132,8 @@ const networkFetch = globalThis.fetch.bind(globalThis);  // (globalThis: tools/s
 // difference from the base (tools/snapshot.mjs: each byte XOR the base's; the unchanged ones become zeros, which
 // pack to almost nothing: 4.9 -> 3.9 MB). The worker takes the base from the WebAssembly it downloads anyway
 // and undoes the difference (xorBase) once its FNV-1a hash matches the one the snapshot was made with (the page's
-// data-snapshot-base): any other WebAssembly leaves the snapshot unused, never half right.
+// data-snapshot-base): any other WebAssembly leaves the snapshot unused, never half right. The copy kept for later
+// visits is the snapshot rebuilt, so they need no base.
 const BASE_SEGMENTS_LIMIT = 1 << 20;  // data segments: Pyodide 314.0.7 has 14,579
 
 // {segments: [[address, Uint8Array]], hash: FNV-1a (32 bits) of their bytes in order, as 8 hex digits, top: the
@@ -312,15 +313,17 @@ function serveUnpacking() {
 // One packed file, unpacked: {bytes: Promise<Uint8Array>, handed: Promise (the copies for the service worker
 // written), keep() (write the unpacked copy: called once the page shows Python's first answer, {t: "keep"}, so
 // that writing it does not take the processor from the start)}. `source(url)` gives what `obtain` does, here or
-// in the helper worker (unpackHere, offThread).
-function unpacked(url, source) {
+// in the helper worker (unpackHere, offThread); `finish(bytes)` (or a promise of it) makes a downloaded file what
+// the start uses and the copy keeps (the snapshot: rebuilt from its base), so a later visit's copy needs nothing.
+function unpacked(url, source, finish = (bytes) => bytes) {
   let keep = () => {};
   const kept = new Promise((resolve) => { keep = resolve; });
-  const got = source(url).then(({ bytes, copy, handed }) => (copy ? { bytes, handed: Promise.resolve() } : {
-    bytes,
-    handed: Promise.all([handed, kept.then(() => storage() && handOff(url)
-      .then((cache) => cache.put(url + UNPACKED, new Response(bytes))))]),
-  }));
+  const got = source(url).then(({ bytes, copy, handed }) => (copy ? { bytes, handed: Promise.resolve() }
+    : Promise.resolve(finish(bytes)).then((done) => ({
+      bytes: done,
+      handed: Promise.all([handed, kept.then(() => storage() && handOff(url)
+        .then((cache) => cache.put(url + UNPACKED, new Response(done))))]),
+    }))));
   return { bytes: got.then((g) => g.bytes), handed: got.then((g) => g.handed).catch(() => {}), keep };
 }
 
@@ -410,33 +413,38 @@ export function startPython(post, runtime = null) {
     const later = (promise) => { promise.catch(() => {}); return promise; };
     // the single-file page (runtime given) runs on the main thread, its files inlined: unpacked there
     const source = runtime ? unpackHere(brotliDecoder(urls.brotli, runtime.brotli)) : offThread(urls.brotli);
-    const snapshot = unpacked(urls.snapshot, source);
-    const stdlib = unpacked(urls.stdlib, source);
-    // Pyodide sizes its memory by the snapshot's length (pyodide.mjs, prepareSnapshot) before it instantiates its
-    // WebAssembly, links it and installs the standard library, and copies the snapshot in only once its module is
-    // ready (bootstrapPyodide, restoreSnapshot), which waits for the standard library's installation (the run
-    // dependency "install-stdlib"). The length known ahead (the page's data-snapshot-bytes, build.py), Pyodide gets
-    // an array of that length at once, filled when the snapshot is unpacked and rebuilt from its base (xorBase),
-    // and its request for the standard library is answered only then: the linking runs while the snapshot still
-    // downloads and unpacks. An array left empty (the snapshot failed) fails restoreSnapshot's check of its magic
-    // number: the start goes the normal way (load), with the snapshot's own error.
-    const bytes = later(snapshot.bytes.then(mark("py:snapshot")));
-    const holder = new Uint8Array(urls.snapshotBytes > 0 ? urls.snapshotBytes : 0);
-    // the WebAssembly, read once by the compile and once for the snapshot's base
+    // the WebAssembly, read by the compile and, for a snapshot downloaded (not a later visit's copy), for its base
     const wasmResponses = fetch(wasm).then((response) => [response, response.clone()]);
-    const base = later(wasmResponses.then(([, copy]) => copy.arrayBuffer()).then((buffer) => {
+    let base = null;
+    const rebuild = (got) => (base || (base = wasmResponses.then(([, copy]) => copy.arrayBuffer()).then((buffer) => {
       const found = snapshotBase(new Uint8Array(buffer));
       if (found.hash !== urls.snapshotBase) {
         throw new Error(`${wasm} is not the snapshot's base (its data hashes to ${found.hash}, not ${urls.snapshotBase})`);
       }
       return found;
-    }));
-    const filled = later(Promise.all([bytes, base]).then(([got, from]) => {
+    }))).then((from) => {
+      xorBase(got, from);
+      return got;
+    });
+    const snapshot = unpacked(urls.snapshot, source, rebuild);
+    const stdlib = unpacked(urls.stdlib, source);
+    // Pyodide sizes its memory by the snapshot's length (pyodide.mjs, prepareSnapshot) before it instantiates its
+    // WebAssembly, links it and installs the standard library, and copies the snapshot in only once its module is
+    // ready (bootstrapPyodide, restoreSnapshot), which waits for the standard library's installation (the run
+    // dependency "install-stdlib"). The length known ahead (the page's data-snapshot-bytes, build.py), Pyodide gets
+    // an array of that length at once, filled when the snapshot is unpacked and rebuilt, and its request for the
+    // standard library is answered only then: the linking runs while the snapshot still downloads and unpacks. An
+    // array left empty (the snapshot failed) fails restoreSnapshot's check of its magic number: the start goes the
+    // normal way (load), with the snapshot's own error.
+    const bytes = later(snapshot.bytes.then(mark("py:snapshot")));
+    // a later visit's copy is rebuilt already: the WebAssembly's second reading is dropped unread
+    bytes.catch(() => {}).then(() => base || wasmResponses.then(([, copy]) => copy.body.cancel())).catch(() => {});
+    const holder = new Uint8Array(urls.snapshotBytes > 0 ? urls.snapshotBytes : 0);
+    const filled = later(bytes.then((got) => {
       if (got.length !== holder.length) {
         throw new Error(`${urls.snapshot} unpacks to ${got.length} bytes, not the ${holder.length} the page expects`);
       }
       holder.set(got);
-      xorBase(holder, from);  // not `got`: it is also the copy kept for later visits, as it was packed
     }));
     return {
       wasm,
