@@ -188,7 +188,7 @@ SNAPSHOT_FILES = ("snapshot.bin.br", "stdlib.zip.br", "snapshot.json")
 SNAPSHOT_CACHE_KEEP = 4
 
 
-def make_snapshot(out: Path, paths: Paths) -> int:
+def make_snapshot(out: Path, paths: Paths) -> tuple[int, str]:
     """Python started and pycore imported, frozen into a memory snapshot (see tools/snapshot.mjs), with the page's
     copy of the standard library. Made once per set of inputs (Paths.snapshot, their digest): a later build with the
     same inputs takes both packed files from build/snapshot-cache/<digest>/ (packing them at Brotli's best takes a

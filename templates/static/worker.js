@@ -313,13 +313,13 @@ function serveUnpacking() {
 // One packed file, unpacked: {bytes: Promise<Uint8Array>, handed: Promise (the copies for the service worker
 // written), keep() (write the unpacked copy: called once the page shows Python's first answer, {t: "keep"}, so
 // that writing it does not take the processor from the start)}. `source(url)` gives what `obtain` does, here or
-// in the helper worker (unpackHere, offThread); `finish(bytes)` (or a promise of it) makes a downloaded file what
+// in the helper worker (unpackHere, offThread); `prepare(bytes)` (or a promise of it) makes a downloaded file what
 // the start uses and the copy keeps (the snapshot: rebuilt from its base), so a later visit's copy needs nothing.
-function unpacked(url, source, finish = (bytes) => bytes) {
+function unpacked(url, source, prepare = (bytes) => bytes) {
   let keep = () => {};
   const kept = new Promise((resolve) => { keep = resolve; });
   const got = source(url).then(({ bytes, copy, handed }) => (copy ? { bytes, handed: Promise.resolve() }
-    : Promise.resolve(finish(bytes)).then((done) => ({
+    : Promise.resolve(prepare(bytes)).then((done) => ({
       bytes: done,
       handed: Promise.all([handed, kept.then(() => storage() && handOff(url)
         .then((cache) => cache.put(url + UNPACKED, new Response(done))))]),
