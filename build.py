@@ -87,6 +87,7 @@ class Paths:
         # what the snapshot is made of (make_snapshot keeps one per digest), and with the page's own files, the app's
         self.snapshot = _digest(*sources, (TEMPLATES / "app.py").read_bytes(), (TEMPLATES / "warm.py").read_bytes(),
                                 (ROOT / "tools" / "snapshot.mjs").read_bytes(), (STATIC / "worker.js").read_bytes(),
+                                (ROOT / "tools" / "brotli.mjs").read_bytes(),
                                 (ROOT / "tools" / "trim_stdlib.py").read_bytes(), self.pyodide_version.encode())
         self.app = "app/" + _digest(self.snapshot.encode(), *statics) + "/"
         self.snapshot_bytes = self.snapshot_base = None  # its unpacked length and base's hash, once made
@@ -166,6 +167,11 @@ def copy_runtime(out: Path, paths: Paths):
     (out / paths.pyodide).mkdir(parents=True)
     for name in PYODIDE_FILES:
         shutil.copy2(NODE / "pyodide" / name, out / paths.pyodide / name)
+    # Pyodide's WebAssembly, packed with Brotli for the page's worker to fetch (sent with Content-Encoding: br,
+    # netlify.toml; 2.8 MB where gzip in transit makes 3.6); the plain file stays for a host or browser that
+    # will not take it so (worker.js falls back to it) and for offline.html
+    wasm = out / paths.pyodide / "pyodide.asm.wasm"
+    shutil.copy2(_packed(wasm), wasm.with_name(wasm.name + ".br"))
     (out / paths.brotli).mkdir(parents=True)
     for name in BROTLI_FILES:
         shutil.copy2(NODE / "brotli-dec-wasm" / "pkg" / name, out / paths.brotli / name)
@@ -181,6 +187,22 @@ def copy_app(out: Path, paths: Paths):
         for path in sorted((ROOT / "pycore").rglob("*.py")):
             z.write(path, path.relative_to(ROOT).as_posix())
         z.write(TEMPLATES / "app.py", "app.py")
+
+
+PACKED_CACHE = ROOT / "build" / "brotli-cache"
+
+
+def _packed(path: Path) -> Path:
+    """`path` packed by tools/brotli.mjs (quality 11: about two minutes for Pyodide's 9.6 MB WebAssembly here),
+    kept in build/brotli-cache/ under the digest of the file and the tool, so that a rebuild packs it only once."""
+    digest = _digest(path.read_bytes(), (ROOT / "tools" / "brotli.mjs").read_bytes())
+    packed = PACKED_CACHE / f"{digest}.br"
+    if not packed.is_file():
+        PACKED_CACHE.mkdir(parents=True, exist_ok=True)
+        partial = packed.with_name(packed.name + ".partial")
+        subprocess.run(["node", str(ROOT / "tools" / "brotli.mjs"), str(path), str(partial)], check=True)
+        partial.rename(packed)  # whole or absent
+    return packed
 
 
 SNAPSHOT_CACHE = ROOT / "build" / "snapshot-cache"
@@ -261,13 +283,16 @@ def page_files(out: Path, paths: Paths) -> list:
     """The files the pages (index.html, embed.html) load, relative to the site root: what the service worker
     keeps. Not offline.html (it carries everything itself), not offline-fetch.js (only offline.html uses it), not
     warm.py (the snapshot's) nor pycore.zip and python_stdlib.zip (only a start without the snapshot fetches
-    them), nor pyodide-lock.json (the worker passes its header inline).
+    them), nor pyodide-lock.json (the worker passes its header inline), nor pyodide.asm.wasm (the worker asks for
+    its Brotli-packed copy, and for the plain file only where that fails)
     tests/e2e/test_offline.py checks this list against what the pages request."""
     unused = ("offline-fetch.js", "pycore.zip", "warm.py")
     app = sorted(p.name for p in (out / paths.app).iterdir() if p.is_file() and p.name not in unused)
     # index.html is the site root's page ("./"), kept once under that name
     return (["./", "favicon.svg", *(p for p in PAGES if p != "index.html")] + [paths.app + name for name in app] +
-            [paths.pyodide + name for name in PYODIDE_FILES if name not in ("python_stdlib.zip", "pyodide-lock.json")] +
+            [paths.pyodide + name for name in PYODIDE_FILES if name not in ("python_stdlib.zip", "pyodide-lock.json",
+                                                                          "pyodide.asm.wasm")] +
+            [paths.pyodide + "pyodide.asm.wasm.br"] +
             [paths.brotli + name for name in BROTLI_FILES])
 
 
@@ -333,7 +358,8 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         path = self.translate_path(self.path)
         if Path(path).is_dir() and self.path.split("?")[0].endswith("/"):
             path = str(Path(path) / "index.html")
-        if "gzip" not in self.headers.get("Accept-Encoding", "") or not Path(path).is_file():
+        if ("gzip" not in self.headers.get("Accept-Encoding", "") or not Path(path).is_file()
+                or "Content-Encoding" in netlify_headers(self.path)):  # packed already (pyodide.asm.wasm.br)
             return super().send_head()
         ctype = self.guess_type(path)
         if not ctype.startswith(COMPRESSIBLE):

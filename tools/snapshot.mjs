@@ -8,7 +8,6 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { brotliCompressSync, constants } from "node:zlib";
 
 // The heap's free chunks still hold what freed objects left in them (2.3 MB of the 15.6 MB heap after warm.py):
 // zeroed, they compress to almost nothing, so the page downloads and inflates less (7.5 -> 6.9 MiB gzipped). CPython
@@ -48,6 +47,7 @@ const app = resolve(process.argv[3]);
 const python = process.argv[4] || "python3";  // build.py passes its own interpreter
 const here = dirname(fileURLToPath(import.meta.url));
 const { loadPyodide } = await import(pathToFileURL(join(runtime, "pyodide.mjs")).href);
+const { pack } = await import(pathToFileURL(join(here, "brotli.mjs")).href);
 // the page's worker: how the snapshot is packed as its difference from its base, and rebuilt from it
 const { snapshotBase, xorBase } = await import(pathToFileURL(join(here, "..", "templates", "static", "worker.js")).href);
 
@@ -77,16 +77,14 @@ const [zeroed, chunks, grown] = zeroFreeHeap(pyodide._module);
 const snapshot = pyodide.makeMemorySnapshot();
 const base = snapshotBase(new Uint8Array(readFileSync(join(runtime, "pyodide.asm.wasm"))));
 xorBase(snapshot, base);  // packed as its difference from the WebAssembly's data (worker.js snapshotBase)
-// Both packed with Brotli at its best (quality 11, a 16 MiB window): the snapshot is 3.9 MB where gzip -9 makes
-// 5.8 MB (a minute and a half of the build's time); the page's worker unpacks them as they arrive (worker.js).
-const brotli = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11,
-  [constants.BROTLI_PARAM_LGWIN]: 24, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
-const packed = brotli(snapshot);
+// Both packed with Brotli at its best (tools/brotli.mjs): the snapshot is 3.9 MB where gzip -9 makes 5.8 MB (a
+// minute and a half of the build's time); the page's worker unpacks them as they arrive (worker.js).
+const packed = pack(snapshot);
 writeFileSync(join(app, "snapshot.bin.br"), packed);
 // for the page (build.py: data-snapshot-bytes, data-snapshot-base): its unpacked length, which Pyodide sizes its
 // memory by, and its base's hash (worker.js)
 writeFileSync(join(app, "snapshot.json"), JSON.stringify({ bytes: snapshot.length, base: base.hash }) + "\n");
-writeFileSync(join(app, "stdlib.zip.br"), brotli(readFileSync(join(app, "stdlib.zip"))));
+writeFileSync(join(app, "stdlib.zip.br"), pack(readFileSync(join(app, "stdlib.zip"))));
 unlinkSync(join(app, "stdlib.zip"));
 console.log(`snapshot: ${(snapshot.length / 2 ** 20).toFixed(1)} MiB, ${(packed.length / 2 ** 20).toFixed(1)} MiB packed; ` +
             `${(zeroed / 2 ** 20).toFixed(1)} MiB of free heap zeroed in ${chunks} chunks` +

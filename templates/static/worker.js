@@ -413,8 +413,18 @@ export function startPython(post, runtime = null) {
     const later = (promise) => { promise.catch(() => {}); return promise; };
     // the single-file page (runtime given) runs on the main thread, its files inlined: unpacked there
     const source = runtime ? unpackHere(brotliDecoder(urls.brotli, runtime.brotli)) : offThread(urls.brotli);
-    // the WebAssembly, read by the compile and, for a snapshot downloaded (not a later visit's copy), for its base
-    const wasmResponses = fetch(wasm).then((response) => [response, response.clone()]);
+    // the WebAssembly, read by the compile and, for a snapshot downloaded (not a later visit's copy), for its base;
+    // asked for packed (pyodide.asm.wasm.br, which the browser unpacks on the way: netlify.toml), or where the
+    // single-file page has it inlined, or the packed copy is refused or not sent as WebAssembly, as it is
+    const asPacked = runtime ? Promise.reject(new Error("inlined")) : fetch(wasm + ".br").then((response) => {
+      const type = response.headers.get("Content-Type") || "";
+      if (!response.ok || !type.startsWith("application/wasm")) throw new Error(`HTTP ${response.status}, ${type}`);
+      return response;
+    });
+    const wasmResponses = asPacked.catch((error) => {
+      if (!runtime) console.warn("Pyodide's WebAssembly is fetched unpacked:", error);
+      return fetch(wasm);
+    }).then((response) => [response, response.clone()]);
     let base = null;
     const rebuild = (got) => (base || (base = wasmResponses.then(([, copy]) => copy.arrayBuffer()).then((buffer) => {
       const found = snapshotBase(new Uint8Array(buffer));

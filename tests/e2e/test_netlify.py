@@ -45,6 +45,26 @@ def test_build_settings():
     assert "immutable" in headers_for("/vendor/pyodide-314.0.7/pyodide.asm.wasm")["Cache-Control"]
     assert "immutable" in headers_for("/app/abc/pycore.zip")["Cache-Control"]
     assert "Cache-Control" not in headers_for("/index.html")  # pages revalidate (Netlify's default)
+    # the packed files the worker unpacks itself: plain bytes; Pyodide's packed WebAssembly: unpacked on the way
+    for packed in ("/app/abc/snapshot.bin.br", "/app/abc/stdlib.zip.br"):
+        assert headers_for(packed)["Content-Type"] == "application/octet-stream"
+        assert "Content-Encoding" not in headers_for(packed)
+    wasm = headers_for("/vendor/pyodide-314.0.7/pyodide.asm.wasm.br")
+    assert (wasm["Content-Type"], wasm["Content-Encoding"]) == ("application/wasm", "br")
+
+
+def test_the_local_server_sends_the_packed_webassembly_as_it_is(base_url, site_dir):
+    """build.py's server, like Netlify, sends pyodide.asm.wasm.br with Content-Encoding: br, the file's own bytes
+    (not packed a second time with gzip), and the plain pyodide.asm.wasm gzip-encoded in transit."""
+    path = next(site_dir.glob("vendor/pyodide-*/pyodide.asm.wasm.br")).relative_to(site_dir).as_posix()
+    request = urllib.request.Request(base_url + path, headers={"Accept-Encoding": "gzip, br"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body, headers = response.read(), response.headers
+    assert (headers["Content-Type"], headers["Content-Encoding"]) == ("application/wasm", "br")
+    assert body == (site_dir / path).read_bytes()
+    request = urllib.request.Request(base_url + path[:-len(".br")], headers={"Accept-Encoding": "gzip, br"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert (response.headers["Content-Type"], response.headers["Content-Encoding"]) == ("application/wasm", "gzip")
 
 
 @pytest.mark.parametrize("page_name", ["index.html", "embed.html"])

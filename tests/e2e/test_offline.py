@@ -51,8 +51,11 @@ def test_second_visit_works_offline(open_site, site_dir):
     page.context.on("request", lambda r: r.service_worker is None and asked.append(r.url))
     page.reload()
     wait_ready(page)
-    # the worker read both unpacked (worker.js): neither packed file, nor the decoder, was even asked for
-    assert asked and not any(u.split("?")[0].endswith((".br", "brotli_dec_wasm.js", "_bg.wasm")) for u in asked), asked
+    # the worker read both unpacked (worker.js): neither packed file, nor the decoder, was even asked for (the
+    # runtime's WebAssembly is: pyodide.asm.wasm.br, which the browser unpacks on the way)
+    assert asked and not any(u.split("?")[0].endswith((".bin.br", ".zip.br", "brotli_dec_wasm.js", "_bg.wasm"))
+                             for u in asked), asked
+    assert any(u.endswith("/pyodide.asm.wasm.br") for u in asked), asked
     expect_total(page, estimate(Scenario("qwen3-8b", weights="Q5_K_M", context=16384, gpu="rtx-4090")))
     page.fill("#context", "32768")
     expect_total(page, estimate(Scenario("qwen3-8b", weights="Q5_K_M", context=32768, gpu="rtx-4090")))
