@@ -52,6 +52,8 @@ PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_s
 # The Brotli decoder the page's worker unpacks the snapshot and its standard library with (browsers' own
 # DecompressionStream has gzip but not Brotli, which packs these a third smaller: tools/snapshot.mjs).
 BROTLI_FILES = ("brotli_dec_wasm.js", "brotli_dec_wasm_bg.wasm")
+# Pyodide's files the worker asks for packed with Brotli (<name>.br, sent with Content-Encoding: br)
+PACKED_IN_TRANSIT = ("pyodide.asm.wasm", "pyodide.asm.mjs")
 TRAINING_ROWS = (("gradients", "Gradients"), ("optimizer", "Optimizer states"), ("adapters", "Adapters"))
 MODE_OF_ITEM = {"kv_cache": "infer", "state": "infer", "gradients": "train", "optimizer": "train", "adapters": "train"}
 ROW_ORDER = ("weights", "kv_cache", "state", "gradients", "optimizer", "activations", "adapters", "overhead")
@@ -167,11 +169,13 @@ def copy_runtime(out: Path, paths: Paths):
     (out / paths.pyodide).mkdir(parents=True)
     for name in PYODIDE_FILES:
         shutil.copy2(NODE / "pyodide" / name, out / paths.pyodide / name)
-    # Pyodide's WebAssembly, packed with Brotli for the page's worker to fetch (sent with Content-Encoding: br,
-    # netlify.toml; 2.8 MB where gzip in transit makes 3.6); the plain file stays for a host or browser that
-    # will not take it so (worker.js falls back to it) and for offline.html
-    wasm = out / paths.pyodide / "pyodide.asm.wasm"
-    shutil.copy2(_packed(wasm), wasm.with_name(wasm.name + ".br"))
+    # Pyodide's WebAssembly and its JavaScript, packed with Brotli for the page's worker to fetch (sent with
+    # Content-Encoding: br, netlify.toml; 2.77 and 0.21 MB where gzip in transit makes 3.60 and 0.26); the plain
+    # files stay for a host or browser that will not take them so (worker.js falls back to them) and for
+    # offline.html
+    for name in PACKED_IN_TRANSIT:
+        plain = out / paths.pyodide / name
+        shutil.copy2(_packed(plain), plain.with_name(name + ".br"))
     (out / paths.brotli).mkdir(parents=True)
     for name in BROTLI_FILES:
         shutil.copy2(NODE / "brotli-dec-wasm" / "pkg" / name, out / paths.brotli / name)
@@ -283,16 +287,16 @@ def page_files(out: Path, paths: Paths) -> list:
     """The files the pages (index.html, embed.html) load, relative to the site root: what the service worker
     keeps. Not offline.html (it carries everything itself), not offline-fetch.js (only offline.html uses it), not
     warm.py (the snapshot's) nor pycore.zip and python_stdlib.zip (only a start without the snapshot fetches
-    them), nor pyodide-lock.json (the worker passes its header inline), nor pyodide.asm.wasm (the worker asks for
-    its Brotli-packed copy, and for the plain file only where that fails)
+    them), nor pyodide-lock.json (the worker passes its header inline), nor the plain PACKED_IN_TRANSIT (the
+    worker asks for their Brotli-packed copies, and for the plain files only where that fails)
     tests/e2e/test_offline.py checks this list against what the pages request."""
     unused = ("offline-fetch.js", "pycore.zip", "warm.py")
     app = sorted(p.name for p in (out / paths.app).iterdir() if p.is_file() and p.name not in unused)
     # index.html is the site root's page ("./"), kept once under that name
     return (["./", "favicon.svg", *(p for p in PAGES if p != "index.html")] + [paths.app + name for name in app] +
-            [paths.pyodide + name for name in PYODIDE_FILES if name not in ("python_stdlib.zip", "pyodide-lock.json",
-                                                                          "pyodide.asm.wasm")] +
-            [paths.pyodide + "pyodide.asm.wasm.br"] +
+            [paths.pyodide + name for name in PYODIDE_FILES
+             if name not in ("python_stdlib.zip", "pyodide-lock.json", *PACKED_IN_TRANSIT)] +
+            [paths.pyodide + name + ".br" for name in PACKED_IN_TRANSIT] +
             [paths.brotli + name for name in BROTLI_FILES])
 
 

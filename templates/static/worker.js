@@ -414,7 +414,8 @@ export function startPython(post, runtime = null) {
     // the single-file page (runtime given) runs on the main thread, its files inlined: unpacked there
     const source = runtime ? unpackHere(brotliDecoder(urls.brotli, runtime.brotli)) : offThread(urls.brotli);
     // the WebAssembly, read by the compile and, for a snapshot downloaded (not a later visit's copy), for its base;
-    // asked for packed (pyodide.asm.wasm.br, which the browser unpacks on the way: netlify.toml), or where the
+    // asked for packed (pyodide.asm.wasm.br, which the browser unpacks on the way: netlify.toml, build.py
+    // PACKED_IN_TRANSIT; so is the runtime's JavaScript below), or where the
     // single-file page has it inlined, or the packed copy is refused or not sent as WebAssembly, as it is
     const asPacked = runtime ? Promise.reject(new Error("inlined")) : fetch(wasm + ".br").then((response) => {
       const type = response.headers.get("Content-Type") || "";
@@ -471,7 +472,10 @@ export function startPython(post, runtime = null) {
         return null;
       }),
       runtime: later((runtime ? Promise.resolve(runtime)
-        : Promise.all([import(urls.pyodide + "pyodide.mjs"), import(urls.pyodide + "pyodide.asm.mjs")])
+        : Promise.all([import(urls.pyodide + "pyodide.mjs"), import(urls.pyodide + "pyodide.asm.mjs.br").catch((error) => {
+          console.warn("Pyodide's JavaScript is fetched unpacked:", error);  // as the WebAssembly above
+          return import(urls.pyodide + "pyodide.asm.mjs");
+        })])
           .then(([mjs, asm]) => ({ loadPyodide: mjs.loadPyodide, createPyodideModule: asm.default })))
         .then(mark("py:runtime"))),
     };

@@ -51,6 +51,8 @@ def test_build_settings():
         assert "Content-Encoding" not in headers_for(packed)
     wasm = headers_for("/vendor/pyodide-314.0.7/pyodide.asm.wasm.br")
     assert (wasm["Content-Type"], wasm["Content-Encoding"]) == ("application/wasm", "br")
+    mjs = headers_for("/vendor/pyodide-314.0.7/pyodide.asm.mjs.br")
+    assert (mjs["Content-Type"], mjs["Content-Encoding"]) == ("text/javascript; charset=utf-8", "br")
 
 
 def test_the_local_server_sends_the_packed_webassembly_as_it_is(base_url, site_dir):

@@ -479,22 +479,22 @@ def test_python_starts_from_its_snapshot_when_the_unpacking_worker_cannot_start(
         server.shutdown()
 
 
-class NoPackedWasm(QuietHandler):
-    """The site, with Pyodide's Brotli-packed WebAssembly refused (as by a host without netlify.toml's rule for it,
-    or to a browser that does not take Brotli over plain http)."""
+class NoPackedRuntime(QuietHandler):
+    """The site, with Pyodide's Brotli-packed WebAssembly and JavaScript refused (as by a host without
+    netlify.toml's rules for them, or to a browser that does not take Brotli over plain http)."""
 
     def send_head(self):
-        if self.path.split("?")[0].endswith(".wasm.br"):
+        if self.path.split("?")[0].endswith((".wasm.br", ".mjs.br")):
             self.send_error(404, "no packed WebAssembly here")
             return None
         return super().send_head()
 
 
-def test_python_starts_from_its_snapshot_with_the_plain_webassembly(open_site, site_dir):
-    """The worker asks for pyodide.asm.wasm.br; refused, it takes pyodide.asm.wasm instead, with a warning, and
-    Python starts from the snapshot (rebuilt from that file's data) and computes."""
+def test_python_starts_from_its_snapshot_with_the_plain_runtime(open_site, site_dir):
+    """The worker asks for pyodide.asm.wasm.br and pyodide.asm.mjs.br; refused, it takes the plain files instead,
+    with warnings, and Python starts from the snapshot (rebuilt from the plain WebAssembly's data) and computes."""
     warnings = []
-    server = serve_in_background(site_dir, NoPackedWasm)
+    server = serve_in_background(site_dir, NoPackedRuntime)
     try:
         host = f"127.0.0.1:{server.server_address[1]}"
         page = open_site(f"http://{host}/?model=qwen3-8b&context=16384", hosts=(host,),
@@ -502,9 +502,11 @@ def test_python_starts_from_its_snapshot_with_the_plain_webassembly(open_site, s
         expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=16384, gpu="rtx-4090")))
         assert not any(u.endswith("/pycore.zip") for u in page.watch.requests)  # the snapshot's start
         assert any(u.endswith("/pyodide.asm.wasm") for u in page.watch.requests)
-        assert any("fetched unpacked" in w for w in warnings), warnings
+        assert any(u.endswith("/pyodide.asm.mjs") for u in page.watch.requests)
+        assert any("WebAssembly is fetched unpacked" in w for w in warnings), warnings
+        assert any("JavaScript is fetched unpacked" in w for w in warnings), warnings
         set_fields(page, context="2048")
         expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=2048, gpu="rtx-4090")))
-        page.watch.errors = [m for m in page.watch.errors if ".wasm.br" not in m]  # the request refused
+        page.watch.errors = [m for m in page.watch.errors if ".br" not in m]  # the requests refused
     finally:
         server.shutdown()
