@@ -342,6 +342,15 @@ def test_the_address_is_written_once_inputs_pause(app):
     assert re.search(r"[?&]context=12345(&|$)", app.url), app.url
 
 
+def stop(server, page):
+    """A test's own server stopped, the page's browser context closed first: the page goes on asking for files
+    after the test's last check (the service worker's script once Python runs, its fill), and a request to a
+    stopped server would log a console error the page's watch counts."""
+    if page is not None:
+        page.context.close()
+    server.shutdown()
+
+
 class CutShort(QuietHandler):
     """The site, with the snapshot's first half served as if it were the whole file."""
     encoding = None
@@ -371,6 +380,7 @@ def test_a_snapshot_the_server_sent_brotli_encoded_is_taken_as_it_arrives(open_s
     snapshot already, and the worker starts from it as it arrives (worker.js unpack), not the normal way."""
     warnings = []
     server = serve_in_background(site_dir, BrotliEncoded)
+    page = None
     try:
         host = f"127.0.0.1:{server.server_address[1]}"
         page = open_site(f"http://{host}/?model=qwen3-8b&context=16384", hosts=(host,),
@@ -379,7 +389,7 @@ def test_a_snapshot_the_server_sent_brotli_encoded_is_taken_as_it_arrives(open_s
         assert not any(u.endswith("/pycore.zip") for u in page.watch.requests)  # the snapshot's start
         assert warnings == []
     finally:
-        server.shutdown()
+        stop(server, page)
 
 
 @pytest.mark.parametrize("cut", [False, True], ids=["refused", "cut-short"])
@@ -393,6 +403,7 @@ def test_python_starts_without_its_snapshot_when_it_cannot_be_read(open_site, si
         context.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
         if not cut:
             context.route("**/snapshot.bin.br", lambda route: route.abort())
+    page = None
     try:
         host = f"127.0.0.1:{server.server_address[1]}" if cut else None
         page = open_site((f"http://{host}/" if cut else "") + "?model=qwen3-8b&context=16384",
@@ -407,7 +418,7 @@ def test_python_starts_without_its_snapshot_when_it_cannot_be_read(open_site, si
         page.watch.errors = [m for m in page.watch.errors if "snapshot.bin.br" not in m]  # the download refused
     finally:
         if server:
-            server.shutdown()
+            stop(server, page)
 
 
 @pytest.mark.parametrize("attribute, changed, warned", [
@@ -464,6 +475,7 @@ def test_python_starts_from_its_snapshot_when_the_unpacking_worker_cannot_start(
     snapshot (no pycore.zip)."""
     warnings = []
     server = serve_in_background(site_dir, NoSecondWorker)
+    page = None
     try:
         host = f"127.0.0.1:{server.server_address[1]}"
         page = open_site(f"http://{host}/?model=qwen3-8b&context=16384", hosts=(host,),
@@ -476,7 +488,7 @@ def test_python_starts_from_its_snapshot_when_the_unpacking_worker_cannot_start(
         expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=2048, gpu="rtx-4090")))
         page.watch.errors = [m for m in page.watch.errors if "worker.js" not in m]  # the load refused
     finally:
-        server.shutdown()
+        stop(server, page)
 
 
 class NoPackedRuntime(QuietHandler):
@@ -495,6 +507,7 @@ def test_python_starts_from_its_snapshot_with_the_plain_runtime(open_site, site_
     with warnings, and Python starts from the snapshot (rebuilt from the plain WebAssembly's data) and computes."""
     warnings = []
     server = serve_in_background(site_dir, NoPackedRuntime)
+    page = None
     try:
         host = f"127.0.0.1:{server.server_address[1]}"
         page = open_site(f"http://{host}/?model=qwen3-8b&context=16384", hosts=(host,),
@@ -509,4 +522,4 @@ def test_python_starts_from_its_snapshot_with_the_plain_runtime(open_site, site_
         expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=2048, gpu="rtx-4090")))
         page.watch.errors = [m for m in page.watch.errors if ".br" not in m]  # the requests refused
     finally:
-        server.shutdown()
+        stop(server, page)
