@@ -474,6 +474,7 @@ def test_python_starts_from_its_snapshot_when_the_unpacking_worker_cannot_start(
     loaded, the files are unpacked on the first worker's thread, with a warning, and Python still starts from the
     snapshot (no pycore.zip)."""
     warnings = []
+    NoSecondWorker.loads = 0
     server = serve_in_background(site_dir, NoSecondWorker)
     page = None
     try:
