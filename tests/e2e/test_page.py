@@ -1,4 +1,5 @@
 """The built page in Chromium, driven like a user: every figure it shows must be CPython pycore's figure."""
+import contextlib
 import io
 import json
 import re
@@ -342,13 +343,39 @@ def test_the_address_is_written_once_inputs_pause(app):
     assert re.search(r"[?&]context=12345(&|$)", app.url), app.url
 
 
-def stop(server, page):
-    """A test's own server stopped, the page's browser context closed first: the page goes on asking for files
-    after the test's last check (the service worker's script once Python runs, its fill), and a request to a
-    stopped server would log a console error the page's watch counts."""
-    if page is not None:
-        page.context.close()
-    server.shutdown()
+START = "?model=qwen3-8b&context=16384"
+
+
+def expect_start(page, context=16384):
+    """The scenario the start-up tests below open (START: Qwen3-8B, the page's Q4_K_M on an RTX 4090), at
+    `context` tokens, as CPython's pycore computes it."""
+    expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=context, gpu="rtx-4090")))
+
+
+@contextlib.contextmanager
+def started(open_site, site_dir, handler=None, setup=None):
+    """The page opened at START, its console warnings collected: yields (page, warnings). With `handler`, from a
+    server of its own (a QuietHandler that serves some file otherwise), stopped after the page's browser context
+    is closed: the page goes on asking for files after the test's last check (the service worker's script once
+    Python runs, its fill), and a request to a stopped server would log a console error its watch counts.
+    `setup(context)` runs before the page loads."""
+    warnings = []
+    server = serve_in_background(site_dir, handler) if handler else None
+    page = None
+
+    def prepare(context):
+        context.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
+        if setup:
+            setup(context)
+    try:
+        host = f"127.0.0.1:{server.server_address[1]}" if server else None
+        page = open_site((f"http://{host}/" if host else "") + START, hosts=(host,) if host else (), setup=prepare)
+        yield page, warnings
+    finally:
+        if server:
+            if page is not None:
+                page.context.close()
+            server.shutdown()
 
 
 class CutShort(QuietHandler):
@@ -378,74 +405,47 @@ class BrotliEncoded(CutShort):
 def test_a_snapshot_the_server_sent_brotli_encoded_is_taken_as_it_arrives(open_site, site_dir):
     """A host that serves .br files with Content-Encoding: br (some servers' default): the browser has unpacked the
     snapshot already, and the worker starts from it as it arrives (worker.js unpack), not the normal way."""
-    warnings = []
-    server = serve_in_background(site_dir, BrotliEncoded)
-    page = None
-    try:
-        host = f"127.0.0.1:{server.server_address[1]}"
-        page = open_site(f"http://{host}/?model=qwen3-8b&context=16384", hosts=(host,),
-                         setup=lambda c: c.on("console", lambda m: m.type == "warning" and warnings.append(m.text)))
-        expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=16384, gpu="rtx-4090")))
+    with started(open_site, site_dir, BrotliEncoded) as (page, warnings):
+        expect_start(page)
         assert not any(u.endswith("/pycore.zip") for u in page.watch.requests)  # the snapshot's start
         assert warnings == []
-    finally:
-        stop(server, page)
 
 
 @pytest.mark.parametrize("cut", [False, True], ids=["refused", "cut-short"])
 def test_python_starts_without_its_snapshot_when_it_cannot_be_read(open_site, site_dir, cut):
     """A memory snapshot that cannot be downloaded, or whose Brotli stream ends early (worker.js unpack): the
     worker starts Pyodide the normal way (the whole standard library and pycore.zip) and the page computes."""
-    warnings = []
-    server = serve_in_background(site_dir, CutShort) if cut else None
-
-    def setup(context):
-        context.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
-        if not cut:
-            context.route("**/snapshot.bin.br", lambda route: route.abort())
-    page = None
-    try:
-        host = f"127.0.0.1:{server.server_address[1]}" if cut else None
-        page = open_site((f"http://{host}/" if cut else "") + "?model=qwen3-8b&context=16384",
-                         hosts=(host,) if cut else (), setup=setup)
-        e = estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=16384, gpu="rtx-4090"))
-        expect_total(page, e)
+    def refuse(context):
+        context.route("**/snapshot.bin.br", lambda route: route.abort())
+    with started(open_site, site_dir, CutShort if cut else None, None if cut else refuse) as (page, warnings):
+        expect_start(page)
         assert any(u.endswith("/pycore.zip") for u in page.watch.requests)  # the normal start's files
         if cut:
             assert any("ends before its Brotli stream does" in w for w in warnings), warnings
         set_fields(page, context="2048")
-        expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=2048, gpu="rtx-4090")))
+        expect_start(page, 2048)
         page.watch.errors = [m for m in page.watch.errors if "snapshot.bin.br" not in m]  # the download refused
-    finally:
-        if server:
-            stop(server, page)
 
 
 @pytest.mark.parametrize("attribute, changed, warned", [
     ("data-snapshot-bytes", lambda v: str(int(v) + 16), "the page expects"),
     ("data-snapshot-base", lambda v: f"{int(v, 16) ^ 1:08x}", "is not the snapshot's base"),
 ], ids=["length", "base"])
-def test_a_snapshot_the_page_describes_otherwise_is_not_used(open_site, attribute, changed, warned):
+def test_a_snapshot_the_page_describes_otherwise_is_not_used(open_site, site_dir, attribute, changed, warned):
     """Pyodide is given an array of the length the page names (data-snapshot-bytes) before the snapshot is there,
     and the snapshot is rebuilt from its difference with the WebAssembly's data only if that data hashes to what
     the page names (data-snapshot-base; worker.js prefetch, snapshotBase). Either fact wrong: the snapshot is not
     used, the warning says why, and Python starts the normal way (pycore.zip) and computes."""
-    warnings = []
-
     def altered(route):
         response = route.fetch()
         html = response.text()
         found = re.search(attribute + r'="([0-9a-f]+)"', html)
         assert found, f"the page has {attribute}"
         route.fulfill(response=response, body=html.replace(found.group(0), f'{attribute}="{changed(found.group(1))}"'))
-
-    def setup(context):
-        context.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
-        context.route(re.compile(r"/(\?.*)?$"), altered)
-    page = open_site("?model=qwen3-8b&context=16384", setup=setup)
-    expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=16384, gpu="rtx-4090")))
-    assert any(u.endswith("/pycore.zip") for u in page.watch.requests)
-    assert any("without its snapshot" in w and warned in w for w in warnings), warnings
+    with started(open_site, site_dir, setup=lambda c: c.route(re.compile(r"/(\?.*)?$"), altered)) as (page, warnings):
+        expect_start(page)
+        assert any(u.endswith("/pycore.zip") for u in page.watch.requests)
+        assert any("without its snapshot" in w and warned in w for w in warnings), warnings
 
 
 class NoSecondWorker(QuietHandler):
@@ -473,23 +473,15 @@ def test_python_starts_from_its_snapshot_when_the_unpacking_worker_cannot_start(
     """The snapshot is unpacked in a second worker (worker.js offThread); if that worker's module cannot be
     loaded, the files are unpacked on the first worker's thread, with a warning, and Python still starts from the
     snapshot (no pycore.zip)."""
-    warnings = []
     NoSecondWorker.loads = 0
-    server = serve_in_background(site_dir, NoSecondWorker)
-    page = None
-    try:
-        host = f"127.0.0.1:{server.server_address[1]}"
-        page = open_site(f"http://{host}/?model=qwen3-8b&context=16384", hosts=(host,),
-                         setup=lambda c: c.on("console", lambda m: m.type == "warning" and warnings.append(m.text)))
-        expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=16384, gpu="rtx-4090")))
+    with started(open_site, site_dir, NoSecondWorker) as (page, warnings):
+        expect_start(page)
         assert not any(u.endswith("/pycore.zip") for u in page.watch.requests)  # the snapshot's start
         assert NoSecondWorker.loads == 2
         assert any("Unpacking on this thread" in w for w in warnings), warnings
         set_fields(page, context="2048")
-        expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=2048, gpu="rtx-4090")))
+        expect_start(page, 2048)
         page.watch.errors = [m for m in page.watch.errors if "worker.js" not in m]  # the load refused
-    finally:
-        stop(server, page)
 
 
 class NoPackedRuntime(QuietHandler):
@@ -506,21 +498,13 @@ class NoPackedRuntime(QuietHandler):
 def test_python_starts_from_its_snapshot_with_the_plain_runtime(open_site, site_dir):
     """The worker asks for pyodide.asm.wasm.br and pyodide.asm.mjs.br; refused, it takes the plain files instead,
     with warnings, and Python starts from the snapshot (rebuilt from the plain WebAssembly's data) and computes."""
-    warnings = []
-    server = serve_in_background(site_dir, NoPackedRuntime)
-    page = None
-    try:
-        host = f"127.0.0.1:{server.server_address[1]}"
-        page = open_site(f"http://{host}/?model=qwen3-8b&context=16384", hosts=(host,),
-                         setup=lambda c: c.on("console", lambda m: m.type == "warning" and warnings.append(m.text)))
-        expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=16384, gpu="rtx-4090")))
+    with started(open_site, site_dir, NoPackedRuntime) as (page, warnings):
+        expect_start(page)
         assert not any(u.endswith("/pycore.zip") for u in page.watch.requests)  # the snapshot's start
         assert any(u.endswith("/pyodide.asm.wasm") for u in page.watch.requests)
         assert any(u.endswith("/pyodide.asm.mjs") for u in page.watch.requests)
         assert any("WebAssembly is fetched unpacked" in w for w in warnings), warnings
         assert any("JavaScript is fetched unpacked" in w for w in warnings), warnings
         set_fields(page, context="2048")
-        expect_total(page, estimate(Scenario("qwen3-8b", weights="Q4_K_M", context=2048, gpu="rtx-4090")))
+        expect_start(page, 2048)
         page.watch.errors = [m for m in page.watch.errors if ".br" not in m]  # the requests refused
-    finally:
-        stop(server, page)
