@@ -137,8 +137,12 @@ BOXES = "#results, #answers, #engine-section, #placement-chart, #engine-log, #cu
 def test_first_paint_keeps_its_geometry(open_site):
     """The pre-rendered page already holds the engine blocks at their final size: Python starting changes no box."""
     page = open_site("", ready=False, viewport={"width": 1280, "height": 900})
-    measure = f"""() => [...document.querySelectorAll("{BOXES}")].map(n => {{
-        const r = n.getBoundingClientRect(); return [n.id || n.className, r.x, r.y, r.width, r.height]; }})"""
+    # Measured after the first frame: until then the panels' content-visibility:auto has not decided which are
+    # near the viewport, and all of them have their placeholder size (contain-intrinsic-size), never painted.
+    measure = f"""async () => {{
+        await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+        return [...document.querySelectorAll("{BOXES}")].map(n => {{
+            const r = n.getBoundingClientRect(); return [n.id || n.className, r.x, r.y, r.width, r.height]; }}); }}"""
     before = page.evaluate(measure)
     assert page.locator("html[data-py=ready]").count() == 0  # measured before Python took over
     page.locator("html[data-py=ready]").wait_for(state="attached", timeout=60_000)
