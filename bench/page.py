@@ -1,7 +1,7 @@
 """Page timings in Chromium, measured the same way for this calculator and, with --compare, for any other
 page in the same run (runs alternate between the pages). Prints medians; never fails on a time.
 
-    .venv/bin/python bench/page.py [--runs 5] [--page index.html] [--network 50,40]
+    .venv/bin/python bench/page.py [--runs 5] [--page index.html] [--network 50,40] [--profile disk]
     .venv/bin/python bench/page.py --runs 12 --compare http://127.0.0.1:5173/ \
         [--compare-input 'input[name=context]' --compare-result '#total' --compare-value 8192]
 
@@ -11,7 +11,10 @@ wait one round trip (bench/netlink.py): the local server alone has no download t
 a user and shows only the processor's share.
 
 Each cold run opens a new, empty browser profile (an isolated context: no cache, no service worker, no
-storage) in one running headless Chromium. Per page and run:
+storage) in one running headless Chromium. Such a context is off the record, and Chromium keeps no code cache
+for it: a repeat visit compiles all its JavaScript again. --profile disk gives each run a Chromium of its own
+with a profile in a new folder instead, as a visitor's browser has (the code caches kept between its visits);
+each such browser first opens a blank page, not counted. Per page and run:
 
 - first result: first contentful paint (this calculator pre-renders its default result into the HTML);
 - interactive: the first moment an input changes the result on screen. From the first parse on, a probe
@@ -37,6 +40,9 @@ storage) in one running headless Chromium. Per page and run:
   snapshot (py:loaded: memory restored), the first render computed and sent (app:ready), interactive.
 """
 import argparse
+import contextlib
+import shutil
+import tempfile
 import statistics
 import sys
 import time
@@ -157,12 +163,55 @@ class Traffic:
             page.wait_for_timeout(250)
 
 
-def launch(p, link=None):
-    """Headless Chromium (tests/browser.py's); its requests through `link` (a NetworkLink) if given."""
+def _launch_options(link=None):
     kwargs = {"args": browser.LAUNCH_ARGS + (link.chromium_args() if link else []), "headless": True}
     if browser.executable():
         kwargs["executable_path"] = browser.executable()
-    return p.chromium.launch(**kwargs)
+    return kwargs
+
+
+def launch(p, link=None):
+    """Headless Chromium (tests/browser.py's); its requests through `link` (a NetworkLink) if given."""
+    return p.chromium.launch(**_launch_options(link))
+
+
+class Profiles:
+    """Fresh browser profiles, one per cold run (`with profiles.fresh() as context:`): isolated contexts of one
+    running Chromium (off the record), or, `on_disk`, a Chromium of its own per profile, in a new folder that is
+    removed after the run."""
+
+    def __init__(self, p, link=None, on_disk=False, warm_url=None):
+        self.p, self.link, self.on_disk = p, link, on_disk
+        self.chromium = None if on_disk else launch(p, link)
+        if self.chromium and warm_url:  # warm the browser process itself; not counted
+            warm = self.chromium.new_page()
+            warm.goto(warm_url)
+            warm.close()
+
+    @contextlib.contextmanager
+    def fresh(self):
+        if self.chromium:
+            context = self.chromium.new_context()
+            try:
+                yield context
+            finally:
+                context.close()
+            return
+        folder = tempfile.mkdtemp(prefix="bench-profile-")
+        try:
+            context = self.p.chromium.launch_persistent_context(folder, **_launch_options(self.link))
+            try:
+                blank = context.pages[0] if context.pages else context.new_page()
+                blank.goto("about:blank")  # the browser's first page, kept open: the visits are not its first
+                yield context
+            finally:
+                context.close()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def close(self):
+        if self.chromium:
+            self.chromium.close()
 
 
 def visit(context, traffic, url, target, timeout_s=120):
@@ -183,29 +232,27 @@ def visit(context, traffic, url, target, timeout_s=120):
     return page, m, started
 
 
-def cold_run(chromium, target, repeat=True, offline=None):
-    context = chromium.new_context()
-    context.add_init_script(OBSERVE % target["json"])
-    traffic = Traffic(context)
-    page, m, started = visit(context, traffic, target["url"], target)
-    m["settled"], m["updated"] = page.evaluate(SETTLE, {"input": target["input"], "result": target["result"],
-                                                        "values": target["values"]})
-    traffic.wait_quiet(page)
-    m["bytes_visit"], m["requests_visit"] = traffic.total(), traffic.requests()
-    if repeat:
-        before = traffic.total()
-        page.close()
-        _, r, _ = visit(context, traffic, target["url"], target)
-        traffic.wait_quiet(context.pages[-1], quiet_s=1.0, limit_s=10)
-        r["bytes_network"] = traffic.total() - before
-        m["repeat"] = r
-    context.close()
-    if offline:
-        context = chromium.new_context()
-        context.route("http*://**", lambda route: route.abort())
+def cold_run(profiles, target, repeat=True, offline=None):
+    with profiles.fresh() as context:
         context.add_init_script(OBSERVE % target["json"])
-        _, m["file"], _ = visit(context, Traffic(context), offline.as_uri(), target)
-        context.close()
+        traffic = Traffic(context)
+        page, m, started = visit(context, traffic, target["url"], target)
+        m["settled"], m["updated"] = page.evaluate(SETTLE, {"input": target["input"], "result": target["result"],
+                                                            "values": target["values"]})
+        traffic.wait_quiet(page)
+        m["bytes_visit"], m["requests_visit"] = traffic.total(), traffic.requests()
+        if repeat:
+            before = traffic.total()
+            page.close()
+            page, r, _ = visit(context, traffic, target["url"], target)
+            traffic.wait_quiet(page, quiet_s=1.0, limit_s=10)
+            r["bytes_network"] = traffic.total() - before
+            m["repeat"] = r
+    if offline:
+        with profiles.fresh() as context:
+            context.route("http*://**", lambda route: route.abort())
+            context.add_init_script(OBSERVE % target["json"])
+            _, m["file"], _ = visit(context, Traffic(context), offline.as_uri(), target)
     return m
 
 
@@ -236,9 +283,10 @@ def start_up(runs):
     return f"{phases[0]} {at[phases[0]]:.0f}, " + ", ".join(f"{b} +{at[b] - at[a]:.0f}" for a, b in zip(phases, phases[1:]))
 
 
-def report(name, runs):
+def report(name, runs, profile="isolated"):
     settled = [x for r in runs for x in r["settled"]]
-    print(f"\n{name} — medians of {len(runs)} cold runs (fresh profile each), Chromium headless on this machine")
+    kind = "a new profile folder and browser each" if profile == "disk" else "a fresh isolated context each"
+    print(f"\n{name} — medians of {len(runs)} cold runs ({kind}), Chromium headless on this machine")
     print(f"  first result painted:                {med(runs, 'fcp'):8.0f} ms")
     print(f"  interactive (an input changes it):   {med(runs, 'interactive'):8.0f} ms")
     print(f"  blocking after first paint (TBT):    {med(runs, 'tbt'):8.0f} ms, longest task "
@@ -278,6 +326,9 @@ def main():
     ap.add_argument("--no-offline", action="store_true", help="skip offline.html from disk")
     ap.add_argument("--network", metavar="MBPS,RTT", help="emulate a network: megabits per second and round trip "
                     "in ms, e.g. 50,40 (a proxy that every request crosses); default: the local server as is")
+    ap.add_argument("--profile", choices=("isolated", "disk"), default="isolated",
+                    help="isolated: a fresh off-the-record context per run in one browser (no code cache); disk: a "
+                    "browser per run with its profile in a new folder, code caches kept as in a visitor's browser")
     args = ap.parse_args()
     network = tuple(float(x) for x in args.network.split(",")) if args.network else None
     if network and (len(network) != 2 or not (0.1 <= network[0] <= 10000 and 0 <= network[1] <= 5000)):
@@ -290,17 +341,14 @@ def main():
     mine, theirs = [], []
     link = NetworkLink(*network) if network else None
     with sync_playwright() as p:
-        chromium = launch(p, link)
-        warm = chromium.new_page()  # warm the browser process itself; not counted
-        warm.goto(ours["url"])
-        warm.close()
+        profiles = Profiles(p, link, on_disk=args.profile == "disk", warm_url=ours["url"])
         for i in range(args.runs):
             order = [(ours, mine), (other, theirs)] if other else [(ours, mine)]
             if i % 2:
                 order.reverse()
             for t, runs in order:
                 is_ours = t is ours
-                runs.append(cold_run(chromium, t, repeat=is_ours,
+                runs.append(cold_run(profiles, t, repeat=is_ours,
                                      offline=SITE / "offline.html" if is_ours and not args.no_offline else None))
                 r = runs[-1]
                 print(f"run {i + 1} {'this page' if is_ours else 'compare'}: first result {r['fcp']:.0f} ms, "
@@ -308,12 +356,13 @@ def main():
                       f"CLS {r['cls']:.3f}, settled p95 {pct(r['settled'], 0.95):.1f} ms, "
                       f"{r['bytes_interactive'] / 1e6:.2f} MB until interactive, {r['bytes_visit'] / 1e6:.2f} MB "
                       f"first visit", flush=True)
+        profiles.close()
     server.shutdown()
     if link:
         link.close()
-    a = report(ours["url"], mine)
+    a = report(ours["url"], mine, args.profile)
     if other:
-        b = report(other["url"], theirs)
+        b = report(other["url"], theirs, args.profile)
         print("\nratio this page / compare (medians):")
         for key, label in (("fcp", "first result"), ("interactive", "interactive"), ("cls", "CLS"),
                            ("settled_p95", "settled p95"), ("bytes_interactive", "bytes until interactive"),
