@@ -7,6 +7,7 @@ from .errors import InputError
 from .formats import FILE, FLOAT, GGUF_TYPE, WEIGHT_FORMATS
 from .hardware import GPUS, PIPELINE, TENSOR, gpu as gpu_named
 from .memory import estimate, resolve_model
+from .monotone import largest
 from .scenario import MAX_BATCH, Scenario
 
 
@@ -28,26 +29,11 @@ def _require_gpu(s: Scenario):
         raise InputError("gpu", "choose a GPU (or enter its memory) to ask what fits")
 
 
-def _largest(fits, low: int, high: int):
-    """Largest n in [low, high] with fits(n), for fits monotone (true, then false); None if none."""
-    if not fits(low):
-        return None
-    if fits(high):
-        return high
-    while high - low > 1:  # invariant: fits(low), not fits(high)
-        mid = (low + high) // 2
-        if fits(mid):
-            low = mid
-        else:
-            high = mid
-    return low
-
-
 def max_context(s: Scenario) -> Answer:
     """Longest context per sequence that fits, up to the model's maximum."""
     _require_gpu(s)
     spec = resolve_model(s.model)[1]
-    best = _largest(lambda n: _fits(s.with_(context=n)), 1, spec.max_context)
+    best = largest(lambda n: _fits(s.with_(context=n)), 1, spec.max_context)
     if best is None:
         return Answer(None, "nothing fits, not even one token of context")
     if best == spec.max_context:
@@ -58,7 +44,7 @@ def max_context(s: Scenario) -> Answer:
 def max_batch(s: Scenario) -> Answer:
     """Most concurrent sequences of the scenario's context that fit."""
     _require_gpu(s)
-    best = _largest(lambda n: _fits(s.with_(batch=n)), 1, MAX_BATCH)
+    best = largest(lambda n: _fits(s.with_(batch=n)), 1, MAX_BATCH)
     if best is None:
         return Answer(None, "not even one sequence fits")
     return Answer(best, f"{best + 1:,} sequences would not fit" if best < MAX_BATCH else "no limit found")

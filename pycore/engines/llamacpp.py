@@ -26,6 +26,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .. import monotone
 from ..units import MiB
 
 CELL_PAD = 256  # llama-context.cpp: GGML_PAD(n_ctx, 256); llama-kv-cache-iswa.cpp pads the SWA cache to 256
@@ -393,28 +394,14 @@ def fits(gpus, budget: int) -> bool:
     return all(g.total <= budget for g in gpus)
 
 
-def _first_fit(lo: int, hi: int, fits_at) -> int:
-    """The smallest n in (lo, hi] with fits_at(n), for a fits_at that is False up to some n and True from
-    there on; fits_at(hi) must hold. About log2(hi − lo) plans."""
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if fits_at(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
 def max_ngl(spec, fmt, kvf, st: Settings, budget: int):
     """The largest --n-gpu-layers whose GPUs each fit in `budget` bytes (None when not even 0 layers
     leave room: the CPU-only case needs no GPU memory, so 0 always fits). GPU bytes grow with ngl."""
     from dataclasses import replace
     top = spec.num_layers + 1
     # every layer is --n-gpu-layers -1 (layer_devices), the plan the estimate has already made in the default case
-    too_many = lambda n: not fits(plan(spec, fmt, kvf, replace(st, ngl=-1 if n == top else n))[0], budget)  # noqa: E731
-    if not too_many(top):
-        return top
-    return _first_fit(0, top, too_many) - 1  # 0 layers always fit
+    fits_at = lambda n: fits(plan(spec, fmt, kvf, replace(st, ngl=-1 if n == top else n))[0], budget)  # noqa: E731
+    return monotone.largest(fits_at, 0, top)
 
 
 def min_n_cpu_moe(spec, fmt, kvf, st: Settings, budget: int):
@@ -423,9 +410,7 @@ def min_n_cpu_moe(spec, fmt, kvf, st: Settings, budget: int):
     from dataclasses import replace
     full = replace(st, ngl=-1)
     fits_at = lambda n: fits(plan(spec, fmt, kvf, replace(full, n_cpu_moe=n))[0], budget)  # noqa: E731
-    if not fits_at(spec.num_layers):
-        return None
-    return _first_fit(-1, spec.num_layers, fits_at)
+    return monotone.smallest(fits_at, 0, spec.num_layers)
 
 
 def notes(spec, kvf, st: Settings, c: Cells, flash: bool, has_gpu: bool = True) -> tuple:

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..scenario import MAX_BATCH, MAX_GPUS
-from ..solve import Answer, _largest, _require_gpu
+from ..monotone import largest
+from ..solve import Answer, _require_gpu
 from ..units import format_bytes
 from .estimate import estimate_training
 from .scenario import TrainingScenario
@@ -21,7 +22,7 @@ def max_micro_batch(ts: TrainingScenario) -> Answer:
     """Largest micro-batch (sequences per GPU per step) that fits; memory grows with it, so the
     answer fits and one more does not."""
     _require_gpu(ts)
-    best = _largest(lambda n: _fits(ts.with_(micro_batch=n)), 1, MAX_BATCH)
+    best = largest(lambda n: _fits(ts.with_(micro_batch=n)), 1, MAX_BATCH)
     if best is None:
         return Answer(None, "not even one sequence fits: try checkpointing, LoRA/QLoRA, ZeRO or more GPUs")
     return Answer(best, f"a micro-batch of {best + 1:,} would not fit" if best < MAX_BATCH else "no limit found")
