@@ -1,7 +1,9 @@
 """The snapshot's base (templates/static/worker.js snapshotBase, xorBase): the WebAssembly's data segments, read
 by the worker in the page and by tools/snapshot.mjs at build time, checked here against an independent reading of
 the WebAssembly binary format (https://webassembly.github.io/spec/core/binary/modules.html#data-section) written
-in Python, and against hostile files."""
+in Python, and against hostile files. Then the snapshot's form as sent, its pages that are not all zeros (worker.js
+sparse, scatter), against a reading of that form written here and against hostile headers."""
+import struct
 import json
 import subprocess
 from pathlib import Path
@@ -14,8 +16,10 @@ WASM = ROOT / "node_modules" / "pyodide" / "pyodide.asm.wasm"
 
 
 def node(script: str, *args) -> dict:
-    """Run `script` (an ES module body; `base` and `xor` are worker.js's exports, `argv` the arguments) in Node."""
-    prelude = (f"const {{ snapshotBase: base, xorBase: xor }} = await import({json.dumps(WORKER.as_uri())});\n"
+    """Run `script` (an ES module body; `base`, `xor`, `sparse` and `scatter` are worker.js's exports, `argv` the
+    arguments) in Node."""
+    prelude = (f"const {{ snapshotBase: base, xorBase: xor, sparse, scatter }} = "
+               f"await import({json.dumps(WORKER.as_uri())});\n"
                "const argv = process.argv.slice(1);\n")
     done = subprocess.run(["node", "--input-type=module", "-e", prelude + script, *map(str, args)],
                           capture_output=True, text=True, timeout=60)
@@ -134,3 +138,80 @@ def test_a_snapshot_smaller_than_its_base_is_refused():
         catch (e) { console.log(JSON.stringify({ error: e.message, untouched: snap.every((x, i) => i === 4 ? x === 16 : x === 0) })); }
     """)
     assert got == {"error": "the snapshot is smaller than its base", "untouched": True}
+
+
+PAGE = 4096
+
+
+def pages_of(made: bytes) -> dict:
+    """The sparse form read here: {"length", "pages": {index: bytes}}; the header is four little-endian 32-bit
+    words ("LLMS", page size, length, count), then `count` indices, then the pages (the last one may be short)."""
+    magic, page, length, count = struct.unpack_from("<4I", made)
+    assert (magic.to_bytes(4, "little"), page) == (b"LLMS", PAGE)
+    indices = struct.unpack_from(f"<{count}I", made, 16)
+    at, pages = 16 + 4 * count, {}
+    for index in indices:
+        size = min(length, (index + 1) * PAGE) - index * PAGE
+        pages[index] = made[at:at + size]
+        at += size
+    assert at == len(made)
+    return {"length": length, "pages": pages}
+
+
+def test_a_snapshot_keeps_only_its_pages_that_are_not_all_zeros():
+    # 3 pages and 10 bytes: page 1 and the short last page hold something, pages 0 and 2 are zeros
+    length = 3 * PAGE + 10
+    got = node("""
+        const snap = new Uint8Array(Number(argv[0])); snap[4096 + 7] = 0xab; snap[3 * 4096 + 9] = 0x01;
+        const made = sparse(snap);
+        const back = scatter(made, new Uint8Array(snap.length)), fresh = scatter(made);
+        console.log(JSON.stringify({ made: Array.from(made), same: back.every((x, i) => x === snap[i]),
+                                     fresh: fresh.length === snap.length && fresh.every((x, i) => x === snap[i]) }));
+    """, length)
+    made = bytes(got["made"])
+    read = pages_of(made)
+    assert read["length"] == length
+    assert sorted(read["pages"]) == [1, 3]
+    assert read["pages"][1] == bytes(7) + b"\xab" + bytes(PAGE - 8)
+    assert read["pages"][3] == bytes(9) + b"\x01"
+    assert len(made) == 16 + 2 * 4 + PAGE + 10
+    assert got["same"] and got["fresh"]
+
+
+def test_an_empty_and_a_full_snapshot():
+    got = node("""
+        const zeros = sparse(new Uint8Array(2 * 4096)), full = sparse(new Uint8Array(4096 + 1).fill(7));
+        console.log(JSON.stringify({ zeros: Array.from(zeros), full: full.length,
+                                     back: Array.from(new Set(scatter(full))) }));
+    """)
+    assert pages_of(bytes(got["zeros"])) == {"length": 2 * PAGE, "pages": {}}
+    assert got["full"] == 16 + 2 * 4 + PAGE + 1
+    assert got["back"] == [7]
+
+
+def header(length, indices, body=b"", magic=b"LLMS", page=PAGE):
+    return list(magic + struct.pack("<3I", page, length, len(indices)) + struct.pack(f"<{len(indices)}I", *indices)
+                + body)
+
+
+@pytest.mark.parametrize("made, into, why", [
+    (list(b"LLMS"), 0, "shorter than its header"),
+    (header(PAGE, [], magic=b"GZIP"), 0, "not in pages"),
+    (header(PAGE, [], page=1024), 0, "not in pages"),
+    (header(2 * PAGE, []), PAGE, "not the 4096 the page expects"),
+    (header(PAGE, [0, 1, 2]), 0, "3 pages do not fit"),
+    (header(2 * PAGE, [1, 0], bytes(2 * PAGE)), 0, "out of order"),
+    (header(2 * PAGE, [0, 0], bytes(2 * PAGE)), 0, "out of order"),
+    (header(4 * PAGE, [0, 2], bytes(PAGE)), 0, "run past its end"),
+    (header(PAGE, [0], bytes(PAGE + 3)), 0, "3 bytes follow its last page"),
+    (list(b"LLMS") + list(struct.pack("<3I", PAGE, 2 ** 29, 2 ** 32 - 1)), 0, "pages do not fit"),
+    (header(2 ** 32 - 1, []), 0, "more than 1073741824"),  # refused before an array of that length is made
+], ids=["short", "magic", "page-size", "length", "count", "order", "repeat", "past-end", "trailing", "huge",
+        "4-GiB"])
+def test_a_snapshot_whose_pages_do_not_fit_is_refused(made, into, why):
+    got = node("""
+        const into = Number(argv[1]) ? new Uint8Array(Number(argv[1])) : null;
+        try { scatter(new Uint8Array(JSON.parse(argv[0])), into); console.log(JSON.stringify({ error: null })); }
+        catch (e) { console.log(JSON.stringify({ error: e.message })); }
+    """, json.dumps(made), into)
+    assert got["error"] and why in got["error"], got

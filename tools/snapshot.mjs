@@ -49,7 +49,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const { loadPyodide } = await import(pathToFileURL(join(runtime, "pyodide.mjs")).href);
 const { pack } = await import(pathToFileURL(join(here, "brotli.mjs")).href);
 // the page's worker: how the snapshot is packed as its difference from its base, and rebuilt from it
-const { snapshotBase, xorBase } = await import(pathToFileURL(join(here, "..", "templates", "static", "worker.js")).href);
+const { snapshotBase, xorBase, sparse } = await import(pathToFileURL(join(here, "..", "templates", "static", "worker.js")).href);
 
 const pyodide = await loadPyodide({ indexURL: runtime + "/", _makeSnapshot: true });
 // pycore and the page's Python (app.py), where warm.py imports them from.
@@ -77,15 +77,17 @@ const [zeroed, chunks, grown] = zeroFreeHeap(pyodide._module);
 const snapshot = pyodide.makeMemorySnapshot();
 const base = snapshotBase(new Uint8Array(readFileSync(join(runtime, "pyodide.asm.wasm"))));
 xorBase(snapshot, base);  // packed as its difference from the WebAssembly's data (worker.js snapshotBase)
-// Both packed with Brotli at its best (tools/brotli.mjs): the snapshot is 3.9 MB where gzip -9 makes 5.8 MB (a
-// minute and a half of the build's time); the page's worker unpacks them as they arrive (worker.js).
-const packed = pack(snapshot);
+// Both packed with Brotli at its best (tools/brotli.mjs): the snapshot is 3.9 MB where gzip -9 makes 5.8 MB (most
+// of a minute of the build's time); the page's worker unpacks them as they arrive (worker.js).
+const kept = sparse(snapshot);  // its pages that are not all zeros (worker.js sparse, scatter)
+const packed = pack(kept);
 writeFileSync(join(app, "snapshot.bin.br"), packed);
 // for the page (build.py: data-snapshot-bytes, data-snapshot-base): its unpacked length, which Pyodide sizes its
 // memory by, and its base's hash (worker.js)
 writeFileSync(join(app, "snapshot.json"), JSON.stringify({ bytes: snapshot.length, base: base.hash }) + "\n");
 writeFileSync(join(app, "stdlib.zip.br"), pack(readFileSync(join(app, "stdlib.zip"))));
 unlinkSync(join(app, "stdlib.zip"));
-console.log(`snapshot: ${(snapshot.length / 2 ** 20).toFixed(1)} MiB, ${(packed.length / 2 ** 20).toFixed(1)} MiB packed; ` +
+console.log(`snapshot: ${(snapshot.length / 2 ** 20).toFixed(1)} MiB, ${(kept.length / 2 ** 20).toFixed(1)} MiB in pages not all ` +
+            `zeros, ${(packed.length / 2 ** 20).toFixed(1)} MiB packed; ` +
             `${(zeroed / 2 ** 20).toFixed(1)} MiB of free heap zeroed in ${chunks} chunks` +
             (grown ? `, the memory grown by ${grown} bytes` : ""));

@@ -207,6 +207,69 @@ export function xorBase(snapshot, base) {
   }
 }
 
+// The snapshot as sent holds only its 4 KiB pages that are not all zeros (55% of them are: the heap's free and
+// untouched memory, and the base's data once it is a difference from the base), so that less is unpacked (14 of
+// its 30 MiB) and copied: the header (little-endian 32-bit words: "LLMS", the page size, the snapshot's length,
+// the number of pages kept), each kept page's index, ascending, then those pages. `sparse` makes it (tools/
+// snapshot.mjs); `scatter` writes one into a zeroed array of the snapshot's length. Throws on a header that does
+// not fit its bytes or the array.
+const SPARSE_MAGIC = 0x534d4c4c;  // "LLMS"
+const SPARSE_PAGE = 4096;
+
+export function sparse(bytes) {
+  const pages = Math.ceil(bytes.length / SPARSE_PAGE);
+  const kept = [];
+  let size = 0;
+  for (let page = 0; page < pages; page++) {
+    const end = Math.min(bytes.length, (page + 1) * SPARSE_PAGE);
+    for (let i = page * SPARSE_PAGE; i < end; i++) {
+      if (bytes[i]) {
+        kept.push(page);
+        size += end - page * SPARSE_PAGE;
+        break;
+      }
+    }
+  }
+  const out = new Uint8Array(16 + 4 * kept.length + size);
+  const view = new DataView(out.buffer);
+  [SPARSE_MAGIC, SPARSE_PAGE, bytes.length, kept.length].forEach((word, k) => view.setUint32(4 * k, word, true));
+  let at = 16 + 4 * kept.length;
+  kept.forEach((page, k) => {
+    view.setUint32(16 + 4 * k, page, true);
+    const from = bytes.subarray(page * SPARSE_PAGE, Math.min(bytes.length, (page + 1) * SPARSE_PAGE));
+    out.set(from, at);
+    at += from.length;
+  });
+  return out;
+}
+
+// `into`: a zeroed array, or null for a new one of the length the header names. Returns the array.
+export function scatter(packed, into = null) {
+  const fail = (why) => { throw new Error(`the snapshot cannot be read: ${why}`); };
+  if (packed.length < 16) fail("it is shorter than its header");
+  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+  const [magic, page, length, count] = [0, 4, 8, 12].map((at) => view.getUint32(at, true));
+  if (magic !== SPARSE_MAGIC || page !== SPARSE_PAGE) fail("it is not in pages");
+  if (into && length !== into.length) fail(`it unpacks to ${length} bytes, not the ${into.length} the page expects`);
+  if (length > UNPACKED_LIMIT) fail(`it unpacks to ${length} bytes, more than ${UNPACKED_LIMIT}`);
+  const pages = Math.ceil(length / SPARSE_PAGE);
+  if (count > pages || 16 + 4 * count > packed.length) fail(`${count} pages do not fit`);
+  const out = into || new Uint8Array(length);
+  let at = 16 + 4 * count;
+  let last = -1;
+  for (let k = 0; k < count; k++) {
+    const index = view.getUint32(16 + 4 * k, true);
+    if (index <= last || index >= pages) fail(`page ${index} is out of order or past the end`);
+    last = index;
+    const size = Math.min(length, (index + 1) * SPARSE_PAGE) - index * SPARSE_PAGE;
+    if (at + size > packed.length) fail("its pages run past its end");
+    out.set(packed.subarray(at, at + size), index * SPARSE_PAGE);
+    at += size;
+  }
+  if (at !== packed.length) fail(`${packed.length - at} bytes follow its last page`);
+  return out;
+}
+
 // A packed file unpacked: {bytes: Uint8Array, copy: true} read back from an earlier visit's copy (unpackedCopy),
 // or downloaded and unpacked, {bytes, handed: Promise (the packed file's copy for the service worker written)}.
 // `decoder()` gives the decoder, loaded once (not at all when the copy is there).
@@ -426,19 +489,6 @@ export function startPython(post, runtime = null) {
       if (!runtime) console.warn("Pyodide's WebAssembly is fetched unpacked:", error);
       return fetch(wasm);
     }).then((response) => [response, response.clone()]);
-    let base = null;
-    const rebuild = (got) => (base || (base = wasmResponses.then(([, copy]) => copy.arrayBuffer()).then((buffer) => {
-      const found = snapshotBase(new Uint8Array(buffer));
-      if (found.hash !== urls.snapshotBase) {
-        throw new Error(`${wasm} is not the snapshot's base (its data hashes to ${found.hash}, not ${urls.snapshotBase})`);
-      }
-      return found;
-    }))).then((from) => {
-      xorBase(got, from);
-      return got;
-    });
-    const snapshot = unpacked(urls.snapshot, source, rebuild);
-    const stdlib = unpacked(urls.stdlib, source);
     // Pyodide sizes its memory by the snapshot's length (pyodide.mjs, prepareSnapshot) before it instantiates its
     // WebAssembly, links it and installs the standard library, and copies the snapshot in only once its module is
     // ready (bootstrapPyodide, restoreSnapshot), which waits for the standard library's installation (the run
@@ -447,21 +497,41 @@ export function startPython(post, runtime = null) {
     // standard library is answered only then: the linking runs while the snapshot still downloads and unpacks. An
     // array left empty (the snapshot failed) fails restoreSnapshot's check of its magic number: the start goes the
     // normal way (load), with the snapshot's own error.
+    const holder = urls.snapshotBytes > 0 ? new Uint8Array(urls.snapshotBytes) : null;  // null: a page without it
+    let base = null;
+    // the snapshot downloaded: its pages written into that array, and its difference from the base undone there
+    const rebuild = (got) => {
+      const whole = scatter(got, holder);
+      return (base || (base = wasmResponses.then(([, copy]) => copy.arrayBuffer()).then((buffer) => {
+        const found = snapshotBase(new Uint8Array(buffer));
+        if (found.hash !== urls.snapshotBase) {
+          throw new Error(`${wasm} is not the snapshot's base (its data hashes to ${found.hash}, not ${urls.snapshotBase})`);
+        }
+        return found;
+      }))).then((from) => {
+        xorBase(whole, from);
+        return whole;
+      });
+    };
+    const snapshot = unpacked(urls.snapshot, source, rebuild);
+    const stdlib = unpacked(urls.stdlib, source);
     const bytes = later(snapshot.bytes.then(mark("py:snapshot")));
     // a later visit's copy is rebuilt already: the WebAssembly's second reading is dropped unread
     bytes.catch(() => {}).then(() => base || wasmResponses.then(([, copy]) => copy.body.cancel())).catch(() => {});
-    const holder = new Uint8Array(urls.snapshotBytes > 0 ? urls.snapshotBytes : 0);
+    // a later visit's copy (the snapshot whole, rebuilt) is copied into the array; a download was written there
     const filled = later(bytes.then((got) => {
+      if (!holder || got === holder) return got;
       if (got.length !== holder.length) {
         throw new Error(`${urls.snapshot} unpacks to ${got.length} bytes, not the ${holder.length} the page expects`);
       }
       holder.set(got);
+      return holder;
     }));
     return {
       wasm,
       stdlibURL: urls.stdlib,
       stdlib: later(stdlib.bytes),
-      snapshot: holder.length ? Promise.resolve(holder) : filled.then(() => holder),  // a page without the length
+      snapshot: holder ? Promise.resolve(holder) : filled,  // a page without the length: once it is there
       filled,
       snapshotError: filled.then(() => null, (error) => error),
       handed: Promise.all([snapshot.handed, stdlib.handed]),
