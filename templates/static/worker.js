@@ -526,6 +526,11 @@ export function startPython(post, runtime = null) {
       }
       holder.set(got);
       return holder;
+    }, (error) => {
+      // a download written into the array only in part (a page past its end, a base that does not match): no
+      // snapshot at all, so that restoreSnapshot's check of its magic number fails on it, as on an array left empty
+      if (holder) holder.fill(0);
+      throw error;
     }));
     return {
       wasm,
