@@ -217,8 +217,8 @@ SNAPSHOT_CACHE_KEEP = 4
 def make_snapshot(out: Path, paths: Paths) -> tuple[int, str]:
     """Python started and pycore imported, frozen into a memory snapshot (see tools/snapshot.mjs), with the page's
     copy of the standard library. Made once per set of inputs (Paths.snapshot, their digest): a later build with the
-    same inputs takes both packed files from build/snapshot-cache/<digest>/ (packing them at Brotli's best takes a
-    minute and a half). Returns what the page needs to know of it (snapshot.json, kept in the cache only): its
+    same inputs takes both packed files from build/snapshot-cache/<digest>/ (making and packing them at Brotli's
+    best takes about a minute). Returns what the page needs to know of it (snapshot.json, kept in the cache only): its
     unpacked length in bytes, and its base's hash (worker.js snapshotBase)."""
     app = out / paths.app
     cached = SNAPSHOT_CACHE / paths.snapshot

@@ -395,8 +395,8 @@ def fits(gpus, budget: int) -> bool:
 
 
 def max_ngl(spec, fmt, kvf, st: Settings, budget: int):
-    """The largest --n-gpu-layers whose GPUs each fit in `budget` bytes (None when not even 0 layers
-    leave room: the CPU-only case needs no GPU memory, so 0 always fits). GPU bytes grow with ngl."""
+    """The largest --n-gpu-layers whose GPUs each fit in `budget` bytes; None when not even 0 layers do (the
+    GPU's compute buffer alone over the budget). GPU bytes grow with ngl."""
     from dataclasses import replace
     top = spec.num_layers + 1
     # every layer is --n-gpu-layers -1 (layer_devices), the plan the estimate has already made in the default case
