@@ -41,6 +41,7 @@ test-e2e: build browser
 bench: build browser
 	$(PY) bench/core.py
 	$(PY) bench/page.py
+	$(PY) bench/floor.py
 	$(PY) bench/import.py
 
 clean:
