@@ -246,7 +246,7 @@ def make_snapshot(out: Path, paths: Paths) -> tuple[int, str]:
     length, base = facts.get("bytes"), facts.get("base")
     if not isinstance(length, int) or not 0 < length < 1 << 32:  # a 32-bit WebAssembly memory and its header
         sys.exit(f"{cached / meta.name}: not a snapshot's length: {length!r}")
-    if not isinstance(base, str) or not re.fullmatch(r"[0-9a-f]{8}", base):
+    if not isinstance(base, str) or not re.fullmatch(r"[0-9a-f]{64}", base):  # SHA-256 (worker.js snapshotBase)
         sys.exit(f"{cached / meta.name}: not a base's hash: {base!r}")
     return length, base
 

@@ -75,7 +75,7 @@ zipimport._zip_directory_cache.clear()
 zipimport._zip_directory_cache["${zipPath}"] = zipimport._read_directory("${zipPath}")`);
 const [zeroed, chunks, grown] = zeroFreeHeap(pyodide._module);
 const snapshot = pyodide.makeMemorySnapshot();
-const base = snapshotBase(new Uint8Array(readFileSync(join(runtime, "pyodide.asm.wasm"))));
+const base = await snapshotBase(new Uint8Array(readFileSync(join(runtime, "pyodide.asm.wasm"))));
 xorBase(snapshot, base);  // packed as its difference from the WebAssembly's data (worker.js snapshotBase)
 // Both packed with Brotli at its best (tools/brotli.mjs): the snapshot is 3.9 MB where gzip -9 makes 5.8 MB (most
 // of a minute of the build's time); the page's worker unpacks them as they arrive (worker.js).

@@ -131,15 +131,16 @@ const networkFetch = globalThis.fetch.bind(globalThis);  // (globalThis: tools/s
 // data) at their addresses. The snapshot holds that data too, 99.8% of it unchanged, and is packed as its
 // difference from the base (tools/snapshot.mjs: each byte XOR the base's; the unchanged ones become zeros, which
 // pack to almost nothing: 4.9 -> 3.9 MB). The worker takes the base from the WebAssembly it downloads anyway
-// and undoes the difference (xorBase) once its FNV-1a hash matches the one the snapshot was made with (the page's
-// data-snapshot-base): any other WebAssembly leaves the snapshot unused, never half right. The copy kept for later
-// visits is the snapshot rebuilt, so they need no base.
+// and undoes the difference (xorBase) once the SHA-256 of its data section matches the one the snapshot was made
+// with (the page's data-snapshot-base): any other WebAssembly leaves the snapshot unused, never half right. The
+// hash is the browser's (crypto.subtle, off this thread); a page that is not a secure context has none, and starts
+// without its snapshot. The copy kept for later visits is the snapshot rebuilt, so they need no base.
 const BASE_SEGMENTS_LIMIT = 1 << 20;  // data segments: Pyodide 314.0.7 has 14,579
 
-// {segments: [[address, Uint8Array]], hash: FNV-1a (32 bits) of their bytes in order, as 8 hex digits, top: the
-// end of the highest one}. `wasm`: the module's bytes. Throws on a module whose data segments are not all
-// active ones at constant addresses in memory 0, or that is cut short.
-export function snapshotBase(wasm) {
+// Resolves to {segments: [[address, Uint8Array]], hash: the SHA-256 of the data section's contents (after its
+// id and size), as 64 hex digits, top: the end of the highest segment}. `wasm`: the module's bytes. Rejects a
+// module whose data segments are not all active ones at constant addresses in memory 0, or that is cut short.
+export async function snapshotBase(wasm) {
   let at = 8;
   const fail = (why) => { throw new Error(`the WebAssembly's data segments cannot be read: ${why}`); };
   const uleb = () => {
@@ -173,10 +174,10 @@ export function snapshotBase(wasm) {
       at = end;
       continue;
     }
+    const contents = wasm.subarray(at, end);
     const count = uleb();
     if (count > BASE_SEGMENTS_LIMIT) fail(`${count} segments`);
     const segments = [];
-    let hash = 0x811c9dc5;
     let top = 0;
     for (let k = 0; k < count; k++) {
       if (uleb() !== 0 || wasm[at++] !== 0x41) fail("a segment is not at a constant address in memory 0");
@@ -184,26 +185,37 @@ export function snapshotBase(wasm) {
       if (wasm[at++] !== 0x0b) fail("a segment's address is not a constant");
       const length = uleb();
       if (at + length > end) fail("a segment runs past its section");
-      const bytes = wasm.subarray(at, at + length);
-      for (let i = 0; i < length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
-      segments.push([address, bytes]);
+      segments.push([address, wasm.subarray(at, at + length)]);
       top = Math.max(top, address + length);
       at += length;
     }
-    return { segments, hash: (hash >>> 0).toString(16).padStart(8, "0"), top };
+    if (!globalThis.crypto || !crypto.subtle) fail("this page has no crypto.subtle to check them with (not a secure context)");
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", contents));
+    return { segments, hash: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""), top };
   }
   return fail("no data section");
 }
 
 // The snapshot to and from its difference from the base, in place (XOR both ways). `snapshot`: Pyodide's
 // (makeMemorySnapshot: a header whose second 32-bit word is where the memory's copy begins, then that copy).
-// Throws if the base does not fit in it.
-export function xorBase(snapshot, base) {
+// `kept`: null, or, for a snapshot just written by `scatter` into a zeroed array, the flags it set for the pages
+// it wrote: the others are zeros, so the base is copied into them (natively) instead of XORed a byte at a time
+// (of the 884 pages the base spans, 64 are kept). Throws if the base does not fit in it.
+export function xorBase(snapshot, base, kept = null) {
   const memory = new DataView(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength).getUint32(4, true);
   if (memory + base.top > snapshot.length) throw new Error("the snapshot is smaller than its base");
   for (const [address, bytes] of base.segments) {
-    const into = snapshot.subarray(memory + address, memory + address + bytes.length);
-    for (let i = 0; i < bytes.length; i++) into[i] ^= bytes[i];
+    for (let from = 0; from < bytes.length;) {  // the segment a page at a time
+      const at = memory + address + from;
+      const to = Math.min(bytes.length, from + SPARSE_PAGE - (at % SPARSE_PAGE));
+      const piece = bytes.subarray(from, to);
+      if (kept && !kept[Math.floor(at / SPARSE_PAGE)]) {
+        snapshot.set(piece, at);
+      } else {
+        for (let i = 0; i < piece.length; i++) snapshot[at + i] ^= piece[i];
+      }
+      from = to;
+    }
   }
 }
 
@@ -243,8 +255,9 @@ export function sparse(bytes) {
   return out;
 }
 
-// `into`: a zeroed array, or null for a new one of the length the header names. Returns the array.
-export function scatter(packed, into = null) {
+// `into`: a zeroed array, or null for a new one of the length the header names. `kept`: null, or an array of a
+// flag per page, set for each page written (xorBase). Returns the array.
+export function scatter(packed, into = null, kept = null) {
   const fail = (why) => { throw new Error(`the snapshot cannot be read: ${why}`); };
   if (packed.length < 16) fail("it is shorter than its header");
   const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
@@ -264,6 +277,7 @@ export function scatter(packed, into = null) {
     const size = Math.min(length, (index + 1) * SPARSE_PAGE) - index * SPARSE_PAGE;
     if (at + size > packed.length) fail("its pages run past its end");
     out.set(packed.subarray(at, at + size), index * SPARSE_PAGE);
+    if (kept) kept[index] = 1;
     at += size;
   }
   if (at !== packed.length) fail(`${packed.length - at} bytes follow its last page`);
@@ -476,7 +490,7 @@ export function startPython(post, runtime = null) {
     const later = (promise) => { promise.catch(() => {}); return promise; };
     // the single-file page (runtime given) runs on the main thread, its files inlined: unpacked there
     const source = runtime ? unpackHere(brotliDecoder(urls.brotli, runtime.brotli)) : offThread(urls.brotli);
-    // the WebAssembly, read by the compile and, for a snapshot downloaded (not a later visit's copy), for its base;
+    // the WebAssembly, read by the compile and for the snapshot's base;
     // asked for packed (pyodide.asm.wasm.br, which the browser unpacks on the way: netlify.toml, build.py
     // PACKED_IN_TRANSIT; so is the runtime's JavaScript below), or where the
     // single-file page has it inlined, or the packed copy is refused or not sent as WebAssembly, as it is
@@ -498,26 +512,24 @@ export function startPython(post, runtime = null) {
     // array left empty (the snapshot failed) fails restoreSnapshot's check of its magic number: the start goes the
     // normal way (load), with the snapshot's own error.
     const holder = urls.snapshotBytes > 0 ? new Uint8Array(urls.snapshotBytes) : null;  // null: a page without it
-    let base = null;
+    // the base, read from the WebAssembly's second copy as it arrives (its hash taken off this thread), so that it
+    // is there when the snapshot is (a later visit's copy of the snapshot is rebuilt already and does not use it)
+    const base = later(wasmResponses.then(([, copy]) => copy.arrayBuffer()).then((buffer) => snapshotBase(new Uint8Array(buffer))));
     // the snapshot downloaded: its pages written into that array, and its difference from the base undone there
     const rebuild = (got) => {
-      const whole = scatter(got, holder);
-      return (base || (base = wasmResponses.then(([, copy]) => copy.arrayBuffer()).then((buffer) => {
-        const found = snapshotBase(new Uint8Array(buffer));
-        if (found.hash !== urls.snapshotBase) {
-          throw new Error(`${wasm} is not the snapshot's base (its data hashes to ${found.hash}, not ${urls.snapshotBase})`);
+      const kept = [];
+      const whole = scatter(got, holder, kept);
+      return base.then((from) => {
+        if (from.hash !== urls.snapshotBase) {
+          throw new Error(`${wasm} is not the snapshot's base (its data hashes to ${from.hash}, not ${urls.snapshotBase})`);
         }
-        return found;
-      }))).then((from) => {
-        xorBase(whole, from);
+        xorBase(whole, from, kept);
         return whole;
       });
     };
     const snapshot = unpacked(urls.snapshot, source, rebuild);
     const stdlib = unpacked(urls.stdlib, source);
     const bytes = later(snapshot.bytes.then(mark("py:snapshot")));
-    // a later visit's copy is rebuilt already: the WebAssembly's second reading is dropped unread
-    bytes.catch(() => {}).then(() => base || wasmResponses.then(([, copy]) => copy.body.cancel())).catch(() => {});
     // a later visit's copy (the snapshot whole, rebuilt) is copied into the array; a download was written there
     const filled = later(bytes.then((got) => {
       if (!holder || got === holder) return got;

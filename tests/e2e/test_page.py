@@ -429,7 +429,7 @@ def test_python_starts_without_its_snapshot_when_it_cannot_be_read(open_site, si
 
 @pytest.mark.parametrize("attribute, changed, warned", [
     ("data-snapshot-bytes", lambda v: str(int(v) + 16), "the page expects"),
-    ("data-snapshot-base", lambda v: f"{int(v, 16) ^ 1:08x}", "is not the snapshot's base"),
+    ("data-snapshot-base", lambda v: v[:-1] + "01"[v[-1] == "0"], "is not the snapshot's base"),
 ], ids=["length", "base"])
 def test_a_snapshot_the_page_describes_otherwise_is_not_used(open_site, site_dir, attribute, changed, warned):
     """Pyodide is given an array of the length the page names (data-snapshot-bytes) before the snapshot is there,
