@@ -52,12 +52,13 @@ function handOver(url, body) {
 // written at the first visit once Python runs (keep), handed over as `<url>.unpacked` and kept and dropped with
 // the build's own files by templates/sw.js. Reading the snapshot's 30 MiB back takes a few tens to a hundred
 // milliseconds, unpacking it a few hundred; with both copies there, the decoder below is not even loaded.
+// `unpackedCopy(url)`: the copy's bytes, or null; with `read` false, only whether it is there (true or null).
 const UNPACKED = ".unpacked";
 
-async function unpackedCopy(url) {
+async function unpackedCopy(url, read = true) {
   try {
     const hit = storage() ? await caches.match(url + UNPACKED) : null;
-    return hit ? new Uint8Array(await hit.arrayBuffer()) : null;
+    return hit && read ? new Uint8Array(await hit.arrayBuffer()) : hit ? true : null;
   } catch (refused) {  // storage refused (a third-party frame)
     return null;
   }
@@ -512,14 +513,17 @@ export function startPython(post, runtime = null) {
     // array left empty (the snapshot failed) fails restoreSnapshot's check of its magic number: the start goes the
     // normal way (load), with the snapshot's own error.
     const holder = urls.snapshotBytes > 0 ? new Uint8Array(urls.snapshotBytes) : null;  // null: a page without it
-    // the base, read from the WebAssembly's second copy as it arrives (its hash taken off this thread), so that it
-    // is there when the snapshot is (a later visit's copy of the snapshot is rebuilt already and does not use it)
-    const base = later(wasmResponses.then(([, copy]) => copy.arrayBuffer()).then((buffer) => snapshotBase(new Uint8Array(buffer))));
+    // the base, read from the WebAssembly's second copy (its hash taken off this thread); on a first visit (no
+    // unpacked copy of the snapshot kept) as soon as the WebAssembly arrives, so that it is there when the snapshot is
+    let base = null;
+    const readBase = () => base || (base = later(wasmResponses.then(([, copy]) => copy.arrayBuffer())
+      .then((buffer) => snapshotBase(new Uint8Array(buffer)))));
+    unpackedCopy(urls.snapshot, false).then((held) => held || readBase());
     // the snapshot downloaded: its pages written into that array, and its difference from the base undone there
     const rebuild = (got) => {
       const kept = [];
       const whole = scatter(got, holder, kept);
-      return base.then((from) => {
+      return readBase().then((from) => {
         if (from.hash !== urls.snapshotBase) {
           throw new Error(`${wasm} is not the snapshot's base (its data hashes to ${from.hash}, not ${urls.snapshotBase})`);
         }
@@ -530,6 +534,8 @@ export function startPython(post, runtime = null) {
     const snapshot = unpacked(urls.snapshot, source, rebuild);
     const stdlib = unpacked(urls.stdlib, source);
     const bytes = later(snapshot.bytes.then(mark("py:snapshot")));
+    // a later visit's copy is rebuilt already: the WebAssembly's second reading is dropped unread
+    bytes.catch(() => {}).then(() => base || wasmResponses.then(([, copy]) => copy.body.cancel())).catch(() => {});
     // a later visit's copy (the snapshot whole, rebuilt) is copied into the array; a download was written there
     const filled = later(bytes.then((got) => {
       if (!holder || got === holder) return got;
