@@ -86,33 +86,38 @@ def fewest_gpus(s: Scenario, limit: int = 64) -> Answer:
 class FormatRow:
     format: str
     group: str
-    bytes: int  # total per GPU of the first device (the scenario's GPU count)
+    bytes: int  # the estimate's total in this format (every GPU and system RAM): the result's own total
+    per_gpu: int  # the largest device's share of it, which the fit compares with a GPU's capacity
     weights: int
     bits_per_weight: float
     fits: dict  # gpu id -> bool
 
 
 def format_table(s: Scenario, gpu_ids=None) -> list:
-    """Every weight format with its total, and whether it fits each GPU. An estimate depends on the
-    GPU only through the engine's prefill chunk (larger on 70 GiB+ for vLLM), so it is computed once
-    per format and chunk, then compared with every capacity."""
+    """Every weight format with the scenario's total in it (the figure the result shows once that format is
+    chosen), and whether it fits each GPU. An estimate depends on the GPU only through the engine's prefill chunk
+    (larger on 70 GiB+ for vLLM), so for other GPUs than the scenario's it is computed once per format and chunk,
+    then compared with every capacity."""
     gpu_ids = list(gpu_ids or ([s.gpu] if s.gpu else []))
     rows = []
     for f in WEIGHT_FORMATS.values():
         try:
-            base = estimate(s.with_(weights=f.name, gpu=""))
+            shown = estimate(s.with_(weights=f.name))
         except InputError:
             continue
         fits, by_chunk = {}, {}
         for gid in gpu_ids:
             g = gpu_named(gid)
-            chunk = s.prefill_chunk or base.engine.chunk(g.usable_bytes)
-            if chunk not in by_chunk:
-                by_chunk[chunk] = estimate(s.with_(weights=f.name, gpu=gid, prefill_chunk=chunk or None))
-            e = by_chunk[chunk]
+            chunk = s.prefill_chunk or shown.engine.chunk(g.usable_bytes)
+            if gid == s.gpu:
+                e = shown
+            else:
+                if chunk not in by_chunk:
+                    by_chunk[chunk] = estimate(s.with_(weights=f.name, gpu=gid, prefill_chunk=chunk or None))
+                e = by_chunk[chunk]
             capacity = int(g.usable_bytes * e.engine.memory_fraction)
             fits[gid] = max(d.total for d in e.devices) <= capacity
-        rows.append(FormatRow(f.name, f.group, max(d.total for d in base.devices), base.weights.bytes,
-                              base.bits_per_weight, fits))
+        rows.append(FormatRow(f.name, f.group, shown.total, max(d.total for d in shown.devices),
+                              shown.weights.bytes, shown.bits_per_weight, fits))
     return rows
 

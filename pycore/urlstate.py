@@ -40,13 +40,17 @@ DEFAULT_SEQUENCE = 2048  # tokens per training sequence when the form leaves it 
 CUSTOM = "custom"
 IMPORTED = "imported"  # a model read from the user's files: it lives in the page, not in the link
 MAX_FIELD = 20_000  # characters: a config is a few hundred; anything longer is not a form value
+# The radio groups: a link's value outside them is its default, the radio the page then shows checked (a radio
+# group has no text to hold a wrong value, as a field does beside its message)
+CHOICES = {"mode": ("infer", TRAINING), "units": ("GiB", "GB")}
 
 
 def parse_query(query: str) -> dict:
-    """Fields from a query string ('?model=...&context=...'); unknown keys are ignored."""
+    """Fields from a query string ('?model=...&context=...'); unknown keys are ignored, and so is a value outside
+    a radio group's choices (CHOICES)."""
     fields = dict(DEFAULTS)
     for key, value in parse_qsl(str(query or "").lstrip("?")[: 8 * MAX_FIELD], keep_blank_values=True):
-        if key in fields:
+        if key in fields and (key not in CHOICES or value in CHOICES[key]):
             fields[key] = value[:MAX_FIELD]
     from .hardware import ALIASES  # an older device id in a link: the catalog id it became
     fields["gpu"] = ALIASES.get(fields["gpu"], fields["gpu"])

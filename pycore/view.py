@@ -207,7 +207,7 @@ def formats_view(e: Estimate, system: str = BINARY) -> dict:
 def _row_fits(row, e, gpu_id) -> bool:
     if gpu_id:
         return row.fits[gpu_id]
-    return row.bytes <= e.fit.capacity  # a custom GPU: compare with its capacity directly
+    return row.per_gpu <= e.fit.capacity  # a custom GPU: compare with its capacity directly
 
 
 def format_groups() -> list:

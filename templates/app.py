@@ -264,6 +264,9 @@ class Page:
         self.full_page = self.kind != "embed"  # the embed shows less
         self.href = str(init.get("href", ""))
         self.search = str(init.get("search", ""))
+        # the link's fields: the embed computes with those it has no input for (ngl, units, the engine's ...), as
+        # the page whose "Get embed code" wrote the link did
+        self.link = urlstate.parse_query(self.search) if not self.full_page else urlstate.DEFAULTS
         self.ack = 0  # the last input event taken into account
         self.acked = 0  # the last one the page was told about
         self.shown = {}  # slot -> text last sent, so unchanged slots cost nothing
@@ -318,11 +321,14 @@ class Page:
 
     def read_fields(self) -> dict:
         f = self.form
-        fields = {name: str(f.values[name]) for name in FORM_FIELDS if name in f.values}
-        fields["units"] = f.radios.get("units", "GiB") or "GiB"
-        fields["mode"] = f.radios.get("mode", "infer") or "infer"
-        fields["modules"] = ",".join(f.boxes.get("modules", []))
-        fields["dq"] = "1" if "dq" not in f.checked or f.checked["dq"] else "0"
+        fields = {} if self.full_page else {name: str(value) for name, value in self.link.items() if name != "cfg"}
+        fields.update({name: str(f.values[name]) for name in FORM_FIELDS if name in f.values})
+        fields["units"] = f.radios.get("units") or self.link["units"]
+        fields["mode"] = f.radios.get("mode") or "infer"
+        if self.full_page or "modules" in f.boxes:  # (the embed has no training fields: the link's stay)
+            fields["modules"] = ",".join(f.boxes.get("modules", []))
+        if self.full_page or "dq" in f.checked:
+            fields["dq"] = "1" if "dq" not in f.checked or f.checked["dq"] else "0"
         for name in CHECKBOXES:
             if name in f.checked:
                 fields[name] = "1" if f.checked[name] else "0"

@@ -114,3 +114,14 @@ def test_old_link_with_an_alias_selects_the_catalog_device():
     from pycore.urlstate import parse_query
     assert parse_query("?gpu=mac-8gb")["gpu"] == "m1-8gb"
     assert parse_query("?gpu=m3-ultra-512gb")["gpu"] == "m3-ultra-512gb"
+
+
+def test_a_links_radio_value_outside_its_choices_is_the_default():
+    # ?mode=foo once stopped the page's start (app.py looked the question's labels up by it); ?units=TB left
+    # neither radio checked. The page shows the radio it computes with.
+    from pycore.urlstate import parse_query
+    for query in ("?mode=foo", "?mode=", "?mode=TRAIN", "?mode=%3Cscript%3E"):
+        assert parse_query(query)["mode"] == "infer", query
+    assert parse_query("?mode=train")["mode"] == "train"
+    assert parse_query("?units=TB")["units"] == "GiB"
+    assert parse_query("?units=GB")["units"] == "GB"

@@ -70,3 +70,18 @@ def test_embed_code_button(app):
     text = snippet.input_value()
     assert text.startswith("<iframe") and "embed.html?model=llama-3.1-8b" in text and "show=" in text
     assert "llm-memory:height" in text and "e.origin ===" in text
+
+
+def test_an_embed_computes_with_the_links_fields_it_has_no_input_for(open_site):
+    # "Get embed code" on a page with 10 layers on the GPU and GB units writes ngl=10&units=GB into the embed's
+    # link; the embed shows only model and context, and once computed as if ngl and units were their defaults
+    # (all layers on the GPU, GiB), a figure the page it came from never showed.
+    page = open_site("embed.html?model=llama-3.1-8b&weights=Q4_K_M&context=8192&ngl=10&units=GB&show=model,context")
+    expect_total(page, estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=8192, ngl=10)))
+    assert estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=8192, ngl=10)).total != \
+        estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=8192)).total
+    expect(page.locator('[data-item="total"] td').first).to_contain_text("GB")
+    expect(page.locator('[data-item="total"] td').first).not_to_contain_text("GiB")
+    # a typed change keeps them too
+    page.locator("#context").fill("4096")
+    expect_total(page, estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=4096, ngl=10)))
