@@ -485,16 +485,29 @@ class Page:
         ]] for d in devices]
         self.put("children", "#devices-body", rows)
 
+    SECONDARY = ("#answers", "#curve-section", "#formats-section")
+
     def schedule_secondary(self, generation):
-        """Answers, the context curve and the format table: sent after the main figures."""
+        """Answers, the context curve and the format table: sent after the main figures. Until they are, their
+        sections are marked busy (aria-busy, class `pending`: dimmed if it lasts), never shown as current."""
         if not self.full_page:
             return
+        self.mark_secondary(True)
 
         def later(*_):
             if generation == self.generation and self.estimate is not None:
                 self.render_secondary(self.estimate)
+                self.mark_secondary(False)
                 self.flush()
         js.setTimeout(create_once_callable(later), 0)
+
+    def mark_secondary(self, pending):
+        if self.shown.get("secondary.pending") == pending:
+            return
+        self.shown["secondary.pending"] = pending
+        for selector in self.SECONDARY:
+            self.put("attrs", selector, "aria-busy", "true" if pending else None)
+            self.put("classes", selector, "pending", pending)
 
     def render_secondary(self, e):
         if self.mode == urlstate.TRAINING:

@@ -508,3 +508,31 @@ def test_python_starts_from_its_snapshot_with_the_plain_runtime(open_site, site_
         set_fields(page, context="2048")
         expect_start(page, 2048)
         page.watch.errors = [m for m in page.watch.errors if ".br" not in m]  # the requests refused
+
+
+def test_answers_still_computing_are_marked_busy_never_shown_as_current(app):
+    """The answers, the context curve and the format table follow the main figures in a second message (computed
+    after them in the worker). In every frame where the new total is shown but an answer is still the old model's,
+    their sections say so (aria-busy, dimmed if it lasts); once they are there, they are not busy."""
+    first = app.locator('[data-slot="answer.max_context"]').inner_text()
+    app.evaluate("""() => {
+      window.__frames = [];
+      const sample = () => {
+        const a = document.querySelector('[data-slot="answer.max_context"]').textContent;
+        window.__frames.push([document.querySelector('[data-item="total"]').dataset.bytes, a,
+                              document.querySelector('#answers').getAttribute('aria-busy'),
+                              document.querySelector('#formats-section').getAttribute('aria-busy')]);
+        if (window.__frames.length < 600) requestAnimationFrame(sample);
+      };
+      requestAnimationFrame(sample);
+    }""")
+    old_total = app.locator('[data-item="total"]').get_attribute("data-bytes")
+    app.select_option("#model", "qwen2.5-72b")
+    expect(app.locator('[data-item="total"]')).not_to_have_attribute("data-bytes", old_total)
+    new_total = app.locator('[data-item="total"]').get_attribute("data-bytes")
+    expect(app.locator("#answers")).not_to_have_attribute("aria-busy", "true")
+    expect(app.locator('[data-slot="answer.max_context"]')).not_to_have_text(first)
+    frames = app.evaluate("() => window.__frames")
+    stale = [f for f in frames if f[0] == new_total and f[1] == first]
+    assert all(f[2] == "true" and f[3] == "true" for f in stale), stale[:3]
+    assert not app.locator("#formats-section").get_attribute("aria-busy")
