@@ -5,7 +5,7 @@ from . import charts
 from .errors import InputError
 from .formats import GROUPS, WEIGHT_FORMATS
 from .memory import Estimate
-from .models import layer_kinds
+from .models import SLIDING, layer_kinds
 from .report import fit_sentence
 from .solve import best_format, fewest_gpus, format_table, max_batch, max_context
 from .units import BINARY, DECIMAL, GiB, format_bytes
@@ -241,14 +241,21 @@ _FAMILIES = (("meta-llama", "Llama"), ("mistralai", "Mistral"), ("Qwen", "Qwen")
              ("microsoft", "Phi"), ("deepseek-ai", "DeepSeek"), ("openai", "gpt-oss"))
 
 
+def model_terms(spec) -> str:
+    """The words the model picker's search also finds a model by (its kind, which its name may not say)."""
+    words = [("moe", spec.is_moe), ("mixture-of-experts", spec.is_moe), ("hybrid", spec.has_state),
+             ("mla", spec.kv_lora_rank > 0), ("sliding-window", SLIDING in spec.layer_types)]
+    return " ".join(word for word, has in words if has)
+
+
 def model_groups() -> list:
-    """(family, [(preset id, name)]) for the model picker."""
-    from .presets import PRESETS
+    """(family, [(preset id, name, search terms)]) for the model picker."""
+    from .presets import PRESETS, model
     groups = {}
     for p in PRESETS.values():
         org = p.hf_repo.split("/")[0]
         family = next((label for prefix, label in _FAMILIES if org == prefix), "Other")
-        groups.setdefault(family, []).append((p.id, p.name))
+        groups.setdefault(family, []).append((p.id, p.name, f"{family} {model_terms(model(p.id))}".lower()))
     order = [label for _, label in _FAMILIES] + ["Other"]
     return [(f, groups[f]) for f in order if f in groups]
 

@@ -192,13 +192,19 @@
     }
   }
 
+  // The model list filtered by the search's words (a model's name, id, family and kind: moe, hybrid, mla...); the
+  // hint under the search says how many match.
   function filterModels(query) {
     var words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0;
     all("#model option").forEach(function (option) {
-      var text = (option.textContent + " " + option.value).toLowerCase();
-      option.hidden = words.length > 0 && option.value !== "custom" &&
+      var text = (option.textContent + " " + option.value + " " + (option.dataset.terms || "")).toLowerCase();
+      option.hidden = option.id === "imported-option" ? option.hidden : words.length > 0 && option.value !== "custom" &&
         !words.every(function (w) { return text.indexOf(w) >= 0; });
+      if (!option.hidden && option.value !== "custom" && option.value !== "imported") shown++;
     });
+    var hint = document.getElementById("model-search-hint");
+    if (hint) hint.textContent = !words.length ? "Filters the list below." : shown ? shown + " model" + (shown === 1 ? "" : "s") + " match." : "No model matches: the list shows only the custom architecture.";
   }
 
   // ------------------------------------------------------------------ updates in

@@ -536,3 +536,28 @@ def test_answers_still_computing_are_marked_busy_never_shown_as_current(app):
     stale = [f for f in frames if f[0] == new_total and f[1] == first]
     assert all(f[2] == "true" and f[3] == "true" for f in stale), stale[:3]
     assert not app.locator("#formats-section").get_attribute("aria-busy")
+
+
+def test_model_search_finds_models_by_their_kind(app):
+    """The search's placeholder offers "moe": a mixture-of-experts model is found by it though its name may not
+    say so (view.model_terms), a dense one is not; a search nothing matches says so."""
+    from pycore.presets import PRESETS, model as preset
+    from pycore.view import model_terms
+    moe = [p for p in PRESETS if preset(p).is_moe]
+    dense = [p for p in PRESETS if not preset(p).is_moe]
+    app.fill("#model-search", "moe")
+    for pid in ("mixtral-8x7b", "qwen3-30b-a3b"):
+        assert pid in moe
+        assert not app.locator(f'#model option[value="{pid}"]').evaluate("o => o.hidden")
+    assert app.locator('#model option[value="llama-3.1-8b"]').evaluate("o => o.hidden")
+    expect(app.locator("#model-search-hint")).to_have_text(f"{len(moe)} models match.")
+    assert "moe" not in model_terms(preset(dense[0]))
+    app.fill("#model-search", "qwen moe")
+    assert not app.locator('#model option[value="qwen3-30b-a3b"]').evaluate("o => o.hidden")
+    assert app.locator('#model option[value="mixtral-8x7b"]').evaluate("o => o.hidden")
+    app.fill("#model-search", "zzzz")
+    expect(app.locator("#model-search-hint")).to_contain_text("No model matches")
+    assert app.locator('#imported-option').evaluate("o => o.hidden")  # not shown by a search: nothing imported
+    app.fill("#model-search", "")
+    expect(app.locator("#model-search-hint")).to_have_text("Filters the list below.")
+    assert app.locator('#imported-option').evaluate("o => o.hidden")
