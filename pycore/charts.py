@@ -21,14 +21,17 @@ def _svg(width, height, title, desc, body, chart_id):
 
 
 def breakdown_bar(e: Estimate, system: str = BINARY) -> str:
-    """One stacked bar for the fullest GPU against its usable capacity (inference)."""
+    """One stacked bar for the fullest GPU against its usable capacity (inference); what the engine keeps in
+    system RAM is named beside it, not in it (the bar is what the GPU must hold)."""
     device = max(e.devices, key=lambda d: d.total)
     parts = [(key, label, getattr(device, key)) for key, label in _SEGMENTS]
-    return stacked_bar(e.model.name, parts, e.fit, len(e.devices) > 1, system)
+    host = e.host.total if e.host is not None else 0
+    return stacked_bar(e.model.name, parts, e.fit, len(e.devices) > 1, system, host)
 
 
-def stacked_bar(model_name: str, parts, fit, per_gpu: bool, system: str = BINARY) -> str:
-    """A stacked bar of (key, label, bytes) parts against a fit's capacity (or none)."""
+def stacked_bar(model_name: str, parts, fit, per_gpu: bool, system: str = BINARY, host: int = 0) -> str:
+    """A stacked bar of (key, label, bytes) parts against a fit's capacity (or none); `host`: bytes kept in
+    system RAM besides, named in the title and description."""
     total = sum(size for _, _, size in parts)
     capacity = fit.capacity if fit else 0
     scale_max = max(total, capacity) or 1
@@ -56,13 +59,16 @@ def stacked_bar(model_name: str, parts, fit, per_gpu: bool, system: str = BINARY
         lx += width
     if capacity:
         body.append(f'<text class="legend capacity-label" x="{left}" y="{legend_y + 20}">'
-                    f'{escape("Usable on " + fit.gpu.name + ": " + format_bytes(capacity, system))}</text>')
+                    f'{escape("Usable on " + fit.gpu.name + ": " + format_bytes(capacity, system))}'
+                    f'{escape(f" · and {format_bytes(host, system)} in system RAM, not in this bar" if host else "")}</text>')
     per = " per GPU" if per_gpu else ""
+    ram = f" (and {format_bytes(host, system)} in system RAM)" if host else ""
     desc = (f"{model_name}: " + ", ".join(f"{label} {format_bytes(size, system)}" for _, label, size in parts) +
-            f"; total {format_bytes(total, system)}{per}" +
+            f"; total {format_bytes(total, system)}{per}{ram}" +
             (f" against {format_bytes(capacity, system)} usable: {'fits' if total <= capacity else 'does not fit'}."
              if capacity else "."))
-    return _svg(640, legend_y + (26 if capacity else 8), "Memory breakdown" + per, desc, "".join(body), "bar")
+    title = ("Memory on the GPU" + (", the fullest one" if per_gpu else "") + ram) if host else "Memory breakdown" + per
+    return _svg(640, legend_y + (26 if capacity else 8), title, desc, "".join(body), "bar")
 
 
 def context_points(e: Estimate, points: int = 40) -> list:

@@ -60,3 +60,24 @@ def test_log_slot_is_the_engines_lines():
     slots = V.slots(V.estimate_view(e))
     assert slots["engine.log"].split("\n") == list(e.engine_plan.log)
     assert slots["engine.log_title"] == "What llama.cpp will print (predicted)"
+
+
+def test_the_breakdown_bar_names_what_stays_in_system_ram():
+    # The bar is what the fullest GPU holds against its capacity; with llama.cpp's defaults the token embeddings
+    # (and the output buffer) stay in system RAM, so the bar's sum is below the result's total: the chart says so
+    # in its title, description and capacity line (a review read "total 5.55 GiB" in the chart under a table whose
+    # total was 5.84 GiB, with nothing to tell the two apart).
+    from pycore import Scenario, estimate
+    from pycore.charts import breakdown_bar
+    from pycore.units import BINARY, format_bytes
+    e = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=4096, gpu="rtx-4090"))
+    assert e.host is not None and e.host.total > 0
+    svg = breakdown_bar(e, BINARY)
+    ram = format_bytes(e.host.total, BINARY)
+    assert f"<title id=\"bar-title\">Memory on the GPU (and {ram} in system RAM)</title>" in svg
+    assert f"and {ram} in system RAM, not in this bar" in svg
+    assert sum(d.total for d in e.devices) + e.host.total == e.total  # the two parts are the result's total
+    # no system RAM share: the plain title
+    v = estimate(Scenario("llama-3.1-8b", weights="BF16", context=4096, gpu="h100-sxm", engine="vllm"))
+    assert v.host is None or v.host.total == 0
+    assert "<title id=\"bar-title\">Memory breakdown</title>" in breakdown_bar(v, BINARY)
