@@ -50,6 +50,8 @@ def estimate_view(e: Estimate, system: str = BINARY) -> dict:
         "engine_name": e.engine.name,
         **engine_view(e, system),
         "context_note": f"model maximum {e.model.max_context:,} tokens",
+        # shown in the context field only while it is empty, i.e. while the estimate uses the default
+        "context_placeholder": f"{e.scenario.context:,} (default)",
     }
 
 

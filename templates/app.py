@@ -402,6 +402,8 @@ class Page:
         self.set_hidden("stale-note", True)
         self.system = V.system_of(fields["units"])
         self.estimate = e
+        used = e.scenario.seq_len if training else e.scenario.context  # shown only while the field is empty
+        self.put("attrs", "#context", "placeholder", f"{used:,} (default)")
         if training:
             self.render_items(V.training_view(e, self.system), V.training_slots)
             self.render_notes(list(e.model.notes))

@@ -561,3 +561,19 @@ def test_model_search_finds_models_by_their_kind(app):
     app.fill("#model-search", "")
     expect(app.locator("#model-search-hint")).to_have_text("Filters the list below.")
     assert app.locator('#imported-option').evaluate("o => o.hidden")
+
+
+def test_an_empty_context_field_shows_the_default_it_computes_with(app):
+    """The context field left empty (a new model resets it) computes with the model's default; the field shows
+    that number as its placeholder, pre-rendered and live, instead of looking blank."""
+    from pycore.urlstate import estimate_from_fields, parse_query
+    def default_of(model_id):
+        e, errors = estimate_from_fields(parse_query(f"?model={model_id}"))
+        assert not errors
+        return f"{e.scenario.context:,} (default)"
+    expect(app.locator("#context")).to_have_attribute("placeholder", default_of("llama-3.1-8b"))
+    app.select_option("#model", "falcon-7b")
+    settled(app)
+    expect(app.locator("#context")).to_have_value("")
+    expect(app.locator("#context")).to_have_attribute("placeholder", default_of("falcon-7b"))
+    assert default_of("falcon-7b") != default_of("llama-3.1-8b")
