@@ -135,17 +135,18 @@ def fit_sentence(fit, gpus: int, system: str = BINARY) -> str:
     """The verdict for a fit on `gpus` GPUs of one kind (the capacity and headroom of each)."""
     where = f"{gpus} × {fit.gpu.name}" if gpus > 1 else fit.gpu.name
     usable = f"{format_bytes(fit.capacity, system)} usable" + (" per GPU" if gpus > 1 else "")
-    ram = ""
+    ram = ""  # the system RAM's (or unified memory's) own clause, a sentence of its own after the GPU's
     if getattr(fit, "ram", 0):
         pool = "unified memory" if fit.unified else "system RAM"
-        ram = (f" {pool} {format_bytes(fit.ram, system)}: " +
+        ram = (f"{pool} {format_bytes(fit.ram, system)}: " +
                (f"{format_bytes(fit.ram_headroom, system)} to spare." if fit.ram_headroom >= 0 else
                 f"{format_bytes(-fit.ram_headroom, system)} short."))
+    sentence = (" " + ram[0].upper() + ram[1:]) if ram else ""
     if fit.fits:
-        return f"Fits on {where}: {usable}, {format_bytes(fit.headroom, system)} to spare." + ram
+        return f"Fits on {where}: {usable}, {format_bytes(fit.headroom, system)} to spare." + sentence
     if fit.headroom >= 0:
-        return f"Does not fit: the GPU part fits on {where} ({usable}) but{ram}"
-    return f"Does not fit on {where}: {usable}, {format_bytes(-fit.headroom, system)} short." + ram
+        return f"Does not fit: the GPU part fits on {where} ({usable}) but {ram}"
+    return f"Does not fit on {where}: {usable}, {format_bytes(-fit.headroom, system)} short." + sentence
 
 
 def estimate_markdown(e: Estimate, system: str = BINARY) -> str:
