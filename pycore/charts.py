@@ -87,6 +87,15 @@ def context_points(e: Estimate, points: int = 40) -> list:
     return out
 
 
+def nice_ticks(top: float, most: int = 6) -> list:
+    """Tick values from 0 to `top` (> 0) at a round step (1, 2, 2.5 or 5 times a power of ten), at most `most`
+    intervals; e.g. nice_ticks(26.3) = [0, 5, 10, 15, 20, 25]."""
+    raw = top / most
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw - 1e-12)
+    return [round(i * step, 10) for i in range(int(top / step + 1e-9) + 1)]
+
+
 def context_curve(e: Estimate, system: str = BINARY) -> str:
     """Memory on the fullest GPU versus context length, log-scale x, with the capacity line. Sliding-
     window models flatten where their windows fill; MLA models grow slowly."""
@@ -94,6 +103,8 @@ def context_curve(e: Estimate, system: str = BINARY) -> str:
     capacity = e.fit.capacity if e.fit else 0
     unit, unit_name = (GiB, "GiB") if system == BINARY else (GB, "GB")
     y_max = max(max(b for _, b in pts), capacity) * 1.08 or 1
+    if y_max / unit >= 10_000:  # a tick label of five digits: the next unit up
+        unit, unit_name = (GiB * 1024, "TiB") if system == BINARY else (GB * 1000, "TB")
     width, height, left, right, top, bottom = 640, 300, 64, 16, 16, 44
     x_lo, x_hi = math.log(pts[0][0]), math.log(max(pts[-1][0], pts[0][0] + 1))
 
@@ -105,9 +116,10 @@ def context_curve(e: Estimate, system: str = BINARY) -> str:
 
     body = [f'<line class="axis" x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}"/>',
             f'<line class="axis" x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}"/>']
-    for frac in (0, 0.25, 0.5, 0.75, 1):
-        b = y_max * frac
-        body.append(f'<text class="tick" x="{left - 6}" y="{y(b) + 4:.1f}" text-anchor="end">{b / unit:.0f}</text>')
+    for value in nice_ticks(y_max / unit):
+        b = value * unit
+        label = f"{value:,.2f}".rstrip("0").rstrip(".")
+        body.append(f'<text class="tick" x="{left - 6}" y="{y(b) + 4:.1f}" text-anchor="end">{label}</text>')
         body.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(b):.1f}" y2="{y(b):.1f}"/>')
     c = 256
     while c <= pts[-1][0]:

@@ -81,3 +81,24 @@ def test_the_breakdown_bar_names_what_stays_in_system_ram():
     v = estimate(Scenario("llama-3.1-8b", weights="BF16", context=4096, gpu="h100-sxm", engine="vllm"))
     assert v.host is None or v.host.total == 0
     assert "<title id=\"bar-title\">Memory breakdown</title>" in breakdown_bar(v, BINARY)
+
+
+def test_the_context_curve_ticks_are_round_numbers_in_a_readable_unit():
+    # A review read the ticks 0 / 6 / 13 / 19 / 26 GiB (quarters of the axis), and 435376 ... 1741505 GiB for a
+    # batch of 100,000 drawn over the axis title.
+    import re
+    from pycore import Scenario, estimate
+    from pycore.charts import context_curve, nice_ticks
+    from pycore.units import BINARY
+    assert nice_ticks(26.3) == [0, 5, 10, 15, 20, 25]
+    assert nice_ticks(1.0) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(9.0) == [0, 2, 4, 6, 8]
+    assert nice_ticks(0.3) == [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
+    assert nice_ticks(1741.5) == [0, 500, 1000, 1500]
+    svg = context_curve(estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=4096, gpu="rtx-4090")), BINARY)
+    ticks = re.findall(r'class="tick" x="[^"]+" y="[^"]+" text-anchor="end">([^<]+)</text>', svg)
+    assert ticks[0] == "0" and all(float(t.replace(",", "")) % 5 == 0 for t in ticks), ticks
+    big = context_curve(estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=4096, batch=100_000,
+                                          gpu="rtx-4090")), BINARY)
+    assert "memory (TiB)" in big
+    assert all(len(t) <= 5 for t in re.findall(r'class="tick" x="[^"]+" y="[^"]+" text-anchor="end">([^<]+)</text>', big))
