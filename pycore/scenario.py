@@ -137,7 +137,8 @@ def _count(field, value, limit, allow_zero=False):
     if value < low:
         raise InputError(field, f"must be at least {low}, got {int(value):,}")
     if value > limit:
-        raise InputError(field, f"{int(value):,} is beyond the supported maximum of {limit:,}")
+        shown = f"{int(value):,}" if value < 10 ** 15 else f"{value:.3g}"  # not 31 digits of a float's rounding
+        raise InputError(field, f"{shown} is beyond the supported maximum of {limit:,}")
     return int(value)
 
 

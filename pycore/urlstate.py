@@ -99,13 +99,13 @@ def _number(raw: str, text, field: str):
         raise InputError(field, f"not a number: {str(text)[:30]!r}") from None
 
 
-def gib(text: str, field: str):
-    """Bytes from a GiB figure in a form; '' -> None (use the default)."""
+def gib(text: str, field: str, positive: bool = False):
+    """Bytes from a GiB figure in a form; '' -> None (use the default); `positive`: 0 refused too."""
     value = _number(str(text).strip().replace(",", ""), text, field)
     if value is None:
         return None
-    if not math.isfinite(value) or value < 0:
-        raise InputError(field, "must be a size in GiB, zero or more")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise InputError(field, f"must be a size in GiB, {'more than zero' if positive else 'zero or more'}")
     if value > 1 << 24:
         raise InputError(field, "larger than any device")
     return int(value * GiB)
@@ -128,10 +128,7 @@ def utilization(text: str, field: str):
 
 def ram_size(text: str, field: str):
     """System RAM in bytes from a GiB figure; '' -> None (the default); 0 is refused."""
-    value = gib(text, field)
-    if value == 0:
-        raise InputError(field, "must be more than zero (blank = the default)")
-    return value
+    return gib(text, field, positive=True)
 
 
 def flag(text) -> bool:
@@ -278,12 +275,9 @@ def _custom_gpu(fields: dict, take, errors: dict) -> tuple:
     gpu = fields.get("gpu", "")
     if gpu != CUSTOM:
         return gpu, None
-    memory = take("gpumem", gib, fields.get("gpumem", ""), "gpumem")
-    if "gpumem" not in errors:
-        if memory is None:
-            errors["gpumem"] = "enter the GPU's memory in GiB"
-        elif memory == 0:
-            errors["gpumem"] = "must be more than zero"
+    memory = take("gpumem", gib, fields.get("gpumem", ""), "gpumem", True)
+    if "gpumem" not in errors and memory is None:
+        errors["gpumem"] = "enter the GPU's memory in GiB"
     return "", memory
 
 

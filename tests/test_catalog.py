@@ -125,3 +125,20 @@ def test_a_links_radio_value_outside_its_choices_is_the_default():
     assert parse_query("?mode=train")["mode"] == "train"
     assert parse_query("?units=TB")["units"] == "GiB"
     assert parse_query("?units=GB")["units"] == "GB"
+
+
+def test_a_size_field_says_the_same_minimum_for_zero_and_for_a_negative():
+    # a review read "must be a size in GiB, zero or more" for ram=-1 and "must be more than zero" for ram=0
+    from pycore.urlstate import estimate_from_fields, parse_query
+    for query, field in (("?ram=-1", "ram"), ("?ram=0", "ram"), ("?gpu=custom&gpumem=-4", "gpumem"),
+                         ("?gpu=custom&gpumem=0", "gpumem")):
+        _, errors = estimate_from_fields(parse_query(query))
+        assert errors[field] == "must be a size in GiB, more than zero", (query, errors)
+    _, errors = estimate_from_fields(parse_query("?overhead=-1"))
+    assert errors["overhead"] == "must be a size in GiB, zero or more"  # an overhead of 0 is one
+
+
+def test_a_huge_count_is_said_in_few_digits():
+    from pycore.urlstate import estimate_from_fields, parse_query
+    _, errors = estimate_from_fields(parse_query("?context=1e30"))
+    assert errors["context"].startswith("1e+30 is beyond the supported maximum of "), errors
