@@ -641,7 +641,12 @@ class Page:
 
     def show_embed_code(self):
         page_dir = self.href.split("?")[0].split("#")[0].rsplit("/", 1)[0] + "/"
-        self.set_value("embed-snippet", urlstate.embed_snippet(page_dir, self.read_fields()))
+        if page_dir.startswith(("http://", "https://")):
+            snippet = urlstate.embed_snippet(page_dir, self.read_fields())
+        else:  # the single file opened from disk: another page cannot frame a file: URL
+            snippet = ("No embed code from a page opened as a file: serve the calculator (make serve) or open its "
+                       "hosted copy, and ask for the code there.")
+        self.set_value("embed-snippet", snippet)
         self.set_hidden("embed-box", False)
         self.put("focus", "embed-snippet")
 

@@ -5,6 +5,8 @@ import re
 import threading
 import time
 
+from playwright.sync_api import expect
+
 from build import QuietHandler, serve_in_background
 from conftest import expect_total, wait_ready
 from pycore import Scenario, estimate
@@ -72,6 +74,9 @@ def test_single_file_page_from_disk_with_the_network_blocked(open_site, site_dir
     expect_total(page, estimate(Scenario("mistral-nemo-12b", weights="IQ4_XS", context=32768, gpu="rtx-4090")))
     page.fill("#batch", "3")
     expect_total(page, estimate(Scenario("mistral-nemo-12b", weights="IQ4_XS", context=32768, batch=3, gpu="rtx-4090")))
+    # no embed code that frames a file: URL (no other page can): it says where to ask for one
+    page.click("#embed-code")
+    expect(page.locator("#embed-snippet")).to_have_value(re.compile(r"^No embed code from a page opened as a file"))
     assert requested == []  # nothing tried the network
     assert all(u.startswith(("file:", "data:", "blob:")) for u in page.watch.requests)
 
