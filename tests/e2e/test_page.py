@@ -508,3 +508,17 @@ def test_python_starts_from_its_snapshot_with_the_plain_runtime(open_site, site_
         set_fields(page, context="2048")
         expect_start(page, 2048)
         page.watch.errors = [m for m in page.watch.errors if ".br" not in m]  # the requests refused
+
+
+def test_kv_type_the_engine_lacks_is_shown_at_the_field(app):
+    # vLLM has no llama.cpp q8_0 cache (vllm/config/cache.py@c1d86421 CacheDType): the page says so at the KV field,
+    # keeps the last result, and clears the message once an FP8 cache (a vLLM type) is chosen.
+    set_fields(app, model="llama-3.1-8b", weights="BF16", engine="vllm", kv="f16")
+    before = shown_bytes(app)
+    set_fields(app, kv="q8_0")
+    error = app.locator("#kv-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("vLLM has no q8_0 KV cache")
+    assert shown_bytes(app) == before
+    set_fields(app, kv="fp8")
+    expect(error).to_be_hidden()
