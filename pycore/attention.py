@@ -139,6 +139,35 @@ class LatentAttention(_Attention):
         return f"({self.kv_lora_rank} latent + {self.rope_dim} RoPE) values, no ×2 (MLA)"
 
 
+@dataclass(frozen=True)
+class ExpandedLatentAttention(FullAttention):
+    """Multi-head latent attention as Hugging Face transformers runs it: kv_b_proj expands the latent
+    into every head's key (qk_nope_head_dim + the shared qk_rope_head_dim, repeated per head) and value
+    (v_head_dim) before the cache update, so the cache holds full per-head K and V, like MHA with
+    num_attention_heads KV heads (transformers src/transformers/models/deepseek_v3/modeling_deepseek_v3.py
+    @00b676f8 DeepseekV3Attention.forward: key_states = cat(k_pass, k_rot.expand(...)) of shape
+    (batch, heads, seq, qk_nope + qk_rope), value_states (batch, heads, seq, v_head_dim), then
+    past_key_value.update(key_states, value_states, ...); deepseek_v2/modeling_deepseek_v2.py @0233e509
+    the same). vLLM and llama.cpp keep the latent (LatentAttention).
+
+    DeepSeek sparse attention (DeepSeek-V3.2) caches the same expanded K and V ("Sparse-attention models
+    cache the expanded K/V, not the compressed latents") plus the lightning indexer's key, index_head_dim
+    values per token shared by all heads (deepseek_v32/modeling_deepseek_v32.py @01f8fa55
+    DeepseekV32Indexer.forward: k of shape [B, S, index_head_dim], past_key_values.update_indexer): counted
+    here in the cache format and whole on every tensor-parallel rank."""
+
+    index_dim: int = 0
+    kind = "expanded_latent"
+
+    def bytes_per_token(self, kv_format, tp: int = 1) -> int:
+        return super().bytes_per_token(kv_format, tp) + (kv_format.row_bytes(self.index_dim) if self.index_dim else 0)
+
+    def describe(self) -> str:
+        return (f"MLA expanded per head: {self.n_kv_heads} heads × ({self.k_head_dim} K + {self.v_head_dim} V) "
+                f"dims (transformers caches kv_b_proj's output, not the latent)" +
+                (f" + indexer key {self.index_dim} values" if self.index_dim else ""))
+
+
 # The lightning indexer's key cache of DeepSeek sparse attention, as vLLM stores it: each token's
 # index_head_dim-value key in FP8 (1 byte) plus one float32 scale per 128 values
 # (vllm/model_executor/models/deepseek_v2.py, DeepseekV32IndexerCache: head_dim + head_dim //

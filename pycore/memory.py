@@ -6,12 +6,12 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from . import presets
-from .engines import Engine, engine as engine_named
+from .engines import Engine, check_kv_type, engine as engine_named
 from .engines.plan import EnginePlan, Share
 from .formats import (BNB, FILE, GGUF_PRESET, GGUF_TYPE, KVFormat, WeightFormat, kv_format, weight_format,
                       weight_storage)
 from .hardware import GPU, Layout, custom_gpu, gpu as gpu_named, layout as make_layout, stage_layers
-from .models import (ModelSpec, ParameterCount, attention_groups, attention_layers, parameter_count, state_groups, state_layers,
+from .models import (MLA_EXPANDED, ModelSpec, ParameterCount, attention_groups, attention_layers, parameter_count, state_groups, state_layers,
                      tp_share)
 from .scenario import Scenario
 from .units import GiB, format_bytes
@@ -122,6 +122,7 @@ def estimate(s: Scenario) -> Estimate:
     fmt = weight_format(s.weights)
     kvf = kv_format(s.kv)
     eng = engine_named(auto_engine(fmt, spec) if s.engine == "auto" else s.engine)
+    check_kv_type(eng, kvf.name)
     device = custom_gpu(s.gpu_memory_bytes) if s.gpu_memory_bytes else (gpu_named(s.gpu) if s.gpu else None)
     lay = make_layout(s.parallel, s.gpus, spec)
     chunk = s.prefill_chunk or eng.chunk(device.usable_bytes if device else 0)
@@ -241,6 +242,8 @@ def _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk) -> Es
         f"{h.compute:,} B + output {h.output:,} B",
         f"{eng.label}: {eng.source}", tuple(n.split(": ", 1)[1] for n in notes if n.startswith("compute:")))
     overhead_item = _overhead_item(s, eng, overhead, sum(1 for d in devices if d.overhead))
+    overhead_item = replace(overhead_item, notes=overhead_item.notes + tuple(
+        n.split(": ", 1)[1] for n in notes if n.startswith("overhead:")))
     fit = None
     if device:
         capacity = int(device.usable_bytes * plan.capacity_fraction)
@@ -345,7 +348,7 @@ def _weights_text(spec, fmt) -> tuple:
 # ---------------------------------------------------------------- KV cache
 
 def _kv_cache(spec, kvf, eng, s: Scenario, lay: Layout, chunk: int):
-    groups = attention_groups(spec)
+    groups = attention_groups(spec, mla=eng.mla_cache)
     B, S = s.batch, s.context
     single = sum(B * eng.kv_cells(S, layer.cached_tokens(S), chunk) * count * layer.bytes_per_token(kvf)
                  for layer, count in groups)
@@ -365,7 +368,7 @@ def _kv_cache(spec, kvf, eng, s: Scenario, lay: Layout, chunk: int):
     per_device = [0] * lay.devices
     for k, (lo, hi) in enumerate(stage_layers(spec.num_layers, lay.pp)):
         stage = sum(B * cells[layer] * count * layer.bytes_per_token(kvf, lay.tp)
-                    for layer, count in attention_groups(spec, lo, hi))
+                    for layer, count in attention_groups(spec, lo, hi, eng.mla_cache))
         for r in range(lay.tp):
             per_device[k * lay.tp + r] = stage
     total = sum(per_device)
@@ -395,7 +398,10 @@ def _kv_notes(spec, kvf, s, eng, total) -> tuple:
         notes.append(f"The seed's MHA formula 2·B·S·H·L·bytes would give {format_bytes(seed)} "
                      f"({ratio:.1f}× this): it caches all {spec.num_heads} heads of {spec.hidden_size // spec.num_heads} "
                      f"dims, while this model caches " +
-                     (f"one {spec.kv_lora_rank + spec.qk_rope_head_dim}-value latent per token and layer (MLA)"
+                     (f"{spec.num_heads} heads of ({spec.qk_nope_head_dim + spec.qk_rope_head_dim} K + "
+                      f"{spec.v_head_dim} V) dims, MLA expanded by kv_b_proj as {eng.label} caches it"
+                      if spec.is_mla and eng.mla_cache == MLA_EXPANDED else
+                      f"one {spec.kv_lora_rank + spec.qk_rope_head_dim}-value latent per token and layer (MLA)"
                       if spec.is_mla else f"{spec.num_kv_heads} KV heads of {spec.head_dim} dims") + ".")
     if spec.layer_types and "sliding" in spec.layer_types:
         n = spec.layer_types.count("sliding")
@@ -405,6 +411,13 @@ def _kv_notes(spec, kvf, s, eng, total) -> tuple:
         n = spec.layer_types.count("chunked")
         notes.append(f"{n} of {spec.num_layers} layers use chunked local attention ({spec.attention_chunk:,}-token "
                      "chunks): their cache stops growing at one chunk.")
+    if spec.is_mla and eng.mla_cache == MLA_EXPANDED:
+        latent = spec.kv_lora_rank + spec.qk_rope_head_dim
+        notes.append(f"{eng.label} caches MLA's per-head keys and values ({spec.num_heads} × "
+                     f"({spec.qk_nope_head_dim + spec.qk_rope_head_dim} + {spec.v_head_dim}) values per token and "
+                     f"layer), not the {latent}-value latent vLLM and llama.cpp keep: "
+                     f"{spec.num_heads * (spec.qk_nope_head_dim + spec.qk_rope_head_dim + spec.v_head_dim) / latent:.1f}× "
+                     f"their KV cache.")
     attention = len(attention_layers(spec))
     if attention < spec.num_layers:
         notes.append(f"Only {attention} of {spec.num_layers} layers are attention layers with a KV cache; the others "

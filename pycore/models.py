@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field, fields
 from functools import cached_property, lru_cache
 
-from .attention import (ChunkedLocalAttention, FullAttention, GatedDeltaNetState, KimiDeltaState, LatentAttention,
+from .attention import (ChunkedLocalAttention, ExpandedLatentAttention, FullAttention, GatedDeltaNetState, KimiDeltaState, LatentAttention,
                         LightningState, Mamba1State, Mamba2State, ShortConvState, SlidingWindowAttention, SparseLatentAttention)
 from .errors import InputError
 
@@ -735,9 +735,17 @@ def parameter_count(spec: ModelSpec) -> ParameterCount:
 
 # ---------------------------------------------------------------- attention layers (KV cache)
 
-def _kinds_of_type(spec: ModelSpec) -> dict:
-    """layer type -> the memory kinds (attention/attention.py specs) one layer of that type keeps."""
-    if spec.is_mla:
+MLA_LATENT, MLA_EXPANDED = "latent", "expanded"  # how an engine caches MLA layers (Engine.mla_cache)
+
+
+def _kinds_of_type(spec: ModelSpec, mla: str = MLA_LATENT) -> dict:
+    """layer type -> the memory kinds (attention/attention.py specs) one layer of that type keeps.
+    `mla`: MLA_LATENT caches the compressed latent (vLLM, llama.cpp), MLA_EXPANDED the per-head K and V
+    that kv_b_proj expands it into (transformers)."""
+    if spec.is_mla and mla == MLA_EXPANDED:
+        full = (ExpandedLatentAttention(spec.num_heads, spec.qk_nope_head_dim + spec.qk_rope_head_dim,
+                                        spec.v_head_dim, spec.index_head_dim),)
+    elif spec.is_mla:
         latent = (SparseLatentAttention(spec.kv_lora_rank, spec.qk_rope_head_dim, spec.index_head_dim)
                   if spec.index_head_dim else LatentAttention(spec.kv_lora_rank, spec.qk_rope_head_dim))
         full = (latent,)
@@ -768,11 +776,11 @@ def _kinds_of_type(spec: ModelSpec) -> dict:
 
 
 @lru_cache(maxsize=256)
-def layer_kinds(spec: ModelSpec) -> tuple:
+def layer_kinds(spec: ModelSpec, mla: str = MLA_LATENT) -> tuple:
     """Per layer, the tuple of memory kinds it keeps: one attention spec (KV cache), one state spec
     (recurrent/conv state), both (Falcon-H1's parallel hybrid blocks) or none (an FFN-only block).
     The specs are shared between layers of one type, so grouping them costs one entry per kind."""
-    by_type = _kinds_of_type(spec)
+    by_type = _kinds_of_type(spec, mla)
     if not spec.layer_types:
         kinds = (by_type[FULL],) * spec.num_layers
     else:
@@ -783,10 +791,10 @@ def layer_kinds(spec: ModelSpec) -> tuple:
 
 
 @lru_cache(maxsize=256)
-def attention_layers(spec: ModelSpec) -> tuple:
+def attention_layers(spec: ModelSpec, mla: str = MLA_LATENT) -> tuple:
     """One attention spec per attention layer: what that layer keeps in the KV cache (recurrent and
     convolution layers keep none, and are left out)."""
-    return tuple(k for kinds in layer_kinds(spec) for k in kinds if k.grows)
+    return tuple(k for kinds in layer_kinds(spec, mla) for k in kinds if k.grows)
 
 
 @lru_cache(maxsize=256)
@@ -803,16 +811,17 @@ def group_layers(layers) -> tuple:
     return tuple(counts.items())
 
 
-def _groups(spec, first, end, grows):
-    layers = layer_kinds(spec)
+def _groups(spec, first, end, grows, mla=MLA_LATENT):
+    layers = layer_kinds(spec, mla)
     chosen = layers[first:end if end >= 0 else len(layers)]
     return group_layers(k for kinds in chosen for k in kinds if k.grows == grows)
 
 
 @lru_cache(maxsize=1024)
-def attention_groups(spec: ModelSpec, first: int = 0, end: int = -1) -> tuple:
-    """(attention spec, layers) over layers [first, end) of the model (end -1: to the last)."""
-    return _groups(spec, first, end, True)
+def attention_groups(spec: ModelSpec, first: int = 0, end: int = -1, mla: str = MLA_LATENT) -> tuple:
+    """(attention spec, layers) over layers [first, end) of the model (end -1: to the last); `mla` as
+    the engine caches MLA layers (Engine.mla_cache)."""
+    return _groups(spec, first, end, True, mla)
 
 
 @lru_cache(maxsize=1024)

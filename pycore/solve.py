@@ -24,6 +24,15 @@ def _fits(s: Scenario) -> bool:
         return False
 
 
+def _refusal(s: Scenario) -> str:
+    """The engine's refusal of this scenario in words (llama.cpp's 256 sequences, …), or "" when it is taken."""
+    try:
+        estimate(s)
+    except InputError as err:
+        return err.message
+    return ""
+
+
 def _require_gpu(s: Scenario):
     if not (s.gpu or s.gpu_memory_bytes):
         raise InputError("gpu", "choose a GPU (or enter its memory) to ask what fits")
@@ -38,7 +47,7 @@ def max_context(s: Scenario) -> Answer:
         return Answer(None, "nothing fits, not even one token of context")
     if best == spec.max_context:
         return Answer(best, f"fits up to the model's maximum context of {spec.max_context:,} tokens")
-    return Answer(best, f"{best + 1:,} tokens would not fit")
+    return Answer(best, _refusal(s.with_(context=best + 1)) or f"{best + 1:,} tokens would not fit")
 
 
 def max_batch(s: Scenario) -> Answer:
@@ -47,7 +56,9 @@ def max_batch(s: Scenario) -> Answer:
     best = largest(lambda n: _fits(s.with_(batch=n)), 1, MAX_BATCH)
     if best is None:
         return Answer(None, "not even one sequence fits")
-    return Answer(best, f"{best + 1:,} sequences would not fit" if best < MAX_BATCH else "no limit found")
+    if best == MAX_BATCH:
+        return Answer(best, "no limit found")
+    return Answer(best, _refusal(s.with_(batch=best + 1)) or f"{best + 1:,} sequences would not fit")
 
 
 def ranked_formats(s: Scenario) -> list:

@@ -194,3 +194,25 @@ def test_json_has_state_and_warnings_for_every_preset():
     # a dense model read completely: the only warnings are the engine's own approximations (vLLM, the default
     # engine for BF16), never a note about the model
     assert d["state"]["bytes"] == 0 and d["warnings"] and all("vLLM" in w for w in d["warnings"])
+
+
+@pytest.mark.parametrize("engine,kv,other", [
+    # llama.cpp common/arg.cpp kv_cache_types @0c1e5709: f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1
+    ("llama.cpp", "fp8", "vLLM"), ("llama.cpp", "int4", "Hugging Face transformers"),
+    # vLLM vllm/config/cache.py@c1d86421 CacheDType: auto, bfloat16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc, fp8_ds_mla
+    ("vllm", "q8_0", "llama.cpp"), ("vllm", "q4_0", "llama.cpp"), ("vllm", "int8", "Hugging Face transformers"),
+    # transformers cache_utils.py@67dd5524: the model dtype, or QuantizedCache (quanto 2/4 bits, HQQ 1-8 bits)
+    ("transformers", "q4_0", "llama.cpp"), ("transformers", "fp8", "vLLM"),
+])
+def test_kv_cache_types_an_engine_lacks_are_refused(engine, kv, other):
+    code, out, err = run("estimate", "--model", "llama-3.1-8b", "--engine", engine, "--kv", kv)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert f"has no {kv} KV cache" in err and other in err
+
+
+@pytest.mark.parametrize("engine,kv", [("llama.cpp", "q8_0"), ("llama.cpp", "iq4_nl"), ("llama.cpp", "bf16"),
+                                       ("vllm", "fp8"), ("vllm", "fp8_e5m2"), ("vllm", "auto"), ("vllm", "bfloat16"),
+                                       ("transformers", "int4"), ("transformers", "int8"), ("ollama", "q8_0")])
+def test_kv_cache_types_an_engine_has_are_accepted(engine, kv):
+    code, out, err = run("estimate", "--model", "llama-3.1-8b", "--engine", engine, "--kv", kv)
+    assert code == 0, err

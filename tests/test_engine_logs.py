@@ -145,3 +145,38 @@ def test_ollama_without_vision_prints_no_projector():
     e = estimate(Scenario("gemma-3-27b", weights="Q4_K_M", engine="ollama", context=4096, gpu="rtx-4090"))
     assert "projector" not in e.engine_plan.log[0]
     assert e.engine_plan.fields["projector_weights_bytes"] == 0
+
+
+@pytest.mark.parametrize("tp", [4, 8])
+def test_vllm_non_torch_memory_is_held_at_the_last_logged_point(tp):
+    # vllm-project/vllm#10511 logs non_torch_memory 1.79 GiB at TP 1 and 3.58 GiB at TP 2 per H100 and nothing
+    # beyond; it is the CUDA context plus communication buffers, not a cost that grows linearly with the TP size
+    # (TP 8 × 1.79 would be 14.32 GiB per GPU). Beyond TP 2 the TP 2 figure is kept and the estimate says so.
+    f = [e for e in json.loads(LOGS.read_text())["entries"] if e["engine"] == "vllm" and e["n_gpus"] == 2][0]["figures"]
+    e = estimate(Scenario("llama-3.1-70b", weights="BF16", context=8192, engine="vllm", gpus=tp, gpu="h100-sxm"))
+    assert abs(e.engine_plan.fields["non_torch_bytes"] - f["vllm_non_torch_bytes"]) < 0.01 * GiB
+    assert all(abs(d.overhead - f["vllm_non_torch_bytes"]) < 0.01 * GiB for d in e.devices)
+    assert any("extrapolation beyond the logged points" in w and f"TP {tp}" in w for w in e.warnings)
+    assert any("extrapolation" in n for n in e.overhead.notes)
+    # at the logged TP sizes there is no such warning
+    two = estimate(Scenario("llama-3.1-70b", weights="BF16", context=8192, engine="vllm", gpus=2, gpu="h100-sxm"))
+    assert not any("extrapolation beyond the logged points" in w for w in two.warnings)
+
+
+def test_vllm_estimated_maximum_model_length_is_block_granular():
+    # vllm/v1/core/kv_cache_utils.py@bbf906a8 estimate_max_model_len binary-searches the largest L in 1..max_model_len
+    # with max_memory_usage_bytes(L) <= available, and a full-attention layer needs cdiv(L, 16) pages of 16 tokens.
+    # Llama 3.1 8B: a page over all 32 layers is 16 tokens × 131,072 B = 2,097,152 B, so L = ⌊available / 2 MiB⌋ × 16,
+    # not available // 131,072 (the review's 47,359 against vLLM's 47,344 = 2,959 × 16 on an RTX 4090).
+    e = estimate(Scenario("llama-3.1-8b", weights="BF16", context=131072, engine="vllm", gpu="rtx-4090"))
+    available = e.engine_plan.fields["kv_cache_available_bytes"]
+    expected = available // (16 * 131_072) * 16
+    assert expected % 16 == 0 and expected * 131_072 <= available < (expected + 16) * 131_072
+    (err,) = [line for line in e.engine_plan.log if line.startswith("ValueError")]
+    assert f"the estimated maximum model length is {expected}." in err
+    # a request of the estimated length fits (no error), one block more does not
+    assert not any(line.startswith("ValueError") for line in estimate(Scenario(
+        "llama-3.1-8b", weights="BF16", context=expected, engine="vllm", gpu="rtx-4090")).engine_plan.log)
+    # nothing left for the cache: vLLM's first check says so instead (check_enough_kv_cache_memory)
+    big = estimate(Scenario("llama-3.1-70b", weights="BF16", context=8192, engine="vllm", gpu="rtx-4090"))
+    assert "ValueError: No available memory for the cache blocks." in " ".join(big.engine_plan.log)

@@ -193,10 +193,15 @@ def test_deepseek_v32_sparse_attention_adds_the_indexer():
     base = spec_from_config({**DEEPSEEK_V32, "model_type": "deepseek_v3"})
     # the indexer per layer: wq_b 1536 → 64 × 128, wk 7168 → 128, k_norm weight and bias, weights_proj 7168 → 64
     assert parameter_count(spec).language - parameter_count(base).language == 61 * (1536 * 8192 + 7168 * 128 + 2 * 128 + 7168 * 64)
-    e = estimate(Scenario(spec, weights="FP8", kv="f16", context=4096, engine="transformers"))
-    # MLA latent (512 + 64) × 2 B plus the indexer key: 128 FP8 values + one float32 scale (vLLM)
+    e = estimate(Scenario(spec, weights="FP8", kv="f16", context=4096, engine="vllm"))
+    # vLLM: MLA latent (512 + 64) × 2 B plus the indexer key: 128 FP8 values + one float32 scale
     assert e.kv_cache.bytes == 61 * 4096 * ((512 + 64) * 2 + 128 + 4)
     assert any("indexer" in w for w in e.warnings)
+    # transformers caches the expanded K (128 + 64) and V (128) of all 128 heads, and the indexer key of 128
+    # values in the model dtype (deepseek_v32/modeling_deepseek_v32.py @01f8fa55: "Sparse-attention models cache
+    # the expanded K/V, not the compressed latents"; DeepseekV32Indexer past_key_values.update_indexer)
+    t = estimate(Scenario(spec, weights="FP8", kv="f16", context=4096, engine="transformers"))
+    assert t.kv_cache.bytes == 61 * 4096 * (128 * (192 + 128) * 2 + 128 * 2)
 
 
 # ---------------------------------------------------------------- never silent

@@ -87,11 +87,17 @@ def test_state_per_sequence_by_hand():
 def test_only_the_seven_mla_layers_grow_with_the_context():
     # 7 MLA layers × (512 latent + 64 RoPE) values × 2 B per token, whatever the 32 heads (MLA caches no ×2)
     spec = model("kimi-linear-48b-a3b")
-    a = estimate(Scenario(spec, weights="BF16", kv="f16", context=8192, engine="transformers"))
-    b = estimate(Scenario(spec, weights="BF16", kv="f16", context=8193, engine="transformers"))
+    # (as llama.cpp caches MLA, in cells padded to 256: 8192, then 8192 + 256)
+    a = estimate(Scenario(spec, weights="Q8_0", kv="f16", context=8192, engine="llama.cpp"))
+    b = estimate(Scenario(spec, weights="Q8_0", kv="f16", context=8193, engine="llama.cpp"))
     assert a.kv_cache.bytes == 7 * 576 * 2 * 8192
-    assert b.kv_cache.bytes - a.kv_cache.bytes == 7 * 576 * 2 and a.state.bytes == b.state.bytes
+    assert b.kv_cache.bytes - a.kv_cache.bytes == 7 * 576 * 2 * 256 and a.state.bytes == b.state.bytes
     assert len(attention_layers(spec)) == 7
+    # transformers caches MLA expanded per head: 32 heads × (128 + 64 K + 128 V) × 2 B per token and layer
+    # (modeling_deepseek_v3.py, which Kimi Linear's MLA layers follow), one token at a time
+    t = [estimate(Scenario(spec, weights="BF16", kv="f16", context=c, engine="transformers")).kv_cache.bytes
+         for c in (8192, 8193)]
+    assert t[1] - t[0] == 7 * 32 * 320 * 2
     s = Scenario(spec, weights="Q4_K_M", kv="f16", batch=16, context=4096, gpu="h100-sxm", engine="llama.cpp")
     n = max_context(s).value
     assert estimate(s.with_(context=n)).fit.fits and not estimate(s.with_(context=n + 1)).fit.fits

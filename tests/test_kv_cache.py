@@ -43,9 +43,28 @@ def test_explicit_head_dim_is_used():
 
 
 def test_mla_caches_the_latent_without_a_factor_two():
-    # DeepSeek-V3: (512 + 64) values per token per layer, 61 layers, 2 B: 70,272 B per token,
-    # not 2 × 128 heads × 192 × 61 × 2 B.
-    assert kv("deepseek-v3", 4096) == 4096 * 576 * 61 * 2
+    # DeepSeek-V3 on llama.cpp and vLLM: (512 + 64) values per token per layer, 61 layers, 2 B: 70,272 B
+    # per token, not 2 × 128 heads × 192 × 61 × 2 B. (4096 is a whole number of llama.cpp's 256-cell pads
+    # and of vLLM's 16-token blocks.)
+    assert kv("deepseek-v3", 4096, engine="llama.cpp") == 4096 * 576 * 61 * 2
+    assert kv("deepseek-v3", 4096, engine="vllm") == 4096 * 576 * 61 * 2
+
+
+def test_transformers_caches_mla_expanded_per_head():
+    # Hugging Face transformers expands the latent with kv_b_proj and caches per-head K (qk_nope 128 +
+    # qk_rope 64 = 192) and V (v_head_dim 128): src/transformers/models/deepseek_v2/modeling_deepseek_v2.py
+    # @0233e509 DeepseekV2Attention.forward, past_key_values.update(key_states, value_states) with
+    # key_states (batch, heads, seq, 192) and value_states (batch, heads, seq, 128); deepseek_v3 @00b676f8 alike.
+    # DeepSeek-V2-Lite (16 heads, 27 layers), 32,768 tokens, f16:
+    #   16 heads × (192 + 128) values × 2 B = 10,240 B per token and layer
+    #   × 27 layers × 32,768 tokens = 9,059,696,640 B = 8.4375 GiB (the latent would be 576 × 2 × 27 × 32,768
+    #   = 1,019,215,872 B = 972 MiB).
+    assert kv("deepseek-v2-lite", 32768) == 16 * (192 + 128) * 2 * 27 * 32768 == 9_059_696_640
+    assert kv("deepseek-v2-lite", 32768, engine="llama.cpp") == 576 * 2 * 27 * 32768
+    # DeepSeek-V3 (128 heads, 61 layers) over 8 GPUs: heads split, 16 per GPU: 16 × 320 × 2 B × 61 × 4096.
+    e = estimate(Scenario("deepseek-v3", weights="FP16", context=4096, gpus=8, engine="transformers"))
+    assert [d.kv_cache for d in e.devices] == [16 * 320 * 2 * 61 * 4096] * 8
+    assert any("not the 576-value latent" in n for n in e.kv_cache.notes)
 
 
 def test_mla_is_replicated_under_tensor_parallelism():
@@ -86,9 +105,10 @@ def test_gpt_oss_engines_keep_slack_beyond_the_window():
 
 def test_quantized_kv_carries_block_scales():
     # q8_0: 34 bytes per 32 values. Llama 3.1 8B K row = 8 × 128 = 1024 values = 32 blocks = 1088 B.
-    assert kv("llama-3.1-8b", 1000, kv="q8_0") == 1000 * 32 * 2 * 1088
-    assert kv("llama-3.1-8b", 1000, kv="q4_0") == 1000 * 32 * 2 * 32 * 18
-    assert kv("llama-3.1-8b", 1000, kv="fp8") == 1000 * 32 * 2 * 1024
+    # (llama.cpp's types on llama.cpp, 1024 = 4 × its 256-cell pad; FP8 on vLLM, 1024 = 64 blocks of 16)
+    assert kv("llama-3.1-8b", 1024, kv="q8_0", engine="llama.cpp") == 1024 * 32 * 2 * 1088
+    assert kv("llama-3.1-8b", 1024, kv="q4_0", engine="llama.cpp") == 1024 * 32 * 2 * 32 * 18
+    assert kv("llama-3.1-8b", 1024, kv="fp8", engine="vllm") == 1024 * 32 * 2 * 1024
 
 
 def test_seed_method_is_the_mha_case():
@@ -96,3 +116,23 @@ def test_seed_method_is_the_mha_case():
     exact = kv("llama-2-7b", 4096)
     seed = estimate(Scenario("llama-2-7b", context=4096, kv_method="seed", engine="transformers")).kv_cache.bytes
     assert exact == seed == 2 * 1 * 4096 * 4096 * 32 * 2
+
+
+def test_vllm_kv_line_gives_its_cells_and_layers():
+    # vLLM's KV line names the cells and layers it sizes, never "no attention layers" for a model that has them.
+    # Llama 3.1 8B, one 4,096-token sequence (256 blocks of 16): per layer and token K + V = 2 × 8 KV heads × 128
+    # × 2 B = 4,096 B; × 32 layers × 4,096 tokens = 536,870,912 B. At TP 2 each GPU keeps 4 KV heads: 268,435,456 B.
+    one = estimate(Scenario("llama-3.1-8b", weights="BF16", context=4096, engine="vllm", gpu="h100-sxm"))
+    assert "full attention: 4,096 cells × 32 layers = 536,870,912 B" in one.kv_cache.substituted
+    assert one.kv_cache.bytes == 4096 * 32 * 2 * 8 * 128 * 2
+    two = estimate(Scenario("llama-3.1-8b", weights="BF16", context=4096, engine="vllm", gpu="h100-sxm", gpus=2))
+    assert "full attention, each GPU: 4,096 cells × 32 layers = 268,435,456 B" in two.kv_cache.substituted
+    # Gemma 2 9B at 8,192 tokens with max_num_batched_tokens 2,048: the 21 sliding layers keep (4,096 − 1 + 16)
+    # + 2,048 = 6,159 tokens, rounded up to 16-token blocks: 6,160 (SlidingWindowSpec.max_memory_usage_bytes);
+    # per layer and token 2 × 8 × 256 × 2 = 8,192 B.
+    g = estimate(Scenario("gemma-2-9b", weights="BF16", context=8192, engine="vllm", gpu="h100-sxm",
+                          max_num_batched_tokens=2048))
+    assert f"sliding attention: 6,160 cells × 21 layers = {6160 * 21 * 8192:,} B" in g.kv_cache.substituted
+    assert f"full attention: 8,192 cells × 21 layers = {8192 * 21 * 8192:,} B" in g.kv_cache.substituted
+    for e in (one, two, g):
+        assert "no attention layers" not in e.kv_cache.substituted

@@ -112,3 +112,54 @@ def test_cli_engine_json_contract():
                 "gpu_blocks", "kv_cache_tokens", "max_concurrency"):
         assert key in eng, key
     assert eng["kv_cache_tokens"] == eng["gpu_blocks"] * 16
+
+
+def test_llama_cpp_cuts_the_ubatch_to_n_batch():
+    # llama.cpp src/llama-context.cpp @0c1e5709 (llama-cpp-python 0.3.36's vendor copy, line 248):
+    #   cparams.n_ubatch = std::min(cparams.n_batch, params.n_ubatch == 0 ? params.n_batch : params.n_ubatch);
+    # with n_batch 2048 by default (common/common.h: `int32_t n_batch = 2048`). So --ubatch 4096 runs as 2048:
+    # the same compute buffers and SWA cells as --ubatch 2048, and the estimate says it was cut.
+    kw = dict(weights="Q4_K_M", engine="llama.cpp", gpu="rtx-4090", context=16384)
+    asked = estimate(Scenario("gemma-2-9b", ubatch=4096, **kw))
+    used = estimate(Scenario("gemma-2-9b", ubatch=2048, **kw))
+    assert asked.engine_plan.fields["n_ubatch"] == 2048
+    assert asked.engine_plan.fields["compute_buffer_bytes"] == used.engine_plan.fields["compute_buffer_bytes"]
+    assert asked.kv_cache.bytes == used.kv_cache.bytes  # the SWA cache keeps window + n_ubatch cells
+    assert "llama_context: n_ubatch = 2048" in asked.engine_plan.log
+    assert any("4,096 tokens is above llama.cpp's n_batch of 2,048" in w for w in asked.warnings)
+    assert not any("n_batch of 2,048" in w for w in used.warnings)
+    # below n_batch nothing is cut: 1024 gives a smaller buffer than 2048
+    small = estimate(Scenario("gemma-2-9b", ubatch=1024, **kw))
+    assert small.engine_plan.fields["n_ubatch"] == 1024
+    assert sum(small.engine_plan.fields["compute_buffer_bytes"]) < sum(used.engine_plan.fields["compute_buffer_bytes"])
+
+
+@pytest.mark.parametrize("kw,field,words", [
+    # src/llama-cparams.h `#define LLAMA_MAX_SEQ 256`; src/llama-context.cpp throws "n_seq_max must be <= 256"
+    (dict(batch=257, context=1024), "batch", "n_seq_max must be <= 256"),
+    # common/arg.cpp reads -c with std::stoi into common_params' int32_t n_ctx: 64 × 2^26 = 2^32 > 2^31 − 1
+    (dict(batch=64, context=1 << 26), "context", "4,294,967,296 cells is beyond 2,147,483,647"),
+    # ggml/include/ggml-cuda.h GGML_CUDA_MAX_DEVICES 16; ggml-cuda.cu asserts physical_device_count <= 16
+    (dict(gpus=17, parallel="pipeline", gpu="rtx-4090"), "gpus", "at most 16 GPUs"),
+])
+def test_llama_cpp_refuses_what_llama_cpp_refuses(kw, field, words):
+    from pycore.errors import InputError
+    with pytest.raises(InputError) as err:
+        estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", engine="llama.cpp", **kw))
+    assert err.value.field == field and words in err.value.message
+
+
+def test_llama_cpp_limits_are_inclusive():
+    # the largest values llama.cpp takes: 256 sequences, -c 2,147,483,647 (2^31 − 1), 16 GPUs
+    assert estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", engine="llama.cpp", batch=256, context=1024))
+    from pycore.engines.llamacpp import check_limits
+    check_limits(1, (1 << 31) - 1, 16)  # no error
+    assert estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", engine="llama.cpp", gpus=16, parallel="pipeline",
+                             gpu="rtx-4090"))
+
+
+def test_largest_batch_on_llama_cpp_stops_at_its_256_sequences():
+    # a 0.5B model at 512 tokens on an H200 would hold thousands of sequences; llama.cpp takes 256 (LLAMA_MAX_SEQ)
+    from pycore.solve import max_batch
+    a = max_batch(Scenario("llama-3.1-8b", weights="Q4_K_M", engine="llama.cpp", gpu="h200", context=512))
+    assert a.value == 256 and "n_seq_max must be <= 256" in a.reason

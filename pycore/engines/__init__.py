@@ -15,7 +15,10 @@ ENGINES = {e.name: e for e in (
            "keep window + n_ubatch cells (llama-context.cpp, llama-kv-cache-iswa.cpp, PR #17046); "
            "CUDA context about 300-400 MB (pytorch/pytorch#86509, #109888)", "llamacpp",
            state_dtype="f32", state_source="llama.cpp keeps the conv (R) and recurrent (S) state in f32, one cell "
-           "per sequence (src/llama-model.cpp create_memory: GGML_TYPE_F32 for both; src/llama-memory-recurrent.cpp)"),
+           "per sequence (src/llama-model.cpp create_memory: GGML_TYPE_F32 for both; src/llama-memory-recurrent.cpp)",
+           kv_types=("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"),
+           kv_types_source="llama.cpp --cache-type-k/-v: common/arg.cpp kv_cache_types @0c1e5709 (f32, f16, bf16, "
+           "q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1; any other: \"Unsupported cache type\")"),
     Engine("ollama", "Ollama", 4, 512, 0, True, 1.0, 457 * MiB, 256, (True, 0, 0),
            "Ollama: num_ctx × num_parallel cells, num_batch 512 (api/types.go), its estimate "
            "(llm/memory.go estimateGPULayers, fs/ggml/ggml.go GraphSize) and its minimum of 457 MiB per "
@@ -30,14 +33,33 @@ ENGINES = {e.name: e for e in (
            "in logs (vllm-project/vllm#11251, #21489)", "vllm",
            state_source="vLLM: conv state in the model dtype, SSM state in mamba_ssm_cache_dtype (the config's "
            "mamba_ssm_dtype when given) else the model dtype (vllm/model_executor/layers/mamba/mamba_utils.py "
-           "MambaStateDtypeCalculator); one state slot per running sequence"),
+           "MambaStateDtypeCalculator); one state slot per running sequence",
+           kv_types=("f16", "bf16", "f32", "fp8"),
+           kv_types_source="vLLM --kv-cache-dtype: vllm/config/cache.py@c1d86421 CacheDType (auto = the model dtype, "
+           "bfloat16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc, fp8_ds_mla): 16- or 32-bit as the model, or FP8"),
     Engine("transformers", "Hugging Face transformers", 2, 0, 0, False, 1.0, 512 * MiB, 1, (False, 0, 0),
            "transformers generate(): the whole prompt in one forward pass, logits_to_keep=1 "
            "(generation/utils.py), sliding layers keep the window (cache_utils.py DynamicSlidingWindowLayer); "
            "CUDA context about 300-400 MB (pytorch/pytorch#86509, #109888)",
            state_source="transformers: conv and recurrent states in the model dtype, one per sequence "
-           "(cache_utils.py linear-attention layers; the SSM state in the config's mamba_ssm_dtype when given)"),
+           "(cache_utils.py linear-attention layers; the SSM state in the config's mamba_ssm_dtype when given)",
+           mla_cache="expanded",
+           kv_types=("f16", "bf16", "f32", "int8", "int4"),
+           kv_types_source="transformers: the cache in the model dtype, or its QuantizedCache (cache_implementation "
+           "\"quantized\": quanto nbits 2 or 4, HQQ 1, 2, 3, 4 or 8; src/transformers/cache_utils.py@67dd5524 "
+           "QuantoQuantizedCache, HQQQuantizedCache)"),
 )}
+
+
+def check_kv_type(eng: Engine, kv_name: str) -> None:
+    """Refuse a KV cache format `eng` cannot store (InputError on field "kv", naming its types and the engines
+    that have this one); engines without a list (Ollama: its own fallback, pycore.engines.ollama) pass."""
+    from ..errors import InputError
+    if not eng.kv_types or kv_name in eng.kv_types:
+        return
+    others = [e.label for e in ENGINES.values() if kv_name in e.kv_types]
+    raise InputError("kv", f"{eng.label} has no {kv_name} KV cache (its types: {', '.join(eng.kv_types)})" +
+                     (f"; {kv_name} is a {' and '.join(others)} type: choose that engine" if others else ""))
 
 
 def engine(name: str) -> Engine:
@@ -47,4 +69,4 @@ def engine(name: str) -> Engine:
         raise UnknownNameError("engine", f"unknown engine {str(name)[:40]!r} (one of {', '.join(ENGINES)}, auto)") from None
 
 
-__all__ = ["Engine", "ENGINES", "engine"]
+__all__ = ["Engine", "ENGINES", "check_kv_type", "engine"]

@@ -359,16 +359,27 @@ def _caches(spec, c: Cells, kvf) -> tuple:
 
 # ---------------------------------------------------------------- the estimate's view
 
+def requested_ubatch(s) -> int:
+    """The micro-batch the user asked for (--ubatch, else --prefill-chunk, else llama.cpp's 512)."""
+    return s.ubatch or s.prefill_chunk or DEFAULT_UBATCH
+
+
 def settings_from(s, gpus: int) -> Settings:
-    return Settings(batch=s.batch, context=s.context, ubatch=s.ubatch or s.prefill_chunk or DEFAULT_UBATCH, flash_attn=s.flash_attn,
+    # llama.cpp cuts n_ubatch to n_batch: src/llama-context.cpp @0c1e5709 (llama-cpp-python 0.3.36's vendor
+    # copy, line 248) `cparams.n_ubatch = std::min(cparams.n_batch, params.n_ubatch == 0 ? params.n_batch :
+    # params.n_ubatch)`, n_batch 2048 by default (common/common.h); the estimate's scenario has no n_batch
+    # of its own, so the default holds (see ubatch_note).
+    return Settings(batch=s.batch, context=s.context, ubatch=min(requested_ubatch(s), DEFAULT_BATCH), flash_attn=s.flash_attn,
                     ngl=-1 if s.ngl is None else s.ngl, n_cpu_moe=s.n_cpu_moe, swa_full=s.swa_full,
                     kv_offload=s.kv_offload, gpus=gpus, split=s.tensor_split if gpus == len(s.tensor_split) else ())
 
 
 @lru_cache(maxsize=512)
 def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
-    """llama.cpp's EnginePlan for a Scenario: placement, its figures, log lines and warnings."""
+    """llama.cpp's EnginePlan for a Scenario: placement, its figures, log lines and warnings. Raises InputError
+    for what llama.cpp itself refuses (check_limits)."""
     from .plan import EnginePlan
+    check_limits(s.batch, s.context, lay.devices)
     st = settings_from(s, lay.devices)
     gpus, host, caches, c, flash, T = plan(spec, fmt, kvf, st)
     L = spec.num_layers
@@ -386,8 +397,41 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         fields["max_ngl_that_fits"] = max_ngl(spec, fmt, kvf, st, budget)
         fields["min_n_cpu_moe_that_fits"] = min_n_cpu_moe(spec, fmt, kvf, st, budget) if spec.is_moe else None
     fields["system_ram_needed_bytes"] = host.total
+    cut = (ubatch_note(requested_ubatch(s)),) if requested_ubatch(s) > DEFAULT_BATCH else ()
     return EnginePlan(gpus, host, caches, fields, log_lines(spec, kvf, st, gpus, host, caches, c, flash, T),
-                      notes(spec, kvf, st, c, flash, device is not None), overhead_bytes=overhead)
+                      cut + notes(spec, kvf, st, c, flash, device is not None), overhead_bytes=overhead)
+
+
+LLAMA_MAX_SEQ = 256  # src/llama-cparams.h: #define LLAMA_MAX_SEQ 256
+MAX_N_CTX = (1 << 31) - 1  # -c N is read with std::stoi into common_params' int32_t n_ctx (common/arg.cpp, common.h)
+MAX_DEVICES = 16  # src/llama.cpp llama_max_devices(); ggml/include/ggml-cuda.h GGML_CUDA_MAX_DEVICES
+
+
+def check_limits(batch: int, context: int, gpus: int) -> None:
+    """What llama.cpp @0c1e5709 refuses before it allocates anything (InputError, one line each):
+    - more than LLAMA_MAX_SEQ sequences: llama_context's constructor throws "n_seq_max must be <= 256"
+      (src/llama-context.cpp; llama-server's --parallel sets n_seq_max);
+    - a total context (batch × context, the unified cache's n_ctx) beyond -c's 32-bit int: common/arg.cpp parses
+      it with std::stoi into `int32_t n_ctx` (common/common.h), which throws out_of_range;
+    - more than 16 GPUs in one process: ggml-cuda.cu ggml_cuda_init asserts physical_device_count <=
+      GGML_CUDA_MAX_DEVICES (16), and llama_max_devices() is 16 (src/llama.cpp)."""
+    from ..errors import InputError
+    if batch > LLAMA_MAX_SEQ:
+        raise InputError("batch", f"llama.cpp serves at most {LLAMA_MAX_SEQ} sequences in one context "
+                                  f"(\"n_seq_max must be <= {LLAMA_MAX_SEQ}\", src/llama-context.cpp): "
+                                  f"{batch:,} needs several llama.cpp servers")
+    if batch * context > MAX_N_CTX:
+        raise InputError("context", f"llama.cpp's context (-c) is a 32-bit int: {batch:,} × {context:,} = "
+                                    f"{batch * context:,} cells is beyond {MAX_N_CTX:,} (common/arg.cpp std::stoi)")
+    if gpus > MAX_DEVICES:
+        raise InputError("gpus", f"llama.cpp handles at most {MAX_DEVICES} GPUs in one process (GGML_CUDA_MAX_DEVICES, "
+                                 f"llama_max_devices()): {gpus} needs several processes")
+
+
+def ubatch_note(requested: int) -> str:
+    return (f"compute: a micro-batch (--ubatch) of {requested:,} tokens is above llama.cpp's n_batch of "
+            f"{DEFAULT_BATCH:,} (its default, common/common.h; llama-server -b raises it): llama.cpp cuts n_ubatch to "
+            f"n_batch (src/llama-context.cpp: n_ubatch = min(n_batch, n_ubatch)), so {DEFAULT_BATCH:,} is used here.")
 
 
 def fits(gpus, budget: int) -> bool:

@@ -271,7 +271,8 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     minimum = MINIMUM_MEMORY_METAL if metal else MINIMUM_MEMORY
     if device is not None:
         budget = device.usable_bytes - gpu_overhead - minimum
-        st_all = llamacpp.settings_from(s, n)
+        # Ollama's runner sets n_batch to num_batch, so llama.cpp's cut of n_ubatch to 2048 does not apply
+        st_all = replace(llamacpp.settings_from(s, n), ubatch=llamacpp.requested_ubatch(s))
         fields["max_ngl_that_fits"] = llamacpp.max_ngl(spec, fmt, kv_used, replace(st_all, flash_attn=st.flash_attn), budget)
         fields["min_n_cpu_moe_that_fits"] = (llamacpp.min_n_cpu_moe(spec, fmt, kv_used, replace(st_all, flash_attn=st.flash_attn), budget)
                                              if spec.is_moe else None)

@@ -32,6 +32,14 @@ class Engine:
     # checkpoint's mamba_ssm_dtype when it names one), with where that comes from
     state_dtype: str = "model"
     state_source: str = ""
+    # Multi-head latent attention (DeepSeek-V2/V3, Kimi K2): "latent" caches the compressed latent
+    # (vLLM MLAAttentionSpec, llama.cpp), "expanded" the per-head K and V kv_b_proj makes of it
+    # (transformers: pycore.attention.ExpandedLatentAttention)
+    mla_cache: str = "latent"
+    # KV cache formats (pycore.formats.KV_FORMATS names) the engine can store, with where that list comes from;
+    # () = not checked
+    kv_types: tuple = ()
+    kv_types_source: str = ""
 
     def state_value_bytes(self, ssm_dtype: str = "") -> tuple:
         """(conv, ssm) bytes per state value this engine keeps for a model whose config asks for

@@ -19,7 +19,10 @@ The identity (vllm/v1/worker/gpu_worker.py determine_available_memory, vllm/v1/w
   need B × (window − 1 + 1 block) + one chunk, not B chunks.
 - Non-torch memory (CUDA context, cuBLAS/NCCL workspaces, custom all-reduce buffers) grows with the
   tensor-parallel size: 1.79 GiB at TP 1 and 3.58 GiB at TP 2 on H100 (vllm-project/vllm#10511);
-  0.35 GiB on an RTX 3090 at TP 1 (vllm-project/vllm#10517). It is not derived from code here.
+  0.35 GiB on an RTX 3090 at TP 1 (vllm-project/vllm#10517). It is not derived from code here. These are
+  the only logged points: beyond TP 2 the figure is held at the TP 2 one (the CUDA context is one per GPU
+  whatever the TP size, and the communication buffers do not grow without bound with it), with a warning
+  that it is an extrapolation.
 """
 from functools import lru_cache
 
@@ -46,10 +49,29 @@ def cdiv(a: int, b: int) -> int:
     return -(-a // b)
 
 
+NON_TORCH_LOGGED_TP = 2  # the largest tensor-parallel size with a logged non-torch figure (vllm#10511)
+
+
 def non_torch_bytes(tp: int, usable: int) -> int:
-    """Per GPU: the logged figure for the GPU class, × the tensor-parallel size (#10511 doubles at TP 2)."""
+    """Per GPU, bytes: the logged TP 1 figure for the GPU class, doubled at TP 2 as #10511 logs it, and held
+    at that TP 2 figure for larger TP sizes (no log beyond TP 2: see non_torch_note)."""
     base = NON_TORCH_PER_RANK if usable >= 70 * GiB else NON_TORCH_SMALL_GPU
-    return base * tp
+    return base * min(tp, NON_TORCH_LOGGED_TP)
+
+
+def non_torch_note(tp: int, usable: int) -> str:
+    """The warning for a non-torch figure that is not a logged point ('' when it is one)."""
+    large = usable >= 70 * GiB
+    if tp <= 1 or (large and tp <= NON_TORCH_LOGGED_TP):
+        return ""
+    held = non_torch_bytes(tp, usable) / GiB
+    if large:
+        return (f"overhead: vLLM's non-torch memory (CUDA context, NCCL and custom all-reduce buffers) is logged at "
+                f"TP 1 and TP 2 only (1.79 and 3.58 GiB per H100, vllm-project/vllm#10511); at TP {tp} it is held at "
+                f"the TP 2 figure, {held:.2f} GiB per GPU: an extrapolation beyond the logged points.")
+    return (f"overhead: vLLM's non-torch memory on GPUs under 70 GiB is logged at TP 1 only (0.35 GiB on an RTX 3090, "
+            f"vllm-project/vllm#10517); at TP {tp} it is taken as twice that, {held:.2f} GiB per GPU, as the H100 "
+            f"figure doubles from TP 1 to TP 2 (vllm-project/vllm#10511): an extrapolation beyond the logged points.")
 
 
 def kv_tokens_per_layer(layer, context: int, batch: int, chunk: int) -> int:
@@ -60,6 +82,26 @@ def kv_tokens_per_layer(layer, context: int, batch: int, chunk: int) -> int:
         return full
     per_seq = window - 1 + BLOCK  # window − 1 tokens plus the block a window straddles
     return min(full, cdiv(batch * per_seq + chunk, BLOCK) * BLOCK)
+
+
+def estimate_max_model_len(pools, max_model_len: int, chunk: int, available: int) -> int:
+    """The longest max_model_len whose one request fits in `available` bytes, as vLLM finds it for its error
+    message: a binary search over 1..max_model_len of "max_memory_usage_bytes(L) <= available", the sum over
+    layers of each layer's pages for one request of L tokens (whole 16-token blocks), 0 when even one token
+    does not fit (vllm/v1/core/kv_cache_utils.py@bbf906a8 estimate_max_model_len). Every pipeline stage
+    (pool) must fit. At most ⌈log2(max_model_len)⌉ + 1 steps."""
+    def fits(n: int) -> bool:
+        return max(p.needed_one(n, chunk) for p in pools) <= available
+    if max_model_len < 1 or not fits(1):
+        return 0
+    lo, hi, result = 1, max_model_len, 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if fits(mid):
+            result, lo = mid, mid + 1
+        else:
+            hi = mid - 1
+    return result
 
 
 @lru_cache(maxsize=1024)
@@ -114,7 +156,7 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     S = s.context
     notes = ["compute: vLLM's activation peak is modelled from its profiling run (max_num_batched_tokens "
              "through the model, one sampled row per request); its non-torch memory is a logged figure "
-             "scaled by the tensor-parallel size, not derived from code."]
+             "(TP 1, and TP 2 on 70 GiB+ GPUs), not derived from code."]
     d = None
     if s.speculative_method:
         d = make_draft(spec, fmt, s.speculative_method, s.num_speculative_tokens, s.draft_model, lay.tp)
@@ -147,6 +189,8 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         dph = activation_phases(d.spec, eng, 1, tokens, tokens, lay.tp)
         peak = max(peak, dph["attention"], dph["mlp"])
     non_torch = non_torch_bytes(lay.tp, usable)
+    if non_torch_note(lay.tp, usable):
+        notes.append(non_torch_note(lay.tp, usable))
     requested = int(usable * util)
     weights = max(w_dev)
     available = requested - weights - non_torch - peak
@@ -194,14 +238,18 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     log += list(pool.log())
     log += [f"GPU KV cache size: {kv_tokens:,} tokens",
             f"Maximum concurrency for {S:,} tokens per request: {concurrency:.2f}x"]
-    if needed_one > max(available, 0):
-        per_token = needed_one / S if S else 0
-        est_len = int(max(available, 0) // per_token) if per_token else 0
+    if available <= 0:
+        # kv_cache_utils.py@bbf906a8 check_enough_kv_cache_memory: available_memory <= 0 comes first
+        log.append("ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` "
+                   "when initializing the engine.")
+    elif needed_one > available:
+        est_len = estimate_max_model_len(pools, S, tokens, available)
+        estimated = (f"Based on the available memory, the estimated maximum model length is {est_len}."
+                     if est_len > 0 else "")
         log.append(f"ValueError: To serve at least one request with the models's max seq len ({S}), "
                    f"({needed_one / GiB:.2f} GiB KV cache is needed, which is larger than the available KV cache "
-                   f"memory ({max(available, 0) / GiB:.2f} GiB). Based on the available memory, the estimated "
-                   f"maximum model length is {est_len}. Try increasing `gpu_memory_utilization` or decreasing "
-                   f"`max_model_len` when initializing the engine.")
+                   f"memory ({available / GiB:.2f} GiB). {estimated} Try increasing `gpu_memory_utilization` or "
+                   f"decreasing `max_model_len` when initializing the engine.")
     fields = {"usable_bytes": requested, "gpu_memory_utilization": util, "non_torch_bytes": non_torch,
               "activation_peak_bytes": peak, "kv_cache_available_bytes": max(available, 0), "gpu_blocks": blocks,
               "kv_cache_tokens": kv_tokens, "max_concurrency": round(concurrency, 2),
@@ -214,4 +262,8 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         fields["speculative"] = {"method": d.method, "num_speculative_tokens": d.tokens, "draft": d.label,
                                  "draft_weights_bytes": d.weights,
                                  "draft_kv_layers": sum(c for _, c in d.attention)}
-    return EnginePlan(gpus, Share(), (), fields, tuple(log), tuple(notes), util, non_torch)
+    per_gpu = lay.tp * dp > 1
+    caches = tuple((f"{'stage ' + str(k + 1) + ' ' if lay.pp > 1 else ''}{kind} attention"
+                    f"{', each GPU' if per_gpu else ''}:", cells, layers, size)
+                   for k, p in enumerate(pools) for kind, cells, layers, size in p.caches(B, S, tokens))
+    return EnginePlan(gpus, Share(), caches, fields, tuple(log), tuple(notes), util, non_torch)

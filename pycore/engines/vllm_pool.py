@@ -79,6 +79,14 @@ class AttentionPool:
     def state_bytes(self, batch: int) -> int:
         return 0
 
+    def caches(self, batch: int, context: int, chunk: int) -> tuple:
+        """(kind, tokens per layer, layers, bytes) per attention layer type; the bytes add up to kv_bytes."""
+        out = []
+        for (layer, count), b in zip(self.attention, self.bytes_per_token):
+            tokens = window_tokens(layer, context, batch, chunk, self.block_size)
+            out.append((layer.kind, tokens, count, tokens * count * b))
+        return tuple(out)
+
     def log(self) -> tuple:
         return ()
 
@@ -146,6 +154,16 @@ class HybridPool:
         """Attention blocks `batch` requests take: each block holds a page in every tensor of the group."""
         return batch * sum(self.groups_of(count) * self.group_size * self._blocks(layer, context, chunk) * self.page
                            for layer, count in self.attention)
+
+    def caches(self, batch: int, context: int, chunk: int) -> tuple:
+        """(kind, tokens per layer, layers with the group's padding layers, bytes) per attention layer type;
+        the bytes add up to kv_bytes (a page is block_size tokens × attention_token_bytes)."""
+        out = []
+        for layer, count in self.attention:
+            tokens = batch * self._blocks(layer, context, chunk) * self.block_size
+            layers = self.groups_of(count) * self.group_size
+            out.append((layer.kind, tokens, layers, tokens * layers * self.attention_token_bytes))
+        return tuple(out)
 
     def state_bytes(self, batch: int) -> int:
         """State blocks `batch` requests take, padded pages and padding layers included."""

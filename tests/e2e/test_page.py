@@ -582,3 +582,17 @@ def test_an_empty_context_field_shows_the_default_it_computes_with(app):
     expect(app.locator("#context")).to_have_value("")
     expect(app.locator("#context")).to_have_attribute("placeholder", default_of("falcon-7b"))
     assert default_of("falcon-7b") != default_of("llama-3.1-8b")
+
+
+def test_kv_type_the_engine_lacks_is_shown_at_the_field(app):
+    # vLLM has no llama.cpp q8_0 cache (vllm/config/cache.py@c1d86421 CacheDType): the page says so at the KV field,
+    # keeps the last result, and clears the message once an FP8 cache (a vLLM type) is chosen.
+    set_fields(app, model="llama-3.1-8b", weights="BF16", engine="vllm", kv="f16")
+    before = shown_bytes(app)
+    set_fields(app, kv="q8_0")
+    error = app.locator("#kv-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("vLLM has no q8_0 KV cache")
+    assert shown_bytes(app) == before
+    set_fields(app, kv="fp8")
+    expect(error).to_be_hidden()
