@@ -344,7 +344,7 @@ def _train(args) -> str:
     from .training import TrainingScenario, estimate_training, training_dict, training_table
     ts = TrainingScenario(
         model=_model_arg(args), method=args.method, lora_rank=args.lora_rank,
-        lora_modules=tuple(m for m in args.lora_modules.split(",") if m), qlora_double_quant=not args.no_double_quant,
+        lora_modules=args.lora_modules, qlora_double_quant=not args.no_double_quant,  # "all" is the scenario's word
         precision=args.precision, optimizer=args.optimizer, micro_batch=args.batch, seq_len=args.seq,
         checkpointing=args.checkpointing, flash_attention=not args.no_flash_attention, zero=args.zero,
         fsdp=args.fsdp, gpus=args.gpus, tp=args.tp, gpu=args.gpu, gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory),
@@ -395,11 +395,26 @@ def _catalog(kind, as_json) -> str:
 
 def main(argv=None) -> int:
     try:
-        print(run(sys.argv[1:] if argv is None else argv))
+        text = run(sys.argv[1:] if argv is None else argv)
     except InputError as err:
         print(f"error: {err}".splitlines()[0][:500], file=sys.stderr)
         return 2
     except (ValueError, OverflowError, RecursionError) as err:  # never a traceback for bad input
         print(f"error: {err}".splitlines()[0][:500], file=sys.stderr)
         return 2
+    return _write(text)
+
+
+def _write(text) -> int:
+    """Print the answer. A reader that closes the pipe early (`| head -1`) ends the command quietly: the
+    Python documentation's recipe for SIGPIPE (library/signal.html, "Note on SIGPIPE"): stdout is pointed
+    at devnull so that the interpreter's own flush at exit does not fail again, and the exit code is 1."""
+    import os
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     return 0

@@ -194,3 +194,43 @@ def test_json_has_state_and_warnings_for_every_preset():
     # a dense model read completely: the only warnings are the engine's own approximations (vLLM, the default
     # engine for BF16), never a note about the model
     assert d["state"]["bytes"] == 0 and d["warnings"] and all("vLLM" in w for w in d["warnings"])
+
+
+@pytest.mark.parametrize("command", ["estimate", "train", "bench"])
+def test_zero_attention_heads_end_in_one_line(tmp_path: Path, command):
+    # review 2026-11-30, finding 1: num_attention_heads 0 raised ZeroDivisionError (hidden_size % heads), exit 1
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
+                               "num_attention_heads": 0, "vocab_size": 32000, "intermediate_size": 11008,
+                               "max_position_embeddings": 4096}))
+    code, out, err = run(command, "--config", str(cfg), *(("--gpu", "rtx-4090") if command == "bench" else ()))
+    assert code == 2 and out == ""
+    assert err == "error: num_attention_heads: must be a positive whole number, got 0\n"
+
+
+@pytest.mark.parametrize("args", [("formats",), ("estimate", "--model", "falcon-7b")])
+def test_a_reader_that_closes_the_pipe_early_ends_it_quietly(args):
+    # review 2026-11-30, finding 2: `python -m pycore ... | head -1` printed a BrokenPipeError traceback. Here the
+    # pipe's read end is closed before the command writes (as head does after its line), so every run meets it.
+    import os
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        p = subprocess.run([sys.executable, "-m", "pycore", *args], stdout=write_end, stderr=subprocess.PIPE,
+                           text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert p.stderr == "" and p.returncode == 1  # the Python docs' recipe (signal.html, Note on SIGPIPE): exit 1
+
+
+def test_train_lora_modules_all_as_the_help_says():
+    # review 2026-11-30, finding 10: the CLI split "all" on commas before the training scenario could read it
+    code, out, err = run("train", "--model", "llama-3.2-1b", "--method", "lora", "--lora-modules", "all", "--json")
+    assert code == 0, err
+    code, listed, err = run("train", "--model", "llama-3.2-1b", "--method", "lora", "--lora-modules",
+                            "q,k,v,o,gate,up,down", "--json")
+    assert code == 0, err
+    assert json.loads(out) == json.loads(listed)
+    assert json.loads(out)["scenario"]["lora_modules"] == ["q", "k", "v", "o", "gate", "up", "down"]
+    code, out, err = run("train", "--model", "llama-3.2-1b", "--method", "lora", "--lora-modules", "q,v,", "--json")
+    assert code == 0 and json.loads(out)["scenario"]["lora_modules"] == ["q", "v"], err
