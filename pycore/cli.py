@@ -5,6 +5,7 @@ Bad arguments end in one line on stderr and exit code 2, never a traceback.
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from . import presets
 from .errors import InputError
@@ -144,6 +145,13 @@ def _gib(field, value):
     return int(value * GiB)
 
 
+def _gpu_gib(value):
+    """--gpu-memory: any size above 0 GiB (0.5 is a usable custom GPU; 0 or less is none)."""
+    if value is not None and value == value and (value <= 0 or int(value * GiB) < 1):
+        raise InputError("gpu_memory", f"{value} GiB is not a usable size: give more than 0")
+    return _gib("gpu_memory", value)
+
+
 def _whole(field, value):
     if value is not None and value < 0:
         raise InputError(field, f"must be 0 or more, got {value:,}")
@@ -181,7 +189,7 @@ def _estimate(args) -> str:
     s = Scenario(model=model, weights=args.weights or weights, kv=args.kv, batch=args.batch, context=context, gpu=args.gpu,
                  gpus=args.gpus, parallel=args.parallel, engine=args.engine, activations=args.activations,
                  kv_method=args.kv_method, overhead_bytes=_gib("overhead", args.overhead),
-                 gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory), prefill_chunk=args.prefill_chunk,
+                 gpu_memory_bytes=_gpu_gib(args.gpu_memory), prefill_chunk=args.prefill_chunk,
                  flash_attn=args.flash_attn, ubatch=args.ubatch, ngl=_whole("ngl", args.ngl),
                  n_cpu_moe=_whole("n_cpu_moe", args.n_cpu_moe), swa_full=args.swa_full,
                  kv_offload=not args.no_kv_offload, ram_bytes=_ram(args.ram),
@@ -259,7 +267,6 @@ def _model_and_weights(args) -> tuple:
     """(preset id or ModelSpec, default weight format) from --model, --gguf, --safetensors or --config."""
     import os
     from .importers.hf_config import checkpoint_format, spec_from_config
-    from .importers.reader import FileReader
     remote = _remote_model(args)
     if remote is not None:
         return remote
@@ -281,8 +288,7 @@ def _model_and_weights(args) -> tuple:
             if path.endswith(".json"):
                 with _open(path) as r:
                     index = read_safetensors_index(r)
-                shard_paths = [os.path.join(folder, name) for name in index.shards]
-                readers = [FileReader(p) for p in shard_paths if os.path.exists(p)]
+                readers = [_open(p) for p in _shard_paths(index, folder)]
             else:
                 readers = [_open(path)]
             imp = import_safetensors(readers, index=index, config=config, file_name=os.path.basename(path))
@@ -294,7 +300,10 @@ def _model_and_weights(args) -> tuple:
         if imp.spec is None:
             raise InputError("config", "a safetensors checkpoint needs its config.json for the architecture: "
                                        "put it next to the file or pass --config")
-        return imp.spec, ("file" if imp.spec.file_tensors else checkpoint_format(config)[0])
+        # what the files said (shards not given, packing widths assumed, parameters the architecture does not
+        # account for) joins the model's notes, so that it reaches the estimate's warnings
+        spec = replace(imp.spec, notes=tuple(imp.spec.notes) + tuple(n for n in imp.notes if n not in imp.spec.notes))
+        return spec, ("file" if spec.file_tensors else checkpoint_format(config)[0])
     if config is not None:
         args.source = _local_source("config", [args.config], os.path.getsize(args.config))
         return spec_from_config(config, source=args.config), checkpoint_format(config)[0]
@@ -306,6 +315,22 @@ def _model_and_weights(args) -> tuple:
     return p.id, p.weights  # the format its checkpoint ships in (gpt-oss MXFP4, DeepSeek V3 FP8 blocks)
 
 
+def _shard_paths(index, folder) -> list:
+    """The shard files an index names, each of which must be in its folder: a checkpoint with a shard missing (an
+    interrupted download) is refused by name rather than estimated from config.json alone. One shard can still
+    be read by itself with --safetensors SHARD."""
+    import os
+    if not index.shards:
+        raise InputError("file", "the index names no shard files: nothing to read")
+    paths = [os.path.join(folder, name) for name in index.shards]
+    missing = [name for name, p in zip(index.shards, paths) if not os.path.isfile(p)]
+    if missing:
+        raise InputError("file", f"{missing[0][:120]!r}, named by the index, is not in {folder[:200]}"
+                         + (f" ({len(missing):,} of {len(paths):,} shards are missing)" if len(paths) > 1 else "")
+                         + ": download it, or give one shard with --safetensors to read that file alone")
+    return paths
+
+
 def _remote_model(args):
     """--hf, --model ORG/NAME, or --gguf URL: read from the Hub (or the URL) by range requests.
     Sets args.source; None when the model is not remote."""
@@ -315,8 +340,13 @@ def _remote_model(args):
         return None
     if args.config:
         raise InputError("config", "a Hub model brings its own config.json: leave out --config")
+    from .importers.hub import HubError
     from .importers.remote import load_model
-    imported, args.source = load_model(hf=hf, url=url, progress=_progress if sys.stderr.isatty() else None)
+    try:
+        imported, args.source = load_model(hf=hf, url=url, progress=_progress if sys.stderr.isatty() else None)
+    except HubError as err:  # said at the option the user gave: --gguf URL, --model ORG/NAME or --hf
+        given = "gguf" if url else ("hf" if getattr(args, "hf", None) else "model")
+        raise type(err)(err.message, given) from None
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
     return imported.spec, imported.weights
@@ -347,7 +377,7 @@ def _train(args) -> str:
         lora_modules=args.lora_modules, qlora_double_quant=not args.no_double_quant,  # "all" is the scenario's word
         precision=args.precision, optimizer=args.optimizer, micro_batch=args.batch, seq_len=args.seq,
         checkpointing=args.checkpointing, flash_attention=not args.no_flash_attention, zero=args.zero,
-        fsdp=args.fsdp, gpus=args.gpus, tp=args.tp, gpu=args.gpu, gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory),
+        fsdp=args.fsdp, gpus=args.gpus, tp=args.tp, gpu=args.gpu, gpu_memory_bytes=_gpu_gib(args.gpu_memory),
         overhead_bytes=_gib("overhead", args.overhead))
     e = estimate_training(ts)
     return json.dumps(_with_source(training_dict(e), args), indent=2) if args.json else training_table(e)
