@@ -15,7 +15,7 @@ from .memory import estimate
 from .models import parameter_count
 from .report import estimate_dict, estimate_table
 from .scenario import Scenario, default_context
-from .units import GiB, format_bytes
+from .units import BINARY, DECIMAL, GiB, format_bytes
 
 
 HF_HELP = ("a model on the Hugging Face Hub: reads config.json and every shard's header by range requests "
@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--overhead", type=float, default=None, metavar="GIB", help="runtime overhead per GPU in GiB")
     e.add_argument("--prefill-chunk", type=_int, default=None, metavar="TOKENS")
     e.add_argument("--json", action="store_true", help="machine-readable output")
+    e.add_argument("--units", default="GiB", choices=("GiB", "GB"),
+                   help="sizes in the text output: GiB (2^30 bytes, the default) or GB (10^9 bytes); "
+                   "--json is always in bytes")
     _train_parser(sub)
     # speed (issue #13): `bench` (llama-bench mirror) and `fit` (hardware first), see speed_cli.py
     from .speed_cli import add_parsers as _speed_parsers
@@ -117,6 +120,9 @@ def _train_parser(sub):
     t.add_argument("--gpu-memory", type=float, default=None, metavar="GIB")
     t.add_argument("--overhead", type=float, default=None, metavar="GIB")
     t.add_argument("--json", action="store_true")
+    t.add_argument("--units", default="GiB", choices=("GiB", "GB"),
+                   help="sizes in the text output: GiB (2^30 bytes, the default) or GB (10^9 bytes); "
+                   "--json is always in bytes")
 
 
 def _model_source(p):
@@ -200,7 +206,12 @@ def _estimate(args) -> str:
     e = estimate(s)
     if args.json:
         return json.dumps(_with_source(estimate_dict(e), args), indent=2)
-    return estimate_table(e) + _source_line(args)
+    return estimate_table(e, _system(args)) + _source_line(args)
+
+
+def _system(args) -> str:
+    """--units: GiB (binary, 2^30 bytes) or GB (decimal, 10^9 bytes), as pycore.units names the systems."""
+    return DECIMAL if args.units == "GB" else BINARY
 
 
 SPECULATIVE_KEYS = ("method", "model", "num_speculative_tokens")
@@ -380,7 +391,7 @@ def _train(args) -> str:
         fsdp=args.fsdp, gpus=args.gpus, tp=args.tp, gpu=args.gpu, gpu_memory_bytes=_gpu_gib(args.gpu_memory),
         overhead_bytes=_gib("overhead", args.overhead))
     e = estimate_training(ts)
-    return json.dumps(_with_source(training_dict(e), args), indent=2) if args.json else training_table(e)
+    return json.dumps(_with_source(training_dict(e), args), indent=2) if args.json else training_table(e, _system(args))
 
 
 def _read_json(path):

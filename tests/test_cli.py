@@ -308,3 +308,23 @@ def test_json_errors_in_config_read_as_english(tmp_path: Path):
     code, _, err = run("estimate", "--config", str(cfg))
     assert code == 2
     assert err == "error: file: config.json is not valid JSON: Unterminated string starting at line 1 column 40\n"
+
+
+def test_units_gb_on_request_as_the_readme_says():
+    # review 2026-11-30, finding 27: README promised GB on request; the CLI had no way to ask
+    code, out, err = run("estimate", "--model", "llama-3.1-8b", "--weights", "Q4_K_M", "--gpu", "rtx-4090",
+                         "--units", "GB")
+    assert code == 0, err
+    total = next(line for line in out.splitlines() if line.startswith("Total"))
+    n = int(total.split()[-2].replace(",", ""))
+    assert total.split()[1:3] == [f"{n / 1e9:.2f}", "GB"]  # 10^9 bytes, labelled GB
+    import re
+    assert re.search(r"Fits on NVIDIA GeForce RTX 4090: \d+\.\d\d GB usable, \d+\.\d\d GB to spare", out), out
+    assert "System RAM needed:" in out and "MiB" not in out.split("System RAM needed:")[1].splitlines()[0]
+    code, out, err = run("train", "--model", "llama-3.2-1b", "--units", "GB")
+    assert code == 0, err
+    total = next(line for line in out.splitlines() if line.startswith("Total"))
+    n = int(total.split()[-2].replace(",", ""))
+    assert total.split()[1:3] == [f"{n / 1e9:.2f}", "GB"]
+    code, out, err = run("estimate", "--model", "llama-3.1-8b", "--units", "TB")
+    assert code == 2 and "--units" in err
