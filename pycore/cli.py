@@ -311,9 +311,7 @@ def _model_and_weights(args) -> tuple:
         if imp.spec is None:
             raise InputError("config", "a safetensors checkpoint needs its config.json for the architecture: "
                                        "put it next to the file or pass --config")
-        # what the files said (shards not given, packing widths assumed, parameters the architecture does not
-        # account for) joins the model's notes, so that it reaches the estimate's warnings
-        spec = replace(imp.spec, notes=tuple(imp.spec.notes) + tuple(n for n in imp.notes if n not in imp.spec.notes))
+        spec = _with_notes(imp.spec, imp.notes)
         return spec, ("file" if spec.file_tensors else checkpoint_format(config)[0])
     if config is not None:
         args.source = _local_source("config", [args.config], os.path.getsize(args.config))
@@ -360,7 +358,13 @@ def _remote_model(args):
         raise type(err)(err.message, given) from None
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
-    return imported.spec, imported.weights
+    return _with_notes(imported.spec, imported.notes), imported.weights
+
+
+def _with_notes(spec, notes):
+    """The spec with what its files said (shards not given, packing widths assumed, parameters the architecture
+    does not account for) added to its notes, so that it reaches the estimate's warnings."""
+    return replace(spec, notes=tuple(spec.notes) + tuple(n for n in notes if n not in spec.notes))
 
 
 def _progress(step):
