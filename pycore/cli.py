@@ -5,6 +5,7 @@ Bad arguments end in one line on stderr and exit code 2, never a traceback.
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from . import presets
 from .errors import InputError
@@ -14,7 +15,7 @@ from .memory import estimate
 from .models import parameter_count
 from .report import estimate_dict, estimate_table
 from .scenario import Scenario, default_context
-from .units import GiB, format_bytes
+from .units import BINARY, DECIMAL, GiB, format_bytes
 
 
 HF_HELP = ("a model on the Hugging Face Hub: reads config.json and every shard's header by range requests "
@@ -77,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--overhead", type=float, default=None, metavar="GIB", help="runtime overhead per GPU in GiB")
     e.add_argument("--prefill-chunk", type=_int, default=None, metavar="TOKENS")
     e.add_argument("--json", action="store_true", help="machine-readable output")
+    e.add_argument("--units", default="GiB", choices=("GiB", "GB"),
+                   help="sizes in the text output: GiB (2^30 bytes, the default) or GB (10^9 bytes); "
+                   "--json is always in bytes")
     _train_parser(sub)
     # speed (issue #13): `bench` (llama-bench mirror) and `fit` (hardware first), see speed_cli.py
     from .speed_cli import add_parsers as _speed_parsers
@@ -116,6 +120,9 @@ def _train_parser(sub):
     t.add_argument("--gpu-memory", type=float, default=None, metavar="GIB")
     t.add_argument("--overhead", type=float, default=None, metavar="GIB")
     t.add_argument("--json", action="store_true")
+    t.add_argument("--units", default="GiB", choices=("GiB", "GB"),
+                   help="sizes in the text output: GiB (2^30 bytes, the default) or GB (10^9 bytes); "
+                   "--json is always in bytes")
 
 
 def _model_source(p):
@@ -142,6 +149,13 @@ def _gib(field, value):
     if value != value or value < 0 or value > 1 << 24:
         raise InputError(field, f"{value} GiB is not a usable size")
     return int(value * GiB)
+
+
+def _gpu_gib(value):
+    """--gpu-memory: any size above 0 GiB (0.5 is a usable custom GPU; 0 or less is none)."""
+    if value is not None and value == value and (value <= 0 or int(value * GiB) < 1):
+        raise InputError("gpu_memory", f"{value} GiB is not a usable size: give more than 0")
+    return _gib("gpu_memory", value)
 
 
 def _whole(field, value):
@@ -181,7 +195,7 @@ def _estimate(args) -> str:
     s = Scenario(model=model, weights=args.weights or weights, kv=args.kv, batch=args.batch, context=context, gpu=args.gpu,
                  gpus=args.gpus, parallel=args.parallel, engine=args.engine, activations=args.activations,
                  kv_method=args.kv_method, overhead_bytes=_gib("overhead", args.overhead),
-                 gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory), prefill_chunk=args.prefill_chunk,
+                 gpu_memory_bytes=_gpu_gib(args.gpu_memory), prefill_chunk=args.prefill_chunk,
                  flash_attn=args.flash_attn, ubatch=args.ubatch, ngl=_whole("ngl", args.ngl),
                  n_cpu_moe=_whole("n_cpu_moe", args.n_cpu_moe), swa_full=args.swa_full,
                  kv_offload=not args.no_kv_offload, ram_bytes=_ram(args.ram),
@@ -192,7 +206,12 @@ def _estimate(args) -> str:
     e = estimate(s)
     if args.json:
         return json.dumps(_with_source(estimate_dict(e), args), indent=2)
-    return estimate_table(e) + _source_line(args)
+    return estimate_table(e, _system(args)) + _source_line(args)
+
+
+def _system(args) -> str:
+    """--units: GiB (binary, 2^30 bytes) or GB (decimal, 10^9 bytes), as pycore.units names the systems."""
+    return DECIMAL if args.units == "GB" else BINARY
 
 
 SPECULATIVE_KEYS = ("method", "model", "num_speculative_tokens")
@@ -259,7 +278,6 @@ def _model_and_weights(args) -> tuple:
     """(preset id or ModelSpec, default weight format) from --model, --gguf, --safetensors or --config."""
     import os
     from .importers.hf_config import checkpoint_format, spec_from_config
-    from .importers.reader import FileReader
     remote = _remote_model(args)
     if remote is not None:
         return remote
@@ -281,8 +299,7 @@ def _model_and_weights(args) -> tuple:
             if path.endswith(".json"):
                 with _open(path) as r:
                     index = read_safetensors_index(r)
-                shard_paths = [os.path.join(folder, name) for name in index.shards]
-                readers = [FileReader(p) for p in shard_paths if os.path.exists(p)]
+                readers = [_open(p) for p in _shard_paths(index, folder)]
             else:
                 readers = [_open(path)]
             imp = import_safetensors(readers, index=index, config=config, file_name=os.path.basename(path))
@@ -294,7 +311,8 @@ def _model_and_weights(args) -> tuple:
         if imp.spec is None:
             raise InputError("config", "a safetensors checkpoint needs its config.json for the architecture: "
                                        "put it next to the file or pass --config")
-        return imp.spec, ("file" if imp.spec.file_tensors else checkpoint_format(config)[0])
+        spec = _with_notes(imp.spec, imp.notes)
+        return spec, ("file" if spec.file_tensors else checkpoint_format(config)[0])
     if config is not None:
         args.source = _local_source("config", [args.config], os.path.getsize(args.config))
         return spec_from_config(config, source=args.config), checkpoint_format(config)[0]
@@ -306,6 +324,22 @@ def _model_and_weights(args) -> tuple:
     return p.id, p.weights  # the format its checkpoint ships in (gpt-oss MXFP4, DeepSeek V3 FP8 blocks)
 
 
+def _shard_paths(index, folder) -> list:
+    """The shard files an index names, each of which must be in its folder: a checkpoint with a shard missing (an
+    interrupted download) is refused by name rather than estimated from config.json alone. One shard can still
+    be read by itself with --safetensors SHARD."""
+    import os
+    if not index.shards:
+        raise InputError("file", "the index names no shard files: nothing to read")
+    paths = [os.path.join(folder, name) for name in index.shards]
+    missing = [name for name, p in zip(index.shards, paths) if not os.path.isfile(p)]
+    if missing:
+        raise InputError("file", f"{missing[0][:120]!r}, named by the index, is not in {folder[:200]}"
+                         + (f" ({len(missing):,} of {len(paths):,} shards are missing)" if len(paths) > 1 else "")
+                         + ": download it, or give one shard with --safetensors to read that file alone")
+    return paths
+
+
 def _remote_model(args):
     """--hf, --model ORG/NAME, or --gguf URL: read from the Hub (or the URL) by range requests.
     Sets args.source; None when the model is not remote."""
@@ -315,11 +349,22 @@ def _remote_model(args):
         return None
     if args.config:
         raise InputError("config", "a Hub model brings its own config.json: leave out --config")
+    from .importers.hub import HubError
     from .importers.remote import load_model
-    imported, args.source = load_model(hf=hf, url=url, progress=_progress if sys.stderr.isatty() else None)
+    try:
+        imported, args.source = load_model(hf=hf, url=url, progress=_progress if sys.stderr.isatty() else None)
+    except HubError as err:  # said at the option the user gave: --gguf URL, --model ORG/NAME or --hf
+        given = "gguf" if url else ("hf" if getattr(args, "hf", None) else "model")
+        raise type(err)(err.message, given) from None
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
-    return imported.spec, imported.weights
+    return _with_notes(imported.spec, imported.notes), imported.weights
+
+
+def _with_notes(spec, notes):
+    """The spec with what its files said (shards not given, packing widths assumed, parameters the architecture
+    does not account for) added to its notes, so that it reaches the estimate's warnings."""
+    return replace(spec, notes=tuple(spec.notes) + tuple(n for n in notes if n not in spec.notes))
 
 
 def _progress(step):
@@ -344,13 +389,13 @@ def _train(args) -> str:
     from .training import TrainingScenario, estimate_training, training_dict, training_table
     ts = TrainingScenario(
         model=_model_arg(args), method=args.method, lora_rank=args.lora_rank,
-        lora_modules=tuple(m for m in args.lora_modules.split(",") if m), qlora_double_quant=not args.no_double_quant,
+        lora_modules=args.lora_modules, qlora_double_quant=not args.no_double_quant,  # "all" is the scenario's word
         precision=args.precision, optimizer=args.optimizer, micro_batch=args.batch, seq_len=args.seq,
         checkpointing=args.checkpointing, flash_attention=not args.no_flash_attention, zero=args.zero,
-        fsdp=args.fsdp, gpus=args.gpus, tp=args.tp, gpu=args.gpu, gpu_memory_bytes=_gib("gpu_memory", args.gpu_memory),
+        fsdp=args.fsdp, gpus=args.gpus, tp=args.tp, gpu=args.gpu, gpu_memory_bytes=_gpu_gib(args.gpu_memory),
         overhead_bytes=_gib("overhead", args.overhead))
     e = estimate_training(ts)
-    return json.dumps(_with_source(training_dict(e), args), indent=2) if args.json else training_table(e)
+    return json.dumps(_with_source(training_dict(e), args), indent=2) if args.json else training_table(e, _system(args))
 
 
 def _read_json(path):
@@ -395,11 +440,26 @@ def _catalog(kind, as_json) -> str:
 
 def main(argv=None) -> int:
     try:
-        print(run(sys.argv[1:] if argv is None else argv))
+        text = run(sys.argv[1:] if argv is None else argv)
     except InputError as err:
         print(f"error: {err}".splitlines()[0][:500], file=sys.stderr)
         return 2
     except (ValueError, OverflowError, RecursionError) as err:  # never a traceback for bad input
         print(f"error: {err}".splitlines()[0][:500], file=sys.stderr)
         return 2
+    return _write(text)
+
+
+def _write(text) -> int:
+    """Print the answer. A reader that closes the pipe early (`| head -1`) ends the command quietly: the
+    Python documentation's recipe for SIGPIPE (library/signal.html, "Note on SIGPIPE"): stdout is pointed
+    at devnull so that the interpreter's own flush at exit does not fail again, and the exit code is 1."""
+    import os
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     return 0

@@ -111,7 +111,7 @@ def estimate_table(e: Estimate, system: str = BINARY) -> str:
         lines.append("")
         lines.append(fit_sentence(e.fit, e.layout.devices, system))
     if e.engine_plan is not None:
-        answers = _engine_answers(e.engine_plan.fields)
+        answers = _engine_answers(e.engine_plan.fields, system)
         if answers:
             lines += ["", *answers]
         lines += ["", f"{e.engine.label} will print (predicted):", *(f"  {line}" for line in e.engine_plan.log)]
@@ -120,14 +120,14 @@ def estimate_table(e: Estimate, system: str = BINARY) -> str:
     return "\n".join(lines)
 
 
-def _engine_answers(f: dict) -> list:
+def _engine_answers(f: dict, system: str = BINARY) -> list:
     out = []
     if f.get("max_ngl_that_fits") is not None:
         out.append(f"Largest --n-gpu-layers that fits: {f['max_ngl_that_fits']} of {f['layers_total']}")
     if f.get("min_n_cpu_moe_that_fits") is not None:
         out.append(f"Smallest --n-cpu-moe that fits (all layers offloaded): {f['min_n_cpu_moe_that_fits']}")
     if f.get("system_ram_needed_bytes") is not None:
-        out.append(f"System RAM needed: {format_bytes(f['system_ram_needed_bytes'])}")
+        out.append(f"System RAM needed: {format_bytes(f['system_ram_needed_bytes'], system)}")
     return out
 
 

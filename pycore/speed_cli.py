@@ -43,6 +43,17 @@ def add_parsers(sub, model_source, to_int):
     f.add_argument("--json", action="store_true")
 
 
+def _host(name):
+    """--host: the CPU system holding what is not on the GPU, said as --host when it is unknown."""
+    from .errors import UnknownNameError
+    from .hardware import GPUS, gpu
+    try:
+        return gpu(name or DEFAULT_HOST)
+    except UnknownNameError:
+        cpus = ", ".join(k for k, g in GPUS.items() if g.kind == "cpu")
+        raise UnknownNameError("host", f"unknown CPU system {str(name)[:40]!r}: one of {cpus}") from None
+
+
 def _lengths(text, name, low):
     try:
         values = [int(v) for v in str(text).split(",") if v.strip() != ""]
@@ -95,7 +106,7 @@ def run_bench(args, model_and_weights) -> str:
     gens = [v for v in _lengths(args.n_gen, "n_gen", 0) if v > 0]
     depths = _lengths(args.n_depth, "n_depth", 0)
     device = gpu(args.gpu)
-    host = gpu(args.host or DEFAULT_HOST)
+    host = _host(args.host)
     top = max(depths) + max(prompts + gens + [1])
     e = estimate(Scenario(model, weights=args.weights or weights, kv=args.kv, context=max(top, 1), engine="llama.cpp"))
     fa = args.flash_attn in ("on", "1")
@@ -123,6 +134,7 @@ def run_bench(args, model_and_weights) -> str:
 def run_fit(args) -> str:
     from .hardware import custom_gpu, gpu
     from .hwfirst import fit_table
+    from .presets import PRESETS
     from .units import GiB
     if args.memory is not None:
         if args.memory != args.memory or not (0 < args.memory <= 1 << 24):
@@ -134,13 +146,18 @@ def run_fit(args) -> str:
         raise InputError("arguments", "give --gpu ID or a custom device with --memory GIB --bandwidth GBPS")
     if args.ram != args.ram or not (0 <= args.ram <= 1 << 24):
         raise InputError("ram", f"{args.ram} GiB is not a usable size")
-    host = gpu(args.host or DEFAULT_HOST)
+    host = _host(args.host)
+    if args.family and not any(p.startswith(args.family.lower()) for p in PRESETS):  # hwfirst.fit_table's filter
+        raise InputError("family", f"no catalog model's id starts with {args.family[:40]!r} "
+                         "(see `python -m pycore models`)")
     rows = fit_table(device, gpus=args.gpus, ram_bytes=int(args.ram * GiB), context=args.context, host=host,
                      family=args.family, max_params=args.max_params, moe=args.moe)
     if args.json:
         return json.dumps(rows, indent=2)
     if not rows:
-        return f"No catalog model fits {device.name} at {args.context:,} tokens of context."
+        return f"No catalog model fits {device.name} at {args.context:,} tokens of context" + (
+            " with the filters given (--family, --max-params, --moe)." if (
+                args.family or args.max_params is not None or args.moe) else ".")
     lines = [f"{'model':<30} {'format':<8} {'params':>9} {'total':>11} {'where':<12} {'decode t/s':>10} "
              f"{'prefill t/s':>11}"]
     for r in rows:

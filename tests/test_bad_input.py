@@ -57,6 +57,10 @@ def test_pipeline_needs_a_layer_per_stage():
         estimate(Scenario("llama-3.2-1b", gpus=17, parallel="pipeline"))  # 16 layers
 
 
+_LLAMA = {"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+          "num_key_value_heads": 8, "vocab_size": 32000, "intermediate_size": 11008, "max_position_embeddings": 4096}
+
+
 @pytest.mark.parametrize("config,field", [
     ({}, "model_type"),
     ({"model_type": "llama"}, "hidden_size"),
@@ -86,6 +90,20 @@ def test_pipeline_needs_a_layer_per_stage():
       "vocab_size": 256000, "intermediate_size": 9216, "layer_types": ["sliding_attention"] * 25,
       "max_position_embeddings": 8192}, "layer_types"),
     ("not a dict", "config"),
+    # zero counts that would divide (hidden_size % heads, layer index % period) or be read as "none" (review
+    # 2026-11-30, findings 1 and 19): one InputError naming the field, never ZeroDivisionError or a silent MHA
+    (dict(_LLAMA, num_attention_heads=0), "num_attention_heads"),
+    (dict(_LLAMA, num_attention_heads=0, head_dim=128), "num_attention_heads"),
+    (dict(_LLAMA, num_key_value_heads=0), "num_key_value_heads"),
+    (dict(_LLAMA, head_dim=0), "head_dim"),
+    (dict(_LLAMA, max_position_embeddings=0), "max_position_embeddings"),
+    (dict(_LLAMA, model_type="falcon", new_decoder_architecture=True, num_kv_heads=0), "num_kv_heads"),
+    (dict(_LLAMA, model_type="mixtral", num_local_experts=0, num_experts_per_tok=2), "num_local_experts"),
+    (dict(_LLAMA, model_type="gemma3_text", sliding_window=512, sliding_window_pattern=0), "sliding_window_pattern"),
+    (dict(_LLAMA, model_type="qwen3_moe", num_experts=8, num_experts_per_tok=2, moe_intermediate_size=64,
+          decoder_sparse_step=0), "decoder_sparse_step"),
+    (dict(_LLAMA, model_type="deepseek_v3", kv_lora_rank=0, qk_rope_head_dim=64, qk_nope_head_dim=128,
+          v_head_dim=128, n_routed_experts=0), "kv_lora_rank"),
 ])
 def test_bad_configs_name_the_field(config, field):
     with pytest.raises(InputError) as err:
@@ -120,3 +138,16 @@ def test_checkpoint_format_follows_quantization_config():
     assert checkpoint_format({"quantization_config": {"quant_method": "mxfp4"}})[0] == "MXFP4"
     name, why = checkpoint_format({"torch_dtype": "bfloat16", "quantization_config": {"quant_method": "hqq"}})
     assert name == "BF16" and "not modelled" in why
+
+
+def test_a_missing_max_position_embeddings_is_said_with_what_was_assumed():
+    # transformers' LlamaConfig defaults max_position_embeddings to 2048 (configuration_llama.py); a config
+    # without it is read with that default, and the note says so (review 2026-11-30, finding 19)
+    config = {k: v for k, v in _LLAMA.items() if k != "max_position_embeddings"}
+    spec = spec_from_config(config)
+    assert spec.max_context == 2048
+    assert any("no max_position_embeddings" in n and "2,048 tokens" in n for n in spec.notes), spec.notes
+    assert not any("max_position_embeddings" in n for n in spec_from_config(_LLAMA).notes)
+    from pycore.memory import estimate
+    from pycore.scenario import Scenario
+    assert any("2,048 tokens" in w for w in estimate(Scenario(spec, context=2048)).warnings)

@@ -216,3 +216,137 @@ def test_kv_cache_types_an_engine_lacks_are_refused(engine, kv, other):
 def test_kv_cache_types_an_engine_has_are_accepted(engine, kv):
     code, out, err = run("estimate", "--model", "llama-3.1-8b", "--engine", engine, "--kv", kv)
     assert code == 0, err
+
+
+@pytest.mark.parametrize("command", ["estimate", "train", "bench"])
+def test_zero_attention_heads_end_in_one_line(tmp_path: Path, command):
+    # review 2026-11-30, finding 1: num_attention_heads 0 raised ZeroDivisionError (hidden_size % heads), exit 1
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
+                               "num_attention_heads": 0, "vocab_size": 32000, "intermediate_size": 11008,
+                               "max_position_embeddings": 4096}))
+    code, out, err = run(command, "--config", str(cfg), *(("--gpu", "rtx-4090") if command == "bench" else ()))
+    assert code == 2 and out == ""
+    assert err == "error: num_attention_heads: must be a positive whole number, got 0\n"
+
+
+@pytest.mark.parametrize("args", [("formats",), ("estimate", "--model", "falcon-7b")])
+def test_a_reader_that_closes_the_pipe_early_ends_it_quietly(args):
+    # review 2026-11-30, finding 2: `python -m pycore ... | head -1` printed a BrokenPipeError traceback. Here the
+    # pipe's read end is closed before the command writes (as head does after its line), so every run meets it.
+    import os
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        p = subprocess.run([sys.executable, "-m", "pycore", *args], stdout=write_end, stderr=subprocess.PIPE,
+                           text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert p.stderr == "" and p.returncode == 1  # the Python docs' recipe (signal.html, Note on SIGPIPE): exit 1
+
+
+def test_train_lora_modules_all_as_the_help_says():
+    # review 2026-11-30, finding 10: the CLI split "all" on commas before the training scenario could read it
+    code, out, err = run("train", "--model", "llama-3.2-1b", "--method", "lora", "--lora-modules", "all", "--json")
+    assert code == 0, err
+    code, listed, err = run("train", "--model", "llama-3.2-1b", "--method", "lora", "--lora-modules",
+                            "q,k,v,o,gate,up,down", "--json")
+    assert code == 0, err
+    assert json.loads(out) == json.loads(listed)
+    assert json.loads(out)["scenario"]["lora_modules"] == ["q", "k", "v", "o", "gate", "up", "down"]
+    code, out, err = run("train", "--model", "llama-3.2-1b", "--method", "lora", "--lora-modules", "q,v,", "--json")
+    assert code == 0 and json.loads(out)["scenario"]["lora_modules"] == ["q", "v"], err
+
+
+def test_safetensors_index_with_a_shard_missing_is_refused_by_name(tmp_path: Path):
+    # review 2026-11-30, finding 7: shards named by the index but absent were skipped, and with none present the
+    # estimate came from config.json alone (exit 0, bytes_read 0, no warning)
+    from safetensors_files import LLAMA_CONFIG, hf_tensors, write_safetensors
+    tensors = hf_tensors(LLAMA_CONFIG)
+    names = list(tensors)
+    shards = {"model-00001-of-00002.safetensors": names[:5], "model-00002-of-00002.safetensors": names[5:]}
+    for shard, part in shards.items():
+        write_safetensors(tmp_path / shard, {n: tensors[n] for n in part})
+    (tmp_path / "config.json").write_text(json.dumps(LLAMA_CONFIG))
+    index = tmp_path / "model.safetensors.index.json"
+    index.write_text(json.dumps({"metadata": {"total_size": 1},
+                                 "weight_map": {n: s for s, part in shards.items() for n in part}}))
+    code, out, err = run("estimate", "--safetensors", str(index), "--json")
+    assert code == 0, err
+    assert json.loads(out)["source"]["files"] == ["model.safetensors.index.json", *shards]
+    (tmp_path / "model-00002-of-00002.safetensors").unlink()
+    code, out, err = run("estimate", "--safetensors", str(index), "--json")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "'model-00002-of-00002.safetensors', named by the index, is not in" in err and "1 of 2 shards" in err
+    # one shard read alone: what it cannot count reaches the warnings
+    code, out, err = run("estimate", "--safetensors", str(tmp_path / "model-00001-of-00002.safetensors"), "--json")
+    assert code == 0, err
+    assert any("1 of 2 shards given" in w for w in json.loads(out)["warnings"])
+
+
+def test_safetensors_file_with_no_tensors_is_refused(tmp_path: Path):
+    from safetensors_files import LLAMA_CONFIG, write_safetensors
+    write_safetensors(tmp_path / "model.safetensors", {})
+    (tmp_path / "config.json").write_text(json.dumps(LLAMA_CONFIG))
+    code, out, err = run("estimate", "--safetensors", str(tmp_path / "model.safetensors"))
+    assert code == 2 and out == "" and err == "error: file: 'model.safetensors' holds no tensors: no weights to " \
+                                              "size (not a model's weight file)\n"
+
+
+@pytest.mark.parametrize("args,expected", [
+    # review 2026-11-30, finding 26: each message names the option given and its real limit
+    (("estimate", "--model", "llama-3.2-1b", "--gpu-memory", "0"),
+     "error: gpu_memory: 0.0 GiB is not a usable size: give more than 0"),  # it said "must be at least 1"
+    (("train", "--model", "llama-3.2-1b", "--gpu-memory", "-2"),
+     "error: gpu_memory: -2.0 GiB is not a usable size: give more than 0"),
+    (("bench", "--model", "llama-3.2-1b", "--gpu", "rtx-4090", "--host", "nope"),
+     "error: host: unknown CPU system 'nope': one of cpu-"),  # it said "gpu: unknown GPU"
+    (("fit", "--gpu", "rtx-4090", "--host", "nope"), "error: host: unknown CPU system 'nope'"),
+    (("fit", "--gpu", "rtx-4090", "--family", "zzz"),
+     "error: family: no catalog model's id starts with 'zzz'"),  # it said "No catalog model fits"
+    (("estimate", "--gguf", "http://127.0.0.1:9/x.gguf"), "error: gguf: "),  # it said "hf: "
+])
+def test_messages_name_what_was_given(args, expected):
+    code, out, err = run(*args)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(expected), err
+
+
+def test_a_custom_gpu_of_half_a_gib_is_accepted():
+    code, out, err = run("estimate", "--model", "llama-3.2-1b", "--gpu-memory", "0.5", "--json")
+    assert code == 0, err
+    assert json.loads(out)["fit"]["memory_bytes"] == 1 << 29
+
+
+def test_fit_with_filters_that_leave_nothing_says_so():
+    code, out, err = run("fit", "--gpu", "rtx-4090", "--family", "llama", "--max-params", "0.001")
+    assert code == 0, err
+    assert out.startswith("No catalog model fits NVIDIA GeForce RTX 4090") and "with the filters given" in out
+
+
+def test_json_errors_in_config_read_as_english(tmp_path: Path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text('{"model_type": "llama", "hidden_size": "40')
+    code, _, err = run("estimate", "--config", str(cfg))
+    assert code == 2
+    assert err == "error: file: config.json is not valid JSON: Unterminated string starting at line 1 column 40\n"
+
+
+def test_units_gb_on_request_as_the_readme_says():
+    # review 2026-11-30, finding 27: README promised GB on request; the CLI had no way to ask
+    code, out, err = run("estimate", "--model", "llama-3.1-8b", "--weights", "Q4_K_M", "--gpu", "rtx-4090",
+                         "--units", "GB")
+    assert code == 0, err
+    total = next(line for line in out.splitlines() if line.startswith("Total"))
+    n = int(total.split()[-2].replace(",", ""))
+    assert total.split()[1:3] == [f"{n / 1e9:.2f}", "GB"]  # 10^9 bytes, labelled GB
+    import re
+    assert re.search(r"Fits on NVIDIA GeForce RTX 4090: \d+\.\d\d GB usable, \d+\.\d\d GB to spare", out), out
+    assert "System RAM needed:" in out and "MiB" not in out.split("System RAM needed:")[1].splitlines()[0]
+    code, out, err = run("train", "--model", "llama-3.2-1b", "--units", "GB")
+    assert code == 0, err
+    total = next(line for line in out.splitlines() if line.startswith("Total"))
+    n = int(total.split()[-2].replace(",", ""))
+    assert total.split()[1:3] == [f"{n / 1e9:.2f}", "GB"]
+    code, out, err = run("estimate", "--model", "llama-3.1-8b", "--units", "TB")
+    assert code == 2 and "--units" in err

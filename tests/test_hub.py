@@ -99,6 +99,8 @@ def test_a_sharded_model_is_its_tensors_exactly(hub, env, capsys, repo, flag):
     assert src["bytes_read"] == hub.sent()  # what the servers sent is what the report says
     assert src["requests"] == len(hub.log) == 2 + 2 * n  # config, index; each shard: a redirect and one range
     assert not any(e["auth"] for e in hub.log)  # no token set: none sent
+    # what the shards' headers said about the architecture reaches the warnings, as for local files
+    assert any(w.startswith("the architecture ") and "parameters" in w for w in d["warnings"]), d["warnings"]
     if repo == "big":
         checkpoint = sum(p.stat().st_size for p in (hub.repos["org/big"]["files"][s] for s in shards))
         assert checkpoint >= 50_000_000 and src["bytes_read"] < checkpoint / 100

@@ -361,3 +361,27 @@ def test_architecture_figures_that_break_model_rules_name_the_gguf_key(tmp_path)
     md = converter_metadata(spec) + [lambda w: w.add_head_count_kv(8)]  # 8 KV heads for 4 heads
     data = write_gguf(tmp_path / "kv.gguf", "llama", md, tensors).read_bytes()
     _expect_error(_gguf, data, "llama.attention.head_count_kv: 8 KV heads for 4 attention heads")
+
+
+def test_a_block_count_beyond_the_tensors_is_refused_as_llama_cpp_does(tmp_path):
+    # review 2026-11-30, finding 20: block_count 100 over 4 layers' tensors was estimated with 4 layers, silently.
+    # llama.cpp's loader creates blk.N.attn_norm.weight for every N < block_count and stops at the first missing
+    # one (src/llama-model.cpp create_tensor: "missing tensor '%s'"); the opposite case (a tensor past block_count)
+    # was already refused.
+    held = [(t.name, t.ne, "F32") for t in gguf_tensors(tiny(num_layers=4))]
+    md = converter_metadata(tiny(num_layers=100))
+    data = write_gguf(tmp_path / "short.gguf", "llama", md, held).read_bytes()
+    message = _expect_error(_gguf, data, "llama.block_count declares 100 layers, but the file holds tensors for 4")
+    assert "blk.4" in message
+    # the same tensors under their own block_count are a model
+    ok = write_gguf(tmp_path / "ok.gguf", "llama", converter_metadata(tiny(num_layers=4)), held).read_bytes()
+    assert import_gguf(BytesReader(ok)).spec.num_layers == 4
+
+
+def test_a_file_too_short_for_its_key_count_says_what_the_count_needs():
+    # review 2026-11-30, finding 26: one key/value whose key declares 2^62 bytes, in a 32-byte file, was reported
+    # as "the key/values and tensor infos at byte 24 declares 13 bytes"; the file declares one key/value, which
+    # needs at least 13 bytes (an empty key and a uint8)
+    data = b"GGUF" + u32(3) + u64(0) + u64(1) + u64(2**62)
+    message = _expect_error(_gguf, data, "1 key/value and 0 tensor infos need at least 13 bytes after byte 24")
+    assert "declares" not in message and "(32 bytes)" in message

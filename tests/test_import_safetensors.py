@@ -255,3 +255,16 @@ def test_read_json_for_config_files(tmp_path):
     with FileReader(p) as r:
         assert read_json(r, "config.json") == LLAMA_CONFIG
     assert parse_json(b'{"a": [1, 2.5, {"b": null}]}', "x") == {"a": [1, 2.5, {"b": None}]}
+
+
+def test_a_file_with_no_tensors_is_refused_and_an_empty_shard_is_said(tmp_path):
+    # review 2026-11-30, finding 7: a {} header was read as "no weights" and the estimate came from config.json
+    # alone, silently. One such file is no model's weights: refused; among other files it is a note.
+    empty = write_safetensors(tmp_path / "empty.safetensors", {})
+    assert empty.read_bytes()[8:].strip() == b"{}"  # the safetensors package writes the bare header
+    with pytest.raises(ModelFileError, match="'empty.safetensors' holds no tensors"):
+        _import([empty], config=LLAMA_CONFIG, file_name="empty.safetensors")
+    full = write_safetensors(tmp_path / "model.safetensors", hf_tensors(LLAMA_CONFIG))
+    imp = _import([full, empty], config=LLAMA_CONFIG)
+    assert imp.total_params == _params(LLAMA_CONFIG)
+    assert any("1 of 2 files hold no tensors" in n and "empty.safetensors" in n for n in imp.notes), imp.notes

@@ -202,7 +202,13 @@ def read_gguf_header(reader, max_header_bytes: int = MAX_HEADER_BYTES) -> GGUFHe
         if count > MAX_COUNT:
             raise ModelFileError(f"{what} {count:,} is beyond any real model (at most {MAX_COUNT:,})")
     # the smallest key/value is 13 bytes (empty key, uint8), the smallest tensor info 24 (empty name, 0 dims)
-    c.check_span(n_kv * 13 + n_tensors * 24, "the key/values and tensor infos")
+    need = n_kv * 13 + n_tensors * 24
+    if c.pos + need > min(c.limit, c.file_size):
+        past = (f"the {c.limit >> 20} MiB any real GGUF header stays within" if c.pos + need > c.limit
+                else f"the end of the file ({c.file_size:,} bytes): the file is truncated or corrupt")
+        raise ModelFileError(f"{n_kv:,} key/value{'s' * (n_kv != 1)} and {n_tensors:,} tensor "
+                             f"info{'s' * (n_tensors != 1)} need at least {need:,} bytes "
+                             f"after byte {c.pos:,}, past {past}")
 
     metadata, value_types = {}, {}
     for _ in range(n_kv):
@@ -518,7 +524,7 @@ class _SpecBuilder:
         L = self.fig("num_layers", self.int_key("block_count", True), self.key("block_count"))
         if not 0 < L <= MAX_LAYERS:
             raise ModelFileError(f"{self.key('block_count')} is {L}: llama.cpp loads 1 to {MAX_LAYERS} layers")
-        _check_layer_numbers(tensors, L)
+        _check_layer_numbers(tensors, L, self.key("block_count"))
         H = self.fig("hidden_size", self.int_key("embedding_length", True), self.key("embedding_length"))
         ctx = self.fig("max_context", self.int_key("context_length", True), self.key("context_length"))
         fields = dict(arch=_ARCH_ALIASES.get(self.arch, self.arch), hidden_size=H, num_layers=L, max_context=ctx)
@@ -867,14 +873,24 @@ class _SpecBuilder:
         return self.fig(f"ssm_{name}", value, self.key(key))
 
 
-def _check_layer_numbers(tensors, n_layers):
+def _check_layer_numbers(tensors, n_layers, key="block_count"):
     """Every "blk.N." tensor must belong to one of the file's layers (llama.cpp refuses tensors it
-    does not load); the estimate places each layer's tensors on a device by N."""
+    does not load); the estimate places each layer's tensors on a device by N. And every declared layer must
+    hold tensors: llama.cpp's loader creates each layer's weights for i < n_layer and fails on the first one
+    absent (src/llama-model.cpp load_tensors, create_tensor: "missing tensor 'blk.N.attn_norm.weight'"), so a
+    file whose block_count outruns its tensors is refused, not estimated with the layers it happens to hold."""
+    present = set()
     for t in tensors:
         parts = t.name.split(".", 2)
         if parts[0] == "blk" and len(parts) > 2 and parts[1].isdigit():
             if not parts[1].isascii() or int(parts[1]) >= n_layers:
                 raise ModelFileError(f"tensor {quote(t.name)} is outside the {n_layers} layers the file declares")
+            present.add(int(parts[1]))
+    if len(present) < n_layers:
+        first = min(set(range(n_layers)) - present)
+        raise ModelFileError(f"{key} declares {n_layers:,} layers, but the file holds tensors for "
+                             f"{len(present):,} of them (none for blk.{first}): llama.cpp refuses it with "
+                             f"\"missing tensor 'blk.{first}.…'\"")
 
 
 def _whole(key, value):

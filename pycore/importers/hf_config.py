@@ -220,10 +220,11 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
 
     hidden = c.required("hidden_size")
     layers = c.required("num_hidden_layers")
-    heads = c.required("num_attention_heads")
+    heads = c.positive("num_attention_heads")
     vocab = c.required("vocab_size")
-    kv_heads = c.optional("num_key_value_heads", None)
-    head_dim = c.optional("head_dim", None)
+    # 0 is no head count: refused rather than read as "one KV head per attention head" or "derive it"
+    kv_heads = c.positive("num_key_value_heads", None)
+    head_dim = c.positive("head_dim", None)
     if head_dim is None:
         if hidden % heads:
             raise InputError("head_dim", f"hidden_size {hidden} is not a multiple of {heads} heads and no head_dim is given")
@@ -237,7 +238,14 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
     if not fields["max_context"] and model_type == "kimi_linear":
         fields["max_context"] = c.optional("model_max_length", None) or 0
     if not fields["max_context"]:
-        raise InputError("max_position_embeddings", "missing: the model's maximum context is needed")
+        given = c._raw("max_position_embeddings") is not None
+        raise InputError("max_position_embeddings", "must be a positive whole number, got 0" if given else
+                         "missing: the model's maximum context is needed")
+    if c._raw("max_position_embeddings") is None and model_type != "kimi_linear":
+        whose = (f"the default of transformers' configuration for {model_type[:40]!r}" if model_type in _FAMILIES
+                 else "the Llama default it is read with")
+        notes.append(f"config.json gives no max_position_embeddings: the maximum context is taken as "
+                     f"{fields['max_context']:,} tokens, {whose}; the default context and any cap follow it")
 
     if model_type == "gpt_neox":
         kv_heads = heads
@@ -246,7 +254,7 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
     elif model_type == "falcon":
         new_arch = bool(c.optional("new_decoder_architecture", False))
         if new_arch:
-            kv_heads = c.optional("num_kv_heads", None) or heads
+            kv_heads = c.positive("num_kv_heads", None) or heads
         else:
             kv_heads = 1 if c.optional("multi_query", True) else heads
         layout["norms_per_layer"] = 2 if new_arch else (1 if c.optional("parallel_attn", True) else 2)
@@ -289,6 +297,9 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
     return ModelSpec(**fields)
 
 
+_REQUIRED = object()
+
+
 class _Reader:
     """Reads config fields with their family defaults, checking types as it goes."""
 
@@ -308,6 +319,22 @@ class _Reader:
         if value is None:
             raise InputError(key, "missing from config.json, and no default can stand in for it")
         return _whole(key, value)
+
+    def positive(self, key, default=_REQUIRED):
+        """A count that must be at least 1 when given (heads, head sizes): 0 is refused, never read as "none".
+        Without a default the key is required; with one, an absent key (or null) gives the default."""
+        value = self.required(key) if default is _REQUIRED else self.optional(key, default)
+        if value is not None and value == 0:
+            raise InputError(key, "must be a positive whole number, got 0")
+        return value
+
+    def divisor(self, key, default):
+        """A period or step the layer index is divided by (sliding_window_pattern, decoder_sparse_step, …):
+        at least 1, as the family's modeling code divides by it."""
+        value = self.optional(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InputError(key, f"must be at least 1 (layers are counted in steps of it), got {_quote(value)}")
+        return value
 
     def optional(self, key, default):
         """The config's value; the family default only when the key is absent (an explicit null
@@ -386,12 +413,12 @@ def _list(c, key) -> list:
 
 def _read_moe(c, model_type, fields, layout):
     if model_type in ("mixtral", "gpt_oss"):
-        experts = c.optional("num_local_experts", 0)
+        experts = c.positive("num_local_experts", 0)  # every layer's FFN is its experts: none is no model
         fields.update(num_experts=experts, experts_per_token=c.optional("num_experts_per_tok", 0),
                       expert_intermediate_size=fields["intermediate_size"])
         fields["intermediate_size"] = 0
     elif model_type in ("qwen2_moe", "qwen3_moe"):
-        step, dense_only = c.optional("decoder_sparse_step", 1), c.optional("mlp_only_layers", []) or []
+        step, dense_only = c.divisor("decoder_sparse_step", 1), c.optional("mlp_only_layers", []) or []
         if step != 1 or dense_only:
             raise InputError("decoder_sparse_step", "MoE layers interleaved with dense layers are not supported yet")
         fields.update(num_experts=c.optional("num_experts", 0), experts_per_token=c.optional("num_experts_per_tok", 0),
@@ -403,7 +430,7 @@ def _read_moe(c, model_type, fields, layout):
         routed = c.optional("n_routed_experts", 0)
         if not routed:
             return
-        if c.optional("moe_layer_freq", 1) != 1:
+        if c.divisor("moe_layer_freq", 1) != 1:
             raise InputError("moe_layer_freq", "MoE every other layer is not supported yet")
         width = c.required("moe_intermediate_size")
         fields.update(num_experts=routed, experts_per_token=c.required("num_experts_per_tok"),
@@ -670,7 +697,9 @@ def read_parts(top: dict, text: dict, model_type: str, text_hidden: int, notes: 
 def _read_mla(c, model_type, fields):
     if model_type not in ("deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_linear"):
         return
-    fields.update(kv_lora_rank=c.required("kv_lora_rank"), q_lora_rank=c.optional("q_lora_rank", 0) or 0,
+    # a latent of 0 is no MLA at all (transformers DeepseekV3Attention always builds kv_a_proj_with_mqa of
+    # kv_lora_rank + qk_rope_head_dim outputs and kv_a_layernorm over kv_lora_rank): refused, not read as GQA
+    fields.update(kv_lora_rank=c.positive("kv_lora_rank"), q_lora_rank=c.optional("q_lora_rank", 0) or 0,
                   qk_rope_head_dim=c.required("qk_rope_head_dim"), qk_nope_head_dim=c.required("qk_nope_head_dim"),
                   v_head_dim=c.required("v_head_dim"))
     fields["head_dim"] = fields["qk_nope_head_dim"] + fields["qk_rope_head_dim"]
@@ -691,7 +720,7 @@ def _read_layer_types(c, model_type, fields, layers):
     elif model_type in ("gemma2", "gpt_oss"):
         types = tuple(SLIDING if i % 2 == 0 else FULL for i in range(layers))  # even layers slide
     elif model_type == "gemma3_text":
-        pattern = c.optional("sliding_window_pattern", 6)
+        pattern = c.divisor("sliding_window_pattern", 6)
         types = tuple(FULL if (i + 1) % pattern == 0 else SLIDING for i in range(layers))
     elif model_type in ("qwen2", "qwen3", "qwen2_moe", "qwen3_moe"):
         if not c.optional("use_sliding_window", False):
@@ -788,7 +817,7 @@ def _read_hybrid(c, model_type, fields, layout, layers, notes):
             multiplier = c.config.get("block_ffn_dim_multiplier")
             if isinstance(multiplier, (int, float)) and not isinstance(multiplier, bool) and 0 < multiplier < 64:
                 width = int(multiplier * width)
-            step = c.optional("block_multiple_of", 256) or 1
+            step = c.divisor("block_multiple_of", 256)
             width = step * -(-width // step)
         fields.update(layer_types=types, intermediate_size=width, conv_l_cache=c.required("conv_L_cache"))
         if isinstance(c.config.get("tie_embedding"), bool):  # LFM2's own spelling
@@ -805,7 +834,7 @@ def _read_hybrid(c, model_type, fields, layout, layers, notes):
         if experts > 1:
             fields.update(num_experts=experts, experts_per_token=c.required("num_experts_per_tok"),
                           expert_intermediate_size=fields["intermediate_size"])
-        expand = c.required("mamba_expand")
+        expand = c.positive("mamba_expand")
         rank = c.config.get("mamba_dt_rank", "auto")
         fields.update(ssm_d_inner=expand * H, ssm_d_state=c.required("mamba_d_state"), ssm_d_conv=c.required("mamba_d_conv"),
                       ssm_dt_rank=-(-H // 16) if rank == "auto" else _whole("mamba_dt_rank", rank),
@@ -829,7 +858,7 @@ def _read_hybrid(c, model_type, fields, layout, layers, notes):
                           expert_intermediate_size=width,
                           shared_expert_intermediate_size=c.optional("moe_shared_expert_intermediate_size", 0) or 0)
             layout["expert_score_bias"] = True
-        head_dim = c.optional("attention_head_dim", None) or c.optional("head_dim", None)
+        head_dim = c.positive("attention_head_dim", None) or c.positive("head_dim", None)
         if head_dim:
             fields["head_dim"] = head_dim
         heads = c.required("mamba_num_heads")
@@ -877,7 +906,7 @@ def _read_hybrid(c, model_type, fields, layout, layers, notes):
         if not chunk or chunk >= fields["max_context"]:
             types = tuple(FULL if t == CHUNKED else t for t in types)
         fields.update(layer_types=types, attention_chunk=chunk or 0)
-        step = c.optional("interleave_moe_layer_step", 1) or 1
+        step = c.divisor("interleave_moe_layer_step", 1)
         moe_layers = _list(c, "moe_layers")
         moe = ({_whole("moe_layers", i) for i in moe_layers} if moe_layers
                else set(range(step - 1, layers, step)))
@@ -902,7 +931,7 @@ def _read_hybrid(c, model_type, fields, layout, layers, notes):
     elif model_type == "kimi_linear":
         _read_kimi_linear(c, fields, layers, notes)
     elif model_type == "deepseek_v32":
-        fields.update(index_n_heads=c.required("index_n_heads"), index_head_dim=c.required("index_head_dim"))
+        fields.update(index_n_heads=c.positive("index_n_heads"), index_head_dim=c.positive("index_head_dim"))
         notes.append("DeepSeek sparse attention: the indexer's key cache is counted as vLLM keeps it (FP8 keys with "
                      "a float32 scale per 128 values) whatever the KV format chosen")
 
@@ -945,7 +974,7 @@ def _read_kimi_linear(c, fields, layers, notes):
     experts = c.optional("num_experts", 0) or 0
     if experts:
         width = c.required("moe_intermediate_size")
-        first, freq = c.optional("first_k_dense_replace", 0) or 0, c.optional("moe_layer_freq", 1) or 1
+        first, freq = c.optional("first_k_dense_replace", 0) or 0, c.divisor("moe_layer_freq", 1)
         fields.update(num_experts=experts, experts_per_token=c.required("num_experts_per_token"),
                       expert_intermediate_size=width,
                       shared_expert_intermediate_size=(c.optional("num_shared_experts", 0) or 0) * width,
@@ -959,7 +988,7 @@ def _read_mamba2(c, fields, H, d_ssm=None):
     """Mamba-2 sizes under the mamba_* names of Granite 4.0-H and Falcon-H1."""
     heads = c.required("mamba_n_heads")
     head = c.config.get("mamba_d_head", "auto")
-    d_inner = d_ssm or (c.required("mamba_expand") * H if head in ("auto", None) else heads * _whole("mamba_d_head", head))
+    d_inner = d_ssm or (c.positive("mamba_expand") * H if head in ("auto", None) else heads * _whole("mamba_d_head", head))
     fields.update(ssm_num_heads=heads, ssm_d_inner=d_inner, ssm_d_state=c.required("mamba_d_state"),
                   ssm_d_conv=c.required("mamba_d_conv"), ssm_n_groups=c.required("mamba_n_groups"),
                   ssm_conv_bias=bool(c.optional("mamba_conv_bias", True)),
@@ -986,7 +1015,7 @@ def _read_qwen_gdn(c, model_type, fields, layers):
         fields["ssm_dtype"] = dtype[:20]
     experts = c.optional("num_experts", 0) if model_type != "qwen3_5_text" else 0
     if experts:
-        step = c.optional("decoder_sparse_step", 1) or 1
+        step = c.divisor("decoder_sparse_step", 1)
         dense_only = {_whole("mlp_only_layers", i) for i in (_list(c, "mlp_only_layers") or [])}
         fields.update(num_experts=experts, experts_per_token=c.required("num_experts_per_tok"),
                       expert_intermediate_size=c.required("moe_intermediate_size"),

@@ -78,7 +78,10 @@ def parse_json(data: bytes, what: str, max_bytes: int = MAX_JSON_BYTES, max_dept
     except RecursionError:
         raise ModelFileError(f"{what}: brackets nest too deeply") from None
     except ValueError as e:
-        msg = f"{e.msg} at line {e.lineno} column {e.colno}" if isinstance(e, json.JSONDecodeError) else str(e)[:120]
+        if isinstance(e, json.JSONDecodeError):  # some of json's messages end in "at" ("Unterminated string starting at")
+            msg = f"{e.msg}{' ' if e.msg.endswith(' at') else ' at '}line {e.lineno} column {e.colno}"
+        else:
+            msg = str(e)[:120]
         raise ModelFileError(f"{what} is not valid JSON: {msg}") from None
 
 
@@ -425,6 +428,16 @@ def import_safetensors(readers=(), index=None, config: dict = None, file_name: s
     headers = tuple(read_safetensors_header(r, file_name if len(readers) == 1 else "") for r in readers)
     notes, known, unknown = [], [], []
     tensors, seen = [], set()
+    empty = [h.file_name or "the file" for h in headers if not h.tensors]
+    if headers and len(empty) == len(headers):
+        # a header of {} (or only __metadata__): no weight to read, and an estimate from config.json alone would
+        # look as if the file had been read
+        raise ModelFileError(f"{quote(empty[0]) if len(headers) == 1 else 'the files given'} "
+                             f"hold{'s' if len(headers) == 1 else ''} no tensors: no weights to size "
+                             "(not a model's weight file)")
+    if empty:
+        notes.append(f"{len(empty)} of {len(headers)} files hold no tensors ({', '.join(map(quote, empty[:3]))}): "
+                     "the weights are those of the other files")
     for h in headers:
         for t in h.tensors:
             if t.name in seen:

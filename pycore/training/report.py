@@ -1,6 +1,6 @@
 """A training estimate written out: JSON-able data (CLI `train --json`, page export) and a text table."""
 from ..report import fit_dict, fit_sentence, item_dict, md_text
-from ..units import format_bytes
+from ..units import BINARY, format_bytes
 from .estimate import TrainingDevice, TrainingEstimate
 from .scenario import TRAINING_FIELDS, TrainingScenario
 
@@ -42,7 +42,8 @@ def _device_dict(d: TrainingDevice) -> dict:
             "activations": d.activations, "adapters": d.adapters, "overhead": d.overhead, "total": d.total}
 
 
-def training_table(e: TrainingEstimate) -> str:
+def training_table(e: TrainingEstimate, system: str = BINARY) -> str:
+    """The training estimate as text; sizes in GiB (BINARY) or GB (DECIMAL), bytes exact beside them."""
     ts = e.scenario
     lines = [f"{e.model.name} · {method_label(ts, modules=True)} · {e.precision.label} · {e.optimizer_kind.label} · micro-batch "
              f"{ts.micro_batch:,} × {ts.seq_len:,} tokens · checkpointing {ts.checkpointing}",
@@ -50,11 +51,11 @@ def training_table(e: TrainingEstimate) -> str:
     width = max(len(it.label) for it in e.items)
     per = e.per_gpu
     for it in e.items:
-        lines.append(f"{it.label:<{width}}  {format_bytes(getattr(per, it.key)):>12} per GPU  {it.bytes:>18,} B")
+        lines.append(f"{it.label:<{width}}  {format_bytes(getattr(per, it.key), system):>12} per GPU  {it.bytes:>18,} B")
         lines.append(f"{'':<{width}}  {it.substituted}")
-    lines.append(f"{'Total':<{width}}  {format_bytes(per.total):>12} per GPU  {e.total.bytes:>18,} B")
+    lines.append(f"{'Total':<{width}}  {format_bytes(per.total, system):>12} per GPU  {e.total.bytes:>18,} B")
     if e.fit:
-        lines += ["", fit_sentence(e.fit, ts.gpus)]
+        lines += ["", fit_sentence(e.fit, ts.gpus, system)]
     return "\n".join(lines)
 
 

@@ -100,7 +100,7 @@ def _lora_modules(value) -> tuple:
     if isinstance(value, str):
         if value.strip().lower() in ("all", "all-linear", "all_linear"):
             return LORA_MODULES
-        value = value.split(",")
+        value = [v for v in value.split(",") if v.strip()]  # "q,k," as written on a command line
     if not isinstance(value, (tuple, list, frozenset, set)):
         raise InputError("lora_modules", "expected a list of q, k, v, o, gate, up, down")
     names = set()
