@@ -382,3 +382,25 @@ def test_eagle3_head_on_qwen3_next_by_hand():
     # (the K/V projections by KV head: 2 heads over 2 ranks)
     d2 = draft(model("qwen3-next-80b-a3b"), weight_format("BF16"), "eagle3", 3, "", 2)
     assert d2.weights == 12_582_912 * 2 + 8_192 * 2 + (73_408_512 - 12_582_912 - 8_192) * 2 // 2
+
+
+def test_qwen3_next_mtp_is_one_layer_as_vllm_builds_it():
+    # Qwen3-Next's config.json has no num_nextn_predict_layers; vLLM maps qwen3_next to qwen3_next_mtp
+    # (vllm/config/speculative.py@f19b16d9) and builds getattr(config, "num_nextn_predict_layers", 1) = 1 layer
+    # (qwen3_next_mtp.py@055e47c2): before, "method mtp needs a checkpoint with MTP layers ... this model has none".
+    from pycore.engines.speculative import draft
+    from pycore.formats import weight_format
+    d = draft(model("qwen3-next-80b-a3b"), weight_format("BF16"), "mtp", 2, "", 1)
+    # one full-attention MoE layer, H = 2,048: q (with its output gate) 2,048 × 2 × 16 × 256 = 16,777,216;
+    # k, v 2,048 × 512 = 1,048,576 each; o 4,096 × 2,048 = 8,388,608; q/k norms 2 × 256; two norms 4,096;
+    # router 2,048 × 512 = 1,048,576; experts 512 × 3 × 2,048 × 512 = 1,610,612,736; shared expert
+    # 3 × 2,048 × 512 = 3,145,728 and its gate 2,048; fc 4,096 × 2,048 = 8,388,608 and three norms 6,144
+    # → 1,650,471,424 parameters × 2 B; embedding and head shared with the model
+    assert d.weights == 1_650_471_424 * 2
+    assert [n for _, n in d.attention] == [1]
+    assert any("vLLM builds 1" in n for n in d.notes)
+    # the qwen3_next_mtp alias, as Qwen's model card writes it, reaches the estimate and its warnings
+    e = estimate(Scenario(model="qwen3-next-80b-a3b", gpus=4, context=8192, speculative_method="qwen3_next_mtp",
+                          num_speculative_tokens=2, **H100))
+    assert e.engine_plan.fields["speculative"]["draft_kv_layers"] == 1
+    assert any("does not count its MTP layers" in w for w in e.warnings)

@@ -61,6 +61,21 @@ def _main_attention(spec) -> object:
     return next((layer for layer, _ in groups if not getattr(layer, "window", 0)), groups[0][0])
 
 
+# Checkpoints that ship MTP layers their config does not count: (layers vLLM builds, the warning). Qwen3-Next's
+# config.json has no num_nextn_predict_layers (the preset's config, copied from
+# huggingface.co/Qwen/Qwen3-Next-80B-A3B-Instruct/blob/main/config.json); vLLM maps model_type qwen3_next to
+# qwen3_next_mtp with n_predict = getattr(hf_config, "num_nextn_predict_layers", None)
+# (vllm/config/speculative.py@f19b16d9 hf_config_override), and Qwen3NextMultiTokenPredictor builds
+# getattr(config, "num_nextn_predict_layers", 1) = 1 layer (vllm/model_executor/models/qwen3_next_mtp.py@055e47c2),
+# a full-attention Qwen3NextDecoderLayer with the model's MoE, fc 2H → H and three norms.
+_IMPLIED_MTP = {
+    "qwen3next": (1, "speculative: Qwen3-Next's config.json does not count its MTP layers "
+                     "(num_nextn_predict_layers); vLLM builds 1 (vllm/model_executor/models/qwen3_next_mtp.py: "
+                     "getattr(config, \"num_nextn_predict_layers\", 1)), reused for every speculative token, and "
+                     "n_predict is unset, so any num_speculative_tokens is accepted."),
+}
+
+
 # vLLM's EAGLE drafts (vllm/model_executor/models/registry.py@00bd1493 _SPECULATIVE_DECODING_MODELS): every EAGLE-3
 # head runs as Eagle3LlamaForCausalLM (llama_eagle3.py@00bd1493: Llama decoder layers whose first qkv_proj reads
 # 2 × hidden (embedding and hidden state side by side), a hidden_norm, a final norm, fc ReplicatedLinear
@@ -107,13 +122,16 @@ def _eagle_head(spec, method: str) -> tuple:
 @lru_cache(maxsize=256)
 def draft(spec, fmt, method: str, tokens: int, draft_model: str, tp: int) -> Draft:
     """What `method` adds on each of `tp` tensor-parallel ranks. Raises InputError where vLLM refuses."""
-    from ..parts import MTP, part_tensors
+    from ..parts import MTP, MTPLayers, part_tensors
     if method == "ngram":
         return Draft(method, tokens, 0, (), None, f"n-gram proposer ({tokens} tokens)",
                      ("speculative: the n-gram proposer matches the prompt on the CPU: no draft weights and no "
                       "draft KV cache (vllm/v1/spec_decode/ngram_proposer.py).",))
     if method == "mtp":
         n = sum(p.count for p in spec.parts if p.key == MTP)
+        implied = () if n else _IMPLIED_MTP.get(spec.arch, ())
+        if implied:  # a checkpoint whose config does not count its MTP layers: vLLM's own default count
+            n, why = implied
         if not n:
             raise InputError("speculative_method", "method mtp needs a checkpoint with MTP layers "
                              "(num_nextn_predict_layers or mtp_num_hidden_layers); this model has none")
@@ -121,13 +139,14 @@ def draft(spec, fmt, method: str, tokens: int, draft_model: str, tp: int) -> Dra
             raise InputError("num_speculative_tokens", f"{tokens} speculative tokens must be a multiple of the "
                              f"checkpoint's {n} MTP layers (vllm/config/speculative.py)")
         own = ("embed_tokens.weight", "shared_head_head.weight")  # shared with the target at pipeline size 1
-        tensors = [t for t in part_tensors(spec, MTP) if not t.name.endswith(own)]
+        mtp = MTPLayers(n).tensors(spec) if implied else part_tensors(spec, MTP)
+        tensors = [t for t in mtp if not t.name.endswith(own)]
         w = _rank_bytes(tensors, _last_layer_ratio(spec, fmt), spec, tp)
         return Draft(method, tokens, w, ((_main_attention(spec), n),), None,
                      f"{n} MTP layer{'s' if n > 1 else ''} of the checkpoint, {tokens} speculative tokens",
                      ("weights: speculative decoding (mtp): the checkpoint's MTP layers load as the draft, at the "
                       "bytes per parameter of the model's last layer; they share the model's embedding and output "
-                      "head (vllm/v1/spec_decode/eagle.py load_model).",))
+                      "head (vllm/v1/spec_decode/eagle.py load_model).",) + ((why,) if implied else ()))
     if method in ("eagle", "eagle3"):
         layer, tensors = _eagle_head(spec, method)
         w = _rank_bytes(tensors, _last_layer_ratio(spec, fmt), spec, tp)
