@@ -185,3 +185,14 @@ def test_gpu_memory_with_a_catalog_gpu_keeps_its_figures():
     # fit --gpu X --memory M: the device's bandwidth, so speeds are given (they were "-")
     rows = json.loads(run(["fit", "--gpu", "rtx-4090", "--memory", "48", "--json"]))
     assert rows and all(r["decode_tokens_per_s"] for r in rows)
+
+
+def test_model_with_config_is_refused_not_silently_dropped(tmp_path):
+    # --model llama-3.1-8b --config X estimated X's architecture under the preset's name in the command
+    from pycore.cli import main
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 2048, "num_hidden_layers": 16,
+                               "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 8192,
+                               "vocab_size": 128256, "max_position_embeddings": 131072}))
+    assert main(["estimate", "--model", "llama-3.1-8b", "--config", str(cfg)]) == 2
+    assert main(["estimate", "--config", str(cfg)]) == 0
