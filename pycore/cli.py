@@ -281,6 +281,9 @@ def _model_and_weights(args) -> tuple:
     remote = _remote_model(args)
     if remote is not None:
         return remote
+    if args.config and (args.model or getattr(args, "gguf", None)):  # one architecture: never one silently dropped
+        raise InputError("config", "--config gives the architecture, as --model (a preset) and --gguf (the file's "
+                         "own) do: give one of them")
     config = _read_json(args.config) if args.config else None
     if getattr(args, "gguf", None):
         from .importers.gguf import import_gguf

@@ -36,11 +36,12 @@ def _guess(candidates, params, capacity) -> int:
     return None
 
 
-def _choose(candidates, base, gpus, ram_bytes, guess=None):
+def _choose(candidates, base, gpus, ram_bytes, guess=None, unified=False):
     """(format, quality factor, estimate, host share) or None. Formats are in decreasing size, so "fits" is
     false then true along the list: a binary search finds the best that fits in about log2(7) estimates.
     Without a GPU-only fit, the best format whose share in system RAM is at most MAX_HOST_SHARE, else the
-    smallest format if its overflow fits in RAM at all."""
+    smallest format if its overflow fits in RAM at all. unified: the RAM is the device's own memory, so what
+    the GPU holds counts against it too."""
     memo = {}
 
     def est(i):
@@ -51,6 +52,9 @@ def _choose(candidates, base, gpus, ram_bytes, guess=None):
     def over(i):
         e = est(i)
         return (max(d.total for d in e.devices) - e.fit.capacity) * gpus
+
+    def need(i):  # RAM that placing format i needs: the overflow; on a unified device everything (one pool)
+        return est(i).total if unified else over(i)
 
     def first(pred):
         lo, hi = 0, len(candidates)
@@ -74,10 +78,10 @@ def _choose(candidates, base, gpus, ram_bytes, guess=None):
         return (*candidates[i], est(i), 0.0)
     if not ram_bytes:
         return None
-    i = first(lambda k: over(k) <= ram_bytes and over(k) <= MAX_HOST_SHARE * est(k).weights.bytes)
+    i = first(lambda k: need(k) <= ram_bytes and over(k) <= MAX_HOST_SHARE * est(k).weights.bytes)
     if i is None:
         i = len(candidates) - 1
-        if over(i) > ram_bytes or over(i) >= est(i).weights.bytes:
+        if need(i) > ram_bytes or over(i) >= est(i).weights.bytes:
             return None
     if over(i) <= 0:  # the GPUs have room: the fit failed on system RAM, which offloading cannot help
         return None
@@ -101,6 +105,8 @@ def fit_table(device, gpus: int = 1, ram_bytes: int = 0, context: int = 4096, ho
         raise InputError("context", "1 to 16,777,216 tokens")
     if max_params is not None and not (max_params > 0):
         raise InputError("max_params", "must be a positive number of billions")
+    from .memory import check_unified_ram
+    check_unified_ram(device, -(-ram_bytes // gpus) if ram_bytes else 0)
     if ram_bytes and host is None and device.kind not in ("unified", "cpu"):
         raise InputError("host", "offloading to system RAM needs the host's memory bandwidth (a CPU system id)")
     custom = device.id == "custom"
@@ -124,7 +130,8 @@ def fit_table(device, gpus: int = 1, ram_bytes: int = 0, context: int = 4096, ho
         candidates = [(n, q) for n, q in FORMAT_QUALITY if total_params * MIN_BITS[n] <= room]
         try:
             chosen = _choose(candidates, base, gpus, ram_bytes, _guess(candidates, total_params,
-                                                                     device.usable_bytes * gpus))
+                                                                     device.usable_bytes * gpus),
+                             unified=device.kind == "unified")
         except InputError:
             continue  # e.g. more pipeline stages than layers: no format helps
         if chosen is None:

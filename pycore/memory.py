@@ -8,11 +8,12 @@ from functools import lru_cache
 from . import presets
 from .engines import Engine, check_kv_type, engine as engine_named
 from .engines.plan import EnginePlan, Share
+from .errors import InputError
 from .formats import (BNB, FILE, GGUF_PRESET, GGUF_TYPE, KVFormat, WeightFormat, kv_format, weight_format,
                       weight_storage)
 from .hardware import GPU, Layout, custom_gpu, gpu as gpu_named, layout as make_layout, stage_layers
-from .models import (MLA_EXPANDED, ModelSpec, ParameterCount, attention_groups, attention_layers, parameter_count, state_groups, state_layers,
-                     tp_share)
+from .models import (MLA_EXPANDED, ModelSpec, ParameterCount, attention_groups, attention_layers, beyond_context,
+                     parameter_count, state_groups, state_layers, tp_share)
 from .scenario import Scenario
 from .units import GiB, format_bytes
 
@@ -123,7 +124,8 @@ def estimate(s: Scenario) -> Estimate:
     kvf = kv_format(s.kv)
     eng = engine_named(auto_engine(fmt, spec) if s.engine == "auto" else s.engine)
     check_kv_type(eng, kvf.name)
-    device = custom_gpu(s.gpu_memory_bytes) if s.gpu_memory_bytes else (gpu_named(s.gpu) if s.gpu else None)
+    device = resolve_device(s)
+    check_unified_ram(device, s.ram_bytes)
     lay = make_layout(s.parallel, s.gpus, spec)
     chunk = s.prefill_chunk or eng.chunk(device.usable_bytes if device else 0)
     params = parameter_count(spec)
@@ -150,8 +152,47 @@ def estimate(s: Scenario) -> Estimate:
         capacity = int(device.usable_bytes * eng.memory_fraction)
         headroom = min(capacity - d.total for d in devices)
         fit = Fit(device, capacity, headroom >= 0, headroom)
+    warnings = _warnings(spec, eng, s, fmt)
+    if s.kv_method == "seed":  # the seed's KV figure beside the exact one (its line item's note)
+        warnings += kv_item.notes
     return Estimate(s, model_id, spec, fmt, kvf, eng, lay, params, weights_item, kv_item, act_item,
-                    overhead_item, devices, fit, state_item, _warnings(spec, eng, s, fmt))
+                    overhead_item, devices, fit, state_item, warnings)
+
+
+# Engine settings and the engines that read them (pycore/engines/llamacpp.py, ollama.py, vllm.py): given for
+# another engine, they are ignored, and a warning says so. (--tensor-split has its own warning.)
+_ENGINE_FLAGS = (
+    ("--ngl", ("llama.cpp", "ollama"), lambda s: s.ngl is not None),
+    ("--ubatch", ("llama.cpp", "ollama"), lambda s: s.ubatch is not None),
+    ("--flash-attn", ("llama.cpp", "ollama"), lambda s: s.flash_attn != "auto"),
+    ("--n-cpu-moe", ("llama.cpp",), lambda s: bool(s.n_cpu_moe)),
+    ("--swa-full", ("llama.cpp",), lambda s: s.swa_full),
+    ("--no-kv-offload", ("llama.cpp",), lambda s: not s.kv_offload),
+    ("--gpu-memory-utilization", ("vllm",), lambda s: s.gpu_memory_utilization is not None),
+    ("--max-num-batched-tokens", ("vllm",), lambda s: s.max_num_batched_tokens is not None),
+    ("--max-num-seqs", ("vllm",), lambda s: s.max_num_seqs is not None),
+)
+
+
+def resolve_device(s):
+    """The Scenario's device: a catalog GPU, a custom one of gpu_memory_bytes, or the catalog GPU with its memory
+    replaced when both are given (its bandwidth, compute and backend kept; a warning says so); None without either."""
+    if s.gpu and s.gpu_memory_bytes:
+        g = gpu_named(s.gpu)
+        custom_gpu(s.gpu_memory_bytes)  # the same bounds as a custom GPU's
+        return replace(g, name=f"{g.name} ({format_bytes(s.gpu_memory_bytes)} entered)",
+                       memory_bytes=s.gpu_memory_bytes, usable_bytes=s.gpu_memory_bytes)
+    return custom_gpu(s.gpu_memory_bytes) if s.gpu_memory_bytes else (gpu_named(s.gpu) if s.gpu else None)
+
+
+def check_unified_ram(device, ram_bytes) -> None:
+    """A unified-memory device (Apple silicon, DGX Spark, Ryzen AI Max, Jetson) has no system RAM beside its own
+    memory: the CPU and the GPU share it. --ram may say how much of it is free (less), never more: raises
+    InputError("ram") when ram_bytes exceeds the device's memory."""
+    if device is not None and device.kind == "unified" and ram_bytes and ram_bytes > device.memory_bytes:
+        raise InputError("ram", f"{device.name} has {format_bytes(device.memory_bytes)} of unified memory, shared "
+                         f"by its CPU and GPU: --ram {format_bytes(ram_bytes)} cannot exceed it (give what is free "
+                         "of it, or leave --ram out)")
 
 
 def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, fmt: WeightFormat = None, planned: bool = False) -> tuple:
@@ -175,9 +216,25 @@ def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, fmt: WeightFormat = Non
         out.append(f"Speculative decoding, data parallelism and expert parallelism are modelled for vLLM's own "
                    f"memory rules only: ignored here ({eng.label}"
                    f"{'' if eng.name != 'vllm' else ' with the seed or no-activation methods'}).")
+    ignored = [flag for flag, engines, given in _ENGINE_FLAGS if given(s) and eng.name not in engines]
+    if ignored:
+        out.append(f"{', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} not {eng.label}'s setting"
+                   f"{'' if len(ignored) == 1 else 's'}: ignored here (llama.cpp's and Ollama's: --ngl, --ubatch, "
+                   "--flash-attn; llama.cpp's alone: --n-cpu-moe, --swa-full, --no-kv-offload; vLLM's: "
+                   "--gpu-memory-utilization, --max-num-batched-tokens, --max-num-seqs).")
+    if s.gpu and s.gpu_memory_bytes:
+        out.append(f"--gpu-memory {format_bytes(s.gpu_memory_bytes)} given with --gpu {s.gpu}: the device's memory "
+                   "is taken as entered; its bandwidth, compute and backend stay the catalog device's.")
     if s.tensor_split and eng.name != "llama.cpp":
         out.append(f"--tensor-split is llama.cpp's own setting: {eng.name} places layers by its own rules, so the "
                    "split given is not applied.")
+    beyond = beyond_context(spec, s.context)
+    if beyond:
+        out.append(beyond + ". Positions past it were never trained; the bytes are shown as if it could hold "
+                   "them." + (
+                       " vLLM refuses a max_model_len above it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 is set "
+                       "(vllm/config/model.py@0052a5b8 _get_and_verify_max_len: \"User-specified max_model_len is "
+                       "greater than the derived max_model_len\")." if eng.name == "vllm" else ""))
     if s.kv_method == "seed" and spec.layer_types and any(t != "full" for t in spec.layer_types):
         out.append("The seed's KV formula counts every layer as full attention; this model's layers differ.")
     seen, unique = set(), []
@@ -248,7 +305,7 @@ def _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk) -> Es
     if device:
         capacity = int(device.usable_bytes * plan.capacity_fraction)
         headroom = min((capacity - d.total for d in devices), default=capacity)
-        unified = device.vendor == "Apple"
+        unified = device.kind == "unified"
         ram = s.ram_bytes or (device.memory_bytes if unified else DEFAULT_RAM)
         ram_headroom = ram - (h.total + (sum(d.total for d in devices) if unified else 0))
         fit = Fit(device, capacity, headroom >= 0 and ram_headroom >= 0, headroom, ram, ram_headroom, unified)
@@ -361,7 +418,7 @@ def _kv_cache(spec, kvf, eng, s: Scenario, lay: Layout, chunk: int):
             "(the seed's formula: true only for multi-head attention)",
             f"2 × {B:,} × {S:,} × {spec.hidden_size:,} × {spec.num_layers} × {kvf.bits_per_value / 8:g} B "
             f"= {total:,} B ({format_bytes(total)})", "the seed's worked-example formula",
-            (f"The exact per-layer form gives {format_bytes(single)} for this model.",))
+            (_seed_kv_note(total, single),))
         return _split_evenly(total, lay), item
 
     cells = {layer: eng.kv_cells(S, layer.cached_tokens(S), chunk) for layer, _ in groups}
@@ -388,6 +445,13 @@ def _kv_cache(spec, kvf, eng, s: Scenario, lay: Layout, chunk: int):
         substituted, f"per-layer KV layout (vLLM kv_cache_interface.py, llama.cpp llama-kv-cache.cpp); "
         f"cells as {eng.label} allocates them: {eng.source}", _kv_notes(spec, kvf, s, eng, single))
     return tuple(per_device), item
+
+
+def _seed_kv_note(seed: int, exact: int) -> str:
+    """The warning of --kv-method seed: its figure beside the exact per-layer form's, and their ratio."""
+    ratio = f" ({seed / exact:,.1f}× it)" if exact and seed != exact else ""
+    return (f"KV cache by the seed's formula (--kv-method seed): {format_bytes(seed)}; the exact per-layer form "
+            f"gives {format_bytes(exact)} for this model{ratio}.")
 
 
 def _kv_notes(spec, kvf, s, eng, total) -> tuple:

@@ -304,6 +304,17 @@ def _positive(name, value):
         raise InputError(name, f"must be a positive whole number, got {value!r}")
 
 
+def beyond_context(spec: ModelSpec, tokens: int) -> str:
+    """An empty string when `tokens` fit the model's context window (spec.max_context: the config's
+    max_position_embeddings or the model's known maximum), else one sentence saying how far beyond it they are.
+    The one check behind the estimate's warning, the speed caveat for a depth and the worked examples' flag."""
+    if tokens <= spec.max_context:
+        return ""
+    ratio = tokens / spec.max_context
+    times = f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:.1f}"
+    return f"{spec.name}'s context window is {spec.max_context:,} tokens: {tokens:,} is {times}× that"
+
+
 # ---------------------------------------------------------------- weight tensors
 
 # GGUF names that differ by architecture (gguf-py/gguf/constants.py MODEL_TENSORS): the pre-FFN norm of the

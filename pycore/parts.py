@@ -431,8 +431,9 @@ class MTPLayers:
 @lru_cache(maxsize=64)
 def _mtp_block(spec: ModelSpec) -> tuple:
     """The tensors of one decoder layer as the model's deepest layer is built (MoE when the model is)."""
+    last = spec.ffn_type(spec.num_layers - 1)
     one = replace(spec, num_layers=1, first_dense_layers=0, layer_types=(), sliding_window=0, parts=(), notes=(),
-                  file_tensors=(), file_id="", file_kind="")
+                  ffn_types=(last,) if spec.ffn_types else (), file_tensors=(), file_id="", file_kind="")
     return tuple(t for t in weight_tensors(one) if t.layer == 0)
 
 

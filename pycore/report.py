@@ -75,11 +75,15 @@ def estimate_dict(e: Estimate) -> dict:
     if e.fit:
         out["fit"] = fit_dict(e.fit, e.layout.devices)
     # speed (issue #13): decode/prefill tokens per second when the device's bandwidth is known
-    from .speed import estimate_speed, speed_dict
+    from .speed import estimate_speed, speed_caveats, speed_dict
     sp = estimate_speed(e)
-    if sp is not None:
-        out["speed"] = speed_dict(sp)
     out["warnings"] = list(e.warnings)
+    if sp is not None:
+        caveats = speed_caveats(e, e.scenario.context)
+        out["speed"] = {**speed_dict(sp), "fits": e.fit.fits, "warnings": list(caveats)}
+        # the fit's caveat joins the estimate's warnings (the context's own warning is already there)
+        if not e.fit.fits:
+            out["warnings"].append(caveats[0])
     return out
 
 

@@ -31,7 +31,7 @@ from .ggml import GGML_TYPES
 from .gguf_recipes import PRESETS as GGUF_PRESETS
 from .hardware import gpu as gpu_named
 from .memory import estimate
-from .models import parameter_count
+from .models import beyond_context, parameter_count
 from .presets import model as preset_model
 from .scenario import Scenario
 from .units import GB, GiB, format_in
@@ -196,12 +196,11 @@ def _mha_note(model_id: str, flags: list) -> str:
 
 
 def _context_note(model_id: str, context: int, flags: list) -> str:
-    spec = preset_model(model_id)
-    if context <= spec.max_context:
+    beyond = beyond_context(preset_model(model_id), context)
+    if not beyond:
         return ""
     flags.append("beyond-context")
-    return (f"{spec.name}'s context window is {spec.max_context:,} tokens: {context:,} is "
-            f"{context / spec.max_context:,.0f}× beyond it (the bytes are shown as if it could hold them).")
+    return beyond + " (the bytes are shown as if it could hold them)."
 
 
 def _exact_note(exact: int, how: str) -> str:

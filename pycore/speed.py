@@ -337,6 +337,10 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
     backend = backend or device.backend or "CUDA"
     if backend not in BACKENDS:
         raise InputError("backend", f"must be one of {', '.join(BACKENDS)}")
+    runs = device_backends(device)
+    if runs and backend not in runs:
+        raise InputError("backend", f"{device.name} does not run llama.cpp's {backend} backend: "
+                         f"{', '.join(runs)} {'do' if len(runs) > 1 else 'does'}")
     if host_share > 0 and not host_bandwidth_gbps:
         raise InputError("ram_bandwidth", "a partial offload needs the system RAM bandwidth")
     tp = gpus if parallel == "tensor" else 1
@@ -605,6 +609,42 @@ def speed_dict(sp: Speed) -> dict:
             "figures": [{"key": f.key, "label": f.label, "value": round(f.value, 6), "unit": f.unit,
                          "formula": f.formula, "substituted": f.substituted, "source": f.source,
                          "notes": list(f.notes)} for f in sp.figures]}
+
+
+# The llama.cpp backends a vendor's devices run (ggml/src: ggml-cuda for NVIDIA, built with HIP for AMD as "ROCm";
+# ggml-sycl for Intel GPUs; ggml-metal for Apple silicon; ggml-vulkan on any of them with a Vulkan driver, Apple's
+# through MoltenVK; the CPU backend everywhere). A CPU system runs the CPU backend only.
+VENDOR_BACKENDS = {"NVIDIA": ("CUDA", "Vulkan", "CPU"), "AMD": ("ROCm", "Vulkan", "CPU"),
+                   "Intel": ("SYCL", "Vulkan", "CPU"), "Apple": ("Metal", "Vulkan", "CPU"), "CPU": ("CPU",)}
+
+
+def device_backends(device) -> tuple:
+    """The backends `device` can run (VENDOR_BACKENDS), () when its vendor is not known (a custom device)."""
+    return VENDOR_BACKENDS.get(getattr(device, "vendor", ""), ())
+
+
+def speed_caveats(e, depth: int = None) -> tuple:
+    """Warnings a speed figure needs (str each): the estimate `e` does not fit its device at its settings (the
+    speeds are what the device would reach if it did; the engine would fail to load), and a `depth` beyond the
+    model's context window (pycore.models.beyond_context). Empty when neither applies."""
+    from .models import beyond_context
+    from .units import format_bytes
+    out = []
+    fit = e.fit
+    if fit and not fit.fits:
+        gpus = e.layout.devices
+        where = f"{gpus} × {fit.gpu.name}" if gpus > 1 else fit.gpu.name
+        short = (f"{format_bytes(-fit.headroom)} short{' per GPU' if gpus > 1 else ''}" if fit.headroom < 0 else
+                 f"{'unified memory' if getattr(fit, 'unified', False) else 'system RAM'} "
+                 f"{format_bytes(-fit.ram_headroom)} short")
+        out.append(f"Speed: {e.model.name} ({e.weight_format.name}) does not fit {where} at these settings ({short}): "
+                   "the speeds are what it would run at if it fitted, not what this setup can run; the engine would "
+                   "fail to load it.")
+    beyond = beyond_context(e.model, depth) if depth is not None else ""
+    if beyond:
+        out.append(f"Speed: {beyond}: the speed at that depth extrapolates the KV reads past the window the "
+                   "model was trained for.")
+    return tuple(out)
 
 
 def estimate_speed(e):

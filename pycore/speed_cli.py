@@ -111,8 +111,10 @@ def run_bench(args, model_and_weights) -> str:
     e = estimate(Scenario(model, weights=args.weights or weights, kv=args.kv, context=max(top, 1), engine="llama.cpp"))
     fa = args.flash_attn in ("on", "1")
     rows = bench_rows(e, device, host, args.backend, args.gpus, args.split_mode, args.ngl, fa, prompts, gens, depths)
+    fits, caveats = bench_fit(model, args.weights or weights, args.kv, top, device, host, args.gpus, args.ngl, fa)
     if args.json:
-        return json.dumps([{k: r[k] for k in ("test", "tokens_per_s", "bound")} for r in rows], indent=2)
+        return json.dumps([{**{k: r[k] for k in ("test", "tokens_per_s", "bound")}, "fits": fits,
+                            "warnings": list(caveats)} for r in rows], indent=2)
     backend = args.backend or device.backend
     size = f"{e.weights.bytes / GiB:.2f} GiB"
     params = f"{e.parameters.total / 1e9:.2f} B"
@@ -128,7 +130,28 @@ def run_bench(args, model_and_weights) -> str:
     lines.append(f"{device.name}{f' × {args.gpus}' if args.gpus > 1 else ''}: {device.bandwidth_gbps:g} GB/s, "
                  f"{device.fp16_tflops:g} dense FP16 TFLOPS. Predictions, not measurements: see `estimate --json` "
                  "speed figures for each formula; efficiencies are fitted on published llama-bench results.")
+    if caveats:
+        lines += ["", "Notes:"] + [f"- {w}" for w in caveats]
     return "\n".join(lines)
+
+
+def bench_fit(model, weights, kv, tokens, device, host, gpus, ngl, flash_attn) -> tuple:
+    """(fits, warnings) for a llama-bench run: llama.cpp's placement of the model at -ngl on `gpus` devices with a
+    cache of `tokens` (the deepest test), its system-RAM share against the host's memory (a unified-memory
+    device: its own). fits is None for a CPU device (nothing to place). warnings: speed.speed_caveats."""
+    from .memory import estimate
+    from .models import beyond_context
+    from .scenario import Scenario
+    from .speed import speed_caveats
+    if device.kind == "cpu":
+        spec = estimate(Scenario(model, weights=weights, kv=kv, context=tokens, engine="llama.cpp")).model
+        beyond = beyond_context(spec, tokens)
+        return None, ((f"Speed: {beyond}: the speed at that depth extrapolates the KV reads past the window the "
+                       "model was trained for."),) if beyond else ()
+    e = estimate(Scenario(model, weights=weights, kv=kv, context=tokens, engine="llama.cpp", gpu=device.id, gpus=gpus,
+                          ngl=ngl, flash_attn="on" if flash_attn else "off",
+                          ram_bytes=None if device.kind == "unified" else host.memory_bytes))
+    return e.fit.fits, speed_caveats(e, tokens)
 
 
 def run_fit(args) -> str:
@@ -139,7 +162,9 @@ def run_fit(args) -> str:
     if args.memory is not None:
         if args.memory != args.memory or not (0 < args.memory <= 1 << 24):
             raise InputError("memory", f"{args.memory} GiB is not a usable size")
-        device = custom_gpu(int(args.memory * GiB), args.bandwidth, args.tflops)
+        base = gpu(args.gpu) if args.gpu else None  # --gpu with --memory: that device's figures, the memory entered
+        device = custom_gpu(int(args.memory * GiB), args.bandwidth or (base.bandwidth_gbps if base else None),
+                            args.tflops or (base.fp16_tflops if base else None))
     elif args.gpu:
         device = gpu(args.gpu)
     else:

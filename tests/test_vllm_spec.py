@@ -336,3 +336,71 @@ def test_ollama_projector_follows_the_output_layer_to_ram():
     assert part.engine_plan.fields["layers_on_gpu"] < 41
     assert part.host.weights >= loaded and part.host.compute >= graph
     assert f'projector.weights="' in part.engine_plan.log[0]
+
+
+# ---------------------------------------------------------------- EAGLE heads on models with per-layer lists
+
+PER_LAYER_MODELS = ("qwen3-next-80b-a3b", "jamba-1.5-mini", "nemotron-h-8b", "llama-4-scout", "llama-4-maverick",
+                    "kimi-linear-48b-a3b")
+
+
+@pytest.mark.parametrize("name", PER_LAYER_MODELS)
+@pytest.mark.parametrize("method", ["eagle", "eagle3"])
+def test_eagle_head_on_hybrid_and_moe_models_is_one_dense_layer(name, method):
+    # Was "ffn_types: 48 entries for 1 layers": the head copied the target's per-layer lists. vLLM's EAGLE heads
+    # (Eagle3LlamaForCausalLM, EagleLlamaForCausalLM) are Llama decoder layers: one full-attention layer with a dense
+    # FFN, whatever the target's mixers (Mamba, Gated DeltaNet, KDA, chunked) and experts.
+    from pycore.engines.speculative import _eagle_head, draft
+    from pycore.formats import weight_format
+    spec = model(name)
+    layer, tensors = _eagle_head(spec, method)
+    assert layer.num_layers == 1 and not layer.is_moe and not layer.has_state
+    assert not any(t.is_expert or t.role.startswith("ssm_") for t in tensors)
+    g = 8 if name == "llama-4-maverick" else 1  # Maverick's 400 B parameters need 8 GPUs
+    d = draft(spec, weight_format("BF16"), method, 3, "", g)
+    assert [n for _, n in d.attention] == [1] and d.attention[0][0].kind in ("full", "latent")
+    # the draft's weights and KV reach the estimate
+    kw = dict(model=name, context=8192, gpus=g, **H100)
+    base, e = estimate(Scenario(**kw)), estimate(Scenario(**kw, speculative_method=method, num_speculative_tokens=3))
+    assert e.devices[0].weights - base.devices[0].weights == d.weights > 0
+    assert e.devices[0].kv_cache > base.devices[0].kv_cache
+
+
+def test_eagle3_head_on_qwen3_next_by_hand():
+    # Qwen3-Next-80B-A3B: hidden 2,048, 16 heads, 2 KV heads of 256, dense width (intermediate_size) 5,120.
+    # Eagle3LlamaForCausalLM (vllm/model_executor/models/llama_eagle3.py@00bd1493): q/k/v read 2 × 2,048 = 4,096:
+    # q 4,096 × 4,096 = 16,777,216; k, v 4,096 × 512 = 2,097,152 each; o 4,096 × 2,048 = 8,388,608;
+    # gated MLP 3 × 2,048 × 5,120 = 31,457,280; four norms (input, post-attention, hidden_norm, final) 8,192;
+    # fc 3 × 2,048 × 2,048 = 12,582,912 → 73,408,512 parameters × 2 B (BF16) = 146,817,024 B.
+    from pycore.engines.speculative import draft
+    from pycore.formats import kv_format, weight_format
+    d = draft(model("qwen3-next-80b-a3b"), weight_format("BF16"), "eagle3", 3, "", 1)
+    assert d.weights == 146_817_024
+    # its KV: one full-attention layer, 2 (K, V) × 2 heads × 256 × 2 B = 2,048 B per token
+    assert d.attention[0][0].bytes_per_token(kv_format("bf16")) == 2_048
+    # fc is ReplicatedLinear: whole on each of 2 tensor-parallel ranks, 12,582,912 × 2 B, while the rest halves
+    # (the K/V projections by KV head: 2 heads over 2 ranks)
+    d2 = draft(model("qwen3-next-80b-a3b"), weight_format("BF16"), "eagle3", 3, "", 2)
+    assert d2.weights == 12_582_912 * 2 + 8_192 * 2 + (73_408_512 - 12_582_912 - 8_192) * 2 // 2
+
+
+def test_qwen3_next_mtp_is_one_layer_as_vllm_builds_it():
+    # Qwen3-Next's config.json has no num_nextn_predict_layers; vLLM maps qwen3_next to qwen3_next_mtp
+    # (vllm/config/speculative.py@f19b16d9) and builds getattr(config, "num_nextn_predict_layers", 1) = 1 layer
+    # (qwen3_next_mtp.py@055e47c2): before, "method mtp needs a checkpoint with MTP layers ... this model has none".
+    from pycore.engines.speculative import draft
+    from pycore.formats import weight_format
+    d = draft(model("qwen3-next-80b-a3b"), weight_format("BF16"), "mtp", 2, "", 1)
+    # one full-attention MoE layer, H = 2,048: q (with its output gate) 2,048 × 2 × 16 × 256 = 16,777,216;
+    # k, v 2,048 × 512 = 1,048,576 each; o 4,096 × 2,048 = 8,388,608; q/k norms 2 × 256; two norms 4,096;
+    # router 2,048 × 512 = 1,048,576; experts 512 × 3 × 2,048 × 512 = 1,610,612,736; shared expert
+    # 3 × 2,048 × 512 = 3,145,728 and its gate 2,048; fc 4,096 × 2,048 = 8,388,608 and three norms 6,144
+    # → 1,650,471,424 parameters × 2 B; embedding and head shared with the model
+    assert d.weights == 1_650_471_424 * 2
+    assert [n for _, n in d.attention] == [1]
+    assert any("vLLM builds 1" in n for n in d.notes)
+    # the qwen3_next_mtp alias, as Qwen's model card writes it, reaches the estimate and its warnings
+    e = estimate(Scenario(model="qwen3-next-80b-a3b", gpus=4, context=8192, speculative_method="qwen3_next_mtp",
+                          num_speculative_tokens=2, **H100))
+    assert e.engine_plan.fields["speculative"]["draft_kv_layers"] == 1
+    assert any("does not count its MTP layers" in w for w in e.warnings)

@@ -398,7 +398,8 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         fields["min_n_cpu_moe_that_fits"] = min_n_cpu_moe(spec, fmt, kvf, st, budget) if spec.is_moe else None
     fields["system_ram_needed_bytes"] = host.total
     cut = (ubatch_note(requested_ubatch(s)),) if requested_ubatch(s) > DEFAULT_BATCH else ()
-    return EnginePlan(gpus, host, caches, fields, log_lines(spec, kvf, st, gpus, host, caches, c, flash, T),
+    backend = device.backend if device is not None else "CUDA"
+    return EnginePlan(gpus, host, caches, fields, log_lines(spec, kvf, st, gpus, host, caches, c, flash, T, backend),
                       cut + notes(spec, kvf, st, c, flash, device is not None), overhead_bytes=overhead)
 
 
@@ -435,7 +436,9 @@ def ubatch_note(requested: int) -> str:
 
 
 def fits(gpus, budget: int) -> bool:
-    return all(g.total <= budget for g in gpus)
+    """Every GPU's buffers within `budget` (its usable memory less the runtime overhead); a GPU holding nothing
+    (--n-gpu-layers 0 with nothing else on it) fits whatever its size, as the estimate counts no overhead there."""
+    return all(g.total <= budget or not g.total for g in gpus)
 
 
 def max_ngl(spec, fmt, kvf, st: Settings, budget: int):
@@ -509,27 +512,55 @@ def notes(spec, kvf, st: Settings, c: Cells, flash: bool, has_gpu: bool = True) 
     return tuple(out)
 
 
-def _by_buffer_name(host_bytes: int, gpu_bytes: list) -> list:
+# The names ggml's GPU backends give their devices and buffer types, as the log prints them:
+# (device i's name, its host (pinned) buffer type, the buffer its mmap-loaded weights print as).
+# CUDA/ROCm/MUSA: ggml/include/ggml-cuda.h@dee003ea GGML_CUDA_NAME "CUDA" ("ROCm" with GGML_USE_HIP, "MUSA"),
+#   devices GGML_CUDA_NAME + index, host buffer GGML_CUDA_NAME "_Host" (ggml/src/ggml-cuda/ggml-cuda.cu);
+# Vulkan: ggml/src/ggml-vulkan/ggml-vulkan.cpp@80ec54e9 GGML_VK_NAME + index, GGML_VK_NAME "_Host";
+# SYCL: ggml/src/ggml-sycl/ggml-sycl.cpp@3c1bcf26 GGML_SYCL_NAME + index, GGML_SYCL_NAME "_Host";
+# Metal: ggml/src/ggml-metal/ggml-metal.cpp@3c1bcf26 one device "Metal", buffer type "Metal", mmap-loaded weights
+#   "Metal_Mapped" (buffer_from_host_ptr), and no host buffer type (get_host_buffer_type NULL): the output and host
+#   compute buffers stay "CPU".
+BACKEND_NAMES = {
+    "CUDA": ("CUDA{}", "CUDA_Host", "CUDA{}"),
+    "ROCm": ("ROCm{}", "ROCm_Host", "ROCm{}"),
+    "MUSA": ("MUSA{}", "MUSA_Host", "MUSA{}"),
+    "Vulkan": ("Vulkan{}", "Vulkan_Host", "Vulkan{}"),
+    "SYCL": ("SYCL{}", "SYCL_Host", "SYCL{}"),
+    "Metal": ("Metal", "CPU", "Metal_Mapped"),
+}
+
+
+def backend_names(backend: str) -> tuple:
+    """(device name pattern, host buffer name, weights buffer pattern) of a llama.cpp backend; CUDA's for an
+    unknown one (no device chosen, a custom GPU)."""
+    return BACKEND_NAMES.get(backend, BACKEND_NAMES["CUDA"])
+
+
+def _by_buffer_name(host_bytes: int, gpu_bytes: list, device: str = "CUDA{}") -> list:
     """(buffer name, bytes) of the non-empty buffers in strcmp order of their names (CPU, CUDA0, CUDA1, CUDA10, CUDA2...)."""
-    named = [("CPU", host_bytes)] + [(f"CUDA{i}", b) for i, b in enumerate(gpu_bytes)]
+    named = [("CPU", host_bytes)] + [(device.format(i), b) for i, b in enumerate(gpu_bytes)]
     return sorted(((n, b) for n, b in named if b), key=lambda x: x[0].encode())
 
 
-def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool, T: int) -> tuple:
-    """The lines llama.cpp prints for these buffers (src/llama-model.cpp, llama-context.cpp, llama-kv-cache.cpp)."""
+def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool, T: int, backend: str = "CUDA") -> tuple:
+    """The lines llama.cpp prints for these buffers (src/llama-model.cpp, llama-context.cpp, llama-kv-cache.cpp),
+    with the device and buffer names of `backend` (BACKEND_NAMES)."""
     L = spec.num_layers
     ngl = L + 1 if st.ngl < 0 else min(st.ngl, L + 1)
-    host_name = "CUDA_Host" if st.gpus and ngl else "CPU"
+    dev, host_buffer, mapped = backend_names(backend)
+    host_name = host_buffer if st.gpus and ngl else "CPU"
     out = [f"load_tensors: offloaded {ngl if st.gpus else 0}/{L + 1} layers to GPU"]
     out.append(f"load_tensors: {'CPU_Mapped':>12} model buffer size = {mib(host.weights)}")
-    out += [f"load_tensors: {f'CUDA{i}':>12} model buffer size = {mib(g.weights)}" for i, g in enumerate(gpus) if g.weights]
+    out += [f"load_tensors: {mapped.format(i):>12} model buffer size = {mib(g.weights)}"
+            for i, g in enumerate(gpus) if g.weights]
     out.append(f"llama_context: n_ctx = {c.n_ctx}")
     out.append(f"llama_context: n_ubatch = {T}")
     out.append(f"llama_context: flash_attn = {st.flash_attn}" + (" (resolved: enabled)" if st.flash_attn == "auto" and flash else ""))
     out.append(f"llama_context: {host_name:>10}  output buffer size = {mib(host.output)}")
     # one buffer per buffer type, in the order of their names: CPU before CUDA0, CUDA1, ... (llama-kv-cache.cpp and
     # llama-memory-recurrent.cpp keep them in a std::map ordered by ggml_backend_buft_comparator, strcmp of the names)
-    for name, size in _by_buffer_name(host.kv_cache, [g.kv_cache for g in gpus]):
+    for name, size in _by_buffer_name(host.kv_cache, [g.kv_cache for g in gpus], dev):
         out.append(f"llama_kv_cache: {name:>10} KV buffer size = {mib(size)}")
     k_row, v_row = kv_row_bytes(spec, kvf)
     for label, n_cells, layers, size in caches:
@@ -539,7 +570,7 @@ def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool
                    f"{st.batch:2d}/1 seqs), K ({kvf.name}): {k / MiB:7.2f} MiB, V ({kvf.name}): {v / MiB:7.2f} MiB")
     states = sum(g.state for g in gpus) + host.state
     if states:  # src/llama-memory-recurrent.cpp: a buffer per device, then the sizes; "layers" is the model's n_layer
-        for name, size in _by_buffer_name(host.state, [g.state for g in gpus]):
+        for name, size in _by_buffer_name(host.state, [g.state for g in gpus], dev):
             out.append(f"llama_memory_recurrent: {name:>10} RS buffer size = {mib(size)}")
         r, s = recurrent_state(spec, st.batch)
         out.append(f"llama_memory_recurrent: size = {states / MiB:7.2f} MiB ({max(1, st.batch):6d} cells, "
@@ -547,6 +578,6 @@ def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool
                    f"S (f32): {s / MiB:7.2f} MiB, P (f32): {0:7.2f} MiB")
     for i, g in enumerate(gpus):
         if g.compute:
-            out.append(f"sched_reserve: {f'CUDA{i}':>10} compute buffer size = {mib(g.compute)}")
+            out.append(f"sched_reserve: {dev.format(i):>10} compute buffer size = {mib(g.compute)}")
     out.append(f"sched_reserve: {host_name:>10} compute buffer size = {mib(host.compute)}")
     return tuple(out)

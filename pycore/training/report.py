@@ -49,11 +49,17 @@ def training_table(e: TrainingEstimate, system: str = BINARY) -> str:
              f"{ts.micro_batch:,} × {ts.seq_len:,} tokens · checkpointing {ts.checkpointing}",
              f"{e.sharding.label}" + (f", tensor parallel {ts.tp}" if ts.tp > 1 else ""), ""]
     width = max(len(it.label) for it in e.items)
-    per = e.per_gpu
+    per, g = e.per_gpu, ts.gpus
+    # each row: one GPU's share in GiB and in bytes (the same quantity), then all GPUs' bytes where there are several
+    every = f"  {f'all {g:,} GPUs':>20}" if g > 1 else ""
+    lines.append(f"{'':<{width}}  {'per GPU':>12}  {'per GPU':>20}" + every)
     for it in e.items:
-        lines.append(f"{it.label:<{width}}  {format_bytes(getattr(per, it.key), system):>12} per GPU  {it.bytes:>18,} B")
+        mine = getattr(per, it.key)
+        lines.append(f"{it.label:<{width}}  {format_bytes(mine, system):>12}  {mine:>18,} B" +
+                     (f"  {it.bytes:>18,} B" if g > 1 else ""))
         lines.append(f"{'':<{width}}  {it.substituted}")
-    lines.append(f"{'Total':<{width}}  {format_bytes(per.total, system):>12} per GPU  {e.total.bytes:>18,} B")
+    lines.append(f"{'Total':<{width}}  {format_bytes(per.total, system):>12}  {per.total:>18,} B" +
+                 (f"  {e.total.bytes:>18,} B" if g > 1 else ""))
     if e.fit:
         lines += ["", fit_sentence(e.fit, ts.gpus, system)]
     return "\n".join(lines)
