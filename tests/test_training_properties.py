@@ -53,17 +53,23 @@ def test_each_zero_stage_holds_no_more_than_the_last(kw, gpus):
 def test_lora_below_full_and_qlora_below_lora(kw, gpus, zero):
     kw = {k: v for k, v in kw.items() if k != "method"}
     try:
-        full, lora, qlora = (per_gpu(TrainingScenario(**kw, method=m, gpus=gpus, zero=zero))
+        full, lora, qlora = (estimate_training(TrainingScenario(**kw, method=m, gpus=gpus, zero=zero)).per_gpu
                              for m in ("full", "lora", "qlora"))
     except ValueError:
         return
-    assert qlora < lora
-    # With full gradients on every GPU (no sharding, ZeRO-1) LoRA always costs less. Once ZeRO-2/3 shards
+    assert qlora.total < lora.total
+    # The adapters' own activations (each adapted linear keeps its rank-r intermediate) come on top of the
+    # frozen model's, never in their place.
+    assert lora.activations >= full.activations
+    # With full gradients on every GPU (no sharding, ZeRO-1) LoRA's weights, gradients and optimizer states
+    # always cost less; its total too unless the activations dwarf them: rank 64 on every module of
+    # granite-4.0-h-tiny (40 MoE layers) at 11 × 8,101 tokens without checkpointing keeps ~1 TB of
+    # activations, 9.8 GB of them the adapters', as much as LoRA saves in gradients. Once ZeRO-2/3 shards
     # full fine-tuning's gradients and states over many GPUs, a very large adapter can catch up: rank 64
     # on every expert of DeepSeek-V2-Lite is 1.1 B trainable values, and with pure bf16 and Adafactor over
     # 8 GPUs full fine-tuning then costs about the same per GPU.
     if zero <= 1 or gpus == 1:
-        assert lora < full
+        assert lora.total - lora.activations < full.total - full.activations
 
 
 @FAST
