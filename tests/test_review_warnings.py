@@ -196,3 +196,15 @@ def test_model_with_config_is_refused_not_silently_dropped(tmp_path):
                                "vocab_size": 128256, "max_position_embeddings": 131072}))
     assert main(["estimate", "--model", "llama-3.1-8b", "--config", str(cfg)]) == 2
     assert main(["estimate", "--config", str(cfg)]) == 0
+
+
+def test_ollama_names_a_kv_cache_type_it_does_not_have():
+    # OLLAMA_KV_CACHE_TYPE takes f16, q8_0 and q4_0 (ollama docs/faq.md); fp8 is none of them, not a type that
+    # "needs flash attention", which q8_0 without flash attention is
+    from pycore import Scenario, estimate
+    fp8 = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", kv="fp8", engine="ollama", gpu="rtx-4090"))
+    assert any("Ollama has no fp8 KV cache" in w for w in fp8.warnings), fp8.warnings
+    assert not any("needs flash attention" in w for w in fp8.warnings)
+    q8 = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", kv="q8_0", engine="ollama", gpu="rtx-4090",
+                           flash_attn="off"))
+    assert any("OLLAMA_KV_CACHE_TYPE=q8_0 needs flash attention" in w for w in q8.warnings), q8.warnings

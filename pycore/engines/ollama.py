@@ -25,6 +25,8 @@ from . import llamacpp
 from .layers import layer_weights
 from .plan import EnginePlan, Share
 
+OLLAMA_KV_TYPES = ("f16", "q8_0", "q4_0")  # ollama docs/faq.md, "How can I set the quantization type for the K/V cache?"
+
 MINIMUM_MEMORY = 457 * MiB  # ml/device.go MinimumMemory (CUDA, ROCm)
 MINIMUM_MEMORY_METAL = 512 * MiB
 DEFAULT_BATCH = 512  # api/types.go NumBatch
@@ -259,7 +261,10 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                      f"({human(proj_g)}, fs/ggml/ggml.go VisionGraphSize); its runner reserves one graph that encodes a 2048 × 2048 "
                      f"image beside a text batch, taken here as the larger of its projector and text graph estimates "
                      f"(gemma3 27B, Ollama 0.9.6: 1.1 GiB logged, 1.0 GiB here).")
-    if kvf.name != est["kv_type"]:
+    if kvf.name not in OLLAMA_KV_TYPES:
+        notes.append(f"kv: Ollama has no {kvf.name} KV cache (OLLAMA_KV_CACHE_TYPE takes {', '.join(OLLAMA_KV_TYPES)}: "
+                     f"ollama docs/faq.md); it uses {est['kv_type']}.")
+    elif kvf.name != est["kv_type"]:
         notes.append(f"kv: OLLAMA_KV_CACHE_TYPE={kvf.name} needs flash attention and a model that supports it; "
                      f"Ollama falls back to {est['kv_type']}.")
     fields = {"projector_weights_bytes": proj_w, "projector_graph_bytes": proj_g, "n_ctx": s.context * s.batch, "num_ctx": s.context, "num_parallel": s.batch, "flash_attn": est["flash"],
