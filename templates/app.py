@@ -491,7 +491,7 @@ class Page:
 
     def schedule_secondary(self, generation):
         """Answers, the context curve and the format table: sent after the main figures. Until they are, their
-        sections are marked busy (aria-busy, class `pending`: dimmed if it lasts), never shown as current."""
+        sections are marked busy (aria-busy, class `pending`: "updating…" by their heading if it lasts), never shown as current."""
         if not self.full_page:
             return
         self.mark_secondary(True)

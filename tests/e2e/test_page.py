@@ -518,7 +518,7 @@ def test_python_starts_from_its_snapshot_with_the_plain_runtime(open_site, site_
 def test_answers_still_computing_are_marked_busy_never_shown_as_current(app):
     """The answers, the context curve and the format table follow the main figures in a second message (computed
     after them in the worker). In every frame where the new total is shown but an answer is still the old model's,
-    their sections say so (aria-busy, dimmed if it lasts); once they are there, they are not busy."""
+    their sections say so (aria-busy, "updating…" by their heading if it lasts); once they are there, they are not busy."""
     first = app.locator('[data-slot="answer.max_context"]').inner_text()
     app.evaluate("""() => {
       window.__frames = [];
