@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import InputError
-from .models import attention_groups
+from .models import MLA_LATENT, attention_groups
 
 # ---------------------------------------------------------------- efficiency tables
 # Keys: a backend, or (backend, device class, kind or vendor) where a class of devices behaves differently;
@@ -263,11 +263,12 @@ def _read_terms(spec, pairs, share) -> tuple:
     return tuple(decode), tuple(params), tuple(expert), prefill, head, expert_bytes
 
 
-def kv_bytes_per_token(spec, kvf, depth: int) -> int:
+def kv_bytes_per_token(spec, kvf, depth: int, mla: str = MLA_LATENT) -> int:
     """KV-cache bytes one decode step reads for one sequence at `depth` cached tokens: Σ over layers of
-    cached tokens (capped by a sliding window) × that layer's K + V bytes per token."""
+    cached tokens (capped by a sliding window) × that layer's K + V bytes per token; `mla`: how the engine
+    caches MLA layers (Engine.mla_cache: the latent, or transformers' expanded per-head K and V)."""
     return sum(count * layer.cached_tokens(depth) * layer.bytes_per_token(kvf)
-               for layer, count in attention_groups(spec))
+               for layer, count in attention_groups(spec, mla=mla))
 
 
 def attended_keys(spec, tokens: int, depth: int) -> int:
@@ -362,7 +363,7 @@ def speed(e, device, depth: int = None, prompt_tokens: int = 512, backend: str =
         share = spec.experts_per_token / spec.num_experts
         coverage = 1 - (1 - share) ** batch
         w_decode += int(expert_bytes * (coverage - share))
-    kv = kv_bytes_per_token(spec, e.kv_format, depth)
+    kv = kv_bytes_per_token(spec, e.kv_format, depth, e.engine.mla_cache)
     host_w = int(w_decode * host_share)
     gpu_w = w_decode - host_w
     # A recurrent layer (Mamba, Gated DeltaNet, short conv) reads its state and writes it back every step, for

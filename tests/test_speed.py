@@ -288,3 +288,21 @@ def test_recurrent_state_is_read_and_written_every_step():
     sp = speed(e, gpu("rtx-4090"), depth=4096, backend="CUDA")
     assert sp.bytes_per_step == w + kv + 2 * 52_690_944
     assert "state" in sp.figures[0].substituted
+
+
+def test_decode_reads_the_kv_cache_as_the_engine_keeps_it():
+    # transformers caches DeepSeek's MLA expanded per head (modeling_deepseek_v2.py: K of qk_nope + qk_rope = 192
+    # values, V of v_head_dim = 128, per head), llama.cpp and vLLM the latent (kv_lora_rank 512 + rope 64). One
+    # decode step at 4,096 cached tokens reads, per sequence, for DeepSeek-V2-Lite (27 layers, 16 heads):
+    #   expanded: 27 × 4,096 × 16 × (192 + 128) × 2 B = 1,132,462,080 B
+    #   latent:   27 × 4,096 × (512 + 64) × 2 B      =   127,401,984 B
+    from pycore import Scenario, estimate
+    from pycore.speed import kv_bytes_per_token
+    hf = estimate(Scenario("deepseek-v2-lite", weights="BF16", context=4096, engine="transformers", gpu="h100-sxm"))
+    assert kv_bytes_per_token(hf.model, hf.kv_format, 4096, hf.engine.mla_cache) == 27 * 4096 * 16 * 320 * 2
+    assert kv_bytes_per_token(hf.model, hf.kv_format, 4096) == 27 * 4096 * 576 * 2
+    assert hf.engine.mla_cache == "expanded"
+    # and the decode speed reads it so: the same estimate with the latent's reading decodes faster
+    latent = replace(hf, engine=replace(hf.engine, mla_cache="latent"))
+    h100 = gpu("h100-sxm")
+    assert (speed(hf, h100, depth=4096).decode_tokens_per_s < speed(latent, h100, depth=4096).decode_tokens_per_s)
