@@ -267,6 +267,8 @@ class Page:
         # the link's fields: the embed computes with those it has no input for (ngl, units, the engine's ...), as
         # the page whose "Get embed code" wrote the link did
         self.link = urlstate.parse_query(self.search) if not self.full_page else urlstate.DEFAULTS
+        # the fields the embed shows (its link's show=): an error on another one is said in its stale note
+        self.visible = set(urlstate.shown_fields(self.search)) if not self.full_page else None
         self.ack = 0  # the last input event taken into account
         self.acked = 0  # the last one the page was told about
         self.shown = {}  # slot -> text last sent, so unchanged slots cost nothing
@@ -415,6 +417,13 @@ class Page:
         self.schedule_secondary(self.generation)
 
     def show_errors(self, errors: dict):
+        if self.visible is not None:  # the embed: a field it does not show cannot show its message
+            unseen = "; ".join(f"{name}: {message}" for name, message in errors.items() if name not in self.visible)
+            text = "Some inputs are not valid: showing the last valid result." + (
+                f" From the link: {unseen[:300]}." if unseen else "")
+            if self.shown.get("#stale-note") != text:
+                self.shown["#stale-note"] = text
+                self.set_text("stale-note", text)
         for name in list(FORM_FIELDS) + list(CHECKBOXES) + ["cfg", "modules"]:
             message = errors.get(name, "")
             if self.shown.get("error." + name, "") == message:

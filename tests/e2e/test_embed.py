@@ -85,3 +85,14 @@ def test_an_embed_computes_with_the_links_fields_it_has_no_input_for(open_site):
     # a typed change keeps them too
     page.locator("#context").fill("4096")
     expect_total(page, estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=4096, ngl=10)))
+
+
+def test_an_embed_says_what_is_wrong_with_a_field_it_does_not_show(open_site):
+    # The link's model is unknown but the embed shows only the context: the message cannot sit at the model field,
+    # so the stale note says it (as text: the name is shown, never made markup).
+    page = open_site("embed.html?model=%3Cimg%20src%3Dx%3E&context=8192&show=context", ready=False)
+    page.locator("html[data-py=ready]").wait_for(state="attached", timeout=120_000)
+    note = page.locator("#stale-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("From the link: model: unknown model '<img src=x>'")
+    assert page.locator("img[src=x]").count() == 0
