@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from ..errors import InputError
 from ..models import tp_share
+from ..monotone import largest
 from ..units import GiB, MiB
 from .plan import EnginePlan, Share
 from .vllm_pool import make_pool
@@ -89,19 +90,11 @@ def estimate_max_model_len(pools, max_model_len: int, chunk: int, available: int
     message: a binary search over 1..max_model_len of "max_memory_usage_bytes(L) <= available", the sum over
     layers of each layer's pages for one request of L tokens (whole 16-token blocks), 0 when even one token
     does not fit (vllm/v1/core/kv_cache_utils.py@bbf906a8 estimate_max_model_len). Every pipeline stage
-    (pool) must fit. At most ⌈log2(max_model_len)⌉ + 1 steps."""
-    def fits(n: int) -> bool:
-        return max(p.needed_one(n, chunk) for p in pools) <= available
-    if max_model_len < 1 or not fits(1):
+    (pool) must fit. The project's one bisection (pycore.monotone.largest): ⌈log2(max_model_len)⌉ + 3 steps."""
+    if max_model_len < 1:
         return 0
-    lo, hi, result = 1, max_model_len, 1
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        if fits(mid):
-            result, lo = mid, mid + 1
-        else:
-            hi = mid - 1
-    return result
+    found = largest(lambda n: max(p.needed_one(n, chunk) for p in pools) <= available, 1, max_model_len)
+    return found or 0
 
 
 @lru_cache(maxsize=1024)
