@@ -140,14 +140,11 @@ def bench_fit(model, weights, kv, tokens, device, host, gpus, ngl, flash_attn) -
     cache of `tokens` (the deepest test), its system-RAM share against the host's memory (a unified-memory
     device: its own). fits is None for a CPU device (nothing to place). warnings: speed.speed_caveats."""
     from .memory import estimate
-    from .models import beyond_context
     from .scenario import Scenario
     from .speed import speed_caveats
-    if device.kind == "cpu":
-        spec = estimate(Scenario(model, weights=weights, kv=kv, context=tokens, engine="llama.cpp")).model
-        beyond = beyond_context(spec, tokens)
-        return None, ((f"Speed: {beyond}: the speed at that depth extrapolates the KV reads past the window the "
-                       "model was trained for."),) if beyond else ()
+    if device.kind == "cpu":  # no fit to check: only the depth's caveat
+        return None, speed_caveats(estimate(Scenario(model, weights=weights, kv=kv, context=tokens,
+                                                     engine="llama.cpp")), tokens)
     e = estimate(Scenario(model, weights=weights, kv=kv, context=tokens, engine="llama.cpp", gpu=device.id, gpus=gpus,
                           ngl=ngl, flash_attn="on" if flash_attn else "off",
                           ram_bytes=None if device.kind == "unified" else host.memory_bytes))
