@@ -405,7 +405,9 @@ class Page:
         self.system = V.system_of(fields["units"])
         self.estimate = e
         used = e.scenario.seq_len if training else e.scenario.context  # shown only while the field is empty
-        self.put("attrs", "#context", "placeholder", f"{used:,} (default)")
+        if self.shown.get("#context.placeholder") != used:
+            self.shown["#context.placeholder"] = used
+            self.put("attrs", "#context", "placeholder", f"{used:,} (default)")
         if training:
             self.render_items(V.training_view(e, self.system), V.training_slots)
             self.render_notes(list(e.model.notes))
@@ -500,7 +502,8 @@ class Page:
 
     def schedule_secondary(self, generation):
         """Answers, the context curve and the format table: sent after the main figures. Until they are, their
-        sections are marked busy (aria-busy, class `pending`: "updating…" by their heading if it lasts), never shown as current."""
+        sections are marked busy (aria-busy, class `pending`: "updating…" by their heading if it lasts), never
+        shown as current."""
         if not self.full_page:
             return
         self.mark_secondary(True)
