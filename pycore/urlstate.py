@@ -298,16 +298,53 @@ def estimate_from_fields(fields: dict, spec_override=None):
         **engine_settings(fields, take),
     )
     gpu, gpu_memory = _custom_gpu(fields, take, errors)
+    _names(fields, take, _inference_names())
     if errors or model is None:
         return None, errors
     try:
-        # names (formats, GPU) and the multi-GPU layout are checked by the estimate itself
+        # the names are looked up again there, with the model: what a format or an engine cannot do for it, and
+        # the multi-GPU layout, are the estimate's own checks
         return estimate(Scenario(model=model, weights=fields.get("weights", ""), kv=fields.get("kv", ""),
                                  context=context, gpu=gpu, parallel=fields.get("parallel", "tensor"),
                                  engine=fields.get("engine", "auto"), activations=fields.get("act", "peak"),
                                  kv_method=fields.get("kvm", "exact"), gpu_memory_bytes=gpu_memory, **values)), {}
     except InputError as err:
         return None, {_FIELD_OF.get(err.field, err.field): err.message}
+
+
+def _names(fields: dict, take, checks: dict) -> None:
+    """Each name or choice in `fields` looked up on its own by its check in `checks` ({form field: check(value)}),
+    its error kept at its field by `take`: an estimate stops at the first wrong name it meets, so a link with
+    several would otherwise be mended one reload at a time. An empty field is the estimate's default and is not
+    looked up here."""
+    for field, check in checks.items():
+        value = str(fields.get(field) or "").strip()
+        if value:
+            take(field, check, value)
+
+
+def _one_of(field: str, choices: tuple):
+    from .training.scenario import choice
+    return lambda value: choice(field, value, choices)
+
+
+def _inference_names() -> dict:
+    from .engines import engine
+    from .formats import kv_format, weight_format
+    from .hardware import PIPELINE, TENSOR, gpu as catalog_gpu
+    from .scenario import ACTIVATION_METHODS, KV_METHODS
+    return {"weights": weight_format, "kv": kv_format, "gpu": lambda v: v == CUSTOM or catalog_gpu(v),
+            "engine": lambda v: v == "auto" or engine(v), "parallel": _one_of("parallel", (TENSOR, PIPELINE)),
+            "act": _one_of("act", ACTIVATION_METHODS), "kvm": _one_of("kvm", KV_METHODS)}
+
+
+def _training_names() -> dict:
+    from .hardware import gpu as catalog_gpu
+    from .training.precision import OPTIMIZERS, PRECISIONS
+    from .training.scenario import CHECKPOINTING, FSDP_MODES, METHODS
+    return {"method": _one_of("method", METHODS), "precision": _one_of("precision", tuple(PRECISIONS)),
+            "optimizer": _one_of("optimizer", tuple(OPTIMIZERS)), "ckpt": _one_of("ckpt", CHECKPOINTING),
+            "fsdp": _one_of("fsdp", FSDP_MODES), "gpu": lambda v: v == CUSTOM or catalog_gpu(v)}
 
 
 def shipped_weights(model_id: str, current: str = "") -> str:
@@ -372,6 +409,7 @@ def training_estimate_from_fields(fields: dict, spec_override=None):
         overhead_bytes=take("overhead", gib, fields.get("overhead", ""), "overhead"),
     )
     gpu, gpu_memory = _custom_gpu(fields, take, errors)
+    _names(fields, take, _training_names())
     if errors or model is None:
         return None, errors
     try:

@@ -41,6 +41,29 @@ def test_each_bad_field_gets_its_own_message():
     assert errors["batch"] == "not a number: 'lots'"
 
 
+def test_every_wrong_name_in_a_link_is_named_at_its_field():
+    # the estimate stops at the first wrong name it meets; a link with seven (and two bad numbers) names all nine
+    e, errors = urlstate.estimate_from_fields(fields(weights="Q9_K", kv="q3_0", gpu="rtx-9090", engine="vllm2",
+                                                     parallel="diagonal", act="max", kvm="guess", batch="0",
+                                                     context="abc"))
+    assert e is None
+    assert set(errors) == {"weights", "kv", "gpu", "engine", "parallel", "act", "kvm", "batch", "context"}
+    assert "'Q9_K'" in errors["weights"] and "'rtx-9090'" in errors["gpu"] and "'vllm2'" in errors["engine"]
+    assert errors["parallel"] == "must be one of tensor, pipeline, got 'diagonal'"
+    # the right names (any case), "auto" and the custom GPU pass the look-up
+    e, errors = urlstate.estimate_from_fields(fields(weights="q4_k_m", kv="Q8_0", engine="auto", gpu="custom",
+                                                     gpumem="24"))
+    assert errors == {} and e is not None
+
+
+def test_every_wrong_training_choice_is_named_at_its_field():
+    _, errors = urlstate.training_estimate_from_fields(fields(mode="train", method="rlhf", precision="fp4",
+                                                              optimizer="lion", ckpt="some", fsdp="half",
+                                                              gpu="tpu-v9", rank="0"))
+    assert set(errors) == {"method", "precision", "optimizer", "ckpt", "fsdp", "gpu", "rank"}
+    assert errors["ckpt"] == "must be one of none, selective, full, got 'some'"
+
+
 @pytest.mark.parametrize("changes,field", [
     ({"weights": "Q9_K"}, "weights"), ({"gpu": "rtx-9090"}, "gpu"), ({"model": "<script>x</script>"}, "model"),
     ({"gpu": "custom", "gpumem": ""}, "gpumem"), ({"gpu": "custom", "gpumem": "0"}, "gpumem"),

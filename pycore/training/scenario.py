@@ -47,11 +47,11 @@ class TrainingScenario:
         put = object.__setattr__  # normalise on a frozen instance
         if not isinstance(self.model, (str, ModelSpec)):
             raise InputError("model", "expected a preset id or a model read from a file")
-        put(self, "method", _choice("method", self.method, METHODS))
-        put(self, "precision", _choice("precision", self.precision, tuple(PRECISIONS)))
-        put(self, "optimizer", _choice("optimizer", self.optimizer, tuple(OPTIMIZERS)))
-        put(self, "checkpointing", _choice("checkpointing", self.checkpointing, CHECKPOINTING))
-        put(self, "fsdp", _choice("fsdp", self.fsdp, FSDP_MODES))
+        put(self, "method", choice("method", self.method, METHODS))
+        put(self, "precision", choice("precision", self.precision, tuple(PRECISIONS)))
+        put(self, "optimizer", choice("optimizer", self.optimizer, tuple(OPTIMIZERS)))
+        put(self, "checkpointing", choice("checkpointing", self.checkpointing, CHECKPOINTING))
+        put(self, "fsdp", choice("fsdp", self.fsdp, FSDP_MODES))
         put(self, "lora_rank", _count("lora_rank", self.lora_rank, MAX_RANK))
         put(self, "lora_alpha", _positive_number("lora_alpha", self.lora_alpha))
         put(self, "lora_modules", _lora_modules(self.lora_modules))
@@ -82,7 +82,8 @@ class TrainingScenario:
 TRAINING_FIELDS = tuple(f.name for f in fields(TrainingScenario))
 
 
-def _choice(field_name, value, choices):
+def choice(field_name: str, value, choices: tuple) -> str:
+    """`value` stripped and lower-cased if it is one of `choices`; else InputError on `field_name` naming them."""
     if not isinstance(value, str) or value.strip().lower() not in choices:
         raise InputError(field_name, f"must be one of {', '.join(choices)}, got {str(value)[:40]!r}")
     return value.strip().lower()

@@ -213,6 +213,16 @@ def test_bad_input_keeps_the_last_result(app, field, value):
     expect(error).to_be_hidden()
 
 
+def test_a_link_with_several_wrong_names_flags_each_at_its_field(open_site):
+    # the estimate stops at the first wrong name; the page names every one, each at its own field
+    page = open_site("?weights=Q9_K&gpu=rtx-9090&engine=vllm2&context=abc")
+    for field in ("weights", "gpu", "engine", "context"):
+        expect(page.locator(f"#{field}-error")).to_be_visible()
+        expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#gpu-error")).to_contain_text("rtx-9090")
+    expect(page.locator("#stale-note")).to_be_visible()
+
+
 def test_hostile_model_name_is_text(app):
     dialogs = []
     app.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
