@@ -43,9 +43,10 @@ def stacked_bar(model_name: str, parts, fit, per_gpu: bool, system: str = BINARY
             body.append(f'<rect class="seg seg-{key}" x="{x:.2f}" y="{top}" width="{w:.2f}" height="{bar_h}">'
                         f'<title>{escape(label)}: {escape(format_bytes(size, system))}</title></rect>')
         x += w
+    verdict = "fits" if total <= capacity else "over"  # the capacity line and its label: green when it fits
     if capacity:
         cx = left + bar_w * capacity / scale_max
-        body.append(f'<line class="capacity" x1="{cx:.2f}" x2="{cx:.2f}" y1="2" y2="{top + bar_h + 6}"/>')
+        body.append(f'<line class="capacity {verdict}" x1="{cx:.2f}" x2="{cx:.2f}" y1="2" y2="{top + bar_h + 6}"/>')
     legend_y, lx = top + bar_h + 24, left
     for key, label, size in parts:
         if not size and key not in ("weights", "overhead"):
@@ -58,7 +59,7 @@ def stacked_bar(model_name: str, parts, fit, per_gpu: bool, system: str = BINARY
                     f'<text class="legend" x="{lx + 14}" y="{legend_y}">{escape(text)}</text>')
         lx += width
     if capacity:
-        body.append(f'<text class="legend capacity-label" x="{left}" y="{legend_y + 20}">'
+        body.append(f'<text class="legend capacity-label {verdict}" x="{left}" y="{legend_y + 20}">'
                     f'{escape("Usable on " + fit.gpu.name + ": " + format_bytes(capacity, system))}'
                     f'{escape(f" · and {format_bytes(host, system)} in system RAM, not in this bar" if host else "")}</text>')
     per = " per GPU" if per_gpu else ""

@@ -83,6 +83,18 @@ def test_the_breakdown_bar_names_what_stays_in_system_ram():
     assert "<title id=\"bar-title\">Memory breakdown</title>" in breakdown_bar(v, BINARY)
 
 
+def test_the_capacity_line_says_whether_the_bar_fits():
+    # A review read "Usable on NVIDIA GeForce RTX 4090: 23.99 GiB" in the warning red under a model that fits
+    from pycore import Scenario, estimate
+    from pycore.charts import breakdown_bar
+    from pycore.units import BINARY
+    fits = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=4096, gpu="rtx-4090"))
+    over = estimate(Scenario("llama-3.1-70b", weights="BF16", context=4096, gpu="rtx-4090"))
+    assert fits.fit.fits and not over.fit.fits
+    assert 'class="capacity fits"' in breakdown_bar(fits, BINARY) and 'class="legend capacity-label fits"' in breakdown_bar(fits, BINARY)
+    assert 'class="capacity over"' in breakdown_bar(over, BINARY) and 'class="legend capacity-label over"' in breakdown_bar(over, BINARY)
+
+
 def test_the_context_curve_ticks_are_round_numbers_in_a_readable_unit():
     # A review read the ticks 0 / 6 / 13 / 19 / 26 GiB (quarters of the axis), and 435376 ... 1741505 GiB for a
     # batch of 100,000 drawn over the axis title.
