@@ -62,6 +62,30 @@ def test_ollama_gpt_oss_120b_8192():
     assert abs(p["required_full_bytes"] - f["ollama_required_full_bytes"]) < 0.2 * GiB, p["required_full_bytes"] / GiB
 
 
+def test_ollama_memory_lines_as_ollama_prints_them():
+    # The same Ollama 0.11.10 log: after `msg=offload`, ml/device.go BackendMemory.Log prints weights, KV cache and
+    # graph per device (GPUs by ggml's device name, ROCm0 here; then the CPU), each only when not empty, then the
+    # total. Our lines for that scenario on a ROCm device, line by line against the quote.
+    import re
+    from pycore.engines.ollama import memory_lines
+    quote = entry("journalctl dump of Ollama 0.11.10", "ollama")["quote"]
+    logged = [line for line in quote.splitlines() if re.match(r'msg="(model weights|kv cache|compute graph|total memory)"', line)]
+    e = estimate(Scenario("gpt-oss-120b", weights="MXFP4", context=8192, engine="ollama",
+                          gpu_memory_bytes=int(63.8 * GiB)))
+    ours = memory_lines(e.engine_plan.gpus, e.engine_plan.host, "ROCm")
+    shape = lambda line: re.sub(r'size="[^"]*"', "size", line)  # noqa: E731
+    assert [shape(x) for x in ours] == [shape(x) for x in logged]  # same lines, devices and order
+    assert 'msg="kv cache" device=ROCm0 size="450.0 MiB"' in ours  # exact
+    size = lambda line: float(re.search(r'size="([0-9.]+) GiB"', line).group(1))  # noqa: E731
+    assert abs(size(ours[-1]) - size(logged[-1])) <= 0.2  # total memory 61.4 GiB logged (weights within 0.2 %)
+    assert 'library=rocm' in quote and e.engine_plan.log[0].startswith("msg=offload library=cuda")  # a custom GPU: CUDA
+    rocm = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", engine="ollama", gpu="mi300x")).engine_plan.log
+    metal = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", engine="ollama", gpu="m2-max-64gb")).engine_plan.log
+    assert rocm[0].startswith("msg=offload library=rocm") and 'msg="kv cache" device=ROCm0' in "\n".join(rocm)
+    # Ollama's vendored ggml names its one Metal device "Metal" (ggml-metal.cpp GGML_METAL_NAME, f560bd077^)
+    assert metal[0].startswith("msg=offload library=metal") and 'msg="kv cache" device=Metal ' in "\n".join(metal)
+
+
 @pytest.mark.parametrize("tp", [1, 2])
 def test_vllm_llama3_8b_h100_budget(tp):
     # vllm-project/vllm#10511: Meta-Llama-3-8B bf16 on H100 (total_gpu_memory 79.22 GiB), utilization 0.9,

@@ -120,6 +120,21 @@ def test_kv_cache_as_printed(run):
             assert round(size / MiB, 2) == mib, (name, case, size / MiB, mib)
 
 
+def test_batch_sizes_as_printed(run):
+    # llama_context prints n_ctx, n_batch = min(n_ctx, n_batch) and n_ubatch = min(n_batch, n_ubatch)
+    # (src/llama-context.cpp, causal attention): n_ctx 1024 with n_ubatch 2048 prints 1024 and 1024. Cases that set
+    # n_batch themselves are left out: the scenario has no n_batch (llama.cpp's 2048 holds).
+    import re
+    name, _, printed = run
+    for case, p in zip(_cases(name), printed):
+        if "n_batch" in case:
+            continue
+        logged = {k: int(v) for k, v in re.findall(r"llama_context: (n_ctx|n_batch|n_ubatch) += ([0-9]+)", p.text)}
+        ours = {k: int(v) for line in estimate(_scenario(name, case)).engine_plan.log
+                for k, v in re.findall(r"llama_context: (n_ctx|n_batch|n_ubatch) = ([0-9]+)", line)}
+        assert ours == logged, (name, case, ours, logged)
+
+
 def test_output_buffer_as_printed(run):
     name, _, printed = run
     for case, p in zip(_cases(name), printed):

@@ -124,15 +124,16 @@ def test_train_rows_give_one_quantity_per_column():
 
 def test_llamacpp_log_names_the_backend_devices():
     # ggml's names: CUDA0/CUDA_Host (ggml-cuda.h GGML_CUDA_NAME), ROCm0/ROCm_Host (the same with GGML_USE_HIP),
-    # Vulkan0/Vulkan_Host (ggml-vulkan.cpp GGML_VK_NAME), Metal with mmap-loaded weights in Metal_Mapped and no
-    # host buffer type, so the output buffer stays CPU (ggml-metal.cpp); the log always said CUDA before
+    # Vulkan0/Vulkan_Host (ggml-vulkan.cpp GGML_VK_NAME), Metal's MTL0 with mmap-loaded weights in MTL0_Mapped and
+    # no host buffer type, so the output buffer stays CPU (ggml-metal.cpp@0c1e5709 GGML_METAL_NAME "MTL"; older
+    # builds printed "Metal"); the log always said CUDA before
     def log(gpu):
         e = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", engine="llama.cpp", gpu=gpu))
         return "\n".join(e.engine_plan.log)
     rocm, metal, vulkan, cuda = log("mi300x"), log("m2-max-64gb"), log("arc-a380"), log("rtx-4090")
     assert "ROCm0 model buffer size" in rocm and "ROCm0 KV buffer size" in rocm and "ROCm_Host  output" in rocm
-    assert "Metal_Mapped model buffer size" in metal and "Metal KV buffer size" in metal
-    assert "Metal compute buffer size" in metal and "CPU  output buffer" in metal and "_Host" not in metal
+    assert "MTL0_Mapped model buffer size" in metal and "MTL0 KV buffer size" in metal
+    assert "MTL0 compute buffer size" in metal and "CPU  output buffer" in metal and "_Host" not in metal
     assert "Vulkan0 KV buffer size" in vulkan and "Vulkan_Host compute buffer size" in vulkan
     assert "CUDA0 KV buffer size" in cuda and "CUDA_Host compute buffer size" in cuda
     assert not any("CUDA" in text for text in (rocm, metal, vulkan))

@@ -518,16 +518,19 @@ def notes(spec, kvf, st: Settings, c: Cells, flash: bool, has_gpu: bool = True) 
 #   devices GGML_CUDA_NAME + index, host buffer GGML_CUDA_NAME "_Host" (ggml/src/ggml-cuda/ggml-cuda.cu);
 # Vulkan: ggml/src/ggml-vulkan/ggml-vulkan.cpp@80ec54e9 GGML_VK_NAME + index, GGML_VK_NAME "_Host";
 # SYCL: ggml/src/ggml-sycl/ggml-sycl.cpp@3c1bcf26 GGML_SYCL_NAME + index, GGML_SYCL_NAME "_Host";
-# Metal: ggml/src/ggml-metal/ggml-metal.cpp@3c1bcf26 one device "Metal", buffer type "Metal", mmap-loaded weights
-#   "Metal_Mapped" (buffer_from_host_ptr), and no host buffer type (get_host_buffer_type NULL): the output and host
-#   compute buffers stay "CPU".
+# Metal: ggml/src/ggml-metal/ggml-metal.cpp@0c1e5709 GGML_METAL_NAME "MTL": device i "MTL<i>", its buffer type
+#   "MTL<i>" (shared buffers, ggml-metal-device.m: use_shared_buffers = has_unified_memory, every Apple-silicon
+#   Mac; "MTL<i>_Private" only without unified memory), mmap-loaded weights "MTL<i>_Mapped" (buffer_from_host_ptr),
+#   and no host buffer type (get_host_buffer_type NULL): the output and host compute buffers stay "CPU". Builds
+#   before ggml-metal's multi-device rework (e.g. @3c1bcf26) printed "Metal" and "Metal_Mapped", as in the M4 log
+#   of shared/reference/measured_dev.json.
 BACKEND_NAMES = {
     "CUDA": ("CUDA{}", "CUDA_Host", "CUDA{}"),
     "ROCm": ("ROCm{}", "ROCm_Host", "ROCm{}"),
     "MUSA": ("MUSA{}", "MUSA_Host", "MUSA{}"),
     "Vulkan": ("Vulkan{}", "Vulkan_Host", "Vulkan{}"),
     "SYCL": ("SYCL{}", "SYCL_Host", "SYCL{}"),
-    "Metal": ("Metal", "CPU", "Metal_Mapped"),
+    "Metal": ("MTL{}", "CPU", "MTL{}_Mapped"),
 }
 
 
@@ -555,6 +558,8 @@ def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool
     out += [f"load_tensors: {mapped.format(i):>12} model buffer size = {mib(g.weights)}"
             for i, g in enumerate(gpus) if g.weights]
     out.append(f"llama_context: n_ctx = {c.n_ctx}")
+    # causal models: n_batch = min(n_ctx, n_batch), n_ubatch = min(n_batch, n_ubatch) (llama-context.cpp)
+    out.append(f"llama_context: n_batch = {min(c.n_ctx, DEFAULT_BATCH)}")
     out.append(f"llama_context: n_ubatch = {T}")
     out.append(f"llama_context: flash_attn = {st.flash_attn}" + (" (resolved: enabled)" if st.flash_attn == "auto" and flash else ""))
     out.append(f"llama_context: {host_name:>10}  output buffer size = {mib(host.output)}")

@@ -281,7 +281,8 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         fields["max_ngl_that_fits"] = llamacpp.max_ngl(spec, fmt, kv_used, replace(st_all, flash_attn=st.flash_attn), budget)
         fields["min_n_cpu_moe_that_fits"] = (llamacpp.min_n_cpu_moe(spec, fmt, kv_used, replace(st_all, flash_attn=st.flash_attn), budget)
                                              if spec.is_moe else None)
-    lib = "metal" if metal else "cuda"
+    backend = device.backend if device is not None and device.backend else "CUDA"
+    lib = backend.lower()  # Ollama 0.11 logs the library lower-case: "library=rocm" (engine_logs_dev.json)
     log = (f"msg=offload library={lib} layers.requested={-1 if s.ngl is None else s.ngl} "
            f"layers.model={est['layers_model']} layers.offload={est['layers']} layers.split={est['split']} "
            f"memory.available=\"[{human(free) if device is not None else 'unknown'}]\" "
@@ -293,12 +294,29 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
            f"memory.weights.nonrepeating=\"{human(est['weights_nonrepeating'])}\" "
            f"memory.graph.full=\"{human(est['graph_full'])}\" memory.graph.partial=\"{human(est['graph_partial'])}\""
            + (f" projector.weights=\"{human(proj_w)}\" projector.graph=\"{human(proj_g)}\"" if proj_w else ""),)
-    log += tuple(f"msg=\"model weights\" device=CUDA{i} size=\"{human(g.weights)}\"" for i, g in enumerate(gpus) if g.weights)
-    log += (f"msg=\"model weights\" device=CPU size=\"{human(host.weights)}\"",)
-    log += tuple(f"msg=\"kv cache\" device=CUDA{i} size=\"{human(g.kv_cache)}\"" for i, g in enumerate(gpus) if g.kv_cache)
-    if host.kv_cache:
-        log += (f"msg=\"kv cache\" device=CPU size=\"{human(host.kv_cache)}\"",)
-    log += tuple(f"msg=\"compute graph\" device=CUDA{i} size=\"{human(g.compute)}\"" for i, g in enumerate(gpus) if g.compute)
-    log += (f"msg=\"compute graph\" device=CPU size=\"{human(host.compute)}\"",)
+    log += memory_lines(gpus, host, backend)
     # per GPU: Ollama's minimum (457 MiB CUDA/ROCm, 512 MiB Metal) and OLLAMA_GPU_OVERHEAD
     return EnginePlan(gpus, host, caches, fields, log, tuple(notes), 1.0, minimum + gpu_overhead)
+
+
+def device_name(backend: str, i: int) -> str:
+    """The name Ollama's slog lines give GPU `i` (ml/backend/ggml/ggml.go: ggml_backend_dev_name): ggml's device
+    names (CUDA0, ROCm0, Vulkan0: pycore.engines.llamacpp.BACKEND_NAMES), except Metal, one device named "Metal"
+    in the ggml Ollama vendors (ml/backend/ggml/ggml/src/ggml-metal/ggml-metal.cpp GGML_METAL_NAME, at
+    ollama/ollama@f560bd077^)."""
+    return "Metal" if backend == "Metal" else llamacpp.backend_names(backend)[0].format(i)
+
+
+def memory_lines(gpus, host, backend: str) -> tuple:
+    """ml/device.go BackendMemory.Log (ollama/ollama@f560bd077^): the model weights, KV cache and compute graph of
+    each GPU, then of the CPU, each printed only when it is not empty, then their total."""
+    lines, total = [], 0
+    for what, field in (("model weights", "weights"), ("kv cache", "kv_cache"), ("compute graph", "compute")):
+        named = [(device_name(backend, i), getattr(g, field)) for i, g in enumerate(gpus)] + [("CPU", getattr(host, field))]
+        for name, size in named:
+            if size > 0:
+                lines.append(f"msg=\"{what}\" device={name} size=\"{human(size)}\"")
+                total += size
+    if total:
+        lines.append(f"msg=\"total memory\" size=\"{human(total)}\"")
+    return tuple(lines)
