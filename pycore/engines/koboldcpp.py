@@ -1,0 +1,161 @@
+"""KoboldCpp's memory rules: a llama.cpp fork (github.com/LostRuins/koboldcpp) that loads a GGUF through its own
+adapter and then runs llama.cpp's code unchanged. Only what KoboldCpp decides differently lives here; the KV cells,
+the placement of layers, the compute and output buffers are llama.cpp's (pycore.engines.llamacpp).
+
+Sources (LostRuins/koboldcpp):
+- kcpp_src/gpttype_adapter.cpp@4fd0ceee30ce6e1d2ab625d4d8934ff9a3031ed9 (the newest adapter read), gpttype_load_model's
+  GGUF branch: `llama_ctx_params.n_ctx = clamped_max_context_length; llama_ctx_params.n_ctx +=
+  extra_context_handle_fragmentation` (128, added whatever the context-shift setting), `kv_unified = true`,
+  `n_batch = n_ubatch = GetBatchSize(batchsize)` (n_batch doubled for pipeline parallelism, n_ubatch kept),
+  `offload_kqv = !low_vram`, `n_seq_max` left at llama.cpp's 1 (continuous-batching slots + 1 only when asked),
+  `flash_attn_type` ENABLED or DISABLED as --flashattention says (never llama.cpp's auto), `swa_full =
+  prevent_swa`, cache types type_k/type_v f16, bf16, q8_0, q5_1 or q4_0.
+- koboldcpp.py@2da346a5ff2cfd1debac59066553d45d098e95a4 (concedo branch, KoboldCpp 1.76, the snapshot `fetch` gives):
+  --contextsize 4096, --blasbatchsize 512, --flashattention off, --gpulayers -1 (= guess), load_model: a quantized
+  KV cache (--quantkv) turns flash attention on, and autoset_gpu_layers, KoboldCpp's own guess of --gpulayers
+  from the file size, the GPU's total memory and the context (auto_gpu_layers below).
+- llama.cpp then pads n_ctx to 256 cells (pycore.engines.llamacpp.cells). Published KoboldCpp logs agree:
+  n_ctx 8448 (1.114.1, LostRuins/koboldcpp#2330) and 12544 (1.117.1, #2347) are pad(8192 + 128, 256) and
+  pad(12288 + 128, 256); 150272 (#1882) is pad(150000 + 128, 256).
+- Sliding-window layers: KoboldCpp used to keep every cell on them (swa_full on unless --useswa) up to 1.113 and
+  honours the window by default from the next release (LostRuins/koboldcpp#2235, LostRuins' answer); the newest
+  rule is modelled, --swa-full gives the old one.
+"""
+from ..errors import InputError
+from ..units import GiB, MiB
+from . import llamacpp
+from .layers import layer_weights
+from .plan import EnginePlan
+
+ADAPTER = "LostRuins/koboldcpp kcpp_src/gpttype_adapter.cpp@4fd0ceee30ce6e1d2ab625d4d8934ff9a3031ed9"
+LAUNCHER = "LostRuins/koboldcpp koboldcpp.py@2da346a5ff2cfd1debac59066553d45d098e95a4"
+EXTRA_CONTEXT = 128  # extra_context_handle_fragmentation (ADAPTER; 80 at 2da346a5, added only with context shift)
+DEFAULT_CONTEXT = 4096  # --contextsize (LAUNCHER)
+DEFAULT_BATCH = 512  # --blasbatchsize (LAUNCHER); n_batch = n_ubatch = it (ADAPTER GetBatchSize)
+KV_TYPES = ("f16", "bf16", "q8_0", "q5_1", "q4_0")  # ADAPTER: type_k/type_v from --quantkv
+MAX_GUESS_LAYERS = 200  # autoset_gpu_layers' cap when the GGUF's layer count is unread (LAUNCHER)
+
+
+def n_ctx(contextsize: int) -> int:
+    """Cells of KoboldCpp's one unified cache: pad(--contextsize + 128, 256) (ADAPTER, then llama.cpp's pad)."""
+    return llamacpp.pad(contextsize + EXTRA_CONTEXT)
+
+
+def file_size(spec, fmt) -> int:
+    """The GGUF's tensor bytes (a tied output head stored once): autoset_gpu_layers reads os.path.getsize, which adds
+    the header (metadata and tensor table, a few MB) to these."""
+    return layer_weights(spec, fmt).file_total
+
+
+def auto_gpu_layers(spec, fmt, contextsize: int, batch: int, gpu_memory: int, used: int = 0) -> int:
+    """KoboldCpp's --gpulayers -1 guess (LAUNCHER autoset_gpu_layers), in layers (0 = none offloaded).
+
+    gpumem = the lowest total memory of the GPUs (nvidia-smi memory.total), used = total - free;
+    reserved = max(1.5 GiB, 0.5 GiB + used); csmul = cs/4096 if cs ≥ 8192, 1.8 if cs > 4096, 1.2 if cs > 2048, else 1;
+    ratio = (gpumem - used) / (fsize × csmul × 1.55);
+    with the GGUF's head_count_kv read: ratio = max(ratio, (gpumem - reserved - compute) / (fsize + context)),
+      compute = layers × (4 if batch ≤ 512 else batch/128) × headkvlen × cs × 4 × 1.5,
+      context = layers × head_count_kv × headkvlen × cs × 4 × 1.1, headkvlen = max(key_length, value_length) or 128;
+    layers = min(int(ratio × layers), layers + 3), and 0 when that is 2 or less.
+    KoboldCpp reads head_count_kv and key_length only as a single uint32 (read_gguf_key: a per-layer array reads 0)."""
+    fsize = file_size(spec, fmt)
+    if fsize <= 10_000_000:  # "dont bother with models < 10mb"
+        return 0
+    cs = contextsize
+    csmul = (cs / 4096) if cs >= 8192 else 1.8 if cs > 4096 else 1.2 if cs > 2048 else 1.0
+    reserved = max(1.5 * GiB, 0.5 * GiB + used)
+    layers = spec.num_layers
+    if layers <= 0:
+        return max(0, int(min(MAX_GUESS_LAYERS, (gpu_memory - used) / (fsize * csmul * 0.052))))
+    heads = spec.num_kv_heads
+    headkvlen = spec.head_dim or 128
+    ratio = (gpu_memory - used) / (fsize * csmul * 1.55)
+    if heads > 0:
+        compute = layers * (4 if batch <= 512 else batch / 128) * headkvlen * cs * 4 * 1.5
+        context = layers * heads * headkvlen * cs * 4 * 1.1
+        ratio = max(ratio, (gpu_memory - reserved - compute) / (fsize + context))
+    limit = min(int(ratio * layers), layers + 3)
+    return 0 if limit <= 2 else limit
+
+
+def settings(spec, kvf, s, gpus: int, ngl: int) -> llamacpp.Settings:
+    """llama.cpp's settings as KoboldCpp's adapter sets them: one sequence of --contextsize + 128 tokens, n_ubatch =
+    --blasbatchsize (never cut: n_batch is the same or twice it), flash attention on only when asked or when the cache
+    is quantized (LAUNCHER load_model: --quantkv sets flash_attention), --lowvram as --no-kv-offload."""
+    flash = s.flash_attn == "on" or (s.flash_attn == "auto" and kvf.name not in ("f16", "f32", "bf16"))
+    return llamacpp.Settings(batch=1, context=s.context + EXTRA_CONTEXT, ubatch=s.ubatch or s.prefill_chunk or DEFAULT_BATCH,
+                             flash_attn="on" if flash else "off", ngl=ngl, n_cpu_moe=s.n_cpu_moe, swa_full=s.swa_full,
+                             kv_offload=s.kv_offload, gpus=gpus,
+                             split=s.tensor_split if gpus == len(s.tensor_split) else ())
+
+
+def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
+    """KoboldCpp's EnginePlan for a Scenario (context = --contextsize, ubatch = --blasbatchsize, ngl = --gpulayers,
+    None = its guess). Raises InputError for a batch of several sequences (KoboldCpp serves one)."""
+    if s.batch != 1:
+        raise InputError("batch", f"KoboldCpp runs one sequence (n_seq_max 1; --multiuser queues requests, "
+                                  f"{ADAPTER}): a batch of {s.batch:,} is not modelled for it")
+    llamacpp.check_limits(1, s.context + EXTRA_CONTEXT, lay.devices)
+    n = lay.devices
+    notes = []
+    fsize = file_size(spec, fmt)
+    guess = None
+    if s.ngl is not None:
+        ngl = s.ngl
+    elif device is not None and n > 0:
+        guess = auto_gpu_layers(spec, fmt, s.context, s.ubatch or s.prefill_chunk or DEFAULT_BATCH, device.usable_bytes)
+        ngl = guess
+        notes.append(f"weights: KoboldCpp guesses --gpulayers from the file size, the GPU's total memory and the context "
+                     f"(koboldcpp.py autoset_gpu_layers, KoboldCpp 1.76's constants): {guess} layers here, as if the GPU "
+                     f"were otherwise free (memory in use elsewhere lowers it), from the GGUF's tensor bytes "
+                     f"({fsize / MiB:,.0f} MiB; the file's header adds a few MB), with no image, speech or draft model "
+                     f"loaded beside it (each takes its own share off first). Later releases changed the constants and "
+                     f"can fit with llama.cpp's own code (--autofit); --ngl gives the layers actually set.")
+        if n > 1:
+            notes.append("weights: KoboldCpp's guess sizes the layers on the smallest GPU's memory alone, "
+                         "whatever the number of GPUs.")
+    else:
+        ngl = -1
+        notes.append("weights: no GPU given, so KoboldCpp's --gpulayers guess (it needs the GPU's memory) is not "
+                     "made: every layer is counted on the GPU.")
+    st = settings(spec, kvf, s, n, ngl)
+    gpus, host, caches, c, flash, T = llamacpp.plan(spec, fmt, kvf, st)
+    L = spec.num_layers
+    on_gpu = L + 1 if st.ngl < 0 else min(st.ngl, L + 1)
+    if flash and s.flash_attn == "auto":
+        notes.append(f"compute: KoboldCpp turns flash attention on for a quantized KV cache ({kvf.name}; "
+                     f"{LAUNCHER} load_model), off otherwise unless --flashattention is given.")
+    if c.n_swa and not st.swa_full:
+        notes.append("kv: KoboldCpp up to 1.113 kept every cell on sliding-window layers unless --useswa was given "
+                     "(LostRuins/koboldcpp#2235); later releases keep the window, as here (--swa-full gives the old "
+                     "rule). Its --swapadding option, which may add cells to that window, is not modelled.")
+    notes.append(f"kv: KoboldCpp allocates --contextsize + {EXTRA_CONTEXT} tokens ({s.context:,} + {EXTRA_CONTEXT}), "
+                 f"which llama.cpp pads to {c.n_ctx:,} cells ({ADAPTER} extra_context_handle_fragmentation; 80 tokens "
+                 f"and only with context shift in releases up to 1.76).")
+    fields = {"contextsize": s.context, "n_ctx": c.n_ctx, "n_ubatch": T, "n_batch": st.ubatch, "flash_attn": flash,
+              "gpulayers": ngl if guess is None else -1, "auto_gpu_layers": guess,
+              "layers_on_gpu": on_gpu if n else 0, "layers_total": L + 1,
+              "kv_cells": c.n_ctx, "swa_cells": c.n_swa, "compute_buffer_bytes": [g.compute for g in gpus],
+              "host_compute_buffer_bytes": host.compute, "output_buffer_bytes": host.output,
+              "tensor_split": list(st.split), "gguf_tensor_bytes": fsize,
+              "layers_per_gpu": [sum(1 for d in llamacpp.layer_devices(L, st.ngl, n, st.split) if d == g)
+                                 for g in range(max(n, 0))]}
+    from . import ENGINES
+    overhead = s.overhead_bytes if s.overhead_bytes is not None else ENGINES["koboldcpp"].overhead_bytes
+    if device is not None:
+        budget = device.usable_bytes - overhead
+        fields["max_ngl_that_fits"] = llamacpp.max_ngl(spec, fmt, kvf, st, budget)
+        fields["min_n_cpu_moe_that_fits"] = (llamacpp.min_n_cpu_moe(spec, fmt, kvf, st, budget)
+                                             if spec.is_moe else None)
+    fields["system_ram_needed_bytes"] = host.total
+    backend = device.backend if device is not None else "CUDA"
+    log = llamacpp.log_lines(spec, kvf, st, gpus, host, caches, c, flash, T, backend)
+    # KoboldCpp prints its guess before loading (koboldcpp.py: "Auto Recommended GPU Layers: N") and sets flash
+    # attention ENABLED or DISABLED, never auto (ADAPTER flash_attn_type)
+    log = tuple(f"llama_context: flash_attn    = {'enabled' if flash else 'disabled'}"
+                if line.startswith("llama_context: flash_attn") else line for line in log)
+    if guess is not None:
+        log = (f"Auto Recommended GPU Layers: {guess}",) + log
+    return EnginePlan(gpus, host, caches, fields, log,
+                      tuple(notes) + llamacpp.notes(spec, kvf, st, c, flash, device is not None),
+                      overhead_bytes=overhead)
