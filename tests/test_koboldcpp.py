@@ -62,7 +62,7 @@ def test_kv_buffer_hybrid_f16_8448_cells():
     assert "llama_kv_cache:      CUDA0 KV buffer size =   165.00 MiB" in log
     assert ("llama_kv_cache: size =  165.00 MiB (  8448 cells,  10 layers,  1/1 seqs), K (f16):   82.50 MiB, "
             "V (f16):   82.50 MiB") in log
-    assert "llama_context: flash_attn    = enabled" in log
+    assert "llama_context: flash_attn = enabled" in log
 
 
 def test_kv_buffer_q8_0_12544_cells_over_cpu_and_two_gpus():
@@ -141,7 +141,7 @@ def test_defaults_follow_llama_cpp_with_koboldcpps_settings():
     assert k.devices[0].kv_cache == ll.devices[0].kv_cache == 19 * 4352 * 2 * 8 * 128 * 2 == 338_690_048
     assert k.devices[0].activations == ll.devices[0].activations
     assert k.host.total == ll.host.total
-    assert "llama_context: flash_attn    = disabled" in k.engine_plan.log
+    assert "llama_context: flash_attn = disabled" in k.engine_plan.log
     assert not any("not KoboldCpp's setting" in w for w in k.warnings)  # --ngl is its --gpulayers
 
 

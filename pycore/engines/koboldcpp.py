@@ -14,7 +14,10 @@ Sources (LostRuins/koboldcpp):
   --contextsize 4096, --blasbatchsize 512, --flashattention off, --gpulayers -1 (= guess), load_model: a quantized
   KV cache (--quantkv) turns flash attention on, and autoset_gpu_layers, KoboldCpp's own guess of --gpulayers
   from the file size, the GPU's total memory and the context (auto_gpu_layers below).
-- llama.cpp then pads n_ctx to 256 cells (pycore.engines.llamacpp.cells). Published KoboldCpp logs agree:
+- src/llama-context.cpp@2e04e6509d3ccf41c7b329c1b6cea5c18bd74c63 (its vendored llama.cpp): `cparams.n_ctx =
+  GGML_PAD(cparams.n_ctx, 256)`, n_ctx_seq = n_ctx with kv_unified, the output buffer for n_seq_max rows, and
+  sched_reserve's worst-case graph of min(n_ctx, n_ubatch) tokens with min(n_tokens, n_outputs_max = n_batch)
+  outputs: llama.cpp's rules as pycore.engines.llamacpp models them (cells, plan). Published KoboldCpp logs agree:
   n_ctx 8448 (1.114.1, LostRuins/koboldcpp#2330) and 12544 (1.117.1, #2347) are pad(8192 + 128, 256) and
   pad(12288 + 128, 256); 150272 (#1882) is pad(150000 + 128, 256).
 - Sliding-window layers: KoboldCpp used to keep every cell on them (swa_full on unless --useswa) up to 1.113 and
@@ -83,10 +86,11 @@ def settings(spec, kvf, s, gpus: int, ngl: int) -> llamacpp.Settings:
     --blasbatchsize (never cut: n_batch is the same or twice it), flash attention on only when asked or when the cache
     is quantized (LAUNCHER load_model: --quantkv sets flash_attention), --lowvram as --no-kv-offload."""
     flash = s.flash_attn == "on" or (s.flash_attn == "auto" and kvf.name not in ("f16", "f32", "bf16"))
-    return llamacpp.Settings(batch=1, context=s.context + EXTRA_CONTEXT, ubatch=s.ubatch or s.prefill_chunk or DEFAULT_BATCH,
+    ubatch = s.ubatch or s.prefill_chunk or DEFAULT_BATCH
+    return llamacpp.Settings(batch=1, context=s.context + EXTRA_CONTEXT, ubatch=ubatch,
                              flash_attn="on" if flash else "off", ngl=ngl, n_cpu_moe=s.n_cpu_moe, swa_full=s.swa_full,
                              kv_offload=s.kv_offload, gpus=gpus,
-                             split=s.tensor_split if gpus == len(s.tensor_split) else ())
+                             split=s.tensor_split if gpus == len(s.tensor_split) else (), n_batch=ubatch)
 
 
 def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
@@ -152,7 +156,7 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     log = llamacpp.log_lines(spec, kvf, st, gpus, host, caches, c, flash, T, backend)
     # KoboldCpp prints its guess before loading (koboldcpp.py: "Auto Recommended GPU Layers: N") and sets flash
     # attention ENABLED or DISABLED, never auto (ADAPTER flash_attn_type)
-    log = tuple(f"llama_context: flash_attn    = {'enabled' if flash else 'disabled'}"
+    log = tuple(f"llama_context: flash_attn = {'enabled' if flash else 'disabled'}"
                 if line.startswith("llama_context: flash_attn") else line for line in log)
     if guess is not None:
         log = (f"Auto Recommended GPU Layers: {guess}",) + log
