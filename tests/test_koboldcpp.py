@@ -1,7 +1,7 @@
 """KoboldCpp's rules (pycore/engines/koboldcpp.py) against published KoboldCpp logs and hand calculations.
 
 KV buffers are exact arithmetic and tested exactly; the --gpulayers guess is KoboldCpp's own formula
-(LostRuins/koboldcpp koboldcpp.py@2da346a5 autoset_gpu_layers), checked by hand and against a logged guess.
+(LostRuins/koboldcpp koboldcpp.py@000115dd autoset_gpu_layers), checked by hand and against a logged guess.
 """
 import json
 import subprocess
@@ -90,22 +90,24 @@ def test_kv_buffer_q8_0_12544_cells_over_cpu_and_two_gpus():
 
 
 def test_auto_gpu_layers_by_hand():
-    # koboldcpp.py@2da346a5 autoset_gpu_layers for Llama 3.1 8B Q4_K_M, --contextsize 8192, --blasbatchsize 512,
-    # on an RTX 4090 (nvidia-smi total 24,564 MiB = 25,757,220,864 B; nothing else using it):
+    # koboldcpp.py@000115dd (KoboldCpp 1.102) autoset_gpu_layers for Llama 3.1 8B Q4_K_M, --contextsize 8192,
+    # --batchsize 512, f16 cache, nothing else on the GPU (used = 0, reserved = 1.25 GiB = 1,342,177,280 B):
     #   fsize = 4,912,898,048 B (the GGUF's tensor bytes), csmul = 8192 / 4096 = 2
-    #   ratio1 = 25,757,220,864 / (4,912,898,048 × 2 × 1.55) = 1.6912...
-    #   compute = 32 × 4 × 128 × 8192 × 4 × 1.5 = 805,306,368; context = 32 × 8 × 128 × 8192 × 4 × 1.1 = 1,181,116,006.4
-    #   ratio2 = (25,757,220,864 − 1.5 GiB − 805,306,368) / (4,912,898,048 + 1,181,116,006.4) = 3.8302...
-    #   layers = min(int(3.8302 × 32), 32 + 3) = min(122, 35) = 35
+    #   ratio1 = gpumem / (4,912,898,048 × 2 × 1.6) = gpumem / 15,721,273,753.6
+    #   mem1 = 32 × 4 × 128 × 8192 × 4 × 1.45 = 778,462,822.4; mem2 = 32 × 8 × 128 × 8192 × 4 × 1.15 = 1,234,803,097.6
+    #   ratio2 = (gpumem − 1,342,177,280 − 778,462,822.4) / (4,912,898,048 + 1,234,803,097.6 = 6,147,701,145.6)
+    # RTX 4090 (nvidia-smi total 24,564 MiB = 25,757,220,864 B): ratio2 = 3.8448 → min(int(123.0), 32 + 1) = 33
     spec, fmt = presets.model("llama-3.1-8b"), weight_format("Q4_K_M")
     assert koboldcpp.file_size(spec, fmt) == 4_912_898_048
-    assert koboldcpp.auto_gpu_layers(spec, fmt, 8192, 512, 24564 * MiB) == 35
-    # an 8 GiB GPU: ratio1 = 0.5640, ratio2 = (8 GiB − 1.5 GiB − 805,306,368) / 6,094,014,054.4 = 1.0131 → int(32.42) = 32
-    assert koboldcpp.auto_gpu_layers(spec, fmt, 8192, 512, 8 * GiB) == 32
-    # a 4 GiB GPU: ratio1 = 4 GiB / 15,229,983,948.8 = 0.2820, ratio2 = 1,879,048,192 / 6,094,014,054.4 = 0.3083
-    # → int(9.87) = 9
-    assert koboldcpp.auto_gpu_layers(spec, fmt, 8192, 512, 4 * GiB) == 9
-    # 2 GiB: ratio2 < 0, ratio1 = 0.1410 → int(4.5) = 4; 1 GiB: 0.0705 → 2, and 2 or less means 0
+    assert koboldcpp.auto_gpu_layers(spec, fmt, 8192, 512, 24564 * MiB) == 33
+    # 6 GiB: ratio1 = 0.4098, ratio2 = 4,321,810,841.6 / 6,147,701,145.6 = 0.7030 → int(22.50) = 22
+    assert koboldcpp.auto_gpu_layers(spec, fmt, 8192, 512, 6 * GiB) == 22
+    # 6 GiB with a q8_0 cache: mem1 and mem2 divided by 1.6 (fattn_discount) → 486,539,264 and 771,751,936;
+    # ratio2 = 4,613,734,400 / 5,684,649,984 = 0.8116 → int(25.97) = 25
+    assert koboldcpp.auto_gpu_layers(spec, fmt, 8192, 512, 6 * GiB, "q8_0") == 25
+    # 4 GiB: ratio1 = 0.2732, ratio2 = 0.3537 → int(11.32) = 11
+    assert koboldcpp.auto_gpu_layers(spec, fmt, 8192, 512, 4 * GiB) == 11
+    # 2 GiB: ratio2 = 0.0044, ratio1 = 0.1366 → int(4.37) = 4; 1 GiB: 0.0683 → 2, and 2 or less means 0
     assert koboldcpp.auto_gpu_layers(spec, fmt, 8192, 512, 2 * GiB) == 4
     assert koboldcpp.auto_gpu_layers(spec, fmt, 8192, 512, 1 * GiB) == 0
 
@@ -113,11 +115,14 @@ def test_auto_gpu_layers_by_hand():
 def test_auto_gpu_layers_against_a_logged_guess():
     # https://github.com/LostRuins/koboldcpp/issues/1527 (KoboldCpp 1.90.2, RTX 3090, "Detected Free GPU Memory:
     # 24576 MB", Qwen3-30B-A3B-Q8_0.gguf, contextsize 4096, blasbatchsize 512): "Auto Recommended GPU Layers: 33".
-    # By hand (1.76's constants): fsize 32,477,962,240 B, csmul 1.2 (4096 > 2048);
-    #   ratio2 = (24,576 MiB − 1.5 GiB − 48 × 4 × 128 × 4096 × 4 × 1.5) / (fsize + 48 × 4 × 128 × 4096 × 4 × 1.1)
-    #          = (25,769,803,776 − 1,610,612,736 − 603,979,776) / (32,477,962,240 + 442,857,062.4) = 0.7155 → 34 layers.
-    # 1.90.2 printed 33: its constants differ from 1.76's (a later koboldcpp.py reserves 1.3 GiB, divides by 1.6 and
-    # weighs the compute 1.55 and the context 1.15), and the real file carries its header: one layer apart.
+    # By hand (1.102's constants): fsize 32,477,962,240 B, csmul 1.2 (4096 > 2048);
+    #   ratio1 = 25,769,803,776 / (32,477,962,240 × 1.2 × 1.6) = 0.4133
+    #   ratio2 = (25,769,803,776 − 1,342,177,280 − 48 × 4 × 128 × 4096 × 4 × 1.45)
+    #            / (32,477,962,240 + 48 × 4 × 128 × 4096 × 4 × 1.15)
+    #          = (25,769,803,776 − 1,342,177,280 − 583,847,116.8) / (32,477,962,240 + 463,051,161.6) = 0.7238
+    #   → int(34.74) = 34 layers.
+    # 1.90.2 printed 33: its constants are an earlier set (1.76's reserve 1.5 GiB and factors 1.55, 1.5 and 1.1
+    # give 34 as well), and the real file carries its header: one layer apart.
     spec, fmt = presets.model("qwen3-30b-a3b"), weight_format("Q8_0")
     guess = koboldcpp.auto_gpu_layers(spec, fmt, 4096, 512, 24576 * MiB)
     assert guess == 34
@@ -130,23 +135,27 @@ def test_auto_gpu_layers_against_a_logged_guess():
 
 
 def test_defaults_follow_llama_cpp_with_koboldcpps_settings():
-    # one sequence of 4096 + 128 tokens, n_ubatch 512 (--blasbatchsize), flash attention off (--flashattention not
-    # given): the same buffers as llama.cpp's rules at -c 4224 -ub 512 -fa off with the same layers
+    # one sequence of 4096 + 128 tokens, n_ubatch 512 (--batchsize), flash attention on (its newest default): the
+    # same buffers as llama.cpp's rules at -c 4224 -ub 512 -fa on with the same layers
     k = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=4096, engine="koboldcpp", gpu="rtx-4090", ngl=20))
     ll = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=4096 + 128, engine="llama.cpp", gpu="rtx-4090",
-                           ngl=20, flash_attn="off"))
+                           ngl=20, flash_attn="on"))
     assert k.engine_plan.fields["n_ctx"] == ll.engine_plan.fields["n_ctx"] == 4352
-    assert k.engine_plan.fields["flash_attn"] is False
+    assert k.engine_plan.fields["flash_attn"] is True
     # --gpulayers 20 = the output layer + 19 blocks: 19 × 4352 cells × (K + V: 2 × 8 heads × 128 × 2 B)
     assert k.devices[0].kv_cache == ll.devices[0].kv_cache == 19 * 4352 * 2 * 8 * 128 * 2 == 338_690_048
     assert k.devices[0].activations == ll.devices[0].activations
     assert k.host.total == ll.host.total
-    assert "llama_context: flash_attn = disabled" in k.engine_plan.log
+    assert "llama_context: flash_attn = enabled" in k.engine_plan.log
+    assert any("Flash attention is on, KoboldCpp's default" in w for w in k.warnings)
     assert not any("not KoboldCpp's setting" in w for w in k.warnings)  # --ngl is its --gpulayers
+    off = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=4096, engine="koboldcpp", gpu="rtx-4090",
+                            ngl=20, flash_attn="off"))
+    assert "llama_context: flash_attn = disabled" in off.engine_plan.log
 
 
 def test_blasbatchsize_is_not_cut_to_2048():
-    # n_batch = n_ubatch = --blasbatchsize (gpttype_adapter.cpp@4fd0ceee GetBatchSize; #1882 logs n_batch 4096,
+    # n_batch = n_ubatch = --batchsize (gpttype_adapter.cpp@4fd0ceee GetBatchSize; #1882 logs n_batch 4096,
     # n_ubatch 4096): llama.cpp's cut of n_ubatch to its default n_batch 2048 does not apply
     e = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=16384, engine="koboldcpp", gpu="rtx-4090",
                           ubatch=4096, ngl=99))
@@ -155,10 +164,13 @@ def test_blasbatchsize_is_not_cut_to_2048():
 
 
 def test_quantized_cache_types_and_refusals():
-    assert estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", kv="q4_0", engine="koboldcpp")).engine_plan.fields[
+    assert estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", kv="q5_1", engine="koboldcpp")).engine_plan.fields[
         "flash_attn"] is True
     with pytest.raises(InputError, match="KoboldCpp has no fp8 KV cache"):
         estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", kv="fp8", engine="koboldcpp"))
+    with pytest.raises(InputError, match="quantizes only the K cache"):  # koboldcpp.py@000115dd load_model
+        estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", kv="q8_0", engine="koboldcpp", flash_attn="off"))
+    assert estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", kv="bf16", engine="koboldcpp", flash_attn="off"))
     with pytest.raises(InputError, match="one sequence"):
         estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", batch=2, engine="koboldcpp"))
 
@@ -177,7 +189,7 @@ def test_cli_engine_koboldcpp():
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
     assert d["engine"]["name"] == "koboldcpp" and d["engine"]["n_ctx"] == 8448
-    assert d["engine"]["auto_gpu_layers"] == 35 and d["engine"]["layers_on_gpu"] == 33
+    assert d["engine"]["auto_gpu_layers"] == 33 and d["engine"]["layers_on_gpu"] == 33
     p = subprocess.run([sys.executable, "-m", "pycore", "estimate", "--model", "llama-3.1-8b", "--weights", "Q4_K_M",
                         "--engine", "koboldcpp", "--batch", "4"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1

@@ -27,8 +27,8 @@ ENGINES = {e.name: e for e in (
            "GraphSize: 'recurrent always uses F32 in llama.cpp backend')"),
     Engine("koboldcpp", "KoboldCpp", 4, 512, 0, True, 1.0, 512 * MiB, 256, (True, 0, 0),
            "KoboldCpp: llama.cpp's rules for one sequence of --contextsize + 128 tokens (pad 256), n_ubatch = "
-           "--blasbatchsize 512, flash attention off unless asked, its own --gpulayers guess (LostRuins/koboldcpp "
-           "kcpp_src/gpttype_adapter.cpp@4fd0ceee, koboldcpp.py@2da346a5 autoset_gpu_layers)", "koboldcpp",
+           "--batchsize 512, flash attention on (its newest default), its own --gpulayers guess (LostRuins/koboldcpp "
+           "kcpp_src/gpttype_adapter.cpp@4fd0ceee, koboldcpp.py@000115dd autoset_gpu_layers)", "koboldcpp",
            state_dtype="f32", state_source="KoboldCpp runs llama.cpp's code: recurrent state in f32, one cell per "
            "sequence (src/llama-model.cpp create_memory)",
            kv_types=("f16", "bf16", "q8_0", "q5_1", "q4_0"),
