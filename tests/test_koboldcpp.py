@@ -89,6 +89,30 @@ def test_kv_buffer_q8_0_12544_cells_over_cpu_and_two_gpus():
     assert round(4 * 13_647_872 / MiB, 2) == 52.06
 
 
+def test_kv_buffer_mistral_small_24b_150272_cells_on_two_gpus():
+    # https://github.com/LostRuins/koboldcpp/issues/1882 (Cydonia-24B-v4zk-Q8_0.gguf, a Mistral Small 24B
+    # fine-tune: 40 layers, 8 KV heads of 128; flash attention enabled, f16 cache, 41/41 layers on two GPUs):
+    #   llama_context: n_ctx         = 150272
+    #   llama_kv_cache:      CUDA0 KV buffer size =  9979.00 MiB
+    #   llama_kv_cache:      CUDA1 KV buffer size = 13501.00 MiB
+    #   llama_kv_cache: size = 23480.00 MiB (150272 cells,  40 layers,  1/1 seqs), K (f16): 11740.00 MiB, V (f16): 11740.00 MiB
+    # n_ctx 150272 = pad(contextsize + 128, 256) for any --contextsize in (149888, 150144]: 150000 is taken.
+    # By hand: per layer 150,272 × (K + V: 2 × 8 × 128 × 2 B = 4,096 B) = 615,514,112 B = 587.00 MiB;
+    # 40 layers = 24,620,564,480 B = 23,480.00 MiB; CUDA0 holds 17 layers (9,979.00 MiB), CUDA1 23 (13,501.00 MiB).
+    # The split follows the run's --tensor_split, which the excerpt does not give: the total and the per-layer
+    # figure are tested, and that some whole-layer split gives both logged buffers.
+    e = estimate(Scenario("mistral-small-24b", weights="Q8_0", context=150000, engine="koboldcpp", gpu="rtx-4090",
+                          gpus=2, ngl=99))
+    assert e.engine_plan.fields["n_ctx"] == 150272
+    per_layer = 150272 * 4096
+    assert e.kv_cache.bytes == 40 * per_layer == 24_620_564_480
+    assert round(e.kv_cache.bytes / MiB, 2) == 23480.00
+    assert all(d.kv_cache % per_layer == 0 for d in e.devices)  # whole layers per GPU
+    assert round(17 * per_layer / MiB, 2) == 9979.00 and round(23 * per_layer / MiB, 2) == 13501.00
+    assert ("llama_kv_cache: size = 23480.00 MiB (150272 cells,  40 layers,  1/1 seqs), K (f16): 11740.00 MiB, "
+            "V (f16): 11740.00 MiB") in e.engine_plan.log
+
+
 def test_auto_gpu_layers_by_hand():
     # koboldcpp.py@000115dd (KoboldCpp 1.102) autoset_gpu_layers for Llama 3.1 8B Q4_K_M, --contextsize 8192,
     # --batchsize 512, f16 cache, nothing else on the GPU (used = 0, reserved = 1.25 GiB = 1,342,177,280 B):
