@@ -178,6 +178,15 @@ def test_defaults_follow_llama_cpp_with_koboldcpps_settings():
     assert "llama_context: flash_attn = disabled" in off.engine_plan.log
 
 
+def test_macos_offloads_every_layer_without_a_guess():
+    # koboldcpp.py@2da346a5 main: `elif args.gpulayers==-1 and sys.platform=="darwin"`: "MacOS detected: Auto GPU
+    # layers set to maximum", args.gpulayers = 200 (more than any model's layers: all of them)
+    e = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", context=8192, engine="koboldcpp", gpu="m4-max-64gb"))
+    assert e.engine_plan.fields["auto_gpu_layers"] is None
+    assert e.engine_plan.fields["layers_on_gpu"] == 33
+    assert e.engine_plan.log[0] == "MacOS detected: Auto GPU layers set to maximum"
+
+
 def test_blasbatchsize_is_not_cut_to_2048():
     # n_batch = n_ubatch = --batchsize (gpttype_adapter.cpp@4fd0ceee GetBatchSize; #1882 logs n_batch 4096,
     # n_ubatch 4096): llama.cpp's cut of n_ubatch to its default n_batch 2048 does not apply

@@ -40,6 +40,7 @@ EXTRA_CONTEXT = 128  # extra_context_handle_fragmentation (ADAPTER; 80, and only
 DEFAULT_BATCH = 512  # --batchsize (LAUNCHER); n_batch = n_ubatch = it (ADAPTER GetBatchSize)
 KV_TYPES = ("f16", "bf16", "q8_0", "q5_1", "q4_0")  # ADAPTER: type_k/type_v from --quantkv
 MAX_GUESS_LAYERS = 200  # autoset_gpu_layers' cap when the GGUF's layer count is unread (LAUNCHER)
+MAC_LAYERS = 200  # --gpulayers -1 on macOS (koboldcpp.py@2da346a5 main)
 GUESS_KV_DISCOUNT = {"q8_0": 1.6, "q4_0": 3.2}  # autoset_gpu_layers fattn_discount = 1 / this (--quantkv 1, 2)
 
 
@@ -116,8 +117,15 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     notes = []
     fsize = file_size(spec, fmt)
     guess = None
+    mac = device is not None and device.vendor == "Apple"
     if s.ngl is not None:
         ngl = s.ngl
+    elif mac:
+        # koboldcpp.py@2da346a5 main: `--gpulayers -1` on macOS becomes 200 ("MacOS detected: Auto GPU layers set to
+        # maximum"), no guess
+        ngl = MAC_LAYERS
+        notes.append(f"weights: on macOS KoboldCpp sets --gpulayers {MAC_LAYERS} instead of guessing (every layer on "
+                     f"the GPU; LostRuins/koboldcpp koboldcpp.py@2da346a5ff2cfd1debac59066553d45d098e95a4).")
     elif device is not None and n > 0:
         guess = auto_gpu_layers(spec, fmt, s.context, s.ubatch or s.prefill_chunk or DEFAULT_BATCH, device.usable_bytes,
                                 kvf.name)
@@ -127,9 +135,9 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                      f"{guess} layers here, as if the GPU were otherwise free (memory in use elsewhere lowers it), from "
                      f"the GGUF's tensor bytes ({fsize / MiB:,.0f} MiB; the file's header adds a few MB), with no image, "
                      f"speech or draft model loaded beside it (each takes its own share off first). Its constants "
-                     f"change between releases (1.90.2 guessed 33 layers where these give 34, LostRuins/koboldcpp#1527), "
-                     f"and newer releases can fit with llama.cpp's own code instead (--autofit): --ngl gives the layers "
-                     f"actually set.")
+                     f"change between releases (LostRuins/koboldcpp#1527: 1.90.2 printed one layer fewer than these give "
+                     f"for Qwen3-30B-A3B Q8_0 on a 24 GiB GPU), and newer releases can fit with llama.cpp's own code "
+                     f"instead (--autofit): --ngl gives the layers actually set.")
         if n > 1:
             notes.append("weights: KoboldCpp's guess sizes the layers on the smallest GPU's memory alone, "
                          "whatever the number of GPUs.")
@@ -148,7 +156,8 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     if c.n_swa and not st.swa_full:
         notes.append("kv: KoboldCpp up to 1.113 kept every cell on sliding-window layers unless --useswa was given "
                      "(LostRuins/koboldcpp#2235); later releases keep the window, as here (--swa-full gives the old "
-                     "rule). Its --swapadding option, which may add cells to that window, is not modelled.")
+                     "rule). Its SWA padding setting (swa_padding, which the adapter hands to llama.cpp as extra window cells), "
+                     "when set, is not modelled.")
     notes.append(f"kv: KoboldCpp allocates --contextsize + {EXTRA_CONTEXT} tokens ({s.context:,} + {EXTRA_CONTEXT}), "
                  f"which llama.cpp pads to {c.n_ctx:,} cells ({ADAPTER} extra_context_handle_fragmentation; 80 tokens, "
                  f"and only with context shift, in 1.76).")
@@ -176,6 +185,8 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                 if line.startswith("llama_context: flash_attn") else line for line in log)
     if guess is not None:
         log = (f"Auto Recommended GPU Layers: {guess}",) + log
+    elif mac and s.ngl is None:
+        log = ("MacOS detected: Auto GPU layers set to maximum",) + log
     return EnginePlan(gpus, host, caches, fields, log,
                       tuple(notes) + llamacpp.notes(spec, kvf, st, c, flash, device is not None),
                       overhead_bytes=overhead)
