@@ -49,12 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--gpu-memory", type=float, default=None, metavar="GIB", help="a custom GPU's memory in GiB")
     e.add_argument("--gpus", type=_int, default=1, help="number of GPUs")
     e.add_argument("--parallel", default="tensor", choices=("tensor", "pipeline"))
-    e.add_argument("--engine", default="auto", help="auto, llama.cpp, ollama, vllm or transformers")
+    e.add_argument("--engine", default="auto", help="auto, llama.cpp, ollama, koboldcpp, vllm or transformers "
+                   "(koboldcpp: --context is its --contextsize, --ubatch its --batchsize, --ngl its --gpulayers, "
+                   "--no-kv-offload its --lowvram, --n-cpu-moe its --moecpu, --kv its --quantkv type)")
     e.add_argument("--flash-attn", default="auto", choices=("auto", "on", "off"),
-                   help="llama.cpp --flash-attn / OLLAMA_FLASH_ATTENTION")
-    e.add_argument("--ubatch", type=_int, default=None, metavar="N", help="llama.cpp --ubatch-size (512); Ollama num_batch")
+                   help="llama.cpp --flash-attn / OLLAMA_FLASH_ATTENTION / KoboldCpp (off: --noflashattention)")
+    e.add_argument("--ubatch", type=_int, default=None, metavar="N", help="llama.cpp --ubatch-size (512); Ollama num_batch; KoboldCpp --batchsize")
     e.add_argument("--ngl", type=_int, default=None, metavar="N",
-                   help="llama.cpp --n-gpu-layers / Ollama num_gpu (default: all)")
+                   help="llama.cpp --n-gpu-layers / Ollama num_gpu / KoboldCpp --gpulayers (default: all; "
+                   "Ollama and KoboldCpp: their own guess)")
     e.add_argument("--n-cpu-moe", type=_int, default=0, metavar="N", help="llama.cpp: experts of the first N layers in RAM")
     e.add_argument("--swa-full", action="store_true", help="llama.cpp: full-size cache for sliding-window layers")
     e.add_argument("--no-kv-offload", action="store_true", help="llama.cpp: keep the KV cache in system RAM")

@@ -162,12 +162,12 @@ def estimate(s: Scenario) -> Estimate:
 # Engine settings and the engines that read them (pycore/engines/llamacpp.py, ollama.py, vllm.py): given for
 # another engine, they are ignored, and a warning says so. (--tensor-split has its own warning.)
 _ENGINE_FLAGS = (
-    ("--ngl", ("llama.cpp", "ollama"), lambda s: s.ngl is not None),
-    ("--ubatch", ("llama.cpp", "ollama"), lambda s: s.ubatch is not None),
-    ("--flash-attn", ("llama.cpp", "ollama"), lambda s: s.flash_attn != "auto"),
-    ("--n-cpu-moe", ("llama.cpp",), lambda s: bool(s.n_cpu_moe)),
-    ("--swa-full", ("llama.cpp",), lambda s: s.swa_full),
-    ("--no-kv-offload", ("llama.cpp",), lambda s: not s.kv_offload),
+    ("--ngl", ("llama.cpp", "ollama", "koboldcpp"), lambda s: s.ngl is not None),
+    ("--ubatch", ("llama.cpp", "ollama", "koboldcpp"), lambda s: s.ubatch is not None),
+    ("--flash-attn", ("llama.cpp", "ollama", "koboldcpp"), lambda s: s.flash_attn != "auto"),
+    ("--n-cpu-moe", ("llama.cpp", "koboldcpp"), lambda s: bool(s.n_cpu_moe)),
+    ("--swa-full", ("llama.cpp", "koboldcpp"), lambda s: s.swa_full),
+    ("--no-kv-offload", ("llama.cpp", "koboldcpp"), lambda s: not s.kv_offload),
     ("--gpu-memory-utilization", ("vllm",), lambda s: s.gpu_memory_utilization is not None),
     ("--max-num-batched-tokens", ("vllm",), lambda s: s.max_num_batched_tokens is not None),
     ("--max-num-seqs", ("vllm",), lambda s: s.max_num_seqs is not None),
@@ -219,13 +219,13 @@ def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, fmt: WeightFormat = Non
     ignored = [flag for flag, engines, given in _ENGINE_FLAGS if given(s) and eng.name not in engines]
     if ignored:
         out.append(f"{', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} not {eng.label}'s setting"
-                   f"{'' if len(ignored) == 1 else 's'}: ignored here (llama.cpp's and Ollama's: --ngl, --ubatch, "
-                   "--flash-attn; llama.cpp's alone: --n-cpu-moe, --swa-full, --no-kv-offload; vLLM's: "
+                   f"{'' if len(ignored) == 1 else 's'}: ignored here (llama.cpp's, KoboldCpp's and Ollama's: --ngl, "
+                   "--ubatch, --flash-attn; llama.cpp's and KoboldCpp's: --n-cpu-moe, --swa-full, --no-kv-offload; vLLM's: "
                    "--gpu-memory-utilization, --max-num-batched-tokens, --max-num-seqs).")
     if s.gpu and s.gpu_memory_bytes:
         out.append(f"--gpu-memory {format_bytes(s.gpu_memory_bytes)} given with --gpu {s.gpu}: the device's memory "
                    "is taken as entered; its bandwidth, compute and backend stay the catalog device's.")
-    if s.tensor_split and eng.name != "llama.cpp":
+    if s.tensor_split and eng.name not in ("llama.cpp", "koboldcpp"):  # KoboldCpp --tensor_split
         out.append(f"--tensor-split is llama.cpp's own setting: {eng.name} places layers by its own rules, so the "
                    "split given is not applied.")
     beyond = beyond_context(spec, s.context)

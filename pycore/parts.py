@@ -20,6 +20,10 @@ LOADED_BY = {
                   "GGUF loaded only with --mmproj (convert_hf_to_gguf.py --mmproj); MTP/NextN layers are skipped by "
                   "the converter (DeepSeek, Qwen3.5) or kept in the file but not loaded (GLM-4.5: TENSOR_SKIP in "
                   "src/llama-model.cpp)"),
+    "koboldcpp": ((LANGUAGE,),
+                  "KoboldCpp: llama.cpp's text GGUF holds the language model; a vision or audio projector loads only "
+                  "with --mmproj, from its own GGUF into its own context (LostRuins/koboldcpp "
+                  "kcpp_src/gpttype_adapter.cpp@4fd0ceee init_mtmd_ctx_params), not counted here"),
     "vllm": ((LANGUAGE, VISION, AUDIO),
              "vLLM: a multimodal architecture loads its encoders (unless --limit-mm-per-prompt sets every modality "
              "to 0); MTP layers load only as a speculative-decoding draft (--speculative-config method mtp; "

@@ -1,5 +1,5 @@
 """Inference engines: one profile per engine (pycore.engines.profile.Engine), and per engine a module
-of its own memory rules (llamacpp, ollama, vllm) that places weights, KV cache and compute buffers on
+of its own memory rules (llamacpp, ollama, koboldcpp, vllm) that places weights, KV cache and compute buffers on
 each GPU and in system RAM, and predicts the log lines the engine prints.
 
 `from pycore.engines import Engine, ENGINES, engine` is the public surface.
@@ -25,6 +25,15 @@ ENGINES = {e.name: e for e in (
            "CUDA/ROCm GPU (ml/device.go MinimumMemory), ollama/ollama@f560bd077^", "ollama",
            state_dtype="f32", state_source="Ollama's llama.cpp runner keeps recurrent state in f32 (fs/ggml/ggml.go "
            "GraphSize: 'recurrent always uses F32 in llama.cpp backend')"),
+    Engine("koboldcpp", "KoboldCpp", 4, 512, 0, True, 1.0, 512 * MiB, 256, (True, 0, 0),
+           "KoboldCpp: llama.cpp's rules for one sequence of --contextsize + 128 tokens (pad 256), n_ubatch = "
+           "--batchsize 512, flash attention on (its newest default), its own --gpulayers guess (LostRuins/koboldcpp "
+           "kcpp_src/gpttype_adapter.cpp@4fd0ceee, koboldcpp.py@000115dd autoset_gpu_layers)", "koboldcpp",
+           state_dtype="f32", state_source="KoboldCpp runs llama.cpp's code: recurrent state in f32, one cell per "
+           "sequence (src/llama-model.cpp create_memory)",
+           kv_types=("f16", "bf16", "q8_0", "q5_1", "q4_0"),
+           kv_types_source="KoboldCpp --quantkv: LostRuins/koboldcpp kcpp_src/gpttype_adapter.cpp@4fd0ceee type_k/type_v "
+           "(GGML_TYPE_F16, BF16, Q8_0, Q5_1, Q4_0)"),
     Engine("vllm", "vLLM", 2, 2048, 8192, False, 0.92, 1 * GiB, 16, (True, -1, 1),
            "vLLM: gpu_memory_utilization 0.92 (vllm/config/cache.py, 0.9 before v0.21), API-server "
            "max_num_batched_tokens 2048, 8192 on GPUs of 70 GiB+ (engine/arg_utils.py get_batch_defaults), "

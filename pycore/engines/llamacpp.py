@@ -116,7 +116,7 @@ def flash_attention(setting: str, kvf) -> bool:
 
 # ---------------------------------------------------------------- compute buffer
 
-def cpu_compute_buffer(spec, kvf, c: Cells, T: int, n_seqs: int, flash: bool):
+def cpu_compute_buffer(spec, kvf, c: Cells, T: int, n_seqs: int, flash: bool, n_batch: int = DEFAULT_BATCH):
     """The `CPU compute buffer size` of a CPU-only run, exactly: ggml-alloc replayed over llama.cpp's own
     graph (pycore.engines.llamacpp_graph) for the prompt graph (T tokens, rounded up to a multiple of the
     sequences, all producing logits up to n_batch) and the generation graph (one token per sequence),
@@ -128,7 +128,7 @@ def cpu_compute_buffer(spec, kvf, c: Cells, T: int, n_seqs: int, flash: bool):
                               kv_rot=kvf.name not in ("f16", "bf16", "f32"))
     if sh is None:
         return None
-    return llamacpp_graph.reserved_buffer(sh, T, n_seqs, DEFAULT_BATCH, c.n_ctx, c.n_swa or c.n_ctx, flash)
+    return llamacpp_graph.reserved_buffer(sh, T, n_seqs, n_batch, c.n_ctx, c.n_swa or c.n_ctx, flash)
 
 
 def compute_buffer(spec, n_tokens: int, n_outputs: int, c: Cells, flash: bool, with_output: bool = True) -> int:
@@ -214,6 +214,7 @@ class Settings:
     kv_offload: bool = True  # False: --no-kv-offload
     gpus: int = 1  # GPUs the layers are split over; 0 = CPU only
     split: tuple = ()  # --tensor-split proportions, one per GPU; () = even (identical GPUs' free memory)
+    n_batch: int = DEFAULT_BATCH  # --batch-size: the logical batch, n_outputs_max of the reserved graph
 
 
 def _f32(x: float) -> float:
@@ -310,7 +311,7 @@ def plan(spec, fmt, kvf, st: Settings):
         # (ggml-backend.cpp ggml_backend_sched offload_op); one expert tensor at a time
         gpu_compute = [g + (lw.largest if g else 0) for g in gpu_compute]
     if n == 0 or not any(d >= 0 for d in devs):
-        host_compute = cpu_compute_buffer(spec, kvf, c, T, st.batch, flash)
+        host_compute = cpu_compute_buffer(spec, kvf, c, T, st.batch, flash, st.n_batch)
         host_compute = graph if host_compute is None else host_compute
     elif out_dev < 0:
         host_compute = graph

@@ -63,7 +63,7 @@ def test_moe_offload_and_kv_in_ram(shared_app):
 def test_settings_follow_the_engine(shared_app):
     page = shared_app
     reset(page)
-    llama, vllm = page.locator('fieldset[data-engines="llama.cpp ollama"]'), page.locator('fieldset[data-engines="vllm"]')
+    llama, vllm = page.locator('fieldset[data-engines="llama.cpp ollama koboldcpp"]'), page.locator('fieldset[data-engines="vllm"]')
     expect(llama).to_be_visible()
     expect(vllm).to_be_hidden()
     set_fields(page, weights="BF16", engine="vllm", gpu="h100-sxm")
@@ -77,6 +77,25 @@ def test_settings_follow_the_engine(shared_app):
     set_fields(page, engine="transformers")
     expect(page.locator("#engine-none")).to_be_visible()
     expect(page.locator("#engine-plan")).to_be_hidden()
+
+
+def test_koboldcpp_on_the_page_matches_the_cli(shared_app):
+    # KoboldCpp (pycore/engines/koboldcpp.py): its --gpulayers guess, contextsize + 128 cells and its log lines, the
+    # figures the CLI gives for `estimate --engine koboldcpp` with the same settings
+    page = shared_app
+    reset(page)
+    set_fields(page, engine="koboldcpp", context="8192")
+    llama = page.locator('fieldset[data-engines="llama.cpp ollama koboldcpp"]')
+    expect(llama).to_be_visible()
+    e = estimate(Scenario(**{**BASE, "context": 8192}, engine="koboldcpp"))
+    expect_engine(page, e)
+    expect(page.locator("#engine-log")).to_contain_text("Auto Recommended GPU Layers:")
+    expect(page.locator("#engine-log")).to_contain_text("llama_context: n_ctx = 8448")
+    set_fields(page, ngl="20", ubatch="1024")
+    e = estimate(Scenario(**{**BASE, "context": 8192}, engine="koboldcpp", ngl=20, ubatch=1024))
+    expect_engine(page, e)
+    expect(page.locator("#engine-log")).to_contain_text("offloaded 20/33 layers to GPU")
+    assert "engine=koboldcpp" in page.url
 
 
 def test_bad_values_keep_the_previous_result(shared_app):
