@@ -560,7 +560,7 @@ def log_lines(spec, kvf, st: Settings, gpus, host, caches, c: Cells, flash: bool
             for i, g in enumerate(gpus) if g.weights]
     out.append(f"llama_context: n_ctx = {c.n_ctx}")
     # causal models: n_batch = min(n_ctx, n_batch), n_ubatch = min(n_batch, n_ubatch) (llama-context.cpp)
-    out.append(f"llama_context: n_batch = {min(c.n_ctx, DEFAULT_BATCH)}")
+    out.append(f"llama_context: n_batch = {min(c.n_ctx, st.n_batch)}")
     out.append(f"llama_context: n_ubatch = {T}")
     out.append(f"llama_context: flash_attn = {st.flash_attn}" + (" (resolved: enabled)" if st.flash_attn == "auto" and flash else ""))
     out.append(f"llama_context: {host_name:>10}  output buffer size = {mib(host.output)}")
