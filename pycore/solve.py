@@ -106,9 +106,9 @@ class FormatRow:
 
 def format_table(s: Scenario, gpu_ids=None) -> list:
     """Every weight format with the scenario's total in it (the figure the result shows once that format is
-    chosen), and whether it fits each GPU. An estimate depends on the GPU only through the engine's prefill chunk
-    (larger on 70 GiB+ for vLLM), so for other GPUs than the scenario's it is computed once per format and chunk,
-    then compared with every capacity."""
+    chosen), and whether it fits each GPU of `gpu_ids` (the scenario's GPU by default). Each GPU gets an estimate
+    of its own: an engine's plan can depend on the GPU (vLLM's prefill chunk and KV pool, Ollama's and
+    KoboldCpp's layer offload guesses)."""
     gpu_ids = list(gpu_ids or ([s.gpu] if s.gpu else []))
     rows = []
     for f in WEIGHT_FORMATS.values():
@@ -116,16 +116,10 @@ def format_table(s: Scenario, gpu_ids=None) -> list:
             shown = estimate(s.with_(weights=f.name))
         except InputError:
             continue
-        fits, by_chunk = {}, {}
+        fits = {}
         for gid in gpu_ids:
             g = gpu_named(gid)
-            chunk = s.prefill_chunk or shown.engine.chunk(g.usable_bytes)
-            if gid == s.gpu:
-                e = shown
-            else:
-                if chunk not in by_chunk:
-                    by_chunk[chunk] = estimate(s.with_(weights=f.name, gpu=gid, prefill_chunk=chunk or None))
-                e = by_chunk[chunk]
+            e = shown if gid == s.gpu else estimate(s.with_(weights=f.name, gpu=gid))
             capacity = int(g.usable_bytes * e.engine.memory_fraction)
             fits[gid] = max(d.total for d in e.devices) <= capacity
         rows.append(FormatRow(f.name, f.group, shown.total, max(d.total for d in shown.devices),

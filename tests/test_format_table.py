@@ -28,9 +28,14 @@ def test_each_row_is_the_result_in_that_format(s):
         assert row.fits[s.gpu] == e.fit.fits, row.format
 
 
-def test_another_gpu_is_compared_with_the_scenario_on_that_gpu():
-    s = Scenario("llama-3.1-8b", weights="BF16", context=4096, gpu="rtx-4090", engine="vllm")
+@pytest.mark.parametrize("engine,formats", [("vllm", ("BF16", "FP8", "AWQ-4bit-g128")),
+                                            ("ollama", ("BF16", "Q8_0", "Q4_K_M")),
+                                            ("koboldcpp", ("BF16", "Q8_0", "Q4_K_M"))])
+def test_another_gpu_is_compared_with_the_scenario_on_that_gpu(engine, formats):
+    # vLLM's chunk and pool, Ollama's and KoboldCpp's layer guesses depend on the GPU: each GPU its own estimate
+    # (BF16 8B on a 12 GiB RTX 3060: Ollama and KoboldCpp offload part of it and fit; on a 24 GiB RTX 4090 all)
+    s = Scenario("llama-3.1-8b", weights="BF16", context=4096, gpu="rtx-4090", engine=engine)
     rows = {r.format: r for r in format_table(s, ["rtx-4090", "h100-sxm", "rtx-3060"])}
-    for name in ("BF16", "FP8", "AWQ-4bit-g128"):
+    for name in formats:
         for gid in ("h100-sxm", "rtx-3060"):
             assert rows[name].fits[gid] == estimate(s.with_(weights=name, gpu=gid)).fit.fits, (name, gid)
