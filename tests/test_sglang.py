@@ -1,0 +1,207 @@
+"""SGLang's memory rules (pycore/engines/sglang.py) against hand calculations and published SGLang logs.
+
+What a log fixes exactly: the K and V sizes of the pool from its logged #tokens (bytes per token × (#tokens + one
+padded page), / 2**30, printed with 2 decimals). What it fixes only closely: #tokens itself, which SGLang derives
+from the free memory it measures at start and after loading (CUDA context, NCCL, allocator slack): we predict
+that memory from logged figures, so each tolerance below says how far that can move the count.
+"""
+import pytest
+
+from pycore.engines import ENGINES, engine
+from pycore.engines.sglang import (default_mem_fraction_static, gpu_defaults, max_running_requests,
+                                   pre_load_used, prefill_graph_sizes)
+from pycore.errors import InputError
+from pycore.memory import estimate
+from pycore.scenario import Scenario
+from pycore.units import GiB, MiB
+
+GB = 1 << 30  # SGLang's "GB" (memory_pool.py: GB = 1024 * 1024 * 1024; get_available_gpu_memory / (1 << 30))
+
+
+def plan(model, weights="BF16", **kw):
+    kw.setdefault("engine", "sglang")
+    kw.setdefault("context", 8192)
+    e = estimate(Scenario(model, weights=weights, **kw))
+    return e, e.engine_plan.fields
+
+
+def test_profile_and_kv_types():
+    eng = engine("sglang")
+    assert eng.planner == "sglang" and eng.label == "SGLang"
+    assert "sglang" in ENGINES
+    # --kv-cache-dtype auto (the model's 16-bit dtype), bf16, fp8_e4m3/fp8_e5m2; no llama.cpp block types
+    with pytest.raises(InputError, match="SGLang has no q8_0 KV cache"):
+        estimate(Scenario("llama-3.1-8b", weights="BF16", kv="q8_0", engine="sglang", gpu="h100-sxm"))
+    e, f = plan("llama-3.1-8b", kv="fp8", gpu="h100-sxm")
+    assert f["cell_size_bytes"] == 32 * 8 * 128 * 2 * 1  # FP8: one byte per value
+
+
+def test_cell_size_mha_hand_calculation():
+    # Llama 3.1 8B: 32 layers, 8 KV heads of 128; K and V in bf16 → 32 × 8 × (128 + 128) × 2 = 131,072 B per token
+    # (pool_configurator.py _compute_cell_size). At TP 2 each rank keeps 4 heads: 65,536 B.
+    assert plan("llama-3.1-8b", gpu="h100-sxm")[1]["cell_size_bytes"] == 131_072
+    assert plan("llama-3.1-8b", gpu="h100-sxm", gpus=2)[1]["cell_size_bytes"] == 65_536
+
+
+def test_cell_size_mla_hand_calculation():
+    # DeepSeek-V3: MLA caches kv_lora_rank 512 + qk_rope_head_dim 64 values per layer, 61 layers, bf16, whole on
+    # every rank: (512 + 64) × 61 × 2 = 70,272 B per token at any TP; one "KV size" in the log (no V buffer).
+    e, f = plan("deepseek-v3", weights="FP8-block", gpu="h200", gpus=8)
+    assert f["cell_size_bytes"] == 70_272
+    assert f["v_size_bytes"] == 0
+    tokens = f["max_total_num_tokens"]
+    assert any(line == f"KV Cache is allocated. #tokens: {tokens}, KV size: {(tokens + 1) * 70_272 / GB:.2f} GB"
+               for line in e.engine_plan.log)
+
+
+def test_default_mem_fraction_static_hand_calculation():
+    # memory_hook.py@031ed82d on an H100 80GB (81,558.6 MiB), TP 4: chunked_prefill_size 8192, decode graphs up to
+    # 512. Prefill graph sizes ≤ 8192: 8 (4..32) + 14 (48..256) + 8 (288..512) + 8 (576..1024) + 12 (1280..4096)
+    # + 8 (4608..8192) = 58. reserved = 512 + 8192 × 1.5 + 4 / 8 × 1024 + 512 × 2 + 58 × 8
+    #                                 = 512 + 12,288 + 512 + 1,024 + 464 = 14,800 MiB (above the 10 GiB floor)
+    # mem_fraction_static = round((81,558.6 − 14,800) / 81,558.6, 3) = round(0.81853, 3) = 0.819
+    assert prefill_graph_sizes(8192) == 58
+    mib = 79.6474609375 * 1024
+    assert gpu_defaults(mib, 4) == (8192, 512)
+    assert default_mem_fraction_static(mib, 4, 8192, 512, False) == 0.819
+    # an RTX 4090 (23.99 GiB = 24,564 MiB), TP 1: chunk 4096, graphs to 48, 4096 × 1.5 = 6,144, no floor under 60 GiB;
+    # graph sizes ≤ 4096: 8 + 14 + 8 + 8 + 12 = 50 → reserved = 512 + 6,144 + 128 + 96 + 400 = 7,280 MiB
+    # → round((24,564 − 7,280) / 24,564, 3) = round(0.70363, 3) = 0.704
+    assert gpu_defaults(24564, 1) == (4096, 48)
+    assert default_mem_fraction_static(24564, 1, 4096, 48, False) == 0.704
+    # MLA: the prefill graphs are reserved as 1.5 GiB in one sum
+    assert default_mem_fraction_static(mib, 8, 8192, 512, True) == round(
+        (mib - max(512 + 12288 + 1024 + 1024 + 1536, 10240)) / mib, 3)
+    e, f = plan("qwen3-235b-a22b", weights="FP8-block", gpu="h100-sxm", gpus=4)
+    assert f["mem_fraction_static"] == 0.819
+
+
+def test_budget_identity_and_page_rounding():
+    # rest = pre × mfs − weights; tokens = rest // cell rounded down to the page; K = V = (tokens + page) × half cell
+    e, f = plan("llama-3.1-8b", gpu="h100-sxm", mem_fraction_static=0.8, page_size=64)
+    pre, w = f["pre_model_load_bytes"], e.devices[0].weights
+    assert f["rest_bytes"] == int(pre * 0.8) - w
+    assert f["max_total_num_tokens"] == f["rest_bytes"] // 131_072 // 64 * 64
+    assert f["k_size_bytes"] == f["v_size_bytes"] == (f["max_total_num_tokens"] + 64) * 65_536
+    # the per-GPU shares add up to the usable memory exactly when the scenario fills the rest
+    d = e.devices[0]
+    assert d.activations == int(pre * 0.2)  # the reserve SGLang leaves free
+    assert d.overhead == pre_load_used(1)
+
+
+def test_fit_is_batch_times_context_within_the_pool():
+    e, f = plan("llama-3.1-8b", gpu="rtx-4090", mem_fraction_static=0.9)
+    tokens = f["max_total_num_tokens"]
+    fits = estimate(Scenario("llama-3.1-8b", weights="BF16", engine="sglang", gpu="rtx-4090", context=tokens,
+                             mem_fraction_static=0.9))
+    over = estimate(Scenario("llama-3.1-8b", weights="BF16", engine="sglang", gpu="rtx-4090", context=tokens + 1,
+                             mem_fraction_static=0.9))
+    assert fits.fit.fits and not over.fit.fits
+    assert any("does not fit on SGLang" in w for w in over.warnings)
+    two = estimate(Scenario("llama-3.1-8b", weights="BF16", engine="sglang", gpu="rtx-4090", batch=2,
+                            context=tokens // 2 + 1, mem_fraction_static=0.9))
+    assert not two.fit.fits
+
+
+def test_weights_beyond_the_static_share_are_refused_in_the_log():
+    e, f = plan("llama-3.1-70b", gpu="h100-sxm", mem_fraction_static=0.85)
+    assert not e.fit.fits and f["max_total_num_tokens"] == 0
+    assert e.engine_plan.log[-1].startswith("ValueError: Loaded weights leave no GPU memory for the KV cache")
+
+
+def test_max_running_requests():
+    # resolve_max_num_reqs: int(tokens / context_len × 512) held in [2048, 4096], at most tokens // 2
+    assert max_running_requests(381_022, 40_960) == 4096  # 4,762 → 4,096
+    assert max_running_requests(100_000, 131_072) == 2048  # 390 → 2,048
+    assert max_running_requests(3_000, 131_072) == 1500  # tokens // 2
+
+
+def test_sliding_layers_whole_outside_swa_pool_archs():
+    # Gemma 3 is not in SGLang's hybrid-SWA list: its 1,024-token windows keep every token (34 layers × 4 × 256 × 2
+    # × 2 = 139,264 B per token, all layers), and a note says so
+    e, f = plan("gemma-3-4b", gpu="h200", mem_fraction_static=0.836)
+    assert f["cell_size_bytes"] == 34 * 4 * (256 + 256) * 2
+    assert any("keeps every token in the sliding-window layers" in w for w in e.warnings)
+
+
+def test_swa_pool_for_gpt_oss():
+    # gpt-oss-20b: 24 layers alternating sliding (128 tokens) and full, 8 KV heads of 64. SGLang's hybrid-SWA pool:
+    # cell = full bytes + 0.8 × sliding bytes per full token = 12 × 8 × 128 × 2 + 0.8 × 12 × 8 × 128 × 2
+    #      = 24,576 + 19,660.8 = 44,236.8 B; the sliding pool holds int(0.8 × full tokens) tokens
+    e, f = plan("gpt-oss-20b", weights="MXFP4", gpu="h100-sxm", mem_fraction_static=0.8)
+    assert f["cell_size_bytes"] == 44_236
+    assert f["swa_max_total_num_tokens"] == int(f["max_total_num_tokens"] * 0.8)
+    assert any(line.startswith("Use sliding window memory pool. full_layer_tokens=") for line in e.engine_plan.log)
+
+
+def test_hybrid_state_pool_qwen3_next():
+    # Qwen3-Next: the state pool takes rest × 0.9 / 1.9; slots = (that − one request) // one request; the KV pool the
+    # rest (kv_cache_configurator.py _handle_max_mamba_cache); running requests ≤ slots // 3
+    e, f = plan("qwen3-next-80b-a3b", gpu="h200", gpus=2, mem_fraction_static=0.85)
+    per, rest = f["state_bytes_per_request"], f["rest_bytes"]
+    slots = (int(rest * 0.9 / 1.9) - per) // per
+    assert f["max_mamba_cache_size"] == slots
+    assert f["max_total_num_tokens"] == (rest - (slots + 1) * per) // f["cell_size_bytes"]
+    assert f["max_running_requests"] <= slots // 3
+    assert any(line.startswith("Mamba Cache is allocated. max_mamba_cache_size:") for line in e.engine_plan.log)
+
+
+# ---------------------------------------------------------------- published SGLang logs
+
+def test_qwen3_235b_fp8_tp4_h100_vllm_21348():
+    # https://github.com/vllm-project/vllm/issues/21348 (2025-07-22): SGLang on 4 × H100, Qwen3-235B-A22B-FP8,
+    # --tp 4 --mem-fraction-static 0.93: "KV Cache is allocated. #tokens: 367404, K size: 8.23 GB, V size: 8.23 GB".
+    # Exact: 94 layers × ⌈4 KV heads / 4⌉ × 128 × 2 B = 24,064 B of K per token per rank;
+    # (367,404 + 1) × 24,064 = 8,841,233,920 B = 8.234 GB → "8.23".
+    e, f = plan("qwen3-235b-a22b", weights="FP8-block", gpu="h100-sxm", gpus=4, mem_fraction_static=0.93)
+    assert f["cell_size_bytes"] == 2 * 24_064
+    assert f"{(367_404 + 1) * f['cell_size_bytes'] // 2 / GB:.2f}" == "8.23"
+    # #tokens: we predict 381,022 (+3.7 %). Our rest = (79.65 − 2.01 GiB used before loading) × 0.93 − 55.12 GiB of
+    # weights = 17.09 GiB; the log's pool is 16.47 GiB. 0.6 GiB per GPU is what the memory in use before
+    # loading (interpolated between TP 1 and TP 8 logs) and the loader's leftovers can move; 5 % bounds it.
+    assert abs(f["max_total_num_tokens"] - 367_404) / 367_404 < 0.05, f["max_total_num_tokens"]
+
+
+def test_gemma_3_4b_h200_sglang_4826():
+    # https://github.com/sgl-project/sglang/pull/4826 (2025-03-27), 1 × H200, Gemma3ForConditionalGeneration (4B):
+    # "Load weight end. ... avail mem=131.08 GB, mem usage=8.13 GB."
+    # "KV Cache is allocated. #tokens: 834615, K size: 54.12 GB, V size: 54.12 GB"
+    # Exact: 34 layers × 4 KV heads × 256 × 2 B = 69,632 B of K per token, every layer whole (no SWA pool):
+    # (834,615 + 1) × 69,632 = 58,116,181,..  B = 54.125 GB → "54.12".
+    e, f = plan("gemma-3-4b", gpu="h200", mem_fraction_static=0.836)
+    assert f"{(834_615 + 1) * f['cell_size_bytes'] // 2 / GB:.2f}" == "54.12"
+    # The budget rule on the logged figures (GiB): pre = 131.08 + 8.13 = 139.21; that version's default
+    # mem_fraction_static for one GPU was 0.88, × 0.95 for a VLM = 0.836; rest = 131.08 − 139.21 × 0.164 = 108.25 GiB;
+    # 108.25 × 2**30 / 139,264 = 834,6xx tokens: the logged 834,615 within the 0.005 GB rounding of the log's figures.
+    by_rule = int((131.08 - 139.21 * (1 - 0.836)) * GB) // 139_264
+    assert abs(by_rule - 834_615) < 0.02 * GB // 139_264  # ± 0.01 GB on each of two logged figures
+    # Our end-to-end prediction: 841,583 (+0.8 %): the preset is the text model (its vision tower, about 0.9 GiB of
+    # the logged 8.13, is not in it); 2 % bounds that.
+    assert abs(f["max_total_num_tokens"] - 834_615) / 834_615 < 0.02, f["max_total_num_tokens"]
+    assert round(f["pre_model_load_bytes"] / GB, 2) == 139.21  # 140.40 usable − 1.19 logged in use
+
+
+def test_pre_load_used_is_the_logged_points():
+    assert pre_load_used(1) == int(1.19 * GiB) and pre_load_used(8) == int(3.11 * GiB)
+    assert pre_load_used(16) == pre_load_used(8)
+    assert pre_load_used(1) < pre_load_used(2) < pre_load_used(4) < pre_load_used(8)
+
+
+def test_settings_for_another_engine_are_warned():
+    e = estimate(Scenario("llama-3.1-8b", weights="BF16", engine="vllm", gpu="h100-sxm", mem_fraction_static=0.8))
+    assert any("--mem-fraction-static is not vLLM's setting" in w for w in e.warnings)
+    with pytest.raises(InputError):
+        Scenario("llama-3.1-8b", mem_fraction_static=1.0)
+    with pytest.raises(InputError):
+        Scenario("llama-3.1-8b", page_size=0)
+
+
+def test_log_matches_pool_arithmetic():
+    e, f = plan("qwen3-8b", gpu="a100-80gb", mem_fraction_static=0.88)
+    t = f["max_total_num_tokens"]
+    assert f"KV Cache is allocated. #tokens: {t}, K size: {f['k_size_bytes'] / GB:.2f} GB, V size: " \
+           f"{f['v_size_bytes'] / GB:.2f} GB" in e.engine_plan.log
+    assert f"max_total_num_tokens={t}, chunked_prefill_size=8192, max_prefill_tokens=16384, " \
+           f"max_running_requests={max_running_requests(t, 40960)}, context_len=40960" in e.engine_plan.log
+    assert e.engine_plan.log[0] == (f"Load weight end. avail mem={(f['pre_model_load_bytes'] - e.devices[0].weights) / GB:.2f}"
+                                    f" GB, mem usage={e.devices[0].weights / GB:.2f} GB.")
