@@ -214,6 +214,10 @@ def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, fmt: WeightFormat = Non
         if eng.name == "vllm" and not planned:  # the planner models the padding (pycore/engines/vllm_pool.py)
             out.append("vLLM pads each recurrent-state slot to its attention page size and keeps a few spare slots: "
                        "its state allocation can be larger than the state counted here.")
+    if eng.name == "sglang" and not planned:
+        out.append("SGLang's own rules (its static memory fraction and the KV pool it allocates at start, "
+                   "pycore/engines/sglang.py) apply with the exact KV formula and the peak activations only: these "
+                   "figures are the generic ones, sliding layers trimmed to their window.")
     if (s.speculative_method or s.data_parallel_size > 1 or s.enable_expert_parallel) and not (
             eng.name == "vllm" and planned):
         out.append(f"Speculative decoding, data parallelism and expert parallelism are modelled for vLLM's own "

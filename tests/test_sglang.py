@@ -8,8 +8,9 @@ that memory from logged figures, so each tolerance below says how far that can m
 import pytest
 
 from pycore.engines import ENGINES, engine
-from pycore.engines.sglang import (default_mem_fraction_static, gpu_defaults, max_running_requests,
-                                   pre_load_used, prefill_graph_sizes)
+from pycore.engines.sglang import (default_mem_fraction_static, dsa_latent_bytes, gpu_defaults, max_running_requests,
+                                   pre_load_used, prefill_graph_sizes, swa_pool_tokens)
+from pycore.formats import kv_format
 from pycore.errors import InputError
 from pycore.memory import estimate
 from pycore.scenario import Scenario
@@ -41,6 +42,10 @@ def test_cell_size_mha_hand_calculation():
     # (pool_configurator.py _compute_cell_size). At TP 2 each rank keeps 4 heads: 65,536 B.
     assert plan("llama-3.1-8b", gpu="h100-sxm")[1]["cell_size_bytes"] == 131_072
     assert plan("llama-3.1-8b", gpu="h100-sxm", gpus=2)[1]["cell_size_bytes"] == 65_536
+    # pages: 1 token with Hopper's default FA3 backend; 64 on B200 for an MHA model (TRT-LLM MHA), 1 for MLA there
+    assert plan("llama-3.1-8b", gpu="h100-sxm")[1]["page_size"] == 1
+    assert plan("llama-3.1-8b", gpu="b200")[1]["page_size"] == 64
+    assert plan("deepseek-v2-lite", gpu="b200")[1]["page_size"] == 1
 
 
 def test_cell_size_mla_hand_calculation():
@@ -87,6 +92,17 @@ def test_budget_identity_and_page_rounding():
     d = e.devices[0]
     assert d.activations == int(pre * 0.2)  # the reserve SGLang leaves free
     assert d.overhead == pre_load_used(1)
+
+
+def test_pipeline_stages_keep_the_smallest_pool():
+    # --pp 2: each stage sizes its pool from its own weights (the embedding on the first, the head on the last) and
+    # the stages keep the smallest (an all-reduce MIN over the PP ranks); Llama 3.1 70B's stages hold 40 layers each,
+    # so the stage with more weights decides: (pre × 0.9 − its weights) // 40 layers × 8 heads × 256 × 2 B
+    e, f = plan("llama-3.1-70b", gpu="h100-sxm", gpus=2, parallel="pipeline", mem_fraction_static=0.9)
+    w = max(d.weights for d in e.devices)
+    assert e.devices[0].weights != e.devices[1].weights
+    assert f["cell_size_bytes"] == 40 * 8 * 256 * 2
+    assert f["max_total_num_tokens"] == (int(f["pre_model_load_bytes"] * 0.9) - w) // (40 * 8 * 256 * 2)
 
 
 def test_fit_is_batch_times_context_within_the_pool():
@@ -144,6 +160,17 @@ def test_hybrid_state_pool_qwen3_next():
     assert f["max_total_num_tokens"] == (rest - (slots + 1) * per) // f["cell_size_bytes"]
     assert f["max_running_requests"] <= slots // 3
     assert any(line.startswith("Mamba Cache is allocated. max_mamba_cache_size:") for line in e.engine_plan.log)
+    # the scenario fits while its sequences fit in slots // 3 (each request may hold 3 slots with the radix cache),
+    # even where the bytes alone would fit: the verdict is the engine's own, and the sentence says so
+    cap = slots // 3
+    ok = estimate(Scenario("qwen3-next-80b-a3b", weights="BF16", engine="sglang", gpu="h200", gpus=2, batch=cap,
+                           context=100, mem_fraction_static=0.85))
+    over = estimate(Scenario("qwen3-next-80b-a3b", weights="BF16", engine="sglang", gpu="h200", gpus=2,
+                             batch=cap + 1, context=100, mem_fraction_static=0.85))
+    assert ok.fit.fits and not over.fit.fits and over.fit.headroom >= 0
+    assert any(f"{cap + 1:,} sequences exceed the {cap:,} it can run at once" in w for w in over.warnings)
+    from pycore.report import fit_sentence
+    assert "not the engine's own pools" in fit_sentence(over.fit, 2)
 
 
 # ---------------------------------------------------------------- published SGLang logs
@@ -205,3 +232,63 @@ def test_log_matches_pool_arithmetic():
            f"max_running_requests={max_running_requests(t, 40960)}, context_len=40960" in e.engine_plan.log
     assert e.engine_plan.log[0] == (f"Load weight end. avail mem={(f['pre_model_load_bytes'] - e.devices[0].weights) / GB:.2f}"
                                     f" GB, mem usage={e.devices[0].weights / GB:.2f} GB.")
+
+
+def test_deepseek_v32_dsa_pool_sglang_11309():
+    # https://github.com/sgl-project/sglang/pull/11309 (2025-10-07), DeepSeek-V3.2-Exp on 8 × B200, FP8 KV cache,
+    # DSA pages of 64 tokens. Before that PR the log counted the latent alone:
+    #   "KV Cache is allocated. #tokens: 1462784, KV size: 54.52 GB"
+    # latent per layer in FP8: 512 values + 512 / 128 × 4 B of scales + 64 RoPE values × 2 B (bf16) = 656 B;
+    # (1,462,784 + 64) × 61 × 656 = 58,538,... B = 54.517 GB → "54.52"
+    assert dsa_latent_bytes(512, 64, kv_format("fp8")) == 656
+    assert f"{(1_462_784 + 64) * 61 * 656 / GB:.2f}" == "54.52"
+    # with it, the indexer's FP8 key and scale too (128 + 128 / 128 × 4 = 132 B per layer):
+    #   "KV Cache is allocated. #tokens: 975424, KV size: 43.67 GB"
+    # (975,424 + 64) × 61 × (656 + 132) = 46,889,757,184 B = 43.670 GB → "43.67"
+    e, f = plan("deepseek-v3.2-exp", weights="FP8-block", kv="fp8", gpu="b200", gpus=8, page_size=64)
+    assert f["cell_size_bytes"] == 61 * (656 + 132)
+    assert f"{(975_424 + 64) * f['cell_size_bytes'] / GB:.2f}" == "43.67"
+    assert f["max_total_num_tokens"] % 64 == 0
+    assert any("DeepSeek sparse attention" in w for w in e.warnings)
+    # in 16 bits the plain latent: (512 + 64) × 2 = 1,152 B
+    assert dsa_latent_bytes(512, 64, kv_format("bf16")) == 1152
+
+
+def test_swa_pool_ratio_mimo_v2_flash_sglang_18039():
+    # https://github.com/sgl-project/sglang/pull/18039 (2026-01-31), MiMo-V2-Flash, --tp-size 4 --page-size 64:
+    # "Use sliding window memory pool. full_layer_tokens=375360, swa_layer_tokens=300288":
+    # int(375,360 × 0.8) = 300,288, a whole number of 64-token pages (4,692)
+    assert swa_pool_tokens(375_360, 64) == 300_288
+    assert swa_pool_tokens(1000, 64) == 768  # int(800) rounded down to the page
+
+
+def test_vllm_only_settings_are_ignored_with_a_warning():
+    e = estimate(Scenario("qwen3-30b-a3b", weights="BF16", engine="sglang", gpu="h100-sxm", context=4096,
+                          data_parallel_size=2, enable_expert_parallel=True))
+    assert any("modelled for vLLM's own memory rules only: ignored here (SGLang" in w for w in e.warnings)
+    assert len(e.devices) == 1
+
+
+def test_qwen3_32b_tp4_b200_default_fraction_sglang_22537():
+    # https://github.com/sgl-project/sglang/pull/22537 (2026-04-10), Qwen3ForCausalLM on 4 × B200, default settings:
+    #   "Load weight end. ... type=Qwen3ForCausalLM, avail mem=160.78 GB, mem usage=15.50 GB."
+    #   "KV Cache is allocated. #tokens: 2206208, K size: 67.33 GB, V size: 67.33 GB"
+    # The model: K per token per rank = 67.33 GB / 2,206,272 ≈ 32,768 B = 64 layers × 2 heads (8 / TP 4) × 128 × 2 B,
+    # and 15.50 GB of weights per rank: Qwen3-32B in bf16. #tokens is a whole number of 64-token pages (34,472):
+    # B200's default attention backend (TRT-LLM MHA) takes pages of 64.
+    # Exact: (2,206,208 + 64) × 32,768 = 72,296,.. B = 67.33 GB.
+    e, f = plan("qwen3-32b", gpu="b200", gpus=4)
+    assert f["page_size"] == 64  # SGLang's default on B200 for an MHA model (TRT-LLM MHA)
+    assert f["cell_size_bytes"] == 2 * 32_768
+    assert f"{(2_206_208 + 64) * 32_768 / GB:.2f}" == "67.33"
+    # The default mem_fraction_static (memory_hook.py@031ed82d), B200 = 183,359 MiB: chunked_prefill_size 16,384,
+    # decode graphs to 512; prefill graph sizes ≤ 16,384: 8 + 14 + 8 + 8 + 12 + 24 (4608..16384 by 512) = 74;
+    # reserved = 512 + 16,384 × 1.5 + 4 / 8 × 1024 + 512 × 2 + 74 × 8 = 512 + 24,576 + 512 + 1,024 + 592 = 27,216 MiB;
+    # round((183,359 − 27,216) / 183,359, 3) = round(0.85157, 3) = 0.852.
+    # The log agrees: 1 − (160.78 − 2 × 67.33) / (160.78 + 15.50) = 1 − 26.12 / 176.28 = 0.8518.
+    assert prefill_graph_sizes(16384) == 74
+    assert f["mem_fraction_static"] == 0.852
+    assert round(1 - (160.78 - 2 * 67.33) / (160.78 + 15.50), 3) == 0.852
+    # #tokens: we predict 2,221,440 (+0.7 %): our free memory at start is 177.05 GiB (179.06 usable − 2.01 in use,
+    # interpolated at TP 4) where the log's is 176.28; 0.77 GiB × 0.852 / 64 KiB per token ≈ 10,000 tokens. 2 % bounds it.
+    assert abs(f["max_total_num_tokens"] - 2_206_208) / 2_206_208 < 0.02, f["max_total_num_tokens"]

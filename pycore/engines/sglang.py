@@ -47,15 +47,21 @@ NCCL and the custom all-reduce buffers. It is taken from logs (PRE_LOAD_USED).
 """
 from functools import lru_cache
 
-from ..errors import InputError
 from ..units import GiB, MiB
 from .plan import EnginePlan, Share
 
 DEFAULT_PAGE_SIZE = 1  # --page-size: None resolves to 1 with the default attention backends (FlashInfer, FA3, Triton)
+# SM100-class GPUs (B200, GB200, B300, GB300): SGLang's default backend for MHA models is TRT-LLM MHA
+# (python/sglang/srt/arg_groups/model_override_base.py get_default_attn_backend, "Use trtllm_mha for SM100/SM103"),
+# which takes pages of 16, 32, 64 or 128 and turns the default into 64 (arg_groups/overrides.py
+# _mla_backend_page_constraints: "changing page_size from None to 64")
+SM100_DEVICES = ("b200", "gb200", "b300", "gb300")
+TRTLLM_MHA_PAGE_SIZE = 64
 SWA_FULL_TOKENS_RATIO = 0.8  # --swa-full-tokens-ratio fallback (arg_groups/fields/schedule.py)
 MAMBA_FULL_MEMORY_RATIO = 0.9  # --mamba-full-memory-ratio fallback (arg_groups/fields/schedule.py)
 MAMBA_SLOTS_PER_REQUEST = 3  # kv_cache_configurator.py MAMBA_CACHE_SIZE_MAX_RUNNING_REQUESTS_RATIO
 MAX_PREFILL_TOKENS = 16384  # --max-prefill-tokens default
+DSA_QUANT_BLOCK = 128  # python/sglang/srt/mem_cache/memory_pool.py DSATokenToKVPool.quant_block_size
 # Architectures (pycore.models ModelSpec.arch) that SGLang serves with its hybrid sliding-window pool
 # (model_config.py@8b5e1bbf is_hybrid_swa_model: Llama4ForConditionalGeneration, GptOssForCausalLM in SWA_SINK_ARCHS)
 SWA_POOL_ARCHS = ("llama4", "gpt-oss")
@@ -107,10 +113,16 @@ def default_mem_fraction_static(gpu_mib: float, tp: int, chunked: int, graph_bs:
     slack (tp / 8 GiB) and CUDA graphs (2 MiB per decode batch; 8 MiB per prefill graph, 1.5 GiB with MLA),
     at least 10 GiB on GPUs over 60 GiB, as a share of the GPU's memory, rounded to 3 decimals."""
     reserved = 512 + max(chunked, 2048) * 1.5 + tp / 8 * 1024 + graph_bs * 2
-    reserved += 1.5 * 1024 if mla else prefill_graph_sizes(min(chunked, 2048) if mla else chunked) * 8
+    reserved += 1.5 * 1024 if mla else prefill_graph_sizes(chunked) * 8
     if gpu_mib > 60 * 1024:
         reserved = max(reserved, 10 * 1024)
     return round((gpu_mib - reserved) / gpu_mib, 3)
+
+
+def swa_pool_tokens(full_tokens: int, page: int, ratio: float = SWA_FULL_TOKENS_RATIO) -> int:
+    """Tokens of the sliding-window pool beside `full_tokens` of the full pool: int(full × ratio) rounded down to
+    the page (pool_configurator.py@6fde4f6f _solve_pool_sizes)."""
+    return int(full_tokens * ratio) // page * page
 
 
 def max_running_requests(tokens: int, context_len: int) -> int:
@@ -119,12 +131,46 @@ def max_running_requests(tokens: int, context_len: int) -> int:
     return min(estimated, tokens // 2)
 
 
+def dsa_latent_bytes(kv_lora_rank: int, rope_dim: int, kvf) -> int:
+    """Bytes of one token's latent in one layer of SGLang's DeepSeek-sparse-attention pool: in FP8 the latent's
+    kv_lora_rank values, a float32 scale per 128 of them, and the RoPE key kept in bfloat16
+    (kv_cache_configurator.py@5435ebae calculate_mla_kv_cache_dim: kv_lora_rank + kv_lora_rank //
+    quant_block_size × 4 + qk_rope_head_dim × 2, DSATokenToKVPool.quant_block_size 128): 512 + 16 + 128 = 656 B
+    for DeepSeek-V3.2; in 16 bits the plain latent."""
+    if kvf.name == "fp8":
+        return kv_lora_rank + kv_lora_rank // DSA_QUANT_BLOCK * 4 + rope_dim * 2
+    return kvf.row_bytes(kv_lora_rank + rope_dim)
+
+
 def _layer_bytes(layer, kvf, tp: int) -> tuple:
-    """(K bytes, V bytes) of one token in one layer on one rank; MLA's latent is all 'K' (one buffer)."""
+    """(K bytes, V bytes) of one token in one layer on one rank; MLA's latent is all 'K' (one buffer), and with
+    DeepSeek sparse attention the indexer's FP8 key and scale (index_head_dim + index_head_dim // 128 × 4 B,
+    pool_configurator.py@6fde4f6f _compute_dsa_indexer_cell_size) are counted with it, as SGLang's log does."""
     if hasattr(layer, "k_head_dim"):
         heads = cdiv(layer.n_kv_heads, tp)
         return kvf.row_bytes(heads * layer.k_head_dim), kvf.row_bytes(heads * layer.v_head_dim)
+    if hasattr(layer, "indexer_bytes_per_token"):
+        return dsa_latent_bytes(layer.kv_lora_rank, layer.rope_dim, kvf) + layer.indexer_bytes_per_token(), 0
     return layer.bytes_per_token(kvf, tp), 0
+
+
+def _pool(rest: int, cell: tuple, page: int) -> tuple:
+    """(rest, full tokens, sliding tokens, state slots, bytes per full token) of one rank's pool from its `rest`
+    bytes (available after the weights − pre × (1 − mem_fraction_static)) and its per-token `cell` (see
+    estimate_plan). A recurrent-state pool first takes rest × 0.9 / 1.9 in whole request slots
+    (kv_cache_configurator.py _handle_max_mamba_cache: max_mamba_cache_size = (budget − one request) // one
+    request, the pool one slot more); the KV pool gets what is left, rest // cell rounded down to the page."""
+    kf, vf, ks, vs, _, per_req, _ = cell
+    full_cell, swa_cell = kf + vf, ks + vs
+    slots, kv_rest = 0, max(rest, 0)
+    if per_req and rest > 0:
+        budget = int(rest * MAMBA_FULL_MEMORY_RATIO / (1 + MAMBA_FULL_MEMORY_RATIO))
+        slots = max((budget - per_req) // per_req, 0)
+        kv_rest = rest - (slots + 1) * per_req
+    bytes_per_token = full_cell + SWA_FULL_TOKENS_RATIO * swa_cell if swa_cell and full_cell else (full_cell or swa_cell)
+    tokens = int(max(kv_rest, 0) // bytes_per_token) // page * page if bytes_per_token else 0
+    swa_tokens = swa_pool_tokens(tokens, page) if swa_cell and full_cell else tokens
+    return rest, tokens, swa_tokens, slots, bytes_per_token
 
 
 @lru_cache(maxsize=512)
@@ -136,13 +182,13 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     from ..hardware import stage_layers
     from .vllm import rank_weights
     eng = ENGINES["sglang"]
-    if s.speculative_method or s.data_parallel_size > 1 or s.enable_expert_parallel:
-        raise InputError("engine", "speculative decoding, data parallelism and expert parallelism are modelled for "
-                         "vLLM only: choose --engine vllm, or leave them out for SGLang")
+    # speculative decoding, data and expert parallelism are vLLM's here: ignored, with the estimate's warning
+    # (pycore.memory._warnings)
     usable = device.usable_bytes if device is not None else 80 * GiB
     gpu_mib = usable / MiB
     tp = lay.tp
-    page = s.page_size or DEFAULT_PAGE_SIZE
+    sm100_mha = device is not None and device.id in SM100_DEVICES and not spec.is_mla
+    page = s.page_size or (TRTLLM_MHA_PAGE_SIZE if sm100_mha else DEFAULT_PAGE_SIZE)
     auto_chunk, graph_bs = gpu_defaults(gpu_mib, tp)
     chunked = s.chunked_prefill_size or s.prefill_chunk or auto_chunk
     mla = spec.is_mla
@@ -157,41 +203,34 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     used = pre_load_used(tp * lay.pp)
     pre = usable - used
     reserve = int(pre * (1 - mfs))
-    weights = max(w_dev)
-    rest = int(pre * mfs) - weights  # = available_after_weights − pre × (1 − mem_fraction_static)
 
-    conv_b = eng.activation_bytes
-    ssm_b = {"bfloat16": 2, "float16": 2, "bf16": 2, "fp16": 2}.get(spec.ssm_dtype, 4)
+    conv_b, ssm_b = eng.state_value_bytes(spec.ssm_dtype)
     stages = stage_layers(spec.num_layers, lay.pp)
     swa_pool = spec.arch in SWA_POOL_ARCHS
-    # per stage: (K bytes per token full, V full, K sliding, V sliding, state bytes per request)
+    # per stage: K and V bytes per token of the full layers, of the sliding layers (SGLang's SWA pool), the
+    # sliding window, and the conv + SSM and the conv bytes of one request's state
     cells = []
     for lo, hi in stages:
-        kf = vf = ks = vs = 0
+        kf = vf = ks = vs = window = 0
         for layer, count in attention_groups(spec, lo, hi):
             k, v = _layer_bytes(layer, kvf, tp)
             if swa_pool and getattr(layer, "window", 0):
-                ks, vs = ks + k * count, vs + v * count
+                ks, vs, window = ks + k * count, vs + v * count, max(window, layer.window)
             else:
                 kf, vf = kf + k * count, vf + v * count
         conv = sum(layer.conv_values(tp) * conv_b * count for layer, count in state_groups(spec, lo, hi))
         ssm = sum(layer.ssm_values(tp) * ssm_b * count for layer, count in state_groups(spec, lo, hi))
-        cells.append((kf, vf, ks, vs, conv + ssm, conv))
-    # pipeline stages sync the smallest pool (kv_cache_configurator.py _apply_token_constraints): the stage with
-    # the largest cell decides
-    kf, vf, ks, vs, per_req, conv_req = max(cells, key=lambda c: (c[0] + c[1] + SWA_FULL_TOKENS_RATIO * (c[2] + c[3]),
-                                                                  c[4]))
+        cells.append((kf, vf, ks, vs, window, conv + ssm, conv))
+    # each pipeline stage sizes its pool from its own weights and layers, and the stages keep the smallest
+    # (kv_cache_configurator.py _apply_token_constraints: an all-reduce MIN over the PP ranks)
+    stage_weights = [max(w_dev[k * tp:(k + 1) * tp]) for k in range(lay.pp)]
+    pools = [_pool(int(pre * mfs) - stage_weights[k], cells[k], page) for k in range(lay.pp)]
+    k_min = min(range(lay.pp), key=lambda k: (pools[k][1], k))
+    rest, tokens, swa_tokens, state_slots, cell = pools[k_min]
+    weights = stage_weights[k_min]
+    kf, vf, ks, vs, window, per_req, conv_req = cells[k_min]
     full_cell, swa_cell = kf + vf, ks + vs
     hybrid_state = per_req > 0
-    state_slots = 0
-    kv_rest = max(rest, 0)
-    if hybrid_state and rest > 0:
-        budget = int(rest * MAMBA_FULL_MEMORY_RATIO / (1 + MAMBA_FULL_MEMORY_RATIO))
-        state_slots = max((budget - per_req) // per_req, 0)
-        kv_rest = rest - (state_slots + 1) * per_req
-    cell = full_cell + SWA_FULL_TOKENS_RATIO * swa_cell if swa_cell and full_cell else (full_cell or swa_cell)
-    tokens = int(max(kv_rest, 0) // cell) // page * page if cell else 0
-    swa_tokens = int(tokens * SWA_FULL_TOKENS_RATIO) // page * page if swa_cell and full_cell else tokens
     k_bytes = (tokens + page) * kf + ((swa_tokens + page) * ks if ks else 0)
     v_bytes = (tokens + page) * vf + ((swa_tokens + page) * vs if vs else 0)
     running = max_running_requests(tokens, context_len)
@@ -201,12 +240,12 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     # what this scenario's sequences take of the pool: whole pages per sequence
     seq_tokens = cdiv(S, page) * page
     need_full = B * seq_tokens
-    need_swa = B * min(seq_tokens, cdiv(min(S, spec.sliding_window or S) + page, page) * page) if swa_cell else 0
+    need_swa = B * min(seq_tokens, cdiv(min(S, window or S) + page, page) * page) if swa_cell else 0
     kv_need = [0] * lay.devices
     state_need = [0] * lay.devices
     caches = []
     for k, (lo, hi) in enumerate(stages):
-        ckf, cvf, cks, cvs, cst, _ = cells[k]
+        ckf, cvf, cks, cvs, _, cst, _ = cells[k]
         for r in range(tp):
             kv_need[k * tp + r] = need_full * (ckf + cvf) + need_swa * (cks + cvs)
             state_need[k * tp + r] = B * cst
@@ -217,8 +256,10 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
             n = need_swa if sliding else need_full
             caches.append((f"{label}{layer.kind} attention{', each GPU' if tp > 1 else ''}:", n, count,
                            n * count * (kb + vb)))
+    # a hybrid's request holds up to MAMBA_SLOTS_PER_REQUEST state slots (radix cache on): B must fit in slots // 3
+    state_cap = state_slots // MAMBA_SLOTS_PER_REQUEST
     fits_pool = rest > 0 and tokens > 0 and need_full <= tokens and (not swa_cell or need_swa <= swa_tokens) and \
-        (not hybrid_state or B <= state_slots)
+        (not hybrid_state or B <= state_cap)
     gpus = tuple(Share(weights=w_dev[i], kv_cache=kv_need[i], state=state_need[i], compute=reserve)
                  for i in range(lay.devices))
 
@@ -231,9 +272,12 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                  f"{used / GiB:.2f} GiB per GPU at TP {tp * lay.pp}) is taken from logs, 1.19 GiB at TP 1 and 3.11 GiB "
                  f"at TP 8 on H200 (sgl-project/sglang#4826, #11716), linear between them; SGLang measures it at "
                  f"start, so its pool may differ by a few percent.")
+    page_default = (" (--page-size default: 64 with TRT-LLM MHA, SGLang's attention backend for this model on this "
+                    "GPU)" if sm100_mha else " (--page-size default 1 with FlashInfer, FA3 and Triton; FlashMLA and the "
+                    "TRT-LLM backends use 64)")
     notes.append(f"kv: SGLang allocates its whole KV pool at start: {tokens:,} tokens ({(k_bytes + v_bytes) / GiB:.2f} "
                  f"GiB per GPU); the KV cache here is what {B:,} sequence(s) of {S:,} tokens take of it, in pages of "
-                 f"{page} token(s){'' if s.page_size else ' (--page-size default 1; some attention backends use 64)'}.")
+                 f"{page} token(s){'' if s.page_size else page_default}.")
     if spec.sliding_window and not swa_pool and any(getattr(layer, "window", 0) for layer, _ in attention_groups(spec)):
         notes.append(f"kv: SGLang keeps every token in the sliding-window layers of {spec.arch} models too: its sliding "
                      "pool serves only the architectures of its hybrid-SWA list (configs/model_config.py "
@@ -249,9 +293,10 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                      f"{MAMBA_SLOTS_PER_REQUEST} = {state_slots // MAMBA_SLOTS_PER_REQUEST:,} requests at once "
                      f"(radix cache on; conv state bf16, SSM state {'f32' if ssm_b == 4 else 'bf16'}).")
     if any(hasattr(layer, "indexer_bytes_per_token") for layer, _ in attention_groups(spec)):
-        notes.append("kv: DeepSeek sparse attention: SGLang's own FP8 layout of the latent and the indexer key "
-                     "(NSA/DSA token-to-KV pool) is not modelled; the latent and indexer key are counted in the "
-                     "cache format given.")
+        notes.append("kv: DeepSeek sparse attention: SGLang's DSA pool keeps an FP8 latent with a float32 scale per 128 "
+                     "values and its RoPE key in bfloat16 (656 B per layer for DeepSeek-V3.2), and the indexer's FP8 "
+                     "key with its scales; the TileLang, TRT-LLM and ROCm backends keep the raw latent instead (not "
+                     "modelled), and SGLang's DSA backends use 64-token pages: give --page-size 64.")
     if spec.parts and fmt.group != FILE and not s.mem_fraction_static:
         notes.append("compute: for a multimodal model SGLang lowers its default mem_fraction_static further by the "
                      "vision tower's size (memory_hook.py adjust_mem_fraction_for_vlm) and reserves 100 MiB for its "
@@ -264,11 +309,15 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                      f"mem_fraction_static ({pre * mfs / GiB:.2f} GiB): SGLang stops with \"Loaded weights leave no "
                      f"GPU memory for the KV cache\"; raise --mem-fraction-static or add GPUs.")
     elif not fits_pool:
-        why = (f"{B:,} × {seq_tokens:,} = {need_full:,} tokens exceed its pool of {tokens:,}" if need_full > tokens
-               else f"{B:,} sequences exceed its {state_slots:,} state slots" if hybrid_state and B > state_slots
-               else f"the sliding layers need {need_swa:,} of {swa_tokens:,} tokens")
-        notes.append(f"kv: does not fit on SGLang: {why}; requests beyond the pool wait or are refused (\"Input length "
-                     f"... exceeds the maximum allowed length\" for one longer than {max(tokens - 1, 0):,} tokens).")
+        if need_full > tokens or (swa_cell and need_swa > swa_tokens):
+            why = (f"{B:,} × {seq_tokens:,} = {need_full:,} tokens exceed its pool of {tokens:,}" if need_full > tokens
+                   else f"the sliding layers need {need_swa:,} of its {swa_tokens:,} sliding tokens")
+            notes.append(f"kv: does not fit on SGLang: {why}; the sequences beyond the pool wait, and a single one "
+                         f"longer than {max(tokens - 1, 0):,} tokens is refused (\"Input length ... exceeds the maximum "
+                         f"allowed length\").")
+        else:
+            notes.append(f"state: does not fit on SGLang: {B:,} sequences exceed the {state_cap:,} it can run at once "
+                         f"with {state_slots:,} state slots ({MAMBA_SLOTS_PER_REQUEST} per request); the others wait.")
     if B > running and fits_pool:
         notes.append(f"kv: SGLang runs at most {running:,} requests at once (max_running_requests); the other "
                      f"{B - running:,} wait.")
