@@ -183,10 +183,11 @@ def test_qwen3_235b_fp8_tp4_h100_vllm_21348():
     e, f = plan("qwen3-235b-a22b", weights="FP8-block", gpu="h100-sxm", gpus=4, mem_fraction_static=0.93)
     assert f["cell_size_bytes"] == 2 * 24_064
     assert f"{(367_404 + 1) * f['cell_size_bytes'] // 2 / GB:.2f}" == "8.23"
-    # #tokens: we predict 381,022 (+3.7 %). Our rest = (79.65 − 2.01 GiB used before loading) × 0.93 − 55.12 GiB of
-    # weights = 17.09 GiB; the log's pool is 16.47 GiB. 0.6 GiB per GPU is what the memory in use before
-    # loading (interpolated between TP 1 and TP 8 logs) and the loader's leftovers can move; 5 % bounds it.
-    assert abs(f["max_total_num_tokens"] - 367_404) / 367_404 < 0.05, f["max_total_num_tokens"]
+    # #tokens: we predict 365,105 (−0.6 %). Our rest = (79.65 − 2.78 GiB in use before loading at TP 4) × 0.93
+    # − 55.12 GiB of weights = 16.37 GiB; the log's pool is 16.47 GiB. What moves it: the free memory SGLang measures
+    # differs from rank to rank by up to 0.23 GiB in one run (137.29 to 137.52 GB in sgl-project/sglang#11716),
+    # 1.4 % of this pool, and the loader's leftovers; 2 % bounds it.
+    assert abs(f["max_total_num_tokens"] - 367_404) / 367_404 < 0.02, f["max_total_num_tokens"]
 
 
 def test_gemma_3_4b_h200_sglang_4826():
@@ -209,9 +210,12 @@ def test_gemma_3_4b_h200_sglang_4826():
 
 
 def test_pre_load_used_is_the_logged_points():
-    assert pre_load_used(1) == int(1.19 * GiB) and pre_load_used(8) == int(3.11 * GiB)
-    assert pre_load_used(16) == pre_load_used(8)
-    assert pre_load_used(1) < pre_load_used(2) < pre_load_used(4) < pre_load_used(8)
+    # 1.19, 2.78 and 3.11 GiB at TP 1, 4 and 8 (sgl-project/sglang#4826, #22537, #11716); TP 2 a third of
+    # the way from TP 1 to TP 4: 1.19 + (2.78 − 1.19) / 3 = 1.72 GiB; beyond TP 8 held
+    assert pre_load_used(1) == int(1.19 * GiB) and pre_load_used(4) == int(2.78 * GiB)
+    assert pre_load_used(8) == int(3.11 * GiB) and pre_load_used(16) == pre_load_used(8)
+    assert pre_load_used(2) == int(1.19 * GiB) + (int(2.78 * GiB) - int(1.19 * GiB)) // 3
+    assert pre_load_used(1) < pre_load_used(2) < pre_load_used(4) < pre_load_used(6) < pre_load_used(8)
 
 
 def test_settings_for_another_engine_are_warned():
@@ -289,6 +293,7 @@ def test_qwen3_32b_tp4_b200_default_fraction_sglang_22537():
     assert prefill_graph_sizes(16384) == 74
     assert f["mem_fraction_static"] == 0.852
     assert round(1 - (160.78 - 2 * 67.33) / (160.78 + 15.50), 3) == 0.852
-    # #tokens: we predict 2,221,440 (+0.7 %): our free memory at start is 177.05 GiB (179.06 usable − 2.01 in use,
-    # interpolated at TP 4) where the log's is 176.28; 0.77 GiB × 0.852 / 64 KiB per token ≈ 10,000 tokens. 2 % bounds it.
-    assert abs(f["max_total_num_tokens"] - 2_206_208) / 2_206_208 < 0.02, f["max_total_num_tokens"]
+    # #tokens: we predict 2,210,752 (+0.2 %). This log is also where the 2.78 GiB in use before loading at TP 4 comes
+    # from (PRE_LOAD_USED), so the free memory at start is the log's; what is left to differ is the weights (15.26 GiB
+    # here, 15.50 GB logged: the loader's leftovers) and the rule. 1 % bounds it.
+    assert abs(f["max_total_num_tokens"] - 2_206_208) / 2_206_208 < 0.01, f["max_total_num_tokens"]

@@ -43,7 +43,7 @@ ENGINES = {e.name: e for e in (
            "model_executor/pool_configurator.py@6fde4f6f), mem_fraction_static and chunked_prefill_size (4096, 8192 "
            "on 60 GiB+ GPUs) by GPU memory (arg_groups/memory_hook.py@031ed82d), pages of 1 token, sliding layers kept "
            "whole outside its hybrid-SWA architectures (configs/model_config.py@8b5e1bbf); memory in use before "
-           "loading 1.19 GiB at TP 1, 3.11 GiB at TP 8 in logs (sgl-project/sglang#4826, #11716)", "sglang",
+           "loading 1.19, 2.78 and 3.11 GiB at TP 1, 4 and 8 in logs (sgl-project/sglang#4826, #22537, #11716)", "sglang",
            state_dtype="ssm-f32", state_source="SGLang: conv state bfloat16, SSM state float32 unless the config's "
            "mamba_ssm_dtype says otherwise (python/sglang/srt/configs/mamba_utils.py mamba2_state_dtype), in a pool of "
            "slots sized at start (mem_cache/kv_cache_configurator.py _handle_max_mamba_cache)",

@@ -43,7 +43,7 @@ holds them:
   held in [2048, 4096], at most tokens // 2; SGLang runs at most that many requests at once, the rest wait.
 
 What pre_model_load_memory is not, SGLang does not print before loading: the usable memory less the CUDA context,
-NCCL and the custom all-reduce buffers. It is taken from logs (PRE_LOAD_USED).
+NCCL and the custom all-reduce buffers. It is taken from logs at TP 1, 4 and 8 (PRE_LOAD_USED).
 """
 from functools import lru_cache
 
@@ -66,10 +66,12 @@ DSA_QUANT_BLOCK = 128  # python/sglang/srt/mem_cache/memory_pool.py DSATokenToKV
 # (model_config.py@8b5e1bbf is_hybrid_swa_model: Llama4ForConditionalGeneration, GptOssForCausalLM in SWA_SINK_ARCHS)
 SWA_POOL_ARCHS = ("llama4", "gpt-oss")
 # Memory in use on a GPU when SGLang measures pre_model_load_memory (CUDA context, driver reserve, NCCL and custom
-# all-reduce), as usable memory − "Load weight begin. avail mem": H200 at TP 1 140.40 − (131.08 + 8.13) = 1.19 GiB
-# (sgl-project/sglang#4826, "Load weight end. ... avail mem=131.08 GB, mem usage=8.13 GB"), at TP 8
-# 140.40 − 137.29 = 3.11 GiB (sgl-project/sglang#11716, "Load weight begin. avail mem=137.29 GB" on ranks 1-6).
-PRE_LOAD_USED = ((1, int(1.19 * GiB)), (8, int(3.11 * GiB)))
+# all-reduce), as usable memory − the free memory before loading (avail mem after loading + mem usage, or "Load weight
+# begin. avail mem"), by TP size, one log each:
+# - TP 1, H200: 140.40 − (131.08 + 8.13) = 1.19 GiB (sgl-project/sglang#4826: "avail mem=131.08 GB, mem usage=8.13 GB")
+# - TP 4, B200: 179.06 − (160.78 + 15.50) = 2.78 GiB (sgl-project/sglang#22537: "avail mem=160.78 GB, mem usage=15.50 GB")
+# - TP 8, H200: 140.40 − 137.29 = 3.11 GiB (sgl-project/sglang#11716: "Load weight begin. avail mem=137.29 GB", ranks 1-6)
+PRE_LOAD_USED = ((1, int(1.19 * GiB)), (4, int(2.78 * GiB)), (8, int(3.11 * GiB)))
 
 
 def cdiv(a: int, b: int) -> int:
@@ -77,11 +79,13 @@ def cdiv(a: int, b: int) -> int:
 
 
 def pre_load_used(tp: int) -> int:
-    """Bytes in use per GPU before the weights load: the logged TP 1 and TP 8 figures (PRE_LOAD_USED), linear
-    between them and held at the TP 8 one beyond."""
-    (t0, b0), (t1, b1) = PRE_LOAD_USED
-    t = min(max(tp, t0), t1)
-    return b0 + (b1 - b0) * (t - t0) // (t1 - t0)
+    """Bytes in use per GPU before the weights load at `tp` GPUs: the logged figures (PRE_LOAD_USED), linear
+    between two logged TP sizes and held at the largest one beyond it."""
+    tp = min(max(tp, PRE_LOAD_USED[0][0]), PRE_LOAD_USED[-1][0])
+    for (t0, b0), (t1, b1) in zip(PRE_LOAD_USED, PRE_LOAD_USED[1:]):
+        if tp <= t1:
+            return b0 + (b1 - b0) * (tp - t0) // (t1 - t0)
+    return PRE_LOAD_USED[-1][1]
 
 
 def gpu_defaults(gpu_mib: float, tp: int) -> tuple:
@@ -268,10 +272,11 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                  f"graphs and the runtime (mem_fraction_static {mfs:.3f}"
                  f"{'' if s.mem_fraction_static else ', its default for this GPU'}); what they really take is not "
                  f"modelled: an OOM at capture or prefill is SGLang's own, lower --mem-fraction-static then.")
+    logged = ", ".join(f"{b / GiB:.2f} GiB at TP {t}" for t, b in PRE_LOAD_USED)
     notes.append(f"overhead: the memory in use before SGLang loads the weights (CUDA context, NCCL, custom all-reduce: "
-                 f"{used / GiB:.2f} GiB per GPU at TP {tp * lay.pp}) is taken from logs, 1.19 GiB at TP 1 and 3.11 GiB "
-                 f"at TP 8 on H200 (sgl-project/sglang#4826, #11716), linear between them; SGLang measures it at "
-                 f"start, so its pool may differ by a few percent.")
+                 f"{used / GiB:.2f} GiB per GPU at TP {tp * lay.pp}) is taken from logs ({logged}: "
+                 f"sgl-project/sglang#4826, #22537, #11716), linear between them; SGLang measures it at start, so "
+                 f"its pool may differ by a few percent.")
     page_default = (" (--page-size default: 64 with TRT-LLM MHA, SGLang's attention backend for this model on this "
                     "GPU)" if sm100_mha else " (--page-size default 1 with FlashInfer, FA3 and Triton; FlashMLA and the "
                     "TRT-LLM backends use 64)")
