@@ -66,6 +66,9 @@ def test_default_mem_fraction_static_hand_calculation():
     #                                 = 512 + 12,288 + 512 + 1,024 + 464 = 14,800 MiB (above the 10 GiB floor)
     # mem_fraction_static = round((81,558.6 − 14,800) / 81,558.6, 3) = round(0.81853, 3) = 0.819
     assert prefill_graph_sizes(8192) == 58
+    assert prefill_graph_sizes(3) == 0 and prefill_graph_sizes(4) == 1 and prefill_graph_sizes(4096) == 50
+    # counted, not listed: the largest --chunked-prefill-size allowed (2**27) costs nothing
+    assert prefill_graph_sizes(1 << 27) == 50 + ((1 << 27) - 4608) // 512 + 1
     mib = 79.6474609375 * 1024
     assert gpu_defaults(mib, 4) == (8192, 512)
     assert default_mem_fraction_static(mib, 4, 8192, 512, False) == 0.819

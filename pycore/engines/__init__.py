@@ -39,10 +39,10 @@ ENGINES = {e.name: e for e in (
            "bfloat16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc, fp8_ds_mla): 16- or 32-bit as the model, or FP8"),
     Engine("sglang", "SGLang", 2, 4096, 8192, False, 1.0, int(1.19 * GiB), 1, (False, 0, 0),
            "SGLang: weights + KV pool = free memory at start × mem_fraction_static, the KV pool allocated whole "
-           "(python/sglang/srt/mem_cache/kv_cache_configurator.py@5435ebae _profile_available_bytes, "
-           "model_executor/pool_configurator.py@6fde4f6f), mem_fraction_static and chunked_prefill_size (4096, 8192 "
+           "(python/sglang/srt/mem_cache/kv_cache_configurator.py@003fca80 _profile_available_bytes, "
+           "model_executor/pool_configurator.py@003fca80), mem_fraction_static and chunked_prefill_size (4096, 8192 "
            "on 60 GiB+ GPUs) by GPU memory (arg_groups/memory_hook.py@031ed82d), pages of 1 token, sliding layers kept "
-           "whole outside its hybrid-SWA architectures (configs/model_config.py@8b5e1bbf); memory in use before "
+           "whole outside its hybrid-SWA architectures (configs/model_config.py (sglang 0.5.23)); memory in use before "
            "loading 1.19, 2.78 and 3.11 GiB at TP 1, 4 and 8 in logs (sgl-project/sglang#4826, #22537, #11716)", "sglang",
            state_dtype="ssm-f32", state_source="SGLang: conv state bfloat16, SSM state float32 unless the config's "
            "mamba_ssm_dtype says otherwise (python/sglang/srt/configs/mamba_utils.py mamba2_state_dtype), in a pool of "

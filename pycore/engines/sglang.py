@@ -1,9 +1,12 @@
 """SGLang's memory rules: the static fraction, the KV pool it allocates whole at start, and the lines it logs.
 
-Read in sgl-project/sglang as released in sglang 0.5.23 (PyPI), the files cited at the commits the project's index
-holds them:
+Read in sgl-project/sglang: kv_cache_configurator.py and pool_configurator.py at commit 003fca80 (003fca8027387a3d
+6565b2c08e497e3020ac6211), memory_hook.py at 031ed82d (031ed82d8b5ec8db9cf88cffb057c2e91c964262); the other files named
+here (memory_pool.py, model_config.py, bootstrap.py, utils/common.py, mamba_utils.py, model_override_base.py,
+overrides.py, cuda_graph_hook.py) as released in sglang 0.5.23 on PyPI, whose copies of the first three agree with those
+commits on every rule used here.
 
-- The budget (python/sglang/srt/mem_cache/kv_cache_configurator.py@5435ebae KVCacheConfigurator.
+- The budget (python/sglang/srt/mem_cache/kv_cache_configurator.py@003fca80 KVCacheConfigurator.
   _profile_available_bytes): before the weights load SGLang measures the free memory of each GPU,
   pre_model_load_memory (the minimum over ranks, python/sglang/srt/distributed/bootstrap.py
   measure_pre_model_load_memory); after loading it measures the free memory again and keeps for the KV pool
@@ -13,17 +16,17 @@ holds them:
   i.e. weights + KV pool = pre_model_load_memory × mem_fraction_static, and pre × (1 − mem_fraction_static)
   stays free for activations, CUDA graphs and the runtime. Both are torch.cuda.mem_get_info()'s free bytes
   / 2**30 (python/sglang/srt/utils/common.py get_available_gpu_memory): SGLang's "GB" is GiB.
-- The pool (python/sglang/srt/model_executor/pool_configurator.py@6fde4f6f _compute_cell_size,
+- The pool (python/sglang/srt/model_executor/pool_configurator.py@003fca80 _compute_cell_size,
   calculate_pool_sizes): cell_size = bytes of one token over all layers on one rank: MHA
   kv heads per attention-TP rank × (head_dim + v_head_dim) × layers × dtype bytes; MLA (kv_lora_rank +
   qk_rope_head_dim) × layers × dtype bytes, the latent whole on every rank; max_total_num_tokens =
   rest // cell_size, rounded down to a multiple of page_size. Each layer's buffer holds page_size more rows
-  than that (the padded slot 0's page, python/sglang/srt/mem_cache/memory_pool.py@14c3feee
+  than that (the padded slot 0's page, python/sglang/srt/mem_cache/memory_pool.py (sglang 0.5.23)
   MHATokenToKVPool._create_buffers, MLATokenToKVPool._create_buffers), and the log prints its size:
   "KV Cache is allocated. #tokens: N, K size: a GB, V size: b GB" (MLA: "KV size"), GB = 1024**3
   (memory_pool.py _finalize_allocation_log).
 - Sliding windows: only the architectures of SGLang's hybrid-SWA list (python/sglang/srt/configs/
-  model_config.py@8b5e1bbf is_hybrid_swa_model: Llama 4, gpt-oss, MiMo-V2, Gemma 4, …) get a separate
+  model_config.py (sglang 0.5.23) is_hybrid_swa_model: Llama 4, gpt-oss, MiMo-V2, Gemma 4, …) get a separate
   sliding pool, of swa_full_tokens_ratio (0.8) × the full layers' tokens (pool_configurator.py
   _recompute_cell_size: cell = full bytes + 0.8 × sliding bytes); every other model keeps every token in
   every attention layer, its windows notwithstanding (Gemma 2/3, Mistral).
@@ -63,7 +66,7 @@ MAMBA_SLOTS_PER_REQUEST = 3  # kv_cache_configurator.py MAMBA_CACHE_SIZE_MAX_RUN
 MAX_PREFILL_TOKENS = 16384  # --max-prefill-tokens default
 DSA_QUANT_BLOCK = 128  # python/sglang/srt/mem_cache/memory_pool.py DSATokenToKVPool.quant_block_size
 # Architectures (pycore.models ModelSpec.arch) that SGLang serves with its hybrid sliding-window pool
-# (model_config.py@8b5e1bbf is_hybrid_swa_model: Llama4ForConditionalGeneration, GptOssForCausalLM in SWA_SINK_ARCHS)
+# (model_config.py (sglang 0.5.23) is_hybrid_swa_model: Llama4ForConditionalGeneration, GptOssForCausalLM in SWA_SINK_ARCHS)
 SWA_POOL_ARCHS = ("llama4", "gpt-oss")
 # Memory in use on a GPU when SGLang measures pre_model_load_memory (CUDA context, driver reserve, NCCL and custom
 # all-reduce), as usable memory − the free memory before loading (avail mem after loading + mem usage, or "Load weight
@@ -106,9 +109,12 @@ def prefill_graph_sizes(max_bs: int) -> int:
     """How many token counts SGLang captures prefill CUDA graphs for, up to `max_bs` (python/sglang/srt/arg_groups/
     cuda_graph_hook.py generate_prefill_cuda_graph_batch_sizes: 4..32 by 4, 48..256 by 16, 288..512 by 32,
     576..1024 by 64, 1280..4096 by 256, 4608.. by 512)."""
-    sizes = (list(range(4, 33, 4)) + list(range(48, 257, 16)) + list(range(288, 513, 32))
-             + list(range(576, 1025, 64)) + list(range(1280, 4097, 256)) + list(range(4608, max_bs + 1, 512)))
-    return sum(1 for x in sizes if x <= max_bs)
+    count = 0
+    for first, last, step in ((4, 32, 4), (48, 256, 16), (288, 512, 32), (576, 1024, 64), (1280, 4096, 256),
+                              (4608, max(max_bs, 4608), 512)):  # counted, not listed: max_bs may be 2**27
+        top = min(last, max_bs)
+        count += (top - first) // step + 1 if top >= first else 0
+    return count
 
 
 def default_mem_fraction_static(gpu_mib: float, tp: int, chunked: int, graph_bs: int, mla: bool) -> float:
@@ -125,7 +131,7 @@ def default_mem_fraction_static(gpu_mib: float, tp: int, chunked: int, graph_bs:
 
 def swa_pool_tokens(full_tokens: int, page: int, ratio: float = SWA_FULL_TOKENS_RATIO) -> int:
     """Tokens of the sliding-window pool beside `full_tokens` of the full pool: int(full × ratio) rounded down to
-    the page (pool_configurator.py@6fde4f6f _solve_pool_sizes)."""
+    the page (pool_configurator.py@003fca80 _solve_pool_sizes)."""
     return int(full_tokens * ratio) // page * page
 
 
@@ -138,7 +144,7 @@ def max_running_requests(tokens: int, context_len: int) -> int:
 def dsa_latent_bytes(kv_lora_rank: int, rope_dim: int, kvf) -> int:
     """Bytes of one token's latent in one layer of SGLang's DeepSeek-sparse-attention pool: in FP8 the latent's
     kv_lora_rank values, a float32 scale per 128 of them, and the RoPE key kept in bfloat16
-    (kv_cache_configurator.py@5435ebae calculate_mla_kv_cache_dim: kv_lora_rank + kv_lora_rank //
+    (kv_cache_configurator.py@003fca80 calculate_mla_kv_cache_dim: kv_lora_rank + kv_lora_rank //
     quant_block_size × 4 + qk_rope_head_dim × 2, DSATokenToKVPool.quant_block_size 128): 512 + 16 + 128 = 656 B
     for DeepSeek-V3.2; in 16 bits the plain latent."""
     if kvf.name == "fp8":
@@ -149,7 +155,7 @@ def dsa_latent_bytes(kv_lora_rank: int, rope_dim: int, kvf) -> int:
 def _layer_bytes(layer, kvf, tp: int) -> tuple:
     """(K bytes, V bytes) of one token in one layer on one rank; MLA's latent is all 'K' (one buffer), and with
     DeepSeek sparse attention the indexer's FP8 key and scale (index_head_dim + index_head_dim // 128 × 4 B,
-    pool_configurator.py@6fde4f6f _compute_dsa_indexer_cell_size) are counted with it, as SGLang's log does."""
+    pool_configurator.py@003fca80 _compute_cell_size) are counted with it, as SGLang's log does."""
     if hasattr(layer, "k_head_dim"):
         heads = cdiv(layer.n_kv_heads, tp)
         return kvf.row_bytes(heads * layer.k_head_dim), kvf.row_bytes(heads * layer.v_head_dim)
