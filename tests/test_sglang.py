@@ -269,6 +269,12 @@ def test_swa_pool_ratio_mimo_v2_flash_sglang_18039():
     assert swa_pool_tokens(1000, 64) == 768  # int(800) rounded down to the page
 
 
+def test_without_a_gpu_the_pool_is_an_80_gib_gpus_and_says_so():
+    e = estimate(Scenario("qwen3-8b", weights="BF16", engine="sglang", context=4096))
+    assert e.fit is None and e.engine_plan.fields["pre_model_load_bytes"] == 80 * GiB - pre_load_used(1)
+    assert any("no GPU chosen" in w for w in e.warnings)
+
+
 def test_vllm_only_settings_are_ignored_with_a_warning():
     e = estimate(Scenario("qwen3-30b-a3b", weights="BF16", engine="sglang", gpu="h100-sxm", context=4096,
                           data_parallel_size=2, enable_expert_parallel=True))
@@ -300,3 +306,21 @@ def test_qwen3_32b_tp4_b200_default_fraction_sglang_22537():
     # from (PRE_LOAD_USED), so the free memory at start is the log's; what is left to differ is the weights (15.26 GiB
     # here, 15.50 GB logged: the loader's leftovers) and the rule. 1 % bounds it.
     assert abs(f["max_total_num_tokens"] - 2_206_208) / 2_206_208 < 0.01, f["max_total_num_tokens"]
+
+
+def test_multimodal_default_fraction_and_cache_reserve():
+    # memory_hook.py@031ed82d adjust_mem_fraction_for_vlm: × 0.95 × (1 − 0.1 × (layers × hidden² / (24 × 1024²) − 1))
+    # held in [0.8, 1.05]. Mistral Small 3.1's Pixtral tower is 24 layers of 1024 (ViT-L/14 itself): factor 1, so
+    # on an H100 at TP 1 (chunk 8192, graphs to 256: reserved 512 + 12,288 + 128 + 512 + 58 × 8 = 13,904 MiB,
+    # round((81,558.6 − 13,904) / 81,558.6, 3) = 0.830) the fraction is 0.830 × 0.95 = 0.7885
+    e, f = plan("mistral-small-3.1-24b", gpu="h100-sxm")
+    assert f["mem_fraction_static"] == pytest.approx(0.830 * 0.95)
+    # and 100 MiB of the rest go to its multimodal cache (kv_cache_configurator.py mm_runtime_reservation_gb)
+    rest = int(f["pre_model_load_bytes"] * f["mem_fraction_static"]) - e.devices[0].weights - 100 * MiB
+    assert f["max_total_num_tokens"] == rest // f["cell_size_bytes"]
+    assert any("100 MiB of the rest for its multimodal cache" in w for w in e.warnings)
+    # Qwen3.5-9B's tower: 27 layers of 1152: 27 × 1152² / (24 × 1024²) = 1.42383; 1 − 0.042383 = 0.957617
+    e, f = plan("qwen3.5-9b", gpu="h100-sxm")
+    assert f["mem_fraction_static"] == pytest.approx(0.830 * 0.95 * (1 - 0.1 * (27 * 1152 ** 2 / (24 * 1024 ** 2) - 1)))
+    # given explicitly, the fraction is taken as it is
+    assert plan("qwen3.5-9b", gpu="h100-sxm", mem_fraction_static=0.8)[1]["mem_fraction_static"] == 0.8

@@ -50,6 +50,7 @@ NCCL and the custom all-reduce buffers. It is taken from logs at TP 1, 4 and 8 (
 """
 from functools import lru_cache
 
+from ..parts import AUDIO, VISION
 from ..units import GiB, MiB
 from .plan import EnginePlan, Share
 
@@ -64,6 +65,8 @@ SWA_FULL_TOKENS_RATIO = 0.8  # --swa-full-tokens-ratio fallback (arg_groups/fiel
 MAMBA_FULL_MEMORY_RATIO = 0.9  # --mamba-full-memory-ratio fallback (arg_groups/fields/schedule.py)
 MAMBA_SLOTS_PER_REQUEST = 3  # kv_cache_configurator.py MAMBA_CACHE_SIZE_MAX_RUNNING_REQUESTS_RATIO
 MAX_PREFILL_TOKENS = 16384  # --max-prefill-tokens default
+MM_CACHE_RESERVE = 100 * MiB  # SGLANG_VLM_CACHE_SIZE_MB default (environ.py), kv_cache_configurator.py@003fca80
+# mm_runtime_reservation_gb: taken from the KV budget of a multimodal model
 DSA_QUANT_BLOCK = 128  # python/sglang/srt/mem_cache/memory_pool.py DSATokenToKVPool.quant_block_size
 # Architectures (pycore.models ModelSpec.arch) that SGLang serves with its hybrid sliding-window pool
 # (model_config.py (sglang 0.5.23) is_hybrid_swa_model: Llama4ForConditionalGeneration, GptOssForCausalLM in SWA_SINK_ARCHS)
@@ -135,6 +138,19 @@ def swa_pool_tokens(full_tokens: int, page: int, ratio: float = SWA_FULL_TOKENS_
     return int(full_tokens * ratio) // page * page
 
 
+def vlm_mem_fraction_static(mfs: float, vision) -> float:
+    """The default mem_fraction_static lowered for a multimodal model (memory_hook.py@031ed82d
+    adjust_mem_fraction_for_vlm): × 0.95 × a factor of the vision tower's size against ViT-L/14 (24 layers of 1024):
+    1 − 0.1 × (layers × hidden² / (24 × 1024²) − 1), held in [0.8, 1.05]; unchanged without a vision tower. A tower
+    that names no layer count or width counts as 24 layers of 1024, as SGLang's getattr defaults do."""
+    if vision is None:
+        return mfs
+    layers = getattr(vision, "layers", None) or getattr(vision, "depth", None) or 24
+    hidden = getattr(vision, "hidden", None) or 1024
+    ratio = layers * hidden ** 2 / (24 * 1024 ** 2)
+    return mfs * 0.95 * max(0.8, min(1.05, 1.0 - 0.1 * (ratio - 1.0)))
+
+
 def max_running_requests(tokens: int, context_len: int) -> int:
     """kv_cache_configurator.py resolve_max_num_reqs without --max-running-requests."""
     estimated = max(min(int(tokens / max(context_len, 1) * 512), 4096), 2048)
@@ -203,6 +219,10 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     chunked = s.chunked_prefill_size or s.prefill_chunk or auto_chunk
     mla = spec.is_mla
     mfs = s.mem_fraction_static or default_mem_fraction_static(gpu_mib, tp * lay.pp, chunked, graph_bs, mla)
+    multimodal = any(p.key in (VISION, AUDIO) for p in spec.parts)
+    if multimodal and not s.mem_fraction_static:
+        mfs = vlm_mem_fraction_static(mfs, next((p for p in spec.parts if p.key == VISION), None))
+    mm_reserve = MM_CACHE_RESERVE if multimodal else 0
     B, S = s.batch, s.context
     context_len = spec.max_context
     notes = []
@@ -234,7 +254,7 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     # each pipeline stage sizes its pool from its own weights and layers, and the stages keep the smallest
     # (kv_cache_configurator.py _apply_token_constraints: an all-reduce MIN over the PP ranks)
     stage_weights = [max(w_dev[k * tp:(k + 1) * tp]) for k in range(lay.pp)]
-    pools = [_pool(int(pre * mfs) - stage_weights[k], cells[k], page) for k in range(lay.pp)]
+    pools = [_pool(int(pre * mfs) - stage_weights[k] - mm_reserve, cells[k], page) for k in range(lay.pp)]
     k_min = min(range(lay.pp), key=lambda k: (pools[k][1], k))
     rest, tokens, swa_tokens, state_slots, cell = pools[k_min]
     weights = stage_weights[k_min]
@@ -308,10 +328,13 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                      "values and its RoPE key in bfloat16 (656 B per layer for DeepSeek-V3.2), and the indexer's FP8 "
                      "key with its scales; the TileLang, TRT-LLM and ROCm backends keep the raw latent instead (not "
                      "modelled), and SGLang's DSA backends use 64-token pages: give --page-size 64.")
-    if spec.parts and fmt.group != FILE and not s.mem_fraction_static:
-        notes.append("compute: for a multimodal model SGLang lowers its default mem_fraction_static further by the "
-                     "vision tower's size (memory_hook.py adjust_mem_fraction_for_vlm) and reserves 100 MiB for its "
-                     "multimodal cache: not modelled, so its pool will be somewhat smaller.")
+    if device is None:
+        notes.append("kv: no GPU chosen: SGLang's defaults, pool and log lines are those of an 80 GiB GPU.")
+    if multimodal:
+        notes.append(f"kv: a multimodal model: SGLang keeps {MM_CACHE_RESERVE // MiB} MiB of the rest for its multimodal "
+                     f"cache (SGLANG_VLM_CACHE_SIZE_MB)" + ("" if s.mem_fraction_static else
+                     f", and its default mem_fraction_static is lowered by the vision tower's size to {mfs:.3f} "
+                     f"(memory_hook.py adjust_mem_fraction_for_vlm)") + "; --language-only serves it as text only.")
     if S > context_len:
         notes.append(f"kv: SGLang refuses --context-length {S:,} above the model's {context_len:,} unless "
                      "SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN=1 is set (configs/model_config.py).")
