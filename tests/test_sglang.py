@@ -116,6 +116,9 @@ def test_fit_is_batch_times_context_within_the_pool():
     over = estimate(Scenario("llama-3.1-8b", weights="BF16", engine="sglang", gpu="rtx-4090", context=tokens + 1,
                              mem_fraction_static=0.9))
     assert fits.fit.fits and not over.fit.fits
+    # for a plain pool the bytes decide alone: headroom = rest − the sequences' KV, the pool's own verdict agrees
+    assert fits.engine_plan.fits is None and over.engine_plan.fits is None
+    assert 0 <= fits.fit.headroom < 131_072 and -131_072 <= over.fit.headroom < 0
     assert any("does not fit on SGLang" in w for w in over.warnings)
     two = estimate(Scenario("llama-3.1-8b", weights="BF16", engine="sglang", gpu="rtx-4090", batch=2,
                             context=tokens // 2 + 1, mem_fraction_static=0.9))
@@ -319,6 +322,8 @@ def test_multimodal_default_fraction_and_cache_reserve():
     rest = int(f["pre_model_load_bytes"] * f["mem_fraction_static"]) - e.devices[0].weights - 100 * MiB
     assert f["max_total_num_tokens"] == rest // f["cell_size_bytes"]
     assert any("100 MiB of the rest for its multimodal cache" in w for w in e.warnings)
+    d = e.devices[0]  # the cache is held beside the reserve, so the headroom is the pool's room
+    assert d.activations == int(f["pre_model_load_bytes"] * (1 - f["mem_fraction_static"])) + 100 * MiB
     # Qwen3.5-9B's tower: 27 layers of 1152: 27 × 1152² / (24 × 1024²) = 1.42383; 1 − 0.042383 = 0.957617
     e, f = plan("qwen3.5-9b", gpu="h100-sxm")
     assert f["mem_fraction_static"] == pytest.approx(0.830 * 0.95 * (1 - 0.1 * (27 * 1152 ** 2 / (24 * 1024 ** 2) - 1)))

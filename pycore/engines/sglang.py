@@ -290,7 +290,8 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     state_cap = state_slots // MAMBA_SLOTS_PER_REQUEST
     fits_pool = rest > 0 and tokens > 0 and need_full <= tokens and (not swa_cell or need_swa <= swa_tokens) and \
         (not hybrid_state or B <= state_cap)
-    gpus = tuple(Share(weights=w_dev[i], kv_cache=kv_need[i], state=state_need[i], compute=reserve)
+    # the compute share: what SGLang leaves free for activations and graphs, and a multimodal model's cache
+    gpus = tuple(Share(weights=w_dev[i], kv_cache=kv_need[i], state=state_need[i], compute=reserve + mm_reserve)
                  for i in range(lay.devices))
 
     notes.append(f"compute: SGLang leaves pre_model_load_memory × (1 − mem_fraction_static) = "
