@@ -329,3 +329,31 @@ def test_multimodal_default_fraction_and_cache_reserve():
     assert f["mem_fraction_static"] == pytest.approx(0.830 * 0.95 * (1 - 0.1 * (27 * 1152 ** 2 / (24 * 1024 ** 2) - 1)))
     # given explicitly, the fraction is taken as it is
     assert plan("qwen3.5-9b", gpu="h100-sxm", mem_fraction_static=0.8)[1]["mem_fraction_static"] == 0.8
+
+
+def test_inverse_answers_are_the_pool():
+    # the longest context that fits one sequence is the pool itself (pages of 1 token), the largest batch its pool //
+    # the context, and for a hybrid the state slots // 3 when the pool holds more
+    from pycore.solve import max_batch, max_context
+    s = Scenario("llama-3.1-8b", weights="BF16", engine="sglang", gpu="rtx-4090", context=4096, mem_fraction_static=0.9)
+    tokens = estimate(s).engine_plan.fields["max_total_num_tokens"]
+    assert max_context(s).value == min(tokens, 131_072)
+    assert max_batch(s).value == tokens // 4096
+    h = Scenario("qwen3-next-80b-a3b", weights="BF16", engine="sglang", gpu="h200", gpus=2, context=100,
+                 mem_fraction_static=0.85)
+    f = estimate(h).engine_plan.fields
+    assert max_batch(h).value == min(f["max_mamba_cache_size"] // 3, f["max_total_num_tokens"] // 100)
+
+
+def test_cli_engine_sglang_flags():
+    import json
+    from pycore.cli import run
+    out = json.loads(run(["estimate", "--model", "qwen3-8b", "--weights", "BF16", "--gpu", "h100-sxm", "--engine",
+                          "sglang", "--mem-fraction-static", "0.85", "--page-size", "16", "--chunked-prefill-size",
+                          "4096", "--context", "8192", "--json"]))
+    eng = out["engine"]
+    assert eng["name"] == "sglang" and eng["mem_fraction_static"] == 0.85 and eng["page_size"] == 16
+    assert eng["chunked_prefill_size"] == 4096 and eng["max_total_num_tokens"] % 16 == 0
+    assert any(line.startswith("KV Cache is allocated. #tokens: ") for line in eng["log"])
+    text = run(["estimate", "--model", "qwen3-8b", "--weights", "BF16", "--gpu", "h100-sxm", "--engine", "sglang"])
+    assert "SGLang will print (predicted):" in text
