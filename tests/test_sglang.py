@@ -201,7 +201,7 @@ def test_gemma_3_4b_h200_sglang_4826():
     # "Load weight end. ... avail mem=131.08 GB, mem usage=8.13 GB."
     # "KV Cache is allocated. #tokens: 834615, K size: 54.12 GB, V size: 54.12 GB"
     # Exact: 34 layers × 4 KV heads × 256 × 2 B = 69,632 B of K per token, every layer whole (no SWA pool):
-    # (834,615 + 1) × 69,632 = 58,116,181,..  B = 54.125 GB → "54.12".
+    # (834,615 + 1) × 69,632 = 58,115,981,312 B = 54.125 GB → "54.12".
     e, f = plan("gemma-3-4b", gpu="h200", mem_fraction_static=0.836)
     assert f"{(834_615 + 1) * f['cell_size_bytes'] // 2 / GB:.2f}" == "54.12"
     # The budget rule on the logged figures (GiB): pre = 131.08 + 8.13 = 139.21; that version's default
@@ -249,7 +249,7 @@ def test_deepseek_v32_dsa_pool_sglang_11309():
     # DSA pages of 64 tokens. Before that PR the log counted the latent alone:
     #   "KV Cache is allocated. #tokens: 1462784, KV size: 54.52 GB"
     # latent per layer in FP8: 512 values + 512 / 128 × 4 B of scales + 64 RoPE values × 2 B (bf16) = 656 B;
-    # (1,462,784 + 64) × 61 × 656 = 58,538,... B = 54.517 GB → "54.52"
+    # (1,462,784 + 64) × 61 × 656 = 58,537,325,568 B = 54.517 GB → "54.52"
     assert dsa_latent_bytes(512, 64, kv_format("fp8")) == 656
     assert f"{(1_462_784 + 64) * 61 * 656 / GB:.2f}" == "54.52"
     # with it, the indexer's FP8 key and scale too (128 + 128 / 128 × 4 = 132 B per layer):
@@ -292,7 +292,7 @@ def test_qwen3_32b_tp4_b200_default_fraction_sglang_22537():
     # The model: K per token per rank = 67.33 GB / 2,206,272 ≈ 32,768 B = 64 layers × 2 heads (8 / TP 4) × 128 × 2 B,
     # and 15.50 GB of weights per rank: Qwen3-32B in bf16. #tokens is a whole number of 64-token pages (34,472):
     # B200's default attention backend (TRT-LLM MHA) takes pages of 64.
-    # Exact: (2,206,208 + 64) × 32,768 = 72,296,.. B = 67.33 GB.
+    # Exact: (2,206,208 + 64) × 32,768 = 72,295,120,896 B = 67.330 GB.
     e, f = plan("qwen3-32b", gpu="b200", gpus=4)
     assert f["page_size"] == 64  # SGLang's default on B200 for an MHA model (TRT-LLM MHA)
     assert f["cell_size_bytes"] == 2 * 32_768
