@@ -156,7 +156,7 @@ MAX_PLACEMENT_ROWS = 8  # GPU rows drawn; more GPUs are summed up in the descrip
 
 
 def placement_bars(e: Estimate, system: str = BINARY) -> str:
-    """Where an engine with placement rules (llama.cpp, Ollama, vLLM) puts the bytes: one stacked bar per
+    """Where an engine with placement rules (llama.cpp, Ollama, vLLM, SGLang) puts the bytes: one stacked bar per
     GPU (weights, KV cache, state, compute buffer, overhead) against its usable capacity, and one for what
     stays in system RAM against the RAM checked. `e.host` must be set (e.engine_plan is not None)."""
     h = e.host

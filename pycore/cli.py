@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--gpu-memory", type=float, default=None, metavar="GIB", help="a custom GPU's memory in GiB")
     e.add_argument("--gpus", type=_int, default=1, help="number of GPUs")
     e.add_argument("--parallel", default="tensor", choices=("tensor", "pipeline"))
-    e.add_argument("--engine", default="auto", help="auto, llama.cpp, ollama, koboldcpp, vllm or transformers "
+    e.add_argument("--engine", default="auto", help="auto, llama.cpp, ollama, koboldcpp, vllm, sglang or transformers "
                    "(koboldcpp: --context is its --contextsize, --ubatch its --batchsize, --ngl its --gpulayers, "
                    "--no-kv-offload its --lowvram, --n-cpu-moe its --moecpu, --kv its --quantkv type)")
     e.add_argument("--flash-attn", default="auto", choices=("auto", "on", "off"),
@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--gpu-memory-utilization", type=float, default=None, metavar="F", help="vLLM (0, 1]")
     e.add_argument("--max-num-batched-tokens", type=_int, default=None, metavar="N", help="vLLM")
     e.add_argument("--max-num-seqs", type=_int, default=None, metavar="N", help="vLLM")
+    e.add_argument("--mem-fraction-static", type=float, default=None, metavar="F",
+                   help="SGLang (0, 1): share of the free memory at start for weights + KV pool (default: by GPU memory)")
+    e.add_argument("--chunked-prefill-size", type=_int, default=None, metavar="N",
+                   help="SGLang (default: 2048, 4096, 8192 or 16384 by GPU memory)")
+    e.add_argument("--page-size", type=_int, default=None, metavar="N", help="SGLang tokens per KV page (default 1)")
     e.add_argument("--speculative-config", default=None, metavar="JSON|METHOD:N",
                    help="vLLM speculative decoding, as vLLM takes it: '{\"method\": \"mtp\", "
                    "\"num_speculative_tokens\": 1}' (methods mtp and its aliases, eagle, eagle3, ngram, draft_model "
@@ -204,6 +209,8 @@ def _estimate(args) -> str:
                  kv_offload=not args.no_kv_offload, ram_bytes=_ram(args.ram),
                  gpu_memory_utilization=args.gpu_memory_utilization,
                  max_num_batched_tokens=args.max_num_batched_tokens, max_num_seqs=args.max_num_seqs,
+                 mem_fraction_static=args.mem_fraction_static, chunked_prefill_size=args.chunked_prefill_size,
+                 page_size=args.page_size,
                  data_parallel_size=args.data_parallel_size, enable_expert_parallel=args.enable_expert_parallel,
                  tensor_split=args.tensor_split, **speculative_config(args.speculative_config))
     e = estimate(s)

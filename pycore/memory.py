@@ -171,6 +171,9 @@ _ENGINE_FLAGS = (
     ("--gpu-memory-utilization", ("vllm",), lambda s: s.gpu_memory_utilization is not None),
     ("--max-num-batched-tokens", ("vllm",), lambda s: s.max_num_batched_tokens is not None),
     ("--max-num-seqs", ("vllm",), lambda s: s.max_num_seqs is not None),
+    ("--mem-fraction-static", ("sglang",), lambda s: s.mem_fraction_static is not None),
+    ("--chunked-prefill-size", ("sglang",), lambda s: s.chunked_prefill_size is not None),
+    ("--page-size", ("sglang",), lambda s: s.page_size is not None),
 )
 
 
@@ -211,6 +214,10 @@ def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, fmt: WeightFormat = Non
         if eng.name == "vllm" and not planned:  # the planner models the padding (pycore/engines/vllm_pool.py)
             out.append("vLLM pads each recurrent-state slot to its attention page size and keeps a few spare slots: "
                        "its state allocation can be larger than the state counted here.")
+    if eng.name == "sglang" and not planned:
+        out.append("SGLang's own rules (its static memory fraction and the KV pool it allocates at start, "
+                   "pycore/engines/sglang.py) apply with the exact KV formula and the peak activations only: these "
+                   "figures are the generic ones, sliding layers trimmed to their window.")
     if (s.speculative_method or s.data_parallel_size > 1 or s.enable_expert_parallel) and not (
             eng.name == "vllm" and planned):
         out.append(f"Speculative decoding, data parallelism and expert parallelism are modelled for vLLM's own "
@@ -221,7 +228,8 @@ def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, fmt: WeightFormat = Non
         out.append(f"{', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} not {eng.label}'s setting"
                    f"{'' if len(ignored) == 1 else 's'}: ignored here (llama.cpp's, KoboldCpp's and Ollama's: --ngl, "
                    "--ubatch, --flash-attn; llama.cpp's and KoboldCpp's: --n-cpu-moe, --swa-full, --no-kv-offload; vLLM's: "
-                   "--gpu-memory-utilization, --max-num-batched-tokens, --max-num-seqs).")
+                   "--gpu-memory-utilization, --max-num-batched-tokens, --max-num-seqs; SGLang's: "
+                   "--mem-fraction-static, --chunked-prefill-size, --page-size).")
     if s.gpu and s.gpu_memory_bytes:
         out.append(f"--gpu-memory {format_bytes(s.gpu_memory_bytes)} given with --gpu {s.gpu}: the device's memory "
                    "is taken as entered; its bandwidth, compute and backend stay the catalog device's.")
@@ -308,7 +316,8 @@ def _planned(s, model_id, spec, fmt, kvf, eng, device, lay, params, chunk) -> Es
         unified = device.kind == "unified"
         ram = s.ram_bytes or (device.memory_bytes if unified else DEFAULT_RAM)
         ram_headroom = ram - (h.total + (sum(d.total for d in devices) if unified else 0))
-        fit = Fit(device, capacity, headroom >= 0 and ram_headroom >= 0, headroom, ram, ram_headroom, unified)
+        fits = headroom >= 0 if plan.fits is None else plan.fits
+        fit = Fit(device, capacity, fits and ram_headroom >= 0, headroom, ram, ram_headroom, unified)
     warnings = _warnings(spec, eng, s, fmt, planned=True) + tuple(n.split(": ", 1)[1] for n in notes)
     if n_gpus != lay.devices and n_gpus % lay.devices == 0:  # vLLM data-parallel engines, each on lay.devices GPUs
         lay = replace(lay, dp=n_gpus // lay.devices)

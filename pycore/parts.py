@@ -28,6 +28,10 @@ LOADED_BY = {
              "vLLM: a multimodal architecture loads its encoders (unless --limit-mm-per-prompt sets every modality "
              "to 0); MTP layers load only as a speculative-decoding draft (--speculative-config method mtp; "
              "model loaders skip 'mtp.' and layers past num_hidden_layers)"),
+    "sglang": ((LANGUAGE, VISION, AUDIO),
+               "SGLang: a multimodal architecture loads its encoders unless --language-only is given "
+               "(python/sglang/srt/arg_groups/memory_hook.py@031ed82d is_vlm); MTP/NextN layers load only as a "
+               "speculative draft (--speculative-algorithm EAGLE/NEXTN)"),
     "transformers": ((LANGUAGE, VISION, AUDIO),
                      "transformers: from_pretrained of the checkpoint's architecture loads its towers; MTP layers "
                      "are unexpected keys, ignored (DeepseekV3 _keys_to_ignore_on_load_unexpected)"),

@@ -148,6 +148,9 @@ def fit_sentence(fit, gpus: int, system: str = BINARY) -> str:
     sentence = (" " + ram[0].upper() + ram[1:]) if ram else ""
     if fit.fits:
         return f"Fits on {where}: {usable}, {format_bytes(fit.headroom, system)} to spare." + sentence
+    if fit.headroom >= 0 and getattr(fit, "ram_headroom", 0) >= 0:  # the engine's own pools refuse it (SGLang)
+        return (f"Does not fit: the bytes fit on {where} ({usable}), but not the engine's own pools (see the notes)."
+                + sentence)
     if fit.headroom >= 0:
         return f"Does not fit: the GPU part fits on {where} ({usable}) but {ram}"
     return f"Does not fit on {where}: {usable}, {format_bytes(-fit.headroom, system)} short." + sentence

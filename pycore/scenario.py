@@ -14,6 +14,7 @@ MAX_CONTEXT = 1 << 27  # 134M tokens: beyond any model's window, still exact ari
 MAX_GPUS = 4096
 MAX_OVERHEAD = 1 << 44  # 16 TiB
 MAX_LAYERS = 10_000  # --ngl / --n-cpu-moe beyond any model's depth (llama.cpp clamps 999 to all)
+MAX_PAGE_SIZE = 1 << 16  # SGLang --page-size: pages of 1 (default), 16, 32, 64 tokens in practice
 FLASH_ATTN = ("auto", "on", "off")
 MAX_SPECULATIVE_TOKENS = 64  # vLLM drafts a handful of tokens per step; 64 is beyond any published setting
 # vLLM --speculative-config methods (vllm/config/speculative.py@f19b16d9 SpeculativeMethod; the MTP model
@@ -54,6 +55,10 @@ class Scenario:
     gpu_memory_utilization: object = None  # vLLM; None: the engine's default
     max_num_batched_tokens: object = None  # vLLM; None: its default
     max_num_seqs: object = None  # vLLM; None: its default (256)
+    # SGLang --mem-fraction-static, --chunked-prefill-size, --page-size; None: its defaults (pycore/engines/sglang.py)
+    mem_fraction_static: object = None
+    chunked_prefill_size: object = None
+    page_size: object = None
     # vLLM --speculative-config: method ("" none, "mtp", "eagle", "eagle3", "draft_model", "ngram"),
     # num_speculative_tokens, and the draft model's preset id (method draft_model)
     speculative_method: str = ""
@@ -75,7 +80,8 @@ class Scenario:
             whole(self, "overhead_bytes", _count("overhead", self.overhead_bytes, MAX_OVERHEAD, allow_zero=True))
         if self.gpu_memory_bytes is not None:
             whole(self, "gpu_memory_bytes", _count("gpu_memory", self.gpu_memory_bytes, 1 << 50))
-        for name, limit in (("ubatch", MAX_CONTEXT), ("max_num_batched_tokens", MAX_CONTEXT), ("max_num_seqs", MAX_BATCH)):
+        for name, limit in (("ubatch", MAX_CONTEXT), ("max_num_batched_tokens", MAX_CONTEXT), ("max_num_seqs", MAX_BATCH),
+                            ("chunked_prefill_size", MAX_CONTEXT), ("page_size", MAX_PAGE_SIZE)):
             if getattr(self, name) is not None:
                 whole(self, name, _count(name, getattr(self, name), limit))
         if self.ngl is not None:
@@ -106,6 +112,10 @@ class Scenario:
             u = self.gpu_memory_utilization
             if isinstance(u, bool) or not isinstance(u, (int, float)) or not (0 < u <= 1):
                 raise InputError("gpu_memory_utilization", f"must be in (0, 1], got {str(u)[:40]}")
+        if self.mem_fraction_static is not None:
+            u = self.mem_fraction_static
+            if isinstance(u, bool) or not isinstance(u, (int, float)) or not (0 < u < 1):
+                raise InputError("mem_fraction_static", f"must be in (0, 1), got {str(u)[:40]}")
         whole(self, "tensor_split", tensor_split(self.tensor_split, self.gpus))
         if self.flash_attn not in FLASH_ATTN:
             raise InputError("flash_attn", f"must be one of {', '.join(FLASH_ATTN)}")

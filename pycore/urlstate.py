@@ -19,11 +19,11 @@ from .units import GiB
 # Query keys, in the order they appear in a link. The first seven are the public contract.
 KEYS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "parallel", "engine", "act", "kvm",
         "overhead", "gpumem", "chunk", "units", "name", "cfg",
-        # engine settings (llama.cpp / Ollama, vLLM) and the system RAM checked beside the GPUs
+        # engine settings (llama.cpp / Ollama, vLLM, SGLang) and the system RAM checked beside the GPUs
         "flash_attn", "ubatch", "ngl", "n_cpu_moe", "swa_full", "no_kv_offload", "ram",
         "gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs",
         "speculative_method", "num_speculative_tokens", "draft_model", "data_parallel_size", "enable_expert_parallel",
-        "tensor_split",
+        "tensor_split", "mem_fraction_static", "chunked_prefill_size", "page_size",
         # training (mode=train); batch is then the micro-batch and context the sequence length
         "mode", "method", "rank", "modules", "dq", "precision", "optimizer", "ckpt", "zero", "fsdp", "tp")
 DEFAULTS = {"model": "llama-3.1-8b", "weights": "Q4_K_M", "kv": "f16", "batch": "1", "context": "", "gpu": "rtx-4090",
@@ -33,7 +33,8 @@ DEFAULTS = {"model": "llama-3.1-8b", "weights": "Q4_K_M", "kv": "f16", "batch": 
             "ram": "", "gpu_memory_utilization": "", "max_num_batched_tokens": "", "max_num_seqs": "",
             "speculative_method": "", "num_speculative_tokens": "", "draft_model": "", "data_parallel_size": "",
             "enable_expert_parallel": "0",
-            "tensor_split": "", "mode": "infer", "method": "lora", "rank": "8", "modules": "q,k,v,o", "dq": "1",
+            "tensor_split": "", "mem_fraction_static": "", "chunked_prefill_size": "", "page_size": "",
+            "mode": "infer", "method": "lora", "rank": "8", "modules": "q,k,v,o", "dq": "1",
             "precision": "mixed_bf16", "optimizer": "adamw", "ckpt": "none", "zero": "0", "fsdp": "none", "tp": "1"}
 TRAINING = "train"
 DEFAULT_SEQUENCE = 2048  # tokens per training sequence when the form leaves it blank
@@ -126,6 +127,16 @@ def utilization(text: str, field: str):
     return value
 
 
+def static_fraction(text: str, field: str):
+    """SGLang's --mem-fraction-static from a form: a fraction in (0, 1); '' -> None (its default for the GPU)."""
+    value = _number(str(text or "").strip().replace(",", "."), text, field)
+    if value is None:
+        return None
+    if not math.isfinite(value) or not 0 < value < 1:
+        raise InputError(field, "a fraction of the free GPU memory, more than 0 and less than 1 (e.g. 0.85)")
+    return value
+
+
 def ram_size(text: str, field: str):
     """System RAM in bytes from a GiB figure; '' -> None (the default); 0 is refused."""
     return gib(text, field, positive=True)
@@ -137,7 +148,7 @@ def flag(text) -> bool:
 
 
 def engine_settings(fields: dict, take) -> dict:
-    """The Scenario's engine settings (llama.cpp / Ollama / vLLM) and system RAM from the form's fields;
+    """The Scenario's engine settings (llama.cpp / Ollama / vLLM / SGLang) and system RAM from the form's fields;
     each bad value is reported at its own field through `take`."""
     method = str(fields.get("speculative_method") or "").strip()[:40]
     return dict(
@@ -161,6 +172,12 @@ def engine_settings(fields: dict, take) -> dict:
         data_parallel_size=take("data_parallel_size", optional_whole, fields.get("data_parallel_size", ""),
                                 "data_parallel_size") or 1,
         enable_expert_parallel=flag(fields.get("enable_expert_parallel")),
+        # SGLang --mem-fraction-static, --chunked-prefill-size, --page-size
+        mem_fraction_static=take("mem_fraction_static", static_fraction, fields.get("mem_fraction_static", ""),
+                                 "mem_fraction_static"),
+        chunked_prefill_size=take("chunked_prefill_size", optional_whole, fields.get("chunked_prefill_size", ""),
+                                  "chunked_prefill_size"),
+        page_size=take("page_size", optional_whole, fields.get("page_size", ""), "page_size"),
         tensor_split=take("tensor_split", _split, fields.get("tensor_split", ""), fields.get("gpus", "1")) or (),
     )
 

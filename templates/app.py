@@ -44,12 +44,12 @@ FORM_FIELDS = ("model", "weights", "kv", "batch", "context", "gpu", "gpus", "par
                "overhead", "gpumem", "chunk", "name",
                "flash_attn", "ubatch", "ngl", "n_cpu_moe", "ram", "gpu_memory_utilization", "max_num_batched_tokens",
                "max_num_seqs", "speculative_method", "num_speculative_tokens", "draft_model", "data_parallel_size",
-               "tensor_split",
+               "tensor_split", "mem_fraction_static", "chunked_prefill_size", "page_size",
                "method", "rank", "precision", "optimizer", "ckpt", "zero", "fsdp", "tp")
 CHECKBOXES = ("swa_full", "no_kv_offload", "enable_expert_parallel")  # engine switches: "1" checked, "0" not
 NUMBERS = ("batch", "context", "gpus", "overhead", "gpumem", "chunk", "ubatch", "ngl", "n_cpu_moe", "ram",
            "gpu_memory_utilization", "max_num_batched_tokens", "max_num_seqs", "num_speculative_tokens",
-           "data_parallel_size")
+           "data_parallel_size", "mem_fraction_static", "chunked_prefill_size", "page_size")
 # The two fields whose meaning changes with the question asked
 LABELS = {"infer": {"batch": "Batch size", "context": "Context length"},
           "train": {"batch": "Micro-batch size", "context": "Sequence length"}}

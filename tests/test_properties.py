@@ -11,7 +11,7 @@ from pycore.solve import max_batch, max_context
 
 MODELS = sorted(PRESETS)
 FORMATS = ["BF16", "Q4_K_M", "Q8_0", "NF4", "GPTQ-4bit-g128", "INT4", "IQ3_XXS", "MXFP4"]
-ENGINES = ["vllm", "llama.cpp", "transformers"]
+ENGINES = ["vllm", "llama.cpp", "transformers", "sglang"]
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

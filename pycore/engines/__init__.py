@@ -1,5 +1,5 @@
 """Inference engines: one profile per engine (pycore.engines.profile.Engine), and per engine a module
-of its own memory rules (llamacpp, ollama, koboldcpp, vllm) that places weights, KV cache and compute buffers on
+of its own memory rules (llamacpp, ollama, koboldcpp, vllm, sglang) that places weights, KV cache and compute buffers on
 each GPU and in system RAM, and predicts the log lines the engine prints.
 
 `from pycore.engines import Engine, ENGINES, engine` is the public surface.
@@ -46,6 +46,20 @@ ENGINES = {e.name: e for e in (
            kv_types=("f16", "bf16", "f32", "fp8"),
            kv_types_source="vLLM --kv-cache-dtype: vllm/config/cache.py@c1d86421 CacheDType (auto = the model dtype, "
            "bfloat16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc, fp8_ds_mla): 16- or 32-bit as the model, or FP8"),
+    Engine("sglang", "SGLang", 2, 4096, 8192, False, 1.0, int(1.19 * GiB), 1, (False, 0, 0),
+           "SGLang: weights + KV pool = free memory at start × mem_fraction_static, the KV pool allocated whole "
+           "(python/sglang/srt/mem_cache/kv_cache_configurator.py@003fca80 _profile_available_bytes, "
+           "model_executor/pool_configurator.py@003fca80), mem_fraction_static and chunked_prefill_size (4096, 8192 "
+           "on 60 GiB+ GPUs) by GPU memory (arg_groups/memory_hook.py@031ed82d), pages of 1 token, sliding layers kept "
+           "whole outside its hybrid-SWA architectures (configs/model_config.py (sglang 0.5.23)); memory in use before "
+           "loading 1.19, 2.78 and 3.11 GiB at TP 1, 4 and 8 in logs (sgl-project/sglang#4826, #22537, #11716)", "sglang",
+           state_dtype="ssm-f32", state_source="SGLang: conv state bfloat16, SSM state float32 unless the config's "
+           "mamba_ssm_dtype says otherwise (python/sglang/srt/configs/mamba_utils.py mamba2_state_dtype), in a pool of "
+           "slots sized at start (mem_cache/kv_cache_configurator.py _handle_max_mamba_cache)",
+           kv_types=("f16", "bf16", "fp8"),
+           kv_types_source="SGLang --kv-cache-dtype: python/sglang/srt/arg_groups/fields/model.py (auto = the model "
+           "dtype, bf16/bfloat16, fp8_e5m2, fp8_e4m3; mxfp8 and the FP4 recipes nvfp4, fp4_mx_block16 are not modelled "
+           "here)"),
     Engine("transformers", "Hugging Face transformers", 2, 0, 0, False, 1.0, 512 * MiB, 1, (False, 0, 0),
            "transformers generate(): the whole prompt in one forward pass, logits_to_keep=1 "
            "(generation/utils.py), sliding layers keep the window (cache_utils.py DynamicSlidingWindowLayer); "

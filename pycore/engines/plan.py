@@ -30,3 +30,4 @@ class EnginePlan:
     notes: tuple = ()  # approximations and engine behaviour worth a warning
     capacity_fraction: float = 1.0  # share of a GPU's usable memory the engine allows itself
     overhead_bytes: object = None  # per-GPU overhead the engine's own rules fix (None: the profile's)
+    fits: object = None  # the engine's own verdict where its pools decide beyond the GPU's headroom (None: headroom)

@@ -46,6 +46,8 @@ class Engine:
         `ssm_dtype` ("float32", "bfloat16", … or "" for the model dtype)."""
         if self.state_dtype == "f32":
             return 4, 4
+        if self.state_dtype == "ssm-f32":  # SGLang: conv in the model dtype, SSM state f32 unless the config says
+            return self.activation_bytes, {"bfloat16": 2, "float16": 2, "bf16": 2, "fp16": 2}.get(ssm_dtype, 4)
         ssm = {"float32": 4, "float": 4, "fp32": 4}.get(ssm_dtype, self.activation_bytes)
         return self.activation_bytes, ssm
 

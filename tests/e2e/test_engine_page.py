@@ -1,4 +1,4 @@
-"""The engine's settings on the page (issue #10, "the page"): llama.cpp / Ollama / vLLM settings under "More
+"""The engine's settings on the page (issue #10, "the page"): llama.cpp / Ollama / vLLM / SGLang settings under "More
 settings", the GPU / system-RAM split, the offload answers and the predicted log lines, each the figure
 CPython pycore gives for the same Scenario."""
 from urllib.parse import urlencode
@@ -29,6 +29,8 @@ def reset(page):
     set_fields(page, weights="BF16", context="4096", gpu="h100-sxm", engine="vllm")
     set_fields(page, gpu_memory_utilization="", max_num_batched_tokens="", max_num_seqs="", speculative_method="",
                num_speculative_tokens="", draft_model="", data_parallel_size="", enable_expert_parallel=False)
+    set_fields(page, engine="sglang")
+    set_fields(page, mem_fraction_static="", chunked_prefill_size="", page_size="")
     set_fields(page, weights=BASE["weights"], gpu=BASE["gpu"], engine="auto", flash_attn="auto", ngl="", n_cpu_moe="", ubatch="", ram="",
                swa_full=False, no_kv_offload=False)
 
@@ -219,3 +221,29 @@ def test_a_link_with_a_tensor_split_places_layers_by_it(open_site):
     page = open_site("?" + urlencode(dict(split, tensor_split="3,1,1")))
     expect(page.locator("#tensor_split-error")).to_be_visible()
     expect(page.locator("#tensor_split-error")).to_contain_text("3 values for 2 GPUs")
+
+
+def test_sglang_settings_pool_and_log_match_cpython(shared_app):
+    # SGLang on the page: its settings shown with it, its figures and predicted log lines (the KV pool it allocates
+    # whole at start) those CPython pycore gives for the same Scenario, and its settings kept in the link
+    page = shared_app
+    reset(page)
+    sglang = page.locator('fieldset[data-engines="sglang"]')
+    expect(sglang).to_be_hidden()
+    set_fields(page, weights="BF16", engine="sglang", gpu="h100-sxm")
+    expect(sglang).to_be_visible()
+    expect(page.locator('fieldset[data-engines="vllm"]')).to_be_hidden()
+    e = estimate(Scenario(**{**BASE, "weights": "BF16", "gpu": "h100-sxm"}, engine="sglang"))
+    expect_engine(page, e)
+    set_fields(page, mem_fraction_static="0.85", page_size="64")
+    e = estimate(Scenario(**{**BASE, "weights": "BF16", "gpu": "h100-sxm"}, engine="sglang", mem_fraction_static=0.85,
+                          page_size=64))
+    expect_engine(page, e)
+    tokens = e.engine_plan.fields["max_total_num_tokens"]
+    assert tokens % 64 == 0
+    expect(page.locator("#engine-log")).to_contain_text(f"KV Cache is allocated. #tokens: {tokens}, K size: ")
+    assert "engine=sglang" in page.url and "mem_fraction_static=0.85" in page.url and "page_size=64" in page.url
+    set_fields(page, mem_fraction_static="1.5")  # outside (0, 1): said at the field
+    expect(page.locator("#mem_fraction_static-error")).to_be_visible()
+    set_fields(page, mem_fraction_static="", page_size="")
+    reset(page)
