@@ -329,3 +329,41 @@ def test_a_bad_rotary_share_is_refused_by_name(key, value):
     from pycore.errors import InputError
     with pytest.raises(InputError, match=key):
         spec_from_config({**QWEN3_1_7B, key: value})
+
+
+# ------------------------------------------------------------------------ llama.cpp: Mixtral's files of Dec 2023
+
+# https://github.com/ggml-org/llama.cpp/pull/4406 (pudepiedj, 2024-01-14, `ls -l` of TheBloke's files, bytes):
+#   26441533376 mixtral-8x7b-instruct-v0.1.Q4_K_M.gguf / 15644034176 mixtral-8x7b-v0.1.Q2_K.gguf /
+#   20363355584 mixtral-8x7b-v0.1.Q3_K_M.gguf
+MIXTRAL_2023_FILES = {"Q4_K_M@2023": 26_441_533_376, "Q2_K@2023": 15_644_034_176, "Q3_K_M@2023": 20_363_355_584}
+
+
+def test_llama_cpp_mixtral_2023_files_are_their_tensors_and_one_header():
+    # The quantizer of the day (llama.cpp#4406's get_k_quant_type) gave attn_k and attn_v Q8_0 for 8 experts and
+    # left every expert (stored as blk.N.ffn_down.E.weight, ollama/ollama#1585's tensor list: "blk.31.ffn_up.7.weight
+    # q4_K", "blk.31.attn_k.weight q8_0", "blk.31.ffn_gate_inp.weight f16") in the preset's type. Then each file is
+    # its tensors plus a header of the same ~780 KB (the same 32,000-token vocabulary and keys): the three
+    # differences agree to 1 KB, which no per-tensor rule could arrange by chance.
+    headers = []
+    for preset, size in MIXTRAL_2023_FILES.items():
+        e = estimate(Scenario("mixtral-8x7b", weights=preset, context=2048, engine="llama.cpp", gpu="a100-80gb"))
+        headers.append(size - e.weights.bytes)
+    assert all(0 < h < 1 * MiB for h in headers), headers
+    assert max(headers) - min(headers) < 1024, headers
+
+
+def test_llama_cpp_mixtral_q4_k_m_2023_offload_log():
+    # https://github.com/abetlen/llama-cpp-python/issues/1014 (mistralai_mixtral-8x7b-v0.1 Q4_K_M, CUDA, n_ctx 2048):
+    #   llm_load_print_meta: model size       = 24.62 GiB (4.53 BPW)
+    #   llm_load_tensors: mem required  =   70.71 MiB
+    #   llm_load_tensors: offloaded 33/33 layers to GPU
+    #   llm_load_tensors: VRAM used: 25145.55 MiB
+    #   llama_new_context_with_model: KV self size  =  256.00 MiB, K (f16): ...
+    # "mem required" is the token embedding kept on the CPU (70.31 MiB of q4_K) and the 0.39 MiB "ggml ctx size".
+    e = estimate(Scenario("mixtral-8x7b", weights="Q4_K_M@2023", context=2048, engine="llama.cpp", gpu="a100-80gb"))
+    assert f"{e.weights.bytes / GiB:.2f}" == "24.62"
+    assert f"{e.weights.bytes * 8 / e.parameters.total:.2f}" == "4.53"  # bits per weight, as llama.cpp prints it
+    assert "load_tensors:        CUDA0 model buffer size = 25145.55 MiB" in e.engine_plan.log
+    assert "load_tensors:   CPU_Mapped model buffer size =    70.31 MiB" in e.engine_plan.log
+    assert e.kv_cache.bytes == 32 * 1024 * 2 * 2 * 2048 == 256 * MiB
