@@ -367,3 +367,26 @@ def test_llama_cpp_mixtral_q4_k_m_2023_offload_log():
     assert "load_tensors:        CUDA0 model buffer size = 25145.55 MiB" in e.engine_plan.log
     assert "load_tensors:   CPU_Mapped model buffer size =    70.31 MiB" in e.engine_plan.log
     assert e.kv_cache.bytes == 32 * 1024 * 2 * 2 * 2048 == 256 * MiB
+
+
+def test_vllm_deepseek_v2_lite_mla_one_request():
+    # https://github.com/vllm-project/vllm/issues/15871 (DeepSeek-V2-Lite-Chat, vLLM V1 v0.8.3, max_model_len 32768):
+    #   ValueError: To serve at least one request with the models's max seq len (32768), (0.95 GiB KV cache is
+    #   needed, which is larger than the available KV cache memory (0.93 GiB).
+    # MLA caches the latent and the rope key once per token per layer, not per head: 27 layers × (512 + 64) × 2 B
+    # = 31,104 B per token; × 32,768 = 1,019,215,872 B = 0.949 GiB. (Per-head K and V, 16 heads × (192 + 128),
+    # would need 10.5 GiB.)
+    e = estimate(Scenario("deepseek-v2-lite", weights="BF16", context=32768, engine="vllm", gpu="h100-sxm"))
+    assert e.kv_cache.bytes == 27 * (512 + 64) * 2 * 32768
+    assert f"{e.kv_cache.bytes / GiB:.2f}" == "0.95"
+
+
+def test_ollama_llama31_70b_q4_0_model_size():
+    # https://github.com/ollama/ollama/pull/6279 (dmatora's log, Ollama's llama.cpp runner, Sep 2024, llama3.1:70b):
+    #   llm_load_print_meta: model ftype      = Q4_0
+    #   llm_load_print_meta: model params     = 70.55 B
+    #   llm_load_print_meta: model size       = 37.22 GiB (4.53 BPW)
+    e = estimate(Scenario("llama-3.1-70b", weights="Q4_0", context=2048, engine="ollama", gpu="rtx-4090", gpus=2))
+    assert f"{e.parameters.total / 1e9:.2f}" == "70.55"
+    assert f"{e.weights.bytes / GiB:.2f}" == "37.22"
+    assert f"{e.weights.bytes * 8 / e.parameters.total:.2f}" == "4.53"
