@@ -14,7 +14,13 @@ time, and a file carries the rules of the day it was made, so three eras are kep
 - "2025": llama-quant.cpp @20a9b8f5 (build 4822, 2025-03) and @8784689f, 2024-01-17 to 2026-03-09:
   attn_qkv has its own branch, attn_kv_b takes the default type, Q2_K/Q3_K fall back to IQ4_NL.
 - "2023": llama.cpp get_k_quant_type @98311c42, 2023-08-27 to 2024-01-10 (TheBloke's GGUF files):
-  Q2_K also bumps ffn_gate/ffn_up to Q3_K, fixed first-layer cut-offs, no GQA or MoE rules.
+  Q2_K also bumps ffn_gate/ffn_up to Q3_K, fixed first-layer cut-offs, no GQA rules. Mixtral's files of the
+  era (llama.cpp#4406, merged 2023-12-13) add three facts, read from them: attn_k and attn_v in Q8_0 for
+  8 experts (#4406: "for the 8-expert model, bumping this to Q8_0 trades just ~128MB"); each expert stored
+  as its own tensor (blk.N.ffn_down.E.weight, ollama/ollama#1585's tensor list) that the name rules of the
+  day ("ffn_down.weight") did not match, so every expert takes the preset's type; the router left in f16
+  as the converter wrote it. TheBloke's Mixtral-8x7B Q2_K, Q3_K_M and Q4_K_M files (15,644,034,176,
+  20,363,355,584 and 26,441,533,376 B, llama.cpp#4406) are then their tensors + the same 780 KB header.
 
 No importance matrix unless the preset requires one, no user overrides. Summary:
 shared/reference/gguf-preset-rules.md. The rules read a few facts of the file besides names and shapes
@@ -243,6 +249,8 @@ class Recipe:
     def type_of(self, name: str, ne: tuple) -> str:
         """The ggml type name of the next tensor (name, ne) of the file."""
         if not allows_quantization(name, ne):
+            if self.rules == "2023" and "ffn_gate_inp" in name:
+                return "F16"  # the 2023 converter wrote Mixtral's router in f16 (ollama/ollama#1585)
             return kept_type(name, ne)
         return self.quantized_type(name, ne, category(name))
 
@@ -429,7 +437,12 @@ def _pick_2025(ftype, new, name, ne, cat, m, imatrix, has_output, n_attention_wv
 
 
 def _pick_2023(ftype, new, name, ne, cat, m, n_attention_wv, state):
-    """get_k_quant_type @98311c42: k-quant and legacy presets, running counters, no GQA/MoE rules."""
+    """get_k_quant_type @98311c42: k-quant and legacy presets, running counters, no GQA rules; Mixtral's
+    8-expert rules and per-expert tensors of llama.cpp#4406 (see the module docstring)."""
+    if m.n_expert > 1 and "_exps" in name:
+        return new  # blk.N.ffn_*.E.weight in files of the day: no "ffn_down.weight" rule matched them
+    if m.n_expert == 8 and cat == K:
+        return "Q8_0"
     if cat == OUTPUT:
         if m.is_falcon or not GGML_TYPES["Q6_K"].fits_row(ne[0]):
             return "Q8_0"
@@ -449,7 +462,7 @@ def _pick_2023(ftype, new, name, ne, cat, m, n_attention_wv, state):
             new = "Q5_K"
         if m.is_70b and new in ("Q3_K", "Q4_K"):
             new = "Q5_K"
-        return new
+        return "Q8_0" if m.n_expert == 8 else new
     if cat == FFN_DOWN:
         i = state["i_ffn_down"]
         state["i_ffn_down"] = i + 1

@@ -137,6 +137,7 @@ class ModelSpec:
     layer_types: tuple = ()
     sliding_window: int = 0
     attention_chunk: int = 0  # tokens per chunk of CHUNKED layers (Llama 4 attention_chunk_size)
+    rotary_dim: int = 0  # channels of a head that RoPE rotates (partial_rotary_factor, rotary_dim); 0 = the whole head
     # FFN per layer, one of FFN_TYPES; empty means MoE from first_dense_layers on (MoE models), else dense
     ffn_types: tuple = ()
     attn_output_gate: bool = False  # the query projection also yields a sigmoid output gate (Qwen3-Next, Qwen3.5)
@@ -270,6 +271,16 @@ class ModelSpec:
     @property
     def is_mla(self) -> bool:
         return self.kv_lora_rank > 0
+
+    @property
+    def rope_dim(self) -> int:
+        """Channels per head that rotary position embedding rotates: MLA's qk_rope_head_dim, the config's partial
+        share (rotary_dim), else the whole head; 0 for learned absolute positions (no RoPE)."""
+        if self.learned_positions:
+            return 0
+        if self.is_mla:
+            return self.qk_rope_head_dim
+        return self.rotary_dim or self.head_dim
 
     @property
     def gqa_ratio(self) -> int:

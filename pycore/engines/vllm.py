@@ -50,6 +50,25 @@ def cdiv(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def rope_cache_bytes(spec, dtype_bytes: int) -> int:
+    """Bytes of the rotary cos/sin cache every GPU holds beside the weights (counted by vLLM in "Model loading took",
+    here in the per-GPU overhead, so that the weights stay the checkpoint's tensors):
+    vllm/model_executor/layers/rotary_embedding/base.py@04458da0 RotaryEmbedding registers `cos_sin_cache`, a
+    [max_position_embeddings, rotary_dim] tensor (cos and sin, rotary_dim / 2 each) cast to the model dtype, as a
+    module buffer built with the model; get_rope returns one shared instance for all layers of the same rope
+    (YaRN and DeepSeek's scaling: original × factor positions, the config's max_position_embeddings for the
+    published checkpoints). Not split by tensor parallelism. Llama 3.1 8B: 131,072 × 128 × 2 B = 32 MiB, the
+    difference between its 8,030,261,248 bf16 parameters (14.9575 GiB) and the logged 14.9889 GiB
+    (vllm-project/vllm#17122)."""
+    return spec.max_context * spec.rope_dim * dtype_bytes
+
+
+ROPE_NOTE = ("overhead: besides its non-torch memory, each GPU holds vLLM's rotary cos/sin cache ({rows:,} positions × "
+             "{dim} channels × {b} B = {size:,} B), which vLLM counts in 'Model loading took'; a model with a second "
+             "rope (Gemma 3's local base) holds a second cache, and linear or dynamic rope scaling a longer one: not "
+             "counted.")
+
+
 NON_TORCH_LOGGED_TP = 2  # the largest tensor-parallel size with a logged non-torch figure (vllm#10511)
 
 
@@ -155,6 +174,9 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         d = make_draft(spec, fmt, s.speculative_method, s.num_speculative_tokens, s.draft_model, lay.tp)
         notes += list(d.notes)
     w_dev = rank_weights(spec, fmt, lay, dp, ep)
+    rope = rope_cache_bytes(spec, eng.activation_bytes)
+    if rope:
+        notes.append(ROPE_NOTE.format(rows=spec.max_context, dim=spec.rope_dim, b=eng.activation_bytes, size=rope))
     if fmt.group != FILE:  # vision and audio towers load in 16-bit beside the language model (pycore/parts.py)
         w_dev = tuple(a + b for a, b in zip(w_dev, _part_weights(spec, "vllm", lay)[0]))
     if d is not None:  # the drafter sits with the last pipeline stage (it reads the target's last hidden states)
@@ -186,7 +208,8 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         notes.append(non_torch_note(lay.tp, usable))
     requested = int(usable * util)
     weights = max(w_dev)
-    available = requested - weights - non_torch - peak
+    loaded = weights + rope  # what vLLM logs as the model's memory: its tensors and the rotary cache
+    available = requested - loaded - non_torch - peak
     blocks = min(p.num_blocks(available) for p in pools)
     kv_tokens = pool.tokens(blocks)
     needed_one = max(p.needed_one(S, tokens) for p in pools)
@@ -218,7 +241,7 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                      f"buffers of expert parallelism are not counted.")
     log = [f"Memory profiling takes: total_gpu_memory={usable / GiB:.2f}GiB, gpu_memory_utilization={util:.2f}, "
            f"requested={requested / GiB:.2f}GiB",
-           f"Model loading took {weights / GiB:.4f} GiB",
+           f"Model loading took {loaded / GiB:.4f} GiB",
            f"non_torch_memory={non_torch / GiB:.2f}GiB, PyTorch activation peak memory={peak / GiB:.2f}GiB",
            f"Available KV cache memory: {max(available, 0) / GiB:.2f} GiB"]
     if d is not None and d.weights:
@@ -244,6 +267,7 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                    f"memory ({available / GiB:.2f} GiB). {estimated} Try increasing `gpu_memory_utilization` or "
                    f"decreasing `max_model_len` when initializing the engine.")
     fields = {"usable_bytes": requested, "gpu_memory_utilization": util, "non_torch_bytes": non_torch,
+              "rope_cache_bytes": rope, "model_loading_bytes": loaded,
               "activation_peak_bytes": peak, "kv_cache_available_bytes": max(available, 0), "gpu_blocks": blocks,
               "kv_cache_tokens": kv_tokens, "max_concurrency": round(concurrency, 2),
               "max_num_batched_tokens": tokens, "max_num_seqs": max_seqs, "block_size": pool.block_size,
@@ -259,4 +283,4 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     caches = tuple((f"{'stage ' + str(k + 1) + ' ' if lay.pp > 1 else ''}{kind} attention"
                     f"{', each GPU' if per_gpu else ''}:", cells, layers, size)
                    for k, p in enumerate(pools) for kind, cells, layers, size in p.caches(B, S, tokens))
-    return EnginePlan(gpus, Share(), caches, fields, tuple(log), tuple(notes), util, non_torch)
+    return EnginePlan(gpus, Share(), caches, fields, tuple(log), tuple(notes), util, non_torch + rope)

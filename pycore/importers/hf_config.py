@@ -232,7 +232,7 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
     fields = dict(
         name=name or str(config.get("_name_or_path") or model_type)[:200], arch=family["arch"],
         vocab_size=vocab, hidden_size=hidden, num_layers=layers, num_heads=heads,
-        head_dim=head_dim, max_context=c.optional("max_position_embeddings", None) or 0,
+        head_dim=head_dim, rotary_dim=_rotary_dim(config, head_dim), max_context=c.optional("max_position_embeddings", None) or 0,
         tie_embeddings=bool(c.optional("tie_word_embeddings", True)), source=source,
     )
     if not fields["max_context"] and model_type == "kimi_linear":
@@ -295,6 +295,32 @@ def spec_from_config(config: dict, name: str = "", source: str = "") -> ModelSpe
     notes.extend(quant.notes)
     fields["notes"] = tuple(notes)
     return ModelSpec(**fields)
+
+
+ROTARY_SHARE_DEFAULT = {"gpt_neox": 0.25}  # transformers GPTNeoXConfig rotary_pct=0.25
+
+
+def _rotary_dim(config: dict, head_dim: int) -> int:
+    """Channels of a head that RoPE rotates, when the config rotates only part of it: `rotary_dim` (MiniMax-M2),
+    `partial_rotary_factor` (GLM-4.5, Phi-4-mini, Qwen3-Next; transformers modeling_rope_utils), the same key
+    inside `rope_parameters` (transformers 5's layout: Qwen3.5) or `rotary_pct` (GPT-NeoX, 0.25 by default);
+    0 (the whole head) otherwise. A share outside (0, 1] or a width outside 1..head_dim is refused by name."""
+    if config.get("rotary_dim") is not None:
+        dim = config["rotary_dim"]
+        if not isinstance(dim, int) or isinstance(dim, bool) or not 0 < dim <= head_dim:
+            raise InputError("rotary_dim", f"must be a whole number from 1 to head_dim ({head_dim}), got {_quote(dim)}")
+        return 0 if dim == head_dim else dim
+    rope = config.get("rope_parameters") if isinstance(config.get("rope_parameters"), dict) else {}
+    for key, share in (("partial_rotary_factor", config.get("partial_rotary_factor")),
+                       ("rope_parameters.partial_rotary_factor", rope.get("partial_rotary_factor")),
+                       ("rotary_pct", config.get("rotary_pct", ROTARY_SHARE_DEFAULT.get(config.get("model_type"))))):
+        if share is None:
+            continue
+        if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share <= 1:
+            raise InputError(key, f"must be a share in (0, 1], got {_quote(share)}")
+        dim = int(head_dim * share)
+        return 0 if dim >= head_dim else max(dim, 1)
+    return 0
 
 
 _REQUIRED = object()
