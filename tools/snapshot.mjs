@@ -54,6 +54,14 @@ const { snapshotBase, xorBase, sparse } = await import(pathToFileURL(join(here, 
 const pyodide = await loadPyodide({ indexURL: runtime + "/", _makeSnapshot: true });
 // pycore and the page's Python (app.py), where warm.py imports them from.
 pyodide.unpackArchive(new Uint8Array(readFileSync(join(app, "pycore.zip"))), "zip", { extractDir: "/home/pyodide" });
+// Compiled as `python -OO` would (docstrings and asserts left out: 150 kB of docstrings citing sources, which the
+// page never reads and would otherwise carry in the snapshot), into the cache files import reads first (unchecked:
+// the sources are the same files). The library and the CLI keep them.
+pyodide.runPython(`
+import importlib.util, pathlib, py_compile
+for path in sorted(pathlib.Path("/home/pyodide").rglob("*.py")):
+    py_compile.compile(str(path), cfile=importlib.util.cache_from_source(str(path)), optimize=2, doraise=True,
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)`);
 pyodide.runPython(readFileSync(join(app, "warm.py"), "utf8"));
 // The standard library's modules now in memory are left out of the page's copy of the stdlib zip (app/stdlib.zip,
 // tools/trim_stdlib.py), which only a module first imported later is read from. It is mounted here in place of the
