@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from . import presets
-from .engines import Engine, check_kv_type, engine as engine_named
+from .engines import Engine, check_kv_type, check_weights, engine as engine_named
 from .engines.plan import EnginePlan, Share
 from .errors import InputError
 from .formats import (BNB, FILE, GGUF_PRESET, GGUF_TYPE, KVFormat, WeightFormat, kv_format, weight_format,
@@ -124,6 +124,7 @@ def estimate(s: Scenario) -> Estimate:
     kvf = kv_format(s.kv)
     eng = engine_named(auto_engine(fmt, spec) if s.engine == "auto" else s.engine)
     check_kv_type(eng, kvf.name)
+    check_weights(eng, fmt, spec)
     device = resolve_device(s)
     check_unified_ram(device, s.ram_bytes)
     lay = make_layout(s.parallel, s.gpus, spec)
@@ -223,6 +224,9 @@ def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, fmt: WeightFormat = Non
         out.append(f"Speculative decoding, data parallelism and expert parallelism are modelled for vLLM's own "
                    f"memory rules only: ignored here ({eng.label}"
                    f"{'' if eng.name != 'vllm' else ' with the seed or no-activation methods'}).")
+    loading = check_weights(eng, fmt, spec) if fmt is not None else ""
+    if loading:
+        out.append(loading.split(": ", 1)[1])
     ignored = [flag for flag, engines, given in _ENGINE_FLAGS if given(s) and eng.name not in engines]
     if ignored:
         out.append(f"{', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} not {eng.label}'s setting"
@@ -233,6 +237,10 @@ def _warnings(spec: ModelSpec, eng: Engine, s: Scenario, fmt: WeightFormat = Non
     if s.gpu and s.gpu_memory_bytes:
         out.append(f"--gpu-memory {format_bytes(s.gpu_memory_bytes)} given with --gpu {s.gpu}: the device's memory "
                    "is taken as entered; its bandwidth, compute and backend stay the catalog device's.")
+    if s.overhead_bytes is not None and eng.name in ("vllm", "sglang"):
+        out.append(f"--overhead is not {eng.label}'s: its overhead per GPU is what it measures at start (vLLM's "
+                   f"non-torch memory, SGLang's memory in use before loading), taken from its logs; the overhead "
+                   f"given is not applied.")
     if s.tensor_split and eng.name not in ("llama.cpp", "koboldcpp"):  # KoboldCpp --tensor_split
         out.append(f"--tensor-split is llama.cpp's own setting: {eng.name} places layers by its own rules, so the "
                    "split given is not applied.")

@@ -63,13 +63,24 @@ def max_batch(s: Scenario) -> Answer:
 
 def ranked_formats(s: Scenario) -> list:
     """Deployable weight formats for this model, best quality first: more bits per weight first.
-    FP32 is left out (no gain over the 16-bit checkpoint) and so are the single-type GGUF variants."""
+    FP32 is left out (no gain over the 16-bit checkpoint) and so are the single-type GGUF variants; with an
+    engine chosen, so are the formats it does not load or loads only as an experimental format
+    (pycore.engines.check_weights: GGUF for the llama.cpp family, checkpoints for vLLM, SGLang, transformers)."""
     spec = resolve_model(s.model)[1]
+    from .engines import ENGINES, check_weights
     from .formats import weight_storage
     from .models import parameter_count
     params = parameter_count(spec).total
+
+    def loads(f) -> bool:
+        if s.engine == "auto":
+            return True
+        try:
+            return not check_weights(ENGINES[s.engine], f, spec)
+        except InputError:
+            return False
     candidates = [f for f in WEIGHT_FORMATS.values() if f.name != "FP32" and f.group != GGUF_TYPE
-                  and (f.group != FILE or spec.file_tensors)]
+                  and (f.group != FILE or spec.file_tensors) and loads(f)]
     return sorted(candidates, key=lambda f: (-weight_storage(spec, f).total / params, f.group != FLOAT))
 
 

@@ -75,7 +75,7 @@ def test_qwen35_9b_language_model_parameters_against_the_checkpoint_size():
 
 def test_qwen35_9b_longest_context_grows_only_with_attention_layers():
     spec = spec_from_config(QWEN35_9B)
-    s = Scenario(spec, weights="Q4_K_M", kv="f16", batch=4, context=4096, gpu="rtx-4090", engine="transformers")
+    s = Scenario(spec, weights="NF4", kv="f16", batch=4, context=4096, gpu="rtx-4090", engine="transformers")
     a, b = estimate(s), estimate(s.with_(context=4097))
     # 8 attention layers × 2 × 4 KV heads × 256 × 2 B per token and sequence; the state does not move
     assert b.kv_cache.bytes - a.kv_cache.bytes == 4 * 8 * 2 * 4 * 256 * 2

@@ -19,6 +19,12 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 @given(st.sampled_from(MODELS), st.sampled_from(FORMATS), st.sampled_from(ENGINES),
        st.integers(1, 200_000), st.integers(1, 200_000), st.integers(1, 64))
 def test_monotone_in_context_and_batch(model, fmt, engine, c1, c2, batch):
+    from pycore.engines import ENGINES as ALL, check_weights
+    from pycore.formats import weight_format
+    try:  # a format the engine does not load (GGUF on transformers, GPTQ on llama.cpp) is refused, not estimated
+        check_weights(ALL[engine], weight_format(fmt))
+    except InputError:
+        return
     lo, hi = sorted((c1, c2))
     s = Scenario(model, weights=fmt, engine=engine, context=lo, batch=batch)
     a, b = estimate(s), estimate(s.with_(context=hi))

@@ -5,6 +5,7 @@ each GPU and in system RAM, and predicts the log lines the engine prints.
 `from pycore.engines import Engine, ENGINES, engine` is the public surface.
 """
 from ..errors import UnknownNameError
+from ..formats import FLOAT as FLOAT_GROUP
 from ..units import GiB, MiB
 from .profile import Engine
 
@@ -74,6 +75,43 @@ ENGINES = {e.name: e for e in (
 )}
 
 
+# What each engine loads, by format group (pycore.formats): the llama.cpp family reads GGUF files and nothing else
+# (ggml-org/llama.cpp src/llama-model-loader.cpp@0c1e5709: gguf_init_from_file; checkpoints are converted first with
+# convert_hf_to_gguf.py; Ollama and KoboldCpp load through it); vLLM and SGLang load Hugging Face checkpoints in
+# every group but GGUF, which both take as an experimental format (https://docs.vllm.ai/en/latest/features/
+# quantization/gguf.html "GGUF support in vLLM is highly experimental"; sglang --load-format gguf, python/sglang/srt/
+# server_args.py in sglang 0.5.23); transformers loads checkpoints, and dequantizes a GGUF file as it reads it
+# (https://huggingface.co/docs/transformers/gguf: "the model is dequantized to fp32"), so a GGUF size says nothing
+# of what it holds. The nominal INT8/INT4 formats stand for any engine's 8- and 4-bit weights: not checked.
+GGUF_LOADERS = ("llama.cpp", "ollama", "koboldcpp")
+
+
+def check_weights(eng: Engine, fmt, spec=None) -> str:
+    """Refuse weights `eng` cannot load (InputError on field "weights", naming what it loads); "" when it loads
+    them, or a note (a warning's text) when it loads them only as an experimental format (GGUF on vLLM, SGLang)."""
+    from ..errors import InputError
+    from ..formats import FILE, GGUF_PRESET, GGUF_TYPE, NOMINAL
+    if fmt.group == NOMINAL:
+        return ""
+    gguf = fmt.group in (GGUF_PRESET, GGUF_TYPE) or (fmt.group == FILE and getattr(spec, "file_kind", "") == "gguf")
+    if eng.name in GGUF_LOADERS:
+        # MXFP4 is a ggml type as well (GGML_TYPE_MXFP4): gpt-oss's GGUF files keep the checkpoint's MXFP4 experts
+        if gguf or fmt.group == FLOAT_GROUP or fmt.name == "MXFP4":
+            return ""
+        what = "this safetensors checkpoint" if fmt.group == FILE else f"{fmt.name} ({fmt.group})"
+        raise InputError("weights", f"{eng.label} loads GGUF files only (llama.cpp's loader): {what} is not one; "
+                                    f"convert the checkpoint to GGUF (convert_hf_to_gguf.py) and choose a GGUF preset "
+                                    f"or BF16, or choose vLLM, SGLang or transformers")
+    if not gguf:
+        return ""
+    if eng.name == "transformers":
+        raise InputError("weights", "transformers dequantizes a GGUF file as it loads it (to fp32 unless a torch dtype "
+                                    "is given): its memory is that of BF16 or FP32, choose that format")
+    return (f"weights: {eng.label} loads GGUF weights as an experimental format (vLLM's docs: 'highly experimental'; "
+            f"SGLang --load-format gguf): the bytes are the file's, but its kernels and what it supports for this "
+            f"architecture are not checked here.")
+
+
 def check_kv_type(eng: Engine, kv_name: str) -> None:
     """Refuse a KV cache format `eng` cannot store (InputError on field "kv", naming its types and the engines
     that have this one); engines without a list (Ollama: its own fallback, pycore.engines.ollama) pass."""
@@ -92,4 +130,4 @@ def engine(name: str) -> Engine:
         raise UnknownNameError("engine", f"unknown engine {str(name)[:40]!r} (one of {', '.join(ENGINES)}, auto)") from None
 
 
-__all__ = ["Engine", "ENGINES", "check_kv_type", "engine"]
+__all__ = ["Engine", "ENGINES", "check_kv_type", "check_weights", "engine"]

@@ -347,9 +347,9 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         if need_full > tokens or (swa_cell and need_swa > swa_tokens):
             why = (f"{B:,} × {seq_tokens:,} = {need_full:,} tokens exceed its pool of {tokens:,}" if need_full > tokens
                    else f"the sliding layers need {need_swa:,} of its {swa_tokens:,} sliding tokens")
-            notes.append(f"kv: does not fit on SGLang: {why}; the sequences beyond the pool wait, and a single one "
-                         f"longer than {max(tokens - 1, 0):,} tokens is refused (\"Input length ... exceeds the maximum "
-                         f"allowed length\").")
+            notes.append(f"kv: does not fit on SGLang: {why}; the sequences beyond the pool wait, and a prompt "
+                         f"longer than {max(tokens - 1, 0):,} tokens (the pool less the one it generates) is refused "
+                         f"(\"Input length ... exceeds the maximum allowed length\").")
         else:
             notes.append(f"state: does not fit on SGLang: {B:,} sequences exceed the {state_cap:,} it can run at once "
                          f"with {state_slots:,} state slots ({MAMBA_SLOTS_PER_REQUEST} per request); the others wait.")
@@ -374,8 +374,10 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         log.append(f"max_total_num_tokens={tokens}, chunked_prefill_size={chunked}, max_prefill_tokens="
                    f"{MAX_PREFILL_TOKENS}, max_running_requests={running}, context_len={context_len}")
     else:
+        needed = 1 - (pre - weights) / pre
         log.append(f"ValueError: Loaded weights leave no GPU memory for the KV cache under --mem-fraction-static="
-                   f"{mfs}. Raise --mem-fraction-static above {1 - (pre - weights) / pre:.3f}")
+                   f"{mfs:.3f}. " + (f"Raise --mem-fraction-static above {needed:.3f}" if needed < 1 else
+                                     "The weights exceed the GPU's free memory: add GPUs or choose a smaller format"))
     fields = {"mem_fraction_static": mfs, "pre_model_load_bytes": pre, "pre_load_used_bytes": used,
               "reserved_bytes": reserve, "rest_bytes": max(rest, 0), "cell_size_bytes": int(cell),
               "max_total_num_tokens": tokens, "kv_pool_bytes": k_bytes + v_bytes, "k_size_bytes": k_bytes,

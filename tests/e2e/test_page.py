@@ -75,7 +75,7 @@ PARITY = [  # form fields; pycore gets the same scenario through scenario_of
     dict(model="deepseek-r1", weights="IQ1_S", gpu="mi300x", context=16384),
     dict(model="gpt-oss-20b", weights="MXFP4", gpu="rtx-4080", context=32768),
     dict(model="gpt-oss-120b", weights="MXFP4_MOE", gpu="h100-sxm", context=131072),
-    dict(model="falcon-7b", weights="Q4_0", engine="transformers", context=2048),
+    dict(model="falcon-7b", weights="NF4", engine="transformers", context=2048),
     dict(model="pythia-1.4b", weights="FP16", engine="llama.cpp", act="seed", kvm="seed", context=2048),
     dict(model="command-r-v01", weights="Q4_K_S", overhead="0.25", context=8192),
     dict(model="llama-3.2-1b", weights="ggml:Q4_K", chunk="128", context=131072, batch=8),
