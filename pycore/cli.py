@@ -168,7 +168,9 @@ def _gpu_gib(value):
 
 def _whole(field, value):
     if value is not None and value < 0:
-        raise InputError(field, f"must be 0 or more, got {value:,}")
+        hint = ("; leave --ngl out for the engine's own choice (every layer for llama.cpp, Ollama's and KoboldCpp's "
+                "own guesses: KoboldCpp's --gpulayers -1)") if field == "ngl" else ""
+        raise InputError(field, f"must be 0 or more, got {value:,}{hint}")
     return value
 
 

@@ -226,3 +226,42 @@ def test_cli_engine_koboldcpp():
     p = subprocess.run([sys.executable, "-m", "pycore", "estimate", "--model", "llama-3.1-8b", "--weights", "Q4_K_M",
                         "--engine", "koboldcpp", "--batch", "4"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_auto_gpu_layers_reads_the_gguf_as_koboldcpp_does():
+    # read_gguf_metadata reads head_count_kv as one uint32: the hybrids' converters write a per-layer array
+    # (pycore.gguf_recipes.PER_LAYER_KV_ARCHS), which it reads as 0, so only ratio1 = gpumem / (fsize × csmul × 1.6)
+    # is used; a review found the config's KV heads used instead (Jamba 1.5 Mini: 10 layers where KoboldCpp's own
+    # rule gives 4). RTX 3060 (12 GiB as its usable memory here), --contextsize 8192 (csmul 2), --batchsize 512:
+    gpu = 12 * GiB
+    for model in ("jamba-1.5-mini", "nemotron-h-8b", "granite-4.0-h-tiny", "kimi-linear-48b-a3b"):
+        spec, fmt = presets.model(model), weight_format("Q4_K_M")
+        ratio1 = gpu / (koboldcpp.file_size(spec, fmt) * 2 * 1.6)
+        expected = min(int(ratio1 * spec.num_layers), spec.num_layers + 1)
+        assert koboldcpp.auto_gpu_layers(spec, fmt, 8192, 512, gpu) == (0 if expected <= 2 else expected), model
+    # DeepSeek's MLA files write head_count_kv 1 and key_length 576 (kv_lora_rank 512 + qk_rope_head_dim 64):
+    # mem1 = 27 × 4 × 576 × 8192 × 4 × 1.45, mem2 = 27 × 1 × 576 × 8192 × 4 × 1.15 for DeepSeek-V2-Lite's 27 layers
+    spec, fmt = presets.model("deepseek-v2-lite"), weight_format("Q4_K_M")
+    fsize = koboldcpp.file_size(spec, fmt)
+    mem1, mem2 = 27 * 4 * 576 * 8192 * 4 * 1.45, 27 * 1 * 576 * 8192 * 4 * 1.15
+    ratio = max(gpu / (fsize * 2 * 1.6), (gpu - 1.25 * GiB - mem1) / (fsize + mem2))
+    assert koboldcpp.auto_gpu_layers(spec, fmt, 8192, 512, gpu) == min(int(ratio * 27), 28)
+
+
+@pytest.mark.parametrize("flags,field", [(dict(ubatch=8192), "ubatch"), (dict(ubatch=300), "ubatch"),
+                                         (dict(context=100), "context"), (dict(context=300_000), "context")])
+def test_values_koboldcpp_refuses_are_refused(flags, field):
+    # koboldcpp.py@000115dd argparse: --batchsize choices -1, 16, 32, ..., 4096; --contextsize check_range 256..262144
+    s = Scenario("llama-3.1-8b", weights="Q4_K_M", engine="koboldcpp", gpu="rtx-3060", **flags)
+    with pytest.raises(InputError) as err:
+        estimate(s)
+    assert err.value.field == field and "KoboldCpp" in err.value.message
+    assert estimate(s.with_(ubatch=4096 if field == "ubatch" else None, context=262144 if field == "context"
+                            else 4096)).total > 0
+
+
+def test_a_negative_ngl_says_to_leave_it_out():
+    # KoboldCpp users write --gpulayers -1 for its guess; here that is --ngl left out
+    p = subprocess.run([sys.executable, "-m", "pycore", "estimate", "--model", "llama-3.1-8b", "--engine", "koboldcpp",
+                        "--ngl", "-1"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "leave --ngl out" in p.stderr and "Traceback" not in p.stderr

@@ -357,3 +357,12 @@ def test_cli_engine_sglang_flags():
     assert any(line.startswith("KV Cache is allocated. #tokens: ") for line in eng["log"])
     text = run(["estimate", "--model", "qwen3-8b", "--weights", "BF16", "--gpu", "h100-sxm", "--engine", "sglang"])
     assert "SGLang will print (predicted):" in text
+
+
+def test_default_pages_of_deepseek_sparse_attention_and_of_hybrids_on_b200():
+    # DSA: "Setting page size to 64 for DeepSeek DSA" (model_overrides/deepseek_v2.py, sglang 0.5.23), on any GPU;
+    # a hybrid with recurrent state on B200 keeps 1-token pages (FlashInfer/Triton, not TRT-LLM MHA)
+    _, f = plan("deepseek-v3.2-exp", weights="FP8-block", gpu="h200", gpus=8)
+    assert f["page_size"] == 64 and f["max_total_num_tokens"] % 64 == 0
+    assert plan("qwen3-next-80b-a3b", gpu="b200", gpus=2)[1]["page_size"] == 1
+    assert plan("llama-3.1-8b", gpu="b200")[1]["page_size"] == 64

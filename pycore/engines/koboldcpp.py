@@ -41,6 +41,8 @@ DEFAULT_BATCH = 512  # --batchsize (LAUNCHER); n_batch = n_ubatch = it (ADAPTER 
 KV_TYPES = ("f16", "bf16", "q8_0", "q5_1", "q4_0")  # ADAPTER: type_k/type_v from --quantkv
 MAX_GUESS_LAYERS = 200  # autoset_gpu_layers' cap when the GGUF's layer count is unread (LAUNCHER)
 MAC_LAYERS = 200  # --gpulayers -1 on macOS (koboldcpp.py@2da346a5 main)
+BATCH_CHOICES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)  # --batchsize choices (LAUNCHER; -1 = off, not modelled)
+CONTEXT_RANGE = (256, 262144)  # --contextsize's range (LAUNCHER argparse check_range)
 GUESS_KV_DISCOUNT = {"q8_0": 1.6, "q4_0": 3.2}  # autoset_gpu_layers fattn_discount = 1 / this (--quantkv 1, 2)
 
 
@@ -68,7 +70,7 @@ def auto_gpu_layers(spec, fmt, contextsize: int, batch: int, gpu_memory: int, kv
       d = 1/1.6 for a q8_0 cache, 1/3.2 for q4_0, else 1;
     layers = min(int(ratio × layers), layers + 1), and 0 when that is 2 or less.
     KoboldCpp reads head_count_kv and key_length only as a single uint32 (read_gguf_metadata: a per-layer array reads
-    0); the head dimension stands for key_length here."""
+    0); the head dimension stands for key_length here, the latent and its RoPE key for an MLA file."""
     fsize = file_size(spec, fmt)
     if fsize <= 10 * MiB:  # "dont bother with models < 10mb"
         return 0
@@ -78,8 +80,16 @@ def auto_gpu_layers(spec, fmt, contextsize: int, batch: int, gpu_memory: int, kv
     layers = spec.num_layers
     if layers <= 0:
         return max(0, int(min(MAX_GUESS_LAYERS, (gpu_memory - used) / (fsize * csmul * 0.052))))
-    heads = spec.num_kv_heads
-    headkvlen = spec.head_dim or 128
+    # what read_gguf_metadata finds in the GGUF: a per-layer head_count_kv array (the hybrids' converters write one,
+    # pycore.gguf_recipes.PER_LAYER_KV_ARCHS) reads 0; DeepSeek's MLA files write head_count_kv 1 and key_length
+    # kv_lora_rank + qk_rope_head_dim (576 for DeepSeek-V2/V3: the latent and its RoPE key, llama.cpp's MLA cache)
+    from ..gguf_recipes import PER_LAYER_KV_ARCHS
+    if spec.arch in PER_LAYER_KV_ARCHS:
+        heads, headkvlen = 0, 128
+    elif spec.is_mla:
+        heads, headkvlen = 1, spec.kv_lora_rank + spec.qk_rope_head_dim
+    else:
+        heads, headkvlen = spec.num_kv_heads, spec.head_dim or 128
     ratio = (gpu_memory - used) / (fsize * csmul * 1.6 * (1.0 if batch <= 512 else 1.2))
     if heads > 0:
         d = 1.0 / GUESS_KV_DISCOUNT.get(kv_name, 1.0)
@@ -109,6 +119,12 @@ def settings(spec, kvf, s, gpus: int, ngl: int) -> llamacpp.Settings:
 def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     """KoboldCpp's EnginePlan for a Scenario (context = --contextsize, ubatch = --batchsize, ngl = --gpulayers,
     None = its guess). Raises InputError for a batch of several sequences (KoboldCpp serves one)."""
+    if s.ubatch is not None and s.ubatch not in BATCH_CHOICES:
+        raise InputError("ubatch", f"KoboldCpp's --batchsize takes {', '.join(map(str, BATCH_CHOICES))} ({LAUNCHER} "
+                                   f"argparse choices): {s.ubatch:,} is refused")
+    if not CONTEXT_RANGE[0] <= s.context <= CONTEXT_RANGE[1]:
+        raise InputError("context", f"KoboldCpp's --contextsize takes {CONTEXT_RANGE[0]:,} to {CONTEXT_RANGE[1]:,} "
+                                    f"tokens ({LAUNCHER} argparse): {s.context:,} is refused")
     if s.batch != 1:
         raise InputError("batch", f"KoboldCpp runs one sequence (n_seq_max 1; --multiuser queues requests, "
                                   f"{ADAPTER}): a batch of {s.batch:,} is not modelled for it")
@@ -161,7 +177,8 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     notes.append(f"kv: KoboldCpp allocates --contextsize + {EXTRA_CONTEXT} tokens ({s.context:,} + {EXTRA_CONTEXT}), "
                  f"which llama.cpp pads to {c.n_ctx:,} cells ({ADAPTER} extra_context_handle_fragmentation; 80 tokens, "
                  f"and only with context shift, in 1.76).")
-    fields = {"contextsize": s.context, "n_ctx": c.n_ctx, "n_ubatch": T, "n_batch": st.ubatch, "flash_attn": flash,
+    fields = {"contextsize": s.context, "n_ctx": c.n_ctx, "n_ubatch": T, "n_batch": min(c.n_ctx, st.n_batch),
+              "flash_attn": flash,
               "gpulayers": ngl if guess is None else -1, "auto_gpu_layers": guess,
               "layers_on_gpu": on_gpu if n else 0, "layers_total": L + 1,
               "kv_cells": c.n_ctx, "swa_cells": c.n_swa, "compute_buffer_bytes": [g.compute for g in gpus],

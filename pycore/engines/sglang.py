@@ -213,7 +213,14 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     usable = device.usable_bytes if device is not None else 80 * GiB
     gpu_mib = usable / MiB
     tp = lay.tp
-    sm100_mha = device is not None and device.id in SM100_DEVICES and not spec.is_mla
+    # 64-token pages by default: DeepSeek sparse attention on CUDA ("Setting page size to 64 for DeepSeek DSA",
+    # model_overrides/deepseek_v2.py, sglang 0.5.23), and MHA models on SM100 GPUs (TRT-LLM MHA, above); hybrids with
+    # recurrent state keep FlashInfer/Triton there (server_args.py; mamba_hook.py asserts 1-token pages without a state
+    # buffer)
+    dsa = any(hasattr(layer, "indexer_bytes_per_token") for layer, _ in attention_groups(spec))
+    sm100_trtllm = (device is not None and device.id in SM100_DEVICES and not spec.is_mla
+                    and not any(True for _ in state_groups(spec)))
+    sm100_mha = sm100_trtllm or dsa
     page = s.page_size or (TRTLLM_MHA_PAGE_SIZE if sm100_mha else DEFAULT_PAGE_SIZE)
     auto_chunk, graph_bs = gpu_defaults(gpu_mib, tp)
     chunked = s.chunked_prefill_size or s.prefill_chunk or auto_chunk
@@ -304,8 +311,9 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                  f"{used / GiB:.2f} GiB per GPU at TP {tp * lay.pp}) is taken from logs ({logged}: "
                  f"sgl-project/sglang#4826, #22537, #11716), linear between them; SGLang measures it at start, so "
                  f"its pool may differ by a few percent.")
-    page_default = (" (--page-size default: 64 with TRT-LLM MHA, SGLang's attention backend for this model on this "
-                    "GPU)" if sm100_mha else " (--page-size default 1 with FlashInfer, FA3 and Triton; FlashMLA and the "
+    page_default = ((" (--page-size default: 64 for DeepSeek sparse attention)" if dsa else
+                     " (--page-size default: 64 with the TRT-LLM backend, SGLang's attention backend for this model on "
+                     "this GPU)") if sm100_mha else " (--page-size default 1 with FlashInfer, FA3 and Triton; FlashMLA and the "
                     "TRT-LLM backends use 64)")
     notes.append(f"kv: SGLang allocates its whole KV pool at start: {tokens:,} tokens ({(k_bytes + v_bytes) / GiB:.2f} "
                  f"GiB per GPU); the KV cache here is what {B:,} sequence(s) of {S:,} tokens take of it, in pages of "
@@ -328,7 +336,7 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         notes.append("kv: DeepSeek sparse attention: SGLang's DSA pool keeps an FP8 latent with a float32 scale per 128 "
                      "values and its RoPE key in bfloat16 (656 B per layer for DeepSeek-V3.2), and the indexer's FP8 "
                      "key with its scales; the TileLang, TRT-LLM and ROCm backends keep the raw latent instead (not "
-                     "modelled), and SGLang's DSA backends use 64-token pages: give --page-size 64.")
+                     "modelled); SGLang's DSA backends use 64-token pages.")
     if device is None:
         notes.append("kv: no GPU chosen: SGLang's defaults, pool and log lines are those of an 80 GiB GPU.")
     if multimodal:
