@@ -83,6 +83,15 @@ def open_page(context, url, allowed_hosts, ready=True):
     return page, watch
 
 
+def quiet(page):
+    """Until the page has applied every update and no section is still being recomputed (<html data-busy>,
+    aria-busy sections): a button is then where it will stay. Under a loaded machine the secondary sections of a
+    new model (format table, curve, answers) take seconds to fill, their layout changing each frame, and a click
+    waits for the button to hold still over two frames."""
+    page.locator("html:not([data-busy])").wait_for(state="attached", timeout=60_000)
+    expect(page.locator('[aria-busy="true"]')).to_have_count(0, timeout=60_000)
+
+
 def expect_total(page_or_frame, e):
     """The page shows this estimate's total, to the byte."""
     expect(page_or_frame.locator('[data-item="total"]')).to_have_attribute("data-bytes", str(e.total))

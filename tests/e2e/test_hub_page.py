@@ -10,6 +10,7 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import quiet
 from hub_standin import standin_with_repos
 from playwright.sync_api import expect
 
@@ -74,6 +75,7 @@ def hub_page(open_site, hub):
 
 
 def load(page, repo):
+    quiet(page)
     page.fill("#hub-id", repo)
     page.click("#hub-load")
 

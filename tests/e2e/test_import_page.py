@@ -5,7 +5,7 @@ import json
 from gguf import GGUFReader
 from playwright.sync_api import expect
 
-from conftest import expect_total
+from conftest import expect_total, quiet
 from gguf_files import SPECS, write_spec_gguf
 from pycore import Scenario, estimate
 from pycore.importers.hf_config import checkpoint_format, spec_from_config
@@ -104,6 +104,7 @@ def test_hub_stand_in(app):
                      "https://huggingface.co/Qwen/Qwen2.5-0.5B/resolve/main/model.safetensors.index.json",
                      "https://huggingface.co/Qwen/Qwen2.5-0.5B/resolve/main/model.safetensors"]
     # a model the Hub does not have, an id that is not one, and no network: a message at the field
+    quiet(app)
     app.fill("#hub-id", "nobody/nothing")
     app.click("#hub-load")
     expect(app.locator("#hub-id-error")).to_contain_text("404")
