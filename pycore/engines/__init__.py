@@ -120,7 +120,8 @@ def check_kv_type(eng: Engine, kv_name: str) -> None:
         return
     others = [e.label for e in ENGINES.values() if kv_name in e.kv_types]
     raise InputError("kv", f"{eng.label} has no {kv_name} KV cache (its types: {', '.join(eng.kv_types)})" +
-                     (f"; {kv_name} is a {' and '.join(others)} type: choose that engine" if others else ""))
+                     (f"; {kv_name} is a {', '.join(others[:-1]) + ' and ' + others[-1] if len(others) > 1 else others[0]} "
+                      f"type: choose {'one of those engines' if len(others) > 1 else 'that engine'}" if others else ""))
 
 
 def engine(name: str) -> Engine:
