@@ -265,3 +265,12 @@ def test_a_negative_ngl_says_to_leave_it_out():
     p = subprocess.run([sys.executable, "-m", "pycore", "estimate", "--model", "llama-3.1-8b", "--engine", "koboldcpp",
                         "--ngl", "-1"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "leave --ngl out" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_a_prefill_chunk_stands_for_batchsize_and_is_checked_as_it():
+    # --prefill-chunk is KoboldCpp's --batchsize when --ubatch is not given: a value outside its choices is refused
+    with pytest.raises(InputError) as err:
+        estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", engine="koboldcpp", gpu="rtx-3060", prefill_chunk=300))
+    assert err.value.field == "prefill_chunk" and "--batchsize" in err.value.message
+    e = estimate(Scenario("llama-3.1-8b", weights="Q4_K_M", engine="koboldcpp", gpu="rtx-3060", prefill_chunk=256))
+    assert e.engine_plan.fields["n_ubatch"] == 256

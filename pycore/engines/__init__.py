@@ -5,7 +5,6 @@ each GPU and in system RAM, and predicts the log lines the engine prints.
 `from pycore.engines import Engine, ENGINES, engine` is the public surface.
 """
 from ..errors import UnknownNameError
-from ..formats import FLOAT as FLOAT_GROUP
 from ..units import GiB, MiB
 from .profile import Engine
 
@@ -90,13 +89,13 @@ def check_weights(eng: Engine, fmt, spec=None) -> str:
     """Refuse weights `eng` cannot load (InputError on field "weights", naming what it loads); "" when it loads
     them, or a note (a warning's text) when it loads them only as an experimental format (GGUF on vLLM, SGLang)."""
     from ..errors import InputError
-    from ..formats import FILE, GGUF_PRESET, GGUF_TYPE, NOMINAL
+    from ..formats import FILE, FLOAT, GGUF_PRESET, GGUF_TYPE, NOMINAL
     if fmt.group == NOMINAL:
         return ""
     gguf = fmt.group in (GGUF_PRESET, GGUF_TYPE) or (fmt.group == FILE and getattr(spec, "file_kind", "") == "gguf")
     if eng.name in GGUF_LOADERS:
         # MXFP4 is a ggml type as well (GGML_TYPE_MXFP4): gpt-oss's GGUF files keep the checkpoint's MXFP4 experts
-        if gguf or fmt.group == FLOAT_GROUP or fmt.name == "MXFP4":
+        if gguf or fmt.group == FLOAT or fmt.name == "MXFP4":
             return ""
         what = "this safetensors checkpoint" if fmt.group == FILE else f"{fmt.name} ({fmt.group})"
         raise InputError("weights", f"{eng.label} loads GGUF files only (llama.cpp's loader): {what} is not one; "

@@ -100,6 +100,11 @@ def auto_gpu_layers(spec, fmt, contextsize: int, batch: int, gpu_memory: int, kv
     return 0 if limit <= 2 else limit
 
 
+def batch_size(s) -> int:
+    """--batchsize: the scenario's --ubatch, else its prefill chunk, else KoboldCpp's 512 (LAUNCHER)."""
+    return s.ubatch or s.prefill_chunk or DEFAULT_BATCH
+
+
 def settings(spec, kvf, s, gpus: int, ngl: int) -> llamacpp.Settings:
     """llama.cpp's settings as KoboldCpp's adapter sets them: one sequence of --contextsize + 128 tokens, n_ubatch =
     n_batch = --batchsize (never cut to llama.cpp's 2048), flash attention on unless --flash-attn off (its newest
@@ -109,7 +114,7 @@ def settings(spec, kvf, s, gpus: int, ngl: int) -> llamacpp.Settings:
     if not flash and kvf.name not in ("f16", "bf16"):
         raise InputError("kv", f"KoboldCpp quantizes only the K cache without flash attention (V stays f16, {LAUNCHER} "
                                f"load_model): a {kvf.name} K with an f16 V is not modelled; use --flash-attn on")
-    ubatch = s.ubatch or s.prefill_chunk or DEFAULT_BATCH
+    ubatch = batch_size(s)
     return llamacpp.Settings(batch=1, context=s.context + EXTRA_CONTEXT, ubatch=ubatch,
                              flash_attn="on" if flash else "off", ngl=ngl, n_cpu_moe=s.n_cpu_moe, swa_full=s.swa_full,
                              kv_offload=s.kv_offload, gpus=gpus,
@@ -119,9 +124,10 @@ def settings(spec, kvf, s, gpus: int, ngl: int) -> llamacpp.Settings:
 def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     """KoboldCpp's EnginePlan for a Scenario (context = --contextsize, ubatch = --batchsize, ngl = --gpulayers,
     None = its guess). Raises InputError for a batch of several sequences (KoboldCpp serves one)."""
-    if s.ubatch is not None and s.ubatch not in BATCH_CHOICES:
-        raise InputError("ubatch", f"KoboldCpp's --batchsize takes {', '.join(map(str, BATCH_CHOICES))} ({LAUNCHER} "
-                                   f"argparse choices): {s.ubatch:,} is refused")
+    if batch_size(s) not in BATCH_CHOICES:
+        raise InputError("ubatch" if s.ubatch else "prefill_chunk",
+                         f"KoboldCpp's --batchsize takes {', '.join(map(str, BATCH_CHOICES))} ({LAUNCHER} argparse "
+                         f"choices): {batch_size(s):,} is refused")
     if not CONTEXT_RANGE[0] <= s.context <= CONTEXT_RANGE[1]:
         raise InputError("context", f"KoboldCpp's --contextsize takes {CONTEXT_RANGE[0]:,} to {CONTEXT_RANGE[1]:,} "
                                     f"tokens ({LAUNCHER} argparse): {s.context:,} is refused")
@@ -143,7 +149,7 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
         notes.append(f"weights: on macOS KoboldCpp sets --gpulayers {MAC_LAYERS} instead of guessing (every layer on "
                      f"the GPU; LostRuins/koboldcpp koboldcpp.py@2da346a5ff2cfd1debac59066553d45d098e95a4).")
     elif device is not None and n > 0:
-        guess = auto_gpu_layers(spec, fmt, s.context, s.ubatch or s.prefill_chunk or DEFAULT_BATCH, device.usable_bytes,
+        guess = auto_gpu_layers(spec, fmt, s.context, batch_size(s), device.usable_bytes,
                                 kvf.name)
         ngl = guess
         notes.append(f"weights: KoboldCpp guesses --gpulayers from the file size, the GPU's total memory, the context, "

@@ -218,10 +218,8 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
     # recurrent state keep FlashInfer/Triton there (server_args.py; mamba_hook.py asserts 1-token pages without a state
     # buffer)
     dsa = any(hasattr(layer, "indexer_bytes_per_token") for layer, _ in attention_groups(spec))
-    sm100_trtllm = (device is not None and device.id in SM100_DEVICES and not spec.is_mla
-                    and not any(True for _ in state_groups(spec)))
-    sm100_mha = sm100_trtllm or dsa
-    page = s.page_size or (TRTLLM_MHA_PAGE_SIZE if sm100_mha else DEFAULT_PAGE_SIZE)
+    sm100_mha = device is not None and device.id in SM100_DEVICES and not spec.is_mla and not state_groups(spec)
+    page = s.page_size or (TRTLLM_MHA_PAGE_SIZE if sm100_mha or dsa else DEFAULT_PAGE_SIZE)
     auto_chunk, graph_bs = gpu_defaults(gpu_mib, tp)
     chunked = s.chunked_prefill_size or s.prefill_chunk or auto_chunk
     mla = spec.is_mla
@@ -313,7 +311,7 @@ def estimate_plan(spec, fmt, kvf, s, lay, device, chunk):
                  f"its pool may differ by a few percent.")
     page_default = ((" (--page-size default: 64 for DeepSeek sparse attention)" if dsa else
                      " (--page-size default: 64 with the TRT-LLM backend, SGLang's attention backend for this model on "
-                     "this GPU)") if sm100_mha else " (--page-size default 1 with FlashInfer, FA3 and Triton; FlashMLA and the "
+                     "this GPU)") if sm100_mha or dsa else " (--page-size default 1 with FlashInfer, FA3 and Triton; FlashMLA and the "
                     "TRT-LLM backends use 64)")
     notes.append(f"kv: SGLang allocates its whole KV pool at start: {tokens:,} tokens ({(k_bytes + v_bytes) / GiB:.2f} "
                  f"GiB per GPU); the KV cache here is what {B:,} sequence(s) of {S:,} tokens take of it, in pages of "
